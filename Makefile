@@ -1,0 +1,58 @@
+# quant: the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+PKGS := ./...
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 60s
+
+.PHONY: all build run test test-short lint check fuzz bench bench-go bench-import clean
+
+all: build
+
+## build: the quant binary in bin/
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/quant ./cmd/quant
+
+## run: quant on its embedded defaults (in-memory store, built-in synthetic data) on :8080
+run:
+	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/quant
+
+## test: every test, with the race detector, against real PostgreSQL and Redis
+## started on free loopback ports (scripts/testenv.sh installs Redis with
+## apt-get if missing) and stopped afterwards
+test:
+	bash scripts/testenv.sh $(GO) test -race -shuffle=on -count=1 -timeout 20m $(PKGS)
+
+## test-short: unit tests only; tests that need PostgreSQL or Redis skip
+test-short:
+	$(GO) test -count=1 $(PKGS)
+
+## lint: gofmt, go vet, staticcheck (pinned in go.mod as a tool), go mod tidy
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+	$(GO) mod tidy -diff
+
+## check: lint, then test
+check: lint
+	$(MAKE) test
+
+## fuzz: each fuzz target for FUZZTIME (default 60s)
+fuzz:
+	@for t in FuzzCSV FuzzJSON FuzzPoliticianID; do \
+	  $(GO) test ./internal/ingest/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+
+## bench: the Go benchmarks and the import timings of BENCHMARKS.md
+bench: bench-go bench-import
+
+bench-go:
+	bash scripts/testenv.sh $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m $(PKGS)
+
+bench-import: build
+	bash scripts/testenv.sh bash bench/import.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,455 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The end-to-end tests build the real binary (with -race) and drive it as
+// a user would: commands, files, HTTP.
+
+const realCSV = "../../../shared/data/senate_all_transactions.csv"
+const realJSON = "../../../shared/data/senate_all_transactions.json"
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// quantBin builds the binary once per test run.
+func quantBin(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped with -short")
+	}
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "quant-e2e")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "quant")
+		out, err := exec.Command("go", "build", "-race", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// run runs the binary and returns stdout, stderr and its exit code.
+func run(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(quantBin(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("quant %v: %v", args, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func needFile(t *testing.T, path string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%s not found: the shared data lives in ../shared next to the project", path)
+	}
+}
+
+// testDatabase returns the URL of a new, empty database on the test server
+// and drops it afterwards; it skips without QUANT_TEST_DATABASE_URL.
+func testDatabase(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("QUANT_TEST_DATABASE_URL")
+	if base == "" {
+		t.Skip("QUANT_TEST_DATABASE_URL not set: run `make test`, which starts PostgreSQL")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, base)
+		if err == nil {
+			c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(ctx)
+		}
+	})
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	return u.String()
+}
+
+type importJSON struct {
+	Store string `json:"store"`
+	Files []struct {
+		Skipped bool `json:"skipped"`
+		Summary struct {
+			Records         int            `json:"records"`
+			Rejected        int            `json:"rejected"`
+			RejectsByReason map[string]int `json:"rejects_by_reason"`
+			Rejects         []struct {
+				Line   int    `json:"line"`
+				Reason string `json:"reason"`
+			} `json:"rejects"`
+			PerPolitician []struct {
+				ID      string `json:"id"`
+				Records int    `json:"records"`
+			} `json:"per_politician"`
+		} `json:"summary"`
+	} `json:"files"`
+}
+
+func importFiles(t *testing.T, env []string, args ...string) importJSON {
+	t.Helper()
+	stdout, stderr, code := run(t, env, append([]string{"import", "--json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("quant import %v: exit %d\n%s", args, code, stderr)
+	}
+	var out importJSON
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("quant import --json: %v\n%s", err, stdout)
+	}
+	return out
+}
+
+func TestE2EGenDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	for _, f := range []string{a, b} {
+		if _, stderr, code := run(t, nil, "gen", "--politicians", "30", "--trades", "5000", "--seed", "7", "-o", f); code != 0 {
+			t.Fatalf("quant gen: %s", stderr)
+		}
+	}
+	x, _ := os.ReadFile(a)
+	y, _ := os.ReadFile(b)
+	if len(x) == 0 || !bytes.Equal(x, y) {
+		t.Fatalf("quant gen with one seed gave different files (%d and %d bytes)", len(x), len(y))
+	}
+	stdout, _, _ := run(t, nil, "gen", "--politicians", "30", "--trades", "5000", "--seed", "8")
+	if stdout == string(x) {
+		t.Error("quant gen with another seed gave the same file")
+	}
+	out := importFiles(t, nil, a)
+	if s := out.Files[0].Summary; s.Records != 5000 || s.Rejected != 0 {
+		t.Errorf("generated file imports %d records, %d rejected; want 5000, 0", s.Records, s.Rejected)
+	}
+}
+
+// TestE2EImportReal imports the real Senate data into memory and, when the
+// test database is there, into PostgreSQL: 8,350 records, no rejects, the
+// same per-politician counts, and the JSON file gives the same data.
+func TestE2EImportReal(t *testing.T) {
+	needFile(t, realCSV)
+	mem := importFiles(t, nil, realCSV, realJSON)
+	if mem.Store != "memory" {
+		t.Errorf("store = %q, want memory", mem.Store)
+	}
+	counts := func(out importJSON, i int) map[string]int {
+		m := map[string]int{}
+		for _, p := range out.Files[i].Summary.PerPolitician {
+			m[p.ID] = p.Records
+		}
+		return m
+	}
+	for i, f := range mem.Files {
+		if f.Summary.Records != 8350 || f.Summary.Rejected != 0 {
+			t.Errorf("file %d: %d records, %d rejected; want 8350, 0", i, f.Summary.Records, f.Summary.Rejected)
+		}
+	}
+	if fmt.Sprint(counts(mem, 0)) != fmt.Sprint(counts(mem, 1)) {
+		t.Errorf("csv and json per-politician counts differ")
+	}
+
+	dbURL := testDatabase(t)
+	env := []string{"QUANT_DATABASE_URL=" + dbURL}
+	pg := importFiles(t, env, realCSV)
+	if pg.Store != "postgres" || pg.Files[0].Summary.Records != 8350 {
+		t.Fatalf("postgres import = %+v", pg.Files[0].Summary.Records)
+	}
+	if fmt.Sprint(counts(pg, 0)) != fmt.Sprint(counts(mem, 0)) {
+		t.Errorf("postgres and memory per-politician counts differ")
+	}
+	again := importFiles(t, env, realCSV)
+	if !again.Files[0].Skipped {
+		t.Errorf("a second import of the same file was not skipped")
+	}
+	// The stored data agrees with the file: the API over PostgreSQL lists
+	// the same per-politician counts.
+	base := startServer(t, env)
+	got := map[string]int{}
+	var list struct {
+		Politicians []struct {
+			ID         string `json:"id"`
+			TradeCount int    `json:"trade_count"`
+		} `json:"politicians"`
+		Total int `json:"total"`
+	}
+	getJSON(t, base+"/api/v1/politicians?limit=1000", &list)
+	for _, p := range list.Politicians {
+		got[p.ID] = p.TradeCount
+	}
+	if fmt.Sprint(got) != fmt.Sprint(counts(mem, 0)) {
+		t.Errorf("politicians served from postgres differ from the file's counts:\n got %v\nwant %v", got, counts(mem, 0))
+	}
+}
+
+func TestE2EBrokenRows(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "broken.csv")
+	os.WriteFile(f, []byte("transaction_date,owner,ticker,asset_description,asset_type,type,amount,comment,senator,ptr_link\n"+
+		"01/06/2020,Self,AAPL,Apple,Stock,Purchase,\"$1,001 - $15,000\",--,Ann Able,x\n"+
+		"02/30/2020,Self,AAPL,Apple,Stock,Purchase,\"$1,001 - $15,000\",--,Ann Able,x\n"+
+		"01/07/2020,Self,AAPL,Apple,Stock\n"+
+		"01/08/2020,Self,MSFT,Microsoft,Stock,Sale (Full),Unknown,--,Bo Bee,x\n"), 0o644)
+	out := importFiles(t, nil, f)
+	s := out.Files[0].Summary
+	if s.Records != 2 || s.Rejected != 2 || len(s.Rejects) != 2 || s.Rejects[0].Line != 3 || s.Rejects[0].Reason != "bad_date" ||
+		s.Rejects[1].Line != 4 || s.Rejects[1].Reason != "malformed_row" {
+		t.Errorf("broken file summary = %+v", s)
+	}
+	stdout, _, code := run(t, nil, "import", f)
+	if code != 0 || !strings.Contains(stdout, "line 3: bad_date") || !strings.Contains(stdout, "line 4: malformed_row") {
+		t.Errorf("quant import text output (exit %d) lacks the rejects:\n%s", code, stdout)
+	}
+}
+
+// TestE2EKilledImport kills `quant import` mid-file and checks that the
+// PostgreSQL store is exactly as before.
+func TestE2EKilledImport(t *testing.T) {
+	dbURL := testDatabase(t)
+	env := []string{"QUANT_DATABASE_URL=" + dbURL}
+	dir := t.TempDir()
+	small, big := filepath.Join(dir, "small.csv"), filepath.Join(dir, "big.csv")
+	run(t, nil, "gen", "--politicians", "5", "--trades", "100", "--seed", "1", "-o", small)
+	run(t, nil, "gen", "--politicians", "50", "--trades", "400000", "--seed", "2", "-o", big)
+	importFiles(t, env, small)
+	before := storeState(t, dbURL)
+
+	cmd := exec.Command(quantBin(t), "import", big)
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill once the COPY is under way: rows are arriving in the open transaction.
+	deadline := time.Now().Add(60 * time.Second)
+	for !copyInProgress(t, dbURL) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the import never reached COPY")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if after := storeState(t, dbURL); after != before {
+		t.Errorf("a killed import changed the store:\nbefore %s\nafter  %s", before, after)
+	}
+	// The file imports in full afterwards: its fingerprint was not recorded.
+	if out := importFiles(t, env, big); out.Files[0].Skipped || out.Files[0].Summary.Records != 400000 {
+		t.Errorf("re-import after the kill = %+v", out.Files[0])
+	}
+}
+
+// storeState summarizes what a committed import changes.
+func storeState(t *testing.T, dbURL string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var trades, imports, pols int64
+	if err := conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM trades), (SELECT count(*) FROM imports), (SELECT count(*) FROM politicians)").Scan(&trades, &imports, &pols); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("trades=%d imports=%d politicians=%d", trades, imports, pols)
+}
+
+// copyInProgress reports whether a session is running COPY into trades.
+func copyInProgress(t *testing.T, dbURL string) bool {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_progress_copy WHERE tuples_processed > 1000").Scan(&n)
+	return n > 0
+}
+
+// freeAddr returns a free loopback address.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServer runs `quant serve` on a free loopback port until the test
+// ends and returns its base URL once it answers.
+func startServer(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(quantBin(t), append([]string{"serve", "--addr", addr}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("quant serve did not stop on SIGTERM")
+		}
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return base
+			}
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("quant serve exited: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("quant serve not ready after 60 s\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, u string, v any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s = %s", u, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+}
+
+// TestE2EServeEmbedded serves the built-in synthetic dataset and the real
+// file, and checks the listing endpoints answer from them.
+func TestE2EServeEmbedded(t *testing.T) {
+	base := startServer(t, nil)
+	var list struct {
+		Politicians []struct {
+			ID         string `json:"id"`
+			TradeCount int    `json:"trade_count"`
+		} `json:"politicians"`
+		Total int `json:"total"`
+	}
+	getJSON(t, base+"/api/v1/politicians?limit=5", &list)
+	if list.Total != defaultGenPoliticians || len(list.Politicians) != 5 {
+		t.Fatalf("embedded dataset lists %d politicians (page %d), want %d", list.Total, len(list.Politicians), defaultGenPoliticians)
+	}
+	var trades struct {
+		Trades     []map[string]any `json:"trades"`
+		NextCursor *string          `json:"next_cursor"`
+	}
+	getJSON(t, base+"/api/v1/politicians/"+list.Politicians[0].ID+"/trades?limit=3", &trades)
+	if len(trades.Trades) != 3 || trades.NextCursor == nil {
+		t.Errorf("trades page = %d trades, next %v", len(trades.Trades), trades.NextCursor)
+	}
+	var tickers struct {
+		Tickers []map[string]any `json:"tickers"`
+	}
+	getJSON(t, base+"/api/v1/tickers?limit=10", &tickers)
+	if len(tickers.Tickers) != 10 {
+		t.Errorf("tickers = %d, want 10", len(tickers.Tickers))
+	}
+
+	needFile(t, realCSV)
+	real := startServer(t, nil, "--data", realCSV)
+	var p struct {
+		TradeCount int      `json:"trade_count"`
+		Names      []string `json:"names"`
+	}
+	getJSON(t, real+"/api/v1/politicians/david-a-perdue", &p)
+	if p.TradeCount != 2597 {
+		t.Errorf("david-a-perdue has %d trades, want 2597", p.TradeCount)
+	}
+}
+
+func TestE2EConfigErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  []string
+		want string
+	}{
+		{[]string{"serve", "--addr", "nonsense"}, nil, "--addr"},
+		{[]string{"serve", "--data", "/no/such/file.csv"}, nil, "--data"},
+		{[]string{"serve"}, []string{"QUANT_ADDR=bad"}, "--addr"},
+		{[]string{"serve", "--log-level", "loud"}, nil, "--log-level"},
+		{[]string{"import", "--format", "xml", "x"}, nil, "--format"},
+		{[]string{"migrate"}, nil, "--database-url"},
+	}
+	for _, tt := range tests {
+		_, stderr, code := run(t, tt.env, tt.args...)
+		if code == 0 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("quant %v (env %v): exit %d, stderr %q; want an error naming %s", tt.args, tt.env, code, stderr, tt.want)
+		}
+	}
+	stdout, _, code := run(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(stdout, "quant ") {
+		t.Errorf("quant version = %q (exit %d)", stdout, code)
+	}
+	stdout, _, code = run(t, nil, "completion", "bash")
+	if code != 0 || !strings.Contains(stdout, "bash completion") {
+		t.Errorf("quant completion bash: exit %d", code)
+	}
+}

@@ -1,0 +1,283 @@
+// Package postgres is the PostgreSQL quant.Store, on pgx v5's pgxpool.
+//
+// Trades live in one table, keyed to the import (file) they came from. Every
+// import runs in one transaction that copies the records in with COPY, then
+// recomputes the aggregates the API reads (politicians, weekly activity,
+// tickers) for the politicians it touched and bumps the dataset version. A
+// failed, canceled or killed import (even kill -9 of the process, or of the
+// server) therefore leaves nothing behind: PostgreSQL rolls back a
+// transaction that never committed. Imports are serialized with a
+// transaction-scoped advisory lock, so concurrent imports from several
+// instances cannot compute aggregates from each other's half-written data.
+//
+// The schema is versioned by embedded migrations (migrations/*.sql) that
+// Migrate applies; see Migrate.
+//
+// Every identifier the API sorts is stored COLLATE "C", so the database
+// orders ids, names and tickers bytewise, as Go compares strings.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/quantops/quant/internal/quant"
+)
+
+var _ quant.Store = (*Store)(nil)
+
+// Defaults of Config, as DESIGN.md fixes them for the pool.
+const (
+	DefaultMaxConns              = 60
+	DefaultHealthCheckPeriod     = 30 * time.Second
+	DefaultMaxConnLifetime       = time.Hour
+	DefaultMaxConnLifetimeJitter = 5 * time.Minute
+	DefaultAcquireTimeout        = 30 * time.Second
+)
+
+// Config tunes the connection pool of a Store. A zero field takes its
+// default.
+type Config struct {
+	// MaxConns bounds the pool. If 0, DefaultMaxConns (60).
+	MaxConns int32
+	// HealthCheckPeriod is how often idle connections are checked and
+	// expired ones closed. If 0, DefaultHealthCheckPeriod (30 s).
+	HealthCheckPeriod time.Duration
+	// MaxConnLifetime closes a connection this long after it was opened,
+	// plus a random part of MaxConnLifetimeJitter so that connections do not
+	// all reconnect at once. If 0, DefaultMaxConnLifetime (1 h) and
+	// DefaultMaxConnLifetimeJitter (5 min).
+	MaxConnLifetime       time.Duration
+	MaxConnLifetimeJitter time.Duration
+	// AcquireTimeout bounds the wait for a pooled connection when the
+	// caller's context has no deadline of its own; pgxpool has no such
+	// setting, so the Store applies it around every Acquire. A call that
+	// times out fails with an error wrapping quant.ErrUnavailable. If 0,
+	// DefaultAcquireTimeout (30 s).
+	AcquireTimeout time.Duration
+}
+
+// Option changes a Config before Open applies it.
+type Option func(*Config)
+
+// WithMaxConns sets Config.MaxConns.
+func WithMaxConns(n int32) Option { return func(c *Config) { c.MaxConns = n } }
+
+// WithAcquireTimeout sets Config.AcquireTimeout.
+func WithAcquireTimeout(d time.Duration) Option { return func(c *Config) { c.AcquireTimeout = d } }
+
+// WithHealthCheckPeriod sets Config.HealthCheckPeriod.
+func WithHealthCheckPeriod(d time.Duration) Option {
+	return func(c *Config) { c.HealthCheckPeriod = d }
+}
+
+// WithMaxConnLifetime sets Config.MaxConnLifetime and its jitter.
+func WithMaxConnLifetime(d, jitter time.Duration) Option {
+	return func(c *Config) { c.MaxConnLifetime, c.MaxConnLifetimeJitter = d, jitter }
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.HealthCheckPeriod <= 0 {
+		c.HealthCheckPeriod = DefaultHealthCheckPeriod
+	}
+	if c.MaxConnLifetime <= 0 {
+		c.MaxConnLifetime = DefaultMaxConnLifetime
+		if c.MaxConnLifetimeJitter <= 0 {
+			c.MaxConnLifetimeJitter = DefaultMaxConnLifetimeJitter
+		}
+	}
+	if c.AcquireTimeout <= 0 {
+		c.AcquireTimeout = DefaultAcquireTimeout
+	}
+}
+
+// Store is a quant.Store on a PostgreSQL connection pool. It is safe for
+// concurrent use. Open it with Open and apply the schema with Migrate.
+type Store struct {
+	pool           *pgxpool.Pool
+	acquireTimeout time.Duration
+
+	// meta is the latest dataset row this Store has read or written; it
+	// only moves to higher versions. Stats reads trades from it.
+	meta atomic.Pointer[meta]
+
+	// building is a one-slot semaphore: one Dataset build at a time.
+	building chan struct{}
+	// dataset is the last Dataset built, reused while the version holds.
+	dataset atomic.Pointer[quant.Dataset]
+}
+
+// meta is one reading of the dataset row.
+type meta struct {
+	version int64
+	trades  int64
+}
+
+// Open connects to the database at url (a postgres:// URL or a keyword/value
+// connection string; a search_path parameter selects the schema) and checks
+// that it answers. It does not change the schema: call Migrate.
+//
+// Errors never contain the URL's password; use Redact to log the URL.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	var cfg Config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cfg.setDefaults()
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgconn redacts the password in its parse errors.
+		return nil, fmt.Errorf("postgres: parse database url: %w", err)
+	}
+	pcfg.MaxConns = cfg.MaxConns
+	pcfg.HealthCheckPeriod = cfg.HealthCheckPeriod
+	pcfg.MaxConnLifetime = cfg.MaxConnLifetime
+	pcfg.MaxConnLifetimeJitter = cfg.MaxConnLifetimeJitter
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open pool for %s: %w", Redact(url), err)
+	}
+	s := &Store{pool: pool, acquireTimeout: cfg.AcquireTimeout, building: make(chan struct{}, 1)}
+	s.meta.Store(&meta{version: 0, trades: -1})
+	if err := s.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(url), err)
+	}
+	// Before the first migration there is no dataset row yet.
+	if _, err := s.DatasetVersion(ctx); err != nil && !isUndefinedTable(err) {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// acquire takes a connection from the pool, waiting at most the acquire
+// timeout when ctx has no deadline. A failure other than ctx's own wraps
+// quant.ErrUnavailable.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	actx := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, s.acquireTimeout)
+		defer cancel()
+	}
+	c, err := s.pool.Acquire(actx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("postgres: acquire connection: %w", err)
+		}
+		return nil, fmt.Errorf("postgres: acquire connection: %w: %w", quant.ErrUnavailable, err)
+	}
+	return c, nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	if err := c.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w: %w", quant.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Stats reports the pool's figures and the number of stored trades as of
+// the latest dataset version this Store has seen (it reads the version on
+// every DatasetVersion, Dataset and Import; -1 before the schema exists).
+func (s *Store) Stats() quant.StoreStats {
+	st := s.pool.Stat()
+	return quant.StoreStats{
+		Backend:         "postgres",
+		Trades:          s.meta.Load().trades,
+		MaxConns:        st.MaxConns(),
+		TotalConns:      st.TotalConns(),
+		AcquiredConns:   st.AcquiredConns(),
+		IdleConns:       st.IdleConns(),
+		AcquireCount:    st.AcquireCount(),
+		EmptyAcquires:   st.EmptyAcquireCount(),
+		CanceledAcquire: st.CanceledAcquireCount(),
+		AcquireWait:     st.AcquireDuration(),
+	}
+}
+
+// Close closes every connection of the pool, waiting for acquired ones to
+// be released.
+func (s *Store) Close() { s.pool.Close() }
+
+// setMeta records a reading of the dataset row unless a newer one is known.
+func (s *Store) setMeta(m meta) {
+	for {
+		old := s.meta.Load()
+		if old.version > m.version || (old.version == m.version && old.trades >= 0) {
+			return
+		}
+		if s.meta.CompareAndSwap(old, &m) {
+			return
+		}
+	}
+}
+
+// querier is what pgx.Tx and *pgxpool.Conn share.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// readMeta reads the dataset row and records it.
+func (s *Store) readMeta(ctx context.Context, q querier) (meta, error) {
+	var m meta
+	if err := q.QueryRow(ctx, `SELECT version, trades FROM dataset`).Scan(&m.version, &m.trades); err != nil {
+		return meta{}, fmt.Errorf("postgres: read dataset version: %w", err)
+	}
+	s.setMeta(m)
+	return m, nil
+}
+
+func isUndefinedTable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42P01"
+}
+
+// withCtx makes sure err wraps ctx's error when ctx is done: pgx reports a
+// canceled statement in its own words, and callers test for
+// context.Canceled and context.DeadlineExceeded.
+func withCtx(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", cerr, err)
+	}
+	return err
+}
+
+var (
+	dsnPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]*)`)
+	urlPassword = regexp.MustCompile(`(://[^:/@?#]*:)[^@]*@`)
+)
+
+// Redact returns the connection string conn with any password replaced by
+// "xxxxx", for logs and error messages. It handles postgres:// URLs
+// (user:password@ and a password query parameter) and keyword/value strings.
+func Redact(conn string) string {
+	u, err := url.Parse(conn)
+	if err != nil || u.Scheme == "" || u.Host == "" && u.User == nil {
+		s := urlPassword.ReplaceAllString(conn, "${1}xxxxx@")
+		return dsnPassword.ReplaceAllString(s, "${1}xxxxx")
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}

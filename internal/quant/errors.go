@@ -1,0 +1,61 @@
+package quant
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error kinds. Adapters wrap them with context (fmt.Errorf("...: %w", err));
+// the server maps each kind to one HTTP status, in one table.
+var (
+	// ErrNotFound: the named politician, job or resource does not exist (404).
+	ErrNotFound = errors.New("quant: not found")
+	// ErrInvalid: a request or setting is malformed; see ParamError (400).
+	ErrInvalid = errors.New("quant: invalid")
+	// ErrNotEligible: the politician exists but the analysis cannot answer
+	// for it; see NotEligibleError (422).
+	ErrNotEligible = errors.New("quant: not eligible")
+	// ErrAlreadyImported: a file with the same fingerprint is stored (409).
+	ErrAlreadyImported = errors.New("quant: file already imported")
+	// ErrUnavailable: a dependency is down or the service is overloaded (503).
+	ErrUnavailable = errors.New("quant: unavailable")
+	// ErrTimeout: the work did not finish within its deadline (504).
+	ErrTimeout = errors.New("quant: timeout")
+)
+
+// ParamError names the request parameter that was wrong and why.
+type ParamError struct {
+	Param  string
+	Reason string
+}
+
+func (e *ParamError) Error() string {
+	return fmt.Sprintf("invalid parameter %q: %s", e.Param, e.Reason)
+}
+
+// Unwrap makes errors.Is(e, ErrInvalid) true.
+func (e *ParamError) Unwrap() error { return ErrInvalid }
+
+// Invalid returns a *ParamError for param with a formatted reason.
+func Invalid(param, format string, args ...any) error {
+	return &ParamError{Param: param, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Reasons an analysis refuses a politician (ANALYTICS.md section 10).
+const (
+	ReasonInsufficientHistory = "insufficient_history"
+	ReasonNotACandidate       = "not_a_candidate"
+)
+
+// NotEligibleError says why an analysis cannot answer for a politician.
+type NotEligibleError struct {
+	Reason string // ReasonInsufficientHistory or ReasonNotACandidate
+	Detail string
+}
+
+func (e *NotEligibleError) Error() string {
+	return fmt.Sprintf("not eligible (%s): %s", e.Reason, e.Detail)
+}
+
+// Unwrap makes errors.Is(e, ErrNotEligible) true.
+func (e *NotEligibleError) Unwrap() error { return ErrNotEligible }

@@ -1,0 +1,109 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/quantops/quant/internal/quant"
+)
+
+// problem is an RFC 9457 problem details object.
+type problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// Param names the bad request parameter (400).
+	Param string `json:"param,omitempty"`
+	// Reason is why an analysis refused (422).
+	Reason    string `json:"reason,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// errorKinds is the one table from domain error kinds to HTTP answers.
+// The first entry whose error matches wins.
+var errorKinds = []struct {
+	err    error
+	status int
+	slug   string
+	// retryAfter, when set, is sent as Retry-After (seconds).
+	retryAfter int
+}{
+	{quant.ErrInvalid, http.StatusBadRequest, "invalid-parameter", 0},
+	{quant.ErrNotFound, http.StatusNotFound, "not-found", 0},
+	{quant.ErrNotEligible, http.StatusUnprocessableEntity, "not-eligible", 0},
+	{quant.ErrAlreadyImported, http.StatusConflict, "already-imported", 0},
+	{quant.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", 1},
+	{quant.ErrTimeout, http.StatusGatewayTimeout, "timeout", 0},
+	{context.DeadlineExceeded, http.StatusGatewayTimeout, "timeout", 0},
+}
+
+// problemBase prefixes problem type slugs.
+const problemBase = "https://github.com/quantops/quant/blob/main/docs/problems.md#"
+
+// writeError answers with the problem that err maps to. Errors of no known
+// kind are logged with the request id and answered with a bare 500: their
+// text never reaches the client.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	p := problem{Instance: r.URL.Path, RequestID: requestID(r.Context())}
+	retry := 0
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			p.Status, p.Type, retry = k.status, problemBase+k.slug, k.retryAfter
+			break
+		}
+	}
+	switch {
+	case p.Status == 0:
+		s.cfg.Logger.Error("request failed", "request_id", p.RequestID, "path", r.URL.Path, "err", err)
+		p.Status, p.Type = http.StatusInternalServerError, problemBase+"internal"
+		p.Detail = "internal error; the server log has the details under this request id"
+	default:
+		var de *detailError
+		if errors.As(err, &de) {
+			p.Detail = de.detail
+		}
+		var pe *quant.ParamError
+		if errors.As(err, &pe) {
+			p.Param, p.Detail = pe.Param, pe.Error()
+		}
+		var ne *quant.NotEligibleError
+		if errors.As(err, &ne) {
+			p.Reason, p.Detail = ne.Reason, ne.Error()
+		}
+	}
+	p.Title = http.StatusText(p.Status)
+	if retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// writeJSON answers 200 with v.
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// detailError carries the detail a client may read; the wrapped error (with
+// its internal context) is only logged.
+type detailError struct {
+	detail string
+	err    error
+}
+
+func (e *detailError) Error() string { return e.detail + ": " + e.err.Error() }
+func (e *detailError) Unwrap() error { return e.err }
+
+// withDetail attaches a client-facing detail to err.
+func withDetail(err error, format string, args ...any) error {
+	return &detailError{detail: fmt.Sprintf(format, args...), err: err}
+}
