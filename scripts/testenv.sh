@@ -38,6 +38,7 @@ fi
 tmp=""
 redis_pid=""
 pg_started=""
+child=""
 
 # as_pg runs a command as the user that owns the PostgreSQL server.
 as_pg() {
@@ -66,8 +67,18 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+
+# on_signal passes a signal on to the command and waits for it, so that the
+# servers outlive it; then the EXIT trap cleans up.
+on_signal() {
+	if [[ -n $child ]]; then
+		kill -"$1" "$child" 2>/dev/null || true
+		wait "$child" 2>/dev/null || true
+	fi
+	exit "$2"
+}
+trap 'on_signal INT 130' INT
+trap 'on_signal TERM 143' TERM
 
 # show_logs prints the servers' logs after a start failure.
 show_logs() {
@@ -142,6 +153,8 @@ max_connections = 300
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+shared_buffers = 512MB
+max_wal_size = 4GB
 EOF
 if ! as_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -l "$tmp/postgres.log" -w -t "$TIMEOUT" start >/dev/null 2>&1; then
 	show_logs
@@ -187,8 +200,15 @@ fi
 export QUANT_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/quant_test?sslmode=disable"
 export QUANT_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
 log "PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port"
+# The command runs in the background so that a signal to this script is
+# handled at once (bash defers traps while a foreground command runs); fd 3
+# hands it our stdin, which a background command would otherwise lose.
+exec 3<&0
+"$@" <&3 3<&- &
+child=$!
 set +e
-"$@"
+wait "$child"
 rc=$?
 set -e
+child=""
 exit "$rc"

@@ -17,6 +17,13 @@ import (
 // (top = 20; expected values from testdata/analytics, computed by an
 // independent implementation): the ids and their order, every matrix entry
 // and null, and the top pairs. It also asks for the same ids explicitly.
+//
+// A reading, not a disagreement: ANALYTICS.md section 7 says both "the
+// diagonal is exactly 1" and "a zero-variance series gives null entries";
+// for the diagonal cell of a zero-variance series (zed-z-constant in
+// zero_variance_ties) the two collide. r(x, x) is 0/0 there, so the
+// zero-variance rule wins and the cell is null, as correlation.json has it
+// and as the README's "null where a series has zero variance" says.
 func TestCorrelationVectors(t *testing.T) {
 	const tol = 1e-9 // absolute, README tolerance table
 	type want struct {

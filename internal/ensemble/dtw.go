@@ -212,8 +212,8 @@ func (cs *dtwSet) nearest(w *dtwWork, q, r, k int) []Neighbor {
 			continue
 		}
 		found = append(found, Neighbor{ID: cs.acts[o.c].ID, Distance: math.Sqrt(d2)})
-		i, _ := slices.BinarySearch(best, d2)
-		best = slices.Insert(best, i, d2)
+		at, _ := slices.BinarySearch(best, d2)
+		best = slices.Insert(best, at, d2)
 		if len(best) > k {
 			best = best[:k]
 		}

@@ -271,9 +271,9 @@ func TestNetworkEdgeCases(t *testing.T) {
 	})
 }
 
-// TestPageRankPlain checks the power iteration against the dense formula
+// TestNetworkPageRankPlain checks the power iteration against the dense formula
 // of section 8 written out directly, on seeded random graphs.
-func TestPageRankPlain(t *testing.T) {
+func TestNetworkPageRankPlain(t *testing.T) {
 	const tol = 1e-12
 	for _, n := range []int{5, 23, 60} {
 		ds := networkDataset(t, n)

@@ -72,16 +72,18 @@ const genStream = 0x7175616e74676e31 // "quantgn1"
 // An invalid cfg gives an error matching ErrGenConfig that names the field;
 // nothing is written then.
 //
-// The output imitates the real Senate data (see the comments on the tables
-// below for the figures measured on data/senate_all_transactions.csv):
-// filings of 1 to 30 transactions share a ptr_link and lie days to weeks
-// apart, filings come newest first, a few filers make most of the trades,
-// each filer has busy and quiet months within an active span of years,
-// about 5.5% of rows are "PDF Disclosed Filing" rows, and about 30% of
-// the filers appear under a second spelling of their name (", Jr",
-// " III", a "(nickname)", a double space) that ANALYTICS.md section 1 maps
-// to the same politician id. Every row parses without a reject as long as
-// cfg.End is not after the import day.
+// The output imitates the real Senate data (the figures measured on
+// data/senate_all_transactions.csv are given with the tables in gen.go):
+// filings of 1 to 30 transactions, dated within days to weeks of each
+// other, share a ptr_link; filings come newest first; a few filers make
+// most of the trades; each filer has busy and quiet months within an
+// active span of years; about 5.5% of rows are "PDF Disclosed Filing" rows
+// (N/A owner, ticker and type, Unknown amount, a .../search/view/paper/ID/
+// link, as in the real data); about 21% of the other rows have ticker
+// "--"; and about 30% of the filers also appear under a second spelling of
+// their name (", Jr", " III", a "(nickname)", a double space) that
+// ANALYTICS.md section 1 maps to the same politician id. Every row parses
+// without a reject as long as cfg.End is not after the import day.
 //
 // Generate streams: it needs memory for the filers and the embedded tables,
 // never for the rows, and writes to w in blocks of about 64 KiB. It is
@@ -525,7 +527,7 @@ type generator struct {
 
 	owners, types, amounts, comments, kinds, sizes, tickers genDist
 	ownerEnc, typeEnc, amountEnc, commentEnc, kindEnc       []string
-	tickerEnc, nameEnc, lowerEnc, exchEnc                   []string // per genTickers entry
+	tickerEnc, nameEnc, lowerEnc, exchEnc, upperName        []string // per genTickers entry
 
 	pdfP          float64 // probability that a filing is a PDF filing
 	rowsPerFiling float64 // mean rows of a filing, PDF ones included
@@ -564,12 +566,14 @@ func newGenerator(cfg GenConfig) (*generator, error) {
 	g.nameEnc = make([]string, len(genTickers))
 	g.lowerEnc = make([]string, len(genTickers))
 	g.exchEnc = make([]string, len(genTickers))
+	g.upperName = make([]string, len(genTickers))
 	for i, t := range genTickers {
 		tw[i] = math.Pow(float64(i+1), -genTickerExp)
 		g.tickerEnc[i] = string(appendCSVField(nil, t.ticker))
 		g.nameEnc[i] = string(appendCSVField(nil, t.name))
 		g.lowerEnc[i] = string(appendCSVField(nil, strings.ToLower(t.ticker)))
 		g.exchEnc[i] = string(appendCSVField(nil, t.name+" ("+t.exchange+")"))
+		g.upperName[i] = strings.ReplaceAll(strings.ToUpper(t.name), "&AMP;", "&amp;")
 	}
 	g.tickers = newGenDist(tw)
 
@@ -860,14 +864,18 @@ func (g *generator) appendAsset(b []byte, f *genFiler, day int64) []byte {
 		case v < 8:
 			enc = g.nameEnc[t]
 		default:
-			s = append(s, genTickers[t].name+" ("+genTickers[t].ticker+")"...)
+			s = append(s, genTickers[t].name...)
+			s = append(s, " ("...)
+			s = append(s, genTickers[t].ticker...)
+			s = append(s, ')')
 		}
 	case genKindBlank:
 		t := g.pickTicker(f)
 		if !unknown {
 			ticker, enc = g.tickerEnc[t], g.exchEnc[t]
 		} else if r.intn(2) == 0 {
-			s = append(s, genTickers[t].ticker+" (stock option)"...)
+			s = append(s, genTickers[t].ticker...)
+			s = append(s, " (stock option)"...)
 		} else {
 			enc = g.nameEnc[t]
 		}
@@ -889,13 +897,19 @@ func (g *generator) appendAsset(b []byte, f *genFiler, day int64) []byte {
 		} else {
 			t := g.pickTicker(f)
 			ticker = g.tickerEnc[t]
-			s = append(s, strings.ToUpper(genTickers[t].name)...)
+			s = append(s, g.upperName[t]...)
 		}
 		s = g.appendCoupon(s, day)
 	case genKindNonPublic:
 		p := genPrivate[r.intn(len(genPrivate))]
-		s = append(s, p.name+` <div class="text-muted"> <em>Company:</em> `+p.name+
-			` &nbsp;(`+p.place+`) </div> <div class="text-muted"><em>Description:</em>&nbsp;`+p.what+`</div>`...)
+		s = append(s, p.name...)
+		s = append(s, ` <div class="text-muted"> <em>Company:</em> `...)
+		s = append(s, p.name...)
+		s = append(s, ` &nbsp;(`...)
+		s = append(s, p.place...)
+		s = append(s, `) </div> <div class="text-muted"><em>Description:</em>&nbsp;`...)
+		s = append(s, p.what...)
+		s = append(s, `</div>`...)
 	case genKindOption:
 		t := g.pickTicker(f)
 		ticker = g.tickerEnc[t]

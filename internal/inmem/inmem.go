@@ -12,8 +12,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"iter"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -34,7 +36,6 @@ type Store struct {
 	version int64                        // guarded by mu
 	dataset *quant.Dataset               // guarded by mu; rebuilt on every change
 	tickers []quant.TickerCount          // guarded by mu; rebuilt on every change
-	intern  map[string]string            // guarded by mu; shares repeated strings between trades
 }
 
 type stored struct {
@@ -64,11 +65,11 @@ func (s *Store) reset() {
 	s.trades = nil
 	s.pols = map[string]*politician{}
 	s.imports = map[quant.Fingerprint]string{}
-	s.intern = map[string]string{}
 	s.dataset = quant.NewDataset(s.version, nil)
 }
 
-// stageEvery is how many records Import reads between checks of its context.
+// stageEvery is how many records Import stages per chunk, checking its
+// context between chunks.
 const stageEvery = 1024
 
 // Import implements quant.Store.
@@ -76,17 +77,27 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	if !info.Force && s.imported(info.Fingerprint) {
 		return quant.ImportResult{}, fmt.Errorf("inmem: import %s: %w", info.Source, quant.ErrAlreadyImported)
 	}
-	var staged []quant.Trade
+	// Stage in fixed-size chunks: a million records never sit in one
+	// slice that must be copied as it grows. Repeated strings (names,
+	// tickers, owners, filing links) are shared as they arrive.
+	var (
+		chunks [][]quant.Trade
+		n      int
+		in     = interner{}
+	)
 	for tr, err := range records {
 		if err != nil {
 			return quant.ImportResult{}, fmt.Errorf("inmem: import %s: %w", info.Source, err)
 		}
-		if len(staged)%stageEvery == 0 {
+		if n%stageEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return quant.ImportResult{}, fmt.Errorf("inmem: import %s: %w", info.Source, err)
 			}
+			chunks = append(chunks, make([]quant.Trade, 0, stageEvery))
 		}
-		staged = append(staged, tr)
+		in.trade(&tr)
+		chunks[len(chunks)-1] = append(chunks[len(chunks)-1], tr)
+		n++
 	}
 	if err := ctx.Err(); err != nil {
 		return quant.ImportResult{}, fmt.Errorf("inmem: import %s: %w", info.Source, err)
@@ -94,7 +105,7 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res := quant.ImportResult{Records: len(staged)}
+	res := quant.ImportResult{Records: n}
 	if _, dup := s.imports[info.Fingerprint]; dup {
 		if !info.Force {
 			return quant.ImportResult{}, fmt.Errorf("inmem: import %s: %w", info.Source, quant.ErrAlreadyImported)
@@ -102,20 +113,21 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 		res.Replaced = s.remove(info.Fingerprint)
 	}
 	s.imports[info.Fingerprint] = info.Source
+	s.trades = slices.Grow(s.trades, n)
 	touched := map[string]bool{}
-	for i := range staged {
-		s.nextID++
-		tr := &staged[i]
-		tr.ID = s.nextID
-		s.internStrings(tr)
-		s.trades = append(s.trades, stored{Trade: *tr, fp: info.Fingerprint})
-		s.add(len(s.trades) - 1)
-		touched[tr.PoliticianID] = true
+	for _, chunk := range chunks {
+		for i := range chunk {
+			s.nextID++
+			chunk[i].ID = s.nextID
+			s.trades = append(s.trades, stored{Trade: chunk[i], fp: info.Fingerprint})
+			s.add(len(s.trades) - 1)
+			touched[chunk[i].PoliticianID] = true
+		}
 	}
 	for id := range touched {
 		s.sortTrades(s.pols[id])
 	}
-	s.version++
+	s.version = nextVersion(s.version, info.Fingerprint, res.Replaced > 0)
 	s.rebuildViews()
 	res.DatasetVersion = s.version
 	return res, nil
@@ -191,13 +203,15 @@ func (s *Store) sortTrades(p *politician) {
 	})
 }
 
-// internStrings makes repeated field values share one copy.
-func (s *Store) internStrings(t *quant.Trade) {
+// interner makes repeated field values share one copy.
+type interner map[string]string
+
+func (in interner) trade(t *quant.Trade) {
 	for _, f := range []*string{&t.PoliticianID, &t.PoliticianName, &t.Ticker, &t.Owner, &t.AssetType, &t.AssetDescription, &t.Comment, &t.PTRLink} {
-		if v, ok := s.intern[*f]; ok {
+		if v, ok := in[*f]; ok {
 			*f = v
 		} else {
-			s.intern[*f] = *f
+			in[*f] = *f
 		}
 	}
 }
@@ -344,11 +358,27 @@ func (s *Store) Dataset(ctx context.Context) (*quant.Dataset, error) {
 	return s.dataset, nil
 }
 
-// DatasetVersion implements quant.Store: it counts committed imports.
+// DatasetVersion implements quant.Store: it changes with every committed
+// import (see nextVersion).
 func (s *Store) DatasetVersion(ctx context.Context) (int64, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.version, nil
+}
+
+// nextVersion derives the dataset version after an import from the version
+// before it and the imported file, so that stores loaded with the same files
+// in the same order (a restarted process, a second instance) share version
+// numbers, and with them cache keys, while any other history gives another
+// number. Zero is the empty store's version and never the result.
+func nextVersion(prev int64, fp quant.Fingerprint, replaced bool) int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d|%s|%t", prev, fp, replaced)
+	v := int64(h.Sum64() & math.MaxInt64)
+	if v == 0 {
+		v = 1
+	}
+	return v
 }
 
 // Ping implements quant.Store; memory is always there.

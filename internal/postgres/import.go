@@ -49,6 +49,11 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	// may be closed already, which rolls back just as well.
 	defer tx.Rollback(context.WithoutCancel(ctx))
 
+	// The aggregate queries are simple scans; JIT compilation only adds
+	// latency to them.
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+		return fail("set jit", err)
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.quant.import'))`); err != nil {
 		return fail("lock", err)
 	}

@@ -64,7 +64,7 @@ func migrations() ([]migration, error) {
 // together; the second finds the work done. Versions recorded in the
 // database that this binary does not know (a newer binary migrated it) are
 // left alone. Migrate is safe to call on every start.
-func (s *Store) Migrate(ctx context.Context) (err error) {
+func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
 		return err

@@ -10,6 +10,10 @@
 // transaction-scoped advisory lock, so concurrent imports from several
 // instances cannot compute aggregates from each other's half-written data.
 //
+// Import cost is dominated by the server: maintaining the trades indexes and
+// the foreign key to imports (about a third of the time) for every row. The
+// client streams records through COPY without holding them in memory.
+//
 // The schema is versioned by embedded migrations (migrations/*.sql) that
 // Migrate applies; see Migrate.
 //
@@ -271,7 +275,7 @@ var (
 // (user:password@ and a password query parameter) and keyword/value strings.
 func Redact(conn string) string {
 	u, err := url.Parse(conn)
-	if err != nil || u.Scheme == "" || u.Host == "" && u.User == nil {
+	if err != nil || u.Scheme == "" || (u.Host == "" && u.User == nil) {
 		s := urlPassword.ReplaceAllString(conn, "${1}xxxxx@")
 		return dsnPassword.ReplaceAllString(s, "${1}xxxxx")
 	}

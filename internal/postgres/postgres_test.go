@@ -280,3 +280,12 @@ func BenchmarkDataset(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSeries loads storetest.BenchFile (the real Senate data by
+// default) and times building the Dataset from the weekly aggregates plus
+// every politician's weekly series.
+func BenchmarkSeries(b *testing.B) {
+	s := newStore(b)
+	storetest.LoadFile(b, s, storetest.BenchFile())
+	storetest.BenchmarkSeries(b, s, s.ForgetDataset)
+}

@@ -12,12 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"os"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -455,5 +457,55 @@ func testConcurrent(t *testing.T, s quant.Store) {
 	wg.Wait()
 	if p, _ := s.Politician(ctx, "alex-a-example"); p.TradeCount != 30 {
 		t.Errorf("after 6 imports alex has %d trades, want 30", p.TradeCount)
+	}
+}
+
+// LoadFile imports a disclosure file into s for benchmarks and returns the
+// number of records stored.
+func LoadFile(tb testing.TB, s quant.Store, path string) int {
+	tb.Helper()
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		tb.Skipf("%s not found (the shared data lives in ../shared; QUANT_BENCH_FILE names another file)", path)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	p := &ingest.Parser{}
+	res, err := s.Import(context.Background(), quant.ImportInfo{Source: path, Fingerprint: quant.Fingerprint("bench:" + path)}, p.Records(f, nil))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res.Records
+}
+
+// BenchFile is the file series benchmarks load: QUANT_BENCH_FILE, else the
+// real Senate data next to the project.
+func BenchFile() string {
+	if f := os.Getenv("QUANT_BENCH_FILE"); f != "" {
+		return f
+	}
+	return "../../../shared/data/senate_all_transactions.csv"
+}
+
+// BenchmarkSeries times what every analysis starts from: the Dataset and
+// every politician's weekly series s_p on the global axis. forget, if not
+// nil, drops the store's cached Dataset before each iteration so the
+// benchmark measures building it.
+func BenchmarkSeries(b *testing.B, s quant.Store, forget func()) {
+	ctx := context.Background()
+	var buf []float64
+	for b.Loop() {
+		if forget != nil {
+			forget()
+		}
+		ds, err := s.Dataset(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range ds.Activities {
+			buf, _ = ds.Activities[i].Series(buf, ds.Axis)
+		}
 	}
 }
