@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/quantops/quant/internal/ensemble"
 	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/postgres"
@@ -129,7 +130,7 @@ func runServe(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("--addr: %w", err)
 	}
-	srv := server.New(server.Config{Store: st, Logger: log, Version: buildVersion()})
+	srv := server.New(server.Config{Store: st, Analyzer: ensemble.NewService(st), Logger: log, Version: buildVersion()})
 	log.Info("quant serving", "addr", ln.Addr().String(), "store", st.Stats().Backend, "version", buildVersion())
 	err = server.Serve(ctx, srv.HTTPServer(cfg.Addr), ln, cfg.ShutdownGrace)
 	if err != nil && !errors.Is(err, context.Canceled) {

@@ -3,6 +3,7 @@ package ensemble
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/dsp/fourier"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -107,8 +108,13 @@ func Forecast(y []float64, h int) (ForecastResult, error) {
 		}
 	}
 
-	var fc forecaster
-	fc.reserve(n)
+	// Two forecasters share the ten fits (nine backtest origins, then the
+	// full series) between two goroutines: the fits are independent, and
+	// each origin's errors are summed afterwards in origin order, so the
+	// answer has the same bits as a sequential run.
+	var fcs [2]forecaster
+	fcs[0].reserve(n)
+	fcs[1].reserve(n)
 	// One backing array for every forecast slice: 3 members + the ensemble,
 	// and per origin the actual weeks and 3 member forecasts.
 	buf := make([]float64, (4+4*backtestN)*h)
@@ -118,24 +124,26 @@ func Forecast(y []float64, h int) (ForecastResult, error) {
 		return s
 	}
 	res := ForecastResult{N: n, Horizon: h, Origins: backtestN, Backtest: make([]BacktestOrigin, backtestN)}
-	var absErr [3]float64
 	for b := range backtestN {
-		o := n - h - (backtestN - 1) + b
 		bt := &res.Backtest[b]
-		bt.Origin = o
+		bt.Origin = n - h - (backtestN - 1) + b
 		bt.Actual = next()
-		copy(bt.Actual, y[o:o+h])
+		copy(bt.Actual, y[bt.Origin:bt.Origin+h])
 		bt.Seasonal, bt.Regime, bt.Analog = next(), next(), next()
-		fc.seasonal(bt.Seasonal, y[:o])
-		fc.regime(bt.Regime, y[:o])
-		fc.analog(bt.Analog, y[:o])
-		for i, a := range bt.Actual {
-			absErr[0] += math.Abs(bt.Seasonal[i] - a)
-			absErr[1] += math.Abs(bt.Regime[i] - a)
-			absErr[2] += math.Abs(bt.Analog[i] - a)
+	}
+	backtest := func(fc *forecaster, first int) {
+		for b := first; b < backtestN; b += 2 {
+			bt := &res.Backtest[b]
+			fc.seasonal(bt.Seasonal, y[:bt.Origin])
+			fc.regime(bt.Regime, y[:bt.Origin])
+			fc.analog(bt.Analog, y[:bt.Origin])
 		}
 	}
+	var wg sync.WaitGroup
+	wg.Go(func() { backtest(&fcs[0], 0) })
+	backtest(&fcs[1], 1)
 
+	fc := &fcs[1]
 	m := &res.Members
 	m.Seasonal.Forecast, m.Regime.Forecast, m.Analog.Forecast = next(), next(), next()
 	fc.seasonal(m.Seasonal.Forecast, y)
@@ -146,6 +154,16 @@ func Forecast(y []float64, h int) (ForecastResult, error) {
 	res.AnalogStarts = make([]int, len(fc.near))
 	for i, c := range fc.near {
 		res.AnalogStarts[i] = c.s
+	}
+
+	wg.Wait()
+	var absErr [3]float64
+	for _, bt := range res.Backtest {
+		for i, a := range bt.Actual {
+			absErr[0] += math.Abs(bt.Seasonal[i] - a)
+			absErr[1] += math.Abs(bt.Regime[i] - a)
+			absErr[2] += math.Abs(bt.Analog[i] - a)
+		}
 	}
 
 	res.Eps = epsRel*seriesMean(y) + epsAbs

@@ -155,6 +155,17 @@ type hmmWork struct {
 	path   []int     // n Viterbi states
 	xi     [hmmStates][hmmStates]float64
 	maxLog []float64 // n: max_j log b_j(x_t)
+
+	// The weeks' values repeat (they are ln(1+count) of small counts), so
+	// the E-step computes each distinct value's densities once: vals holds
+	// the distinct values, of[t] the index in vals of x[t], vb and vmax the
+	// per-value scaled densities and maxima. The per-week numbers are the
+	// same bits as when each week computed its own.
+	vals []float64
+	of   []int32
+	vb   []float64
+	vmax []float64
+	seen map[float64]int32
 }
 
 // fit runs Baum-Welch on ln(1+y) with at most maxIter M-steps and returns
@@ -171,6 +182,7 @@ func (w *hmmWork) fit(y []float64, maxIter int) hmmFit {
 	w.gamma = reuse(w.gamma, n*hmmStates)
 	w.c = reuse(w.c, n)
 	w.maxLog = reuse(w.maxLog, n)
+	w.indexValues()
 
 	p := w.init()
 	var f hmmFit
@@ -213,6 +225,27 @@ func (w *hmmWork) fit(y []float64, maxIter int) hmmFit {
 		}
 	}
 	return f
+}
+
+// indexValues fills w.vals, w.of and the per-value buffers from w.x.
+func (w *hmmWork) indexValues() {
+	if w.seen == nil {
+		w.seen = make(map[float64]int32)
+	}
+	clear(w.seen)
+	w.vals = w.vals[:0]
+	w.of = reuse(w.of, len(w.x))
+	for t, v := range w.x {
+		d, ok := w.seen[v]
+		if !ok {
+			d = int32(len(w.vals))
+			w.seen[v] = d
+			w.vals = append(w.vals, v)
+		}
+		w.of[t] = d
+	}
+	w.vb = reuse(w.vb, len(w.vals)*hmmStates)
+	w.vmax = reuse(w.vmax, len(w.vals))
 }
 
 // init returns the initial parameters of section 5: v = max(population
@@ -266,21 +299,31 @@ func (w *hmmWork) estep(p *hmmParams) float64 {
 	n := len(x)
 	var logL float64
 	norm := p.logNorm()
-	for t, xt := range x {
+	for d, xv := range w.vals {
 		var lb [K]float64
 		m := math.Inf(-1)
 		for j := range K {
-			lb[j] = p.logDensity(&norm, j, xt)
+			lb[j] = p.logDensity(&norm, j, xv)
 			m = max(m, lb[j])
 		}
 		for j := range K {
-			b[t*K+j] = math.Exp(lb[j] - m)
+			w.vb[d*K+j] = math.Exp(lb[j] - m)
 		}
+		w.vmax[d] = m
+	}
+	for t, d := range w.of {
+		copy(b[t*K:t*K+K], w.vb[int(d)*K:int(d)*K+K])
+		m := w.vmax[d]
 		w.maxLog[t] = m
 		logL += m
 	}
 
-	// Forward, normalised each week; c[t] is the week's scale.
+	// Forward, normalised each week; c[t] is the week's scale. The sum of
+	// the scales' logarithms is taken as the logarithm of their product,
+	// kept as a normalized fraction and a binary exponent (math.Frexp) so
+	// that it never underflows: one logarithm per fit instead of one per
+	// week.
+	frac, exp := 1.0, 0
 	for t := range n {
 		var s float64
 		for j := range K {
@@ -297,28 +340,39 @@ func (w *hmmWork) estep(p *hmmParams) float64 {
 			s += v
 		}
 		c[t] = s
+		inv := 1 / s
 		for j := range K {
-			al[t*K+j] /= s
+			al[t*K+j] *= inv
 		}
-		logL += math.Log(s)
+		f, e := math.Frexp(frac * s)
+		frac, exp = f, exp+e
 	}
+	logL += math.Log(frac) + float64(exp)*math.Ln2
 
-	// Backward with the same scales.
+	// Backward with the same scales; q[j] = b_{t+1}(j) beta_{t+1}(j) / c[t+1]
+	// serves both beta_t and the xi sums.
 	for j := range K {
 		be[(n-1)*K+j] = 1
 	}
+	w.xi = [K][K]float64{}
 	for t := n - 2; t >= 0; t-- {
+		var q [K]float64
+		inv := 1 / c[t+1]
+		for j := range K {
+			q[j] = b[(t+1)*K+j] * be[(t+1)*K+j] * inv
+		}
 		for i := range K {
 			var v float64
+			ai := al[t*K+i]
 			for j := range K {
-				v += p.a[i][j] * b[(t+1)*K+j] * be[(t+1)*K+j]
+				v += p.a[i][j] * q[j]
+				w.xi[i][j] += ai * p.a[i][j] * q[j]
 			}
-			be[t*K+i] = v / c[t+1]
+			be[t*K+i] = v
 		}
 	}
 
-	// Posteriors gamma_t = alpha_t beta_t (normalised against rounding) and
-	// xi summed over t.
+	// Posteriors gamma_t = alpha_t beta_t, normalised against rounding.
 	for t := range n {
 		var s float64
 		for j := range K {
@@ -326,17 +380,9 @@ func (w *hmmWork) estep(p *hmmParams) float64 {
 			w.gamma[t*K+j] = g
 			s += g
 		}
+		inv := 1 / s
 		for j := range K {
-			w.gamma[t*K+j] /= s
-		}
-	}
-	w.xi = [K][K]float64{}
-	for t := 0; t < n-1; t++ {
-		for i := range K {
-			ai := al[t*K+i]
-			for j := range K {
-				w.xi[i][j] += ai * p.a[i][j] * b[(t+1)*K+j] * be[(t+1)*K+j] / c[t+1]
-			}
+			w.gamma[t*K+j] *= inv
 		}
 	}
 	return logL

@@ -200,14 +200,8 @@ func clip(s string) string {
 // politicianID validates the {id} path variable.
 func politicianID(r *http.Request) (string, error) {
 	id := mux.Vars(r)["id"]
-	if id == "" || len(id) > maxIDLen {
-		return "", quant.Invalid("id", "must be 1..%d characters", maxIDLen)
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return "", quant.Invalid("id", "must hold only a-z, 0-9 and '-', as the politicians listing gives it")
-		}
+	if !validID(id) {
+		return "", quant.Invalid("id", "must be 1..%d of a-z, 0-9 and '-', as the politicians listing gives it", maxIDLen)
 	}
 	return id, nil
 }

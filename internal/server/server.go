@@ -19,8 +19,10 @@ import (
 // Config configures a Server. Zero durations and sizes take the defaults
 // named on each field.
 type Config struct {
-	Store  quant.Store  // required
-	Logger *slog.Logger // nil discards logs
+	Store quant.Store // required
+	// Analyzer answers /api/v1/analytics; nil serves no analytics.
+	Analyzer quant.Analyzer
+	Logger   *slog.Logger // nil discards logs
 	// Version is reported by /healthz ("dev" if empty).
 	Version string
 
@@ -70,6 +72,9 @@ func New(cfg Config) *Server {
 	cfg.setDefaults()
 	s := &Server{cfg: cfg, router: mux.NewRouter()}
 	s.routes()
+	if cfg.Analyzer != nil {
+		s.analyticsRoutes()
+	}
 	return s
 }
 

@@ -1,0 +1,190 @@
+package ensemble
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/quantops/quant/internal/quant"
+)
+
+var _ quant.Analyzer = (*Service)(nil)
+
+// Service answers analysis requests over a Store: it reads the store's
+// Dataset, runs the analysis and encodes the answer. It caches nothing of
+// its own beyond what a dataset version determines; caching answers is the
+// cache package's job, protecting the service the guard's.
+type Service struct {
+	store quant.Store
+	now   func() time.Time
+}
+
+// NewService returns a Service over st.
+func NewService(st quant.Store) *Service {
+	return &Service{store: st, now: time.Now}
+}
+
+// Analyze implements quant.Analyzer.
+func (s *Service) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
+	req, err := req.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.store.Dataset(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	answer, err := s.compute(ctx, ds, req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(answer)
+	if err != nil {
+		return nil, fmt.Errorf("ensemble: %s: encode: %w", req.Analysis, err)
+	}
+	return &quant.Result{
+		Analysis:       req.Analysis,
+		Key:            req.Key(),
+		Body:           body,
+		DatasetVersion: ds.Version,
+		ComputedAt:     s.now().UTC(),
+		ComputeTime:    time.Since(start),
+	}, nil
+}
+
+// seriesWeeks places a politician's series on the calendar.
+type seriesWeeks struct {
+	FirstWeek      string `json:"first_week"`       // first active week: y_p[0]
+	LastWeek       string `json:"last_week"`        // the end of the axis: "now"
+	LastActiveWeek string `json:"last_active_week"` // the latest week with a record
+}
+
+func weeksOf(act *quant.Activity, axis quant.Axis) seriesWeeks {
+	return seriesWeeks{
+		FirstWeek:      act.Weeks[0].Week.Format(time.DateOnly),
+		LastWeek:       axis.End().Format(time.DateOnly),
+		LastActiveWeek: act.Weeks[len(act.Weeks)-1].Week.Format(time.DateOnly),
+	}
+}
+
+// The answers: the analysis' result with the request's id and the calendar
+// of the series, field names as in testdata/analytics.
+type (
+	fourierAnswer struct {
+		ID string `json:"id"`
+		FourierResult
+		seriesWeeks
+	}
+	hmmAnswer struct {
+		ID string `json:"id"`
+		HMMResult
+		seriesWeeks
+	}
+	dtwAnswer struct {
+		ID string `json:"id"`
+		K  int    `json:"k"`
+		DTWResult
+	}
+	ensembleAnswer struct {
+		ID string `json:"id"`
+		ForecastResult
+		seriesWeeks
+	}
+)
+
+func (s *Service) compute(ctx context.Context, ds *quant.Dataset, req quant.Request) (any, error) {
+	switch req.Analysis {
+	case quant.AnalysisCorrelation:
+		if len(req.IDs) > 0 {
+			var err error
+			if ds, err = s.withInactive(ctx, ds, req.IDs); err != nil {
+				return nil, err
+			}
+		}
+		return Correlation(ds, req.IDs, req.Top)
+	case quant.AnalysisNetwork:
+		return Network(ds, req.MinWeight)
+	}
+
+	act, err := s.activity(ctx, ds, req)
+	if err != nil {
+		return nil, err
+	}
+	switch req.Analysis {
+	case quant.AnalysisDTW:
+		res, err := DTW(ds, req.ID, req.K)
+		if err != nil {
+			return nil, err
+		}
+		return dtwAnswer{ID: req.ID, K: req.K, DTWResult: res}, nil
+	}
+	y, err := Eligible(act, ds.Axis)
+	if err != nil {
+		return nil, err
+	}
+	weeks := weeksOf(act, ds.Axis)
+	switch req.Analysis {
+	case quant.AnalysisFourier:
+		return fourierAnswer{ID: req.ID, FourierResult: Fourier(y), seriesWeeks: weeks}, nil
+	case quant.AnalysisHMM:
+		return hmmAnswer{ID: req.ID, HMMResult: HMM(y), seriesWeeks: weeks}, nil
+	case quant.AnalysisEnsemble:
+		res, err := Forecast(y, req.Horizon)
+		if err != nil {
+			return nil, err
+		}
+		return ensembleAnswer{ID: req.ID, ForecastResult: res, seriesWeeks: weeks}, nil
+	}
+	return nil, quant.Invalid("analysis", "unknown analysis %q", req.Analysis)
+}
+
+// activity returns the politician's activity, or the error a client
+// should see: 404 for an unknown id, 422 for a politician whose records
+// are all of unknown type (stored, listed, never analyzed).
+func (s *Service) activity(ctx context.Context, ds *quant.Dataset, req quant.Request) (*quant.Activity, error) {
+	if act, ok := ds.Find(req.ID); ok {
+		return act, nil
+	}
+	p, err := s.store.Politician(ctx, req.ID)
+	if err != nil {
+		return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+	}
+	reason := quant.ReasonInsufficientHistory
+	if req.Analysis == quant.AnalysisDTW {
+		reason = quant.ReasonNotACandidate
+	}
+	return nil, &quant.NotEligibleError{Reason: reason,
+		Detail: fmt.Sprintf("%s has %d records and none is analyzable (all of unknown type)", req.ID, p.TradeCount)}
+}
+
+// withInactive returns ds with an empty activity added for each of ids that
+// the store knows but that has no analyzable record: its series is all
+// zeros, which correlation reports as null entries. An id the store does not
+// know is a 404.
+func (s *Service) withInactive(ctx context.Context, ds *quant.Dataset, ids []string) (*quant.Dataset, error) {
+	var extra []quant.Activity
+	for _, id := range ids {
+		if _, ok := ds.Find(id); ok {
+			continue
+		}
+		if _, err := s.store.Politician(ctx, id); err != nil {
+			return nil, fmt.Errorf("ensemble: correlation: %w", err)
+		}
+		extra = append(extra, quant.Activity{ID: id})
+	}
+	if len(extra) == 0 {
+		return ds, nil
+	}
+	acts := append(slices.Clip(ds.Activities), extra...)
+	slices.SortFunc(acts, func(a, b quant.Activity) int { return strings.Compare(a.ID, b.ID) })
+	out := *ds
+	out.Activities = acts
+	return &out, nil
+}

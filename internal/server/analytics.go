@@ -1,0 +1,155 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/quantops/quant/internal/quant"
+)
+
+func (s *Server) analyticsRoutes() {
+	r := s.router
+	r.HandleFunc("/api/v1/analytics/correlation", s.analyze(quant.AnalysisCorrelation, "ids", "top")).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/analytics/network", s.analyze(quant.AnalysisNetwork, "min_weight")).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/analytics/fourier/{id}", s.analyze(quant.AnalysisFourier)).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/analytics/hmm/{id}", s.analyze(quant.AnalysisHMM)).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/analytics/dtw/{id}", s.analyze(quant.AnalysisDTW, "k")).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/analytics/ensemble/{id}", s.analyze(quant.AnalysisEnsemble, "horizon")).Methods(http.MethodGet)
+}
+
+// analyze returns the handler of one analysis endpoint, which takes the
+// named query parameters.
+func (s *Server) analyze(a quant.Analysis, params ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, err := analysisRequest(r, a, params)
+		if err == nil {
+			req, err = req.Normalize()
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		res, err := s.cfg.Analyzer.Analyze(r.Context(), req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeResult(w, res)
+	}
+}
+
+// analysisRequest reads an analysis request from the path and query.
+func analysisRequest(r *http.Request, a quant.Analysis, params []string) (quant.Request, error) {
+	req := quant.Request{Analysis: a}
+	if a.PerPolitician() {
+		id, err := politicianID(r)
+		if err != nil {
+			return req, err
+		}
+		req.ID = id
+	}
+	q := &query{v: r.URL.Query()}
+	q.only(params...)
+	// Zero means "the default" to Normalize, so an explicit 0 must be
+	// refused here, where the client's text is still known.
+	switch a {
+	case quant.AnalysisDTW:
+		req.K = q.int("k", quant.DefaultK, 1, quant.MaxK)
+	case quant.AnalysisEnsemble:
+		req.Horizon = q.int("horizon", quant.DefaultHorizon, 1, quant.MaxHorizon)
+	case quant.AnalysisCorrelation:
+		if v, ok := q.v["ids"]; ok {
+			for _, part := range v {
+				for id := range strings.SplitSeq(part, ",") {
+					id = strings.TrimSpace(id)
+					if !validID(id) {
+						q.fail("ids", "%q is not a politician id (a-z, 0-9 and '-', at most %d)", clip(id), maxIDLen)
+						break
+					}
+					req.IDs = append(req.IDs, id)
+				}
+				if len(req.IDs) > quant.MaxSetSize {
+					q.fail("ids", "must name %d..%d politicians, got more than %d", quant.MinSetSize, quant.MaxSetSize, quant.MaxSetSize)
+					break
+				}
+			}
+		}
+		if _, ok := q.v["top"]; ok {
+			req.Top = q.int("top", quant.DefaultTop, quant.MinSetSize, quant.MaxSetSize)
+		}
+	case quant.AnalysisNetwork:
+		req.MinWeight = quant.DefaultMinWeight
+		if v := q.single("min_weight"); v != "" {
+			w, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(w) || !(w > 0 && w <= 1) {
+				q.fail("min_weight", "must be a number with 0 < min_weight <= 1, got %q", clip(v))
+			}
+			req.MinWeight = w
+		}
+	}
+	return req, q.err
+}
+
+// validID reports whether id has the form of a politician id.
+func validID(id string) bool {
+	if id == "" || len(id) > maxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// resultMeta is the "meta" member every analysis answer carries.
+type resultMeta struct {
+	Analysis       quant.Analysis `json:"analysis"`
+	Key            string         `json:"key"`
+	Cached         bool           `json:"cached"`
+	ComputedAt     string         `json:"computed_at"`
+	ComputeMS      float64        `json:"compute_ms"`
+	DatasetVersion int64          `json:"dataset_version"`
+}
+
+// writeResult answers 200 with the result's body and its meta member.
+func writeResult(w http.ResponseWriter, res *quant.Result) {
+	meta, _ := json.Marshal(resultMeta{
+		Analysis:       res.Analysis,
+		Key:            res.Key,
+		ComputedAt:     res.ComputedAt.UTC().Format(time.RFC3339Nano),
+		ComputeMS:      float64(res.ComputeTime.Microseconds()) / 1000,
+		DatasetVersion: res.DatasetVersion,
+	})
+	body := bytes.TrimRight(res.Body, " \n")
+	var b bytes.Buffer
+	b.Grow(len(body) + len(meta) + 16)
+	if len(body) >= 2 && body[0] == '{' && body[len(body)-1] == '}' {
+		inner := bytes.TrimSpace(body[1 : len(body)-1])
+		b.WriteByte('{')
+		if len(inner) > 0 {
+			b.Write(inner)
+			b.WriteByte(',')
+		}
+		b.WriteString(`"meta":`)
+		b.Write(meta)
+		b.WriteString("}\n")
+	} else { // not an object: keep it whole under "result"
+		b.WriteString(`{"result":`)
+		b.Write(body)
+		b.WriteString(`,"meta":`)
+		b.Write(meta)
+		b.WriteString("}\n")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Dataset-Version", strconv.FormatInt(res.DatasetVersion, 10))
+	w.Write(b.Bytes())
+}
