@@ -162,6 +162,17 @@ type Result struct {
 	DatasetVersion int64
 	ComputedAt     time.Time
 	ComputeTime    time.Duration
+	// Status is set by the decorators that serve a Result from elsewhere
+	// than a computation for this call; they return a shallow copy, never
+	// modify a shared Result.
+	Status CacheStatus
+}
+
+// WithStatus returns a shallow copy of r with Status set.
+func (r *Result) WithStatus(s CacheStatus) *Result {
+	c := *r
+	c.Status = s
+	return &c
 }
 
 // Analyzer answers analysis requests. The ensemble package implements it

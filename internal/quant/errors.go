@@ -3,6 +3,7 @@ package quant
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error kinds. Adapters wrap them with context (fmt.Errorf("...: %w", err));
@@ -59,3 +60,18 @@ func (e *NotEligibleError) Error() string {
 
 // Unwrap makes errors.Is(e, ErrNotEligible) true.
 func (e *NotEligibleError) Unwrap() error { return ErrNotEligible }
+
+// UnavailableError is a refusal to work right now: a full queue, an open
+// breaker, a store that does not answer. RetryAfter hints when to try again
+// (the server sends it as Retry-After).
+type UnavailableError struct {
+	Reason     string
+	RetryAfter time.Duration
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("unavailable: %s (retry after %v)", e.Reason, e.RetryAfter)
+}
+
+// Unwrap makes errors.Is(e, ErrUnavailable) true.
+func (e *UnavailableError) Unwrap() error { return ErrUnavailable }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/quantops/quant/internal/quant"
 )
@@ -78,6 +79,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	p.Title = http.StatusText(p.Status)
+	var ue *quant.UnavailableError
+	if errors.As(err, &ue) && ue.RetryAfter > 0 {
+		retry = int((ue.RetryAfter + time.Second - 1) / time.Second)
+	}
 	if retry > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
 	}

@@ -1,0 +1,173 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/quantops/quant/internal/quant"
+)
+
+var _ quant.Analyzer = (*Guard)(nil)
+
+// PoolConfig configures one bulkhead pool and names the analyses it runs.
+type PoolConfig struct {
+	BulkheadConfig
+	Analyses []quant.Analysis
+}
+
+// Config configures a Guard. Zero values take the defaults of DefaultConfig.
+type Config struct {
+	Pools   []PoolConfig
+	Breaker BreakerConfig // one breaker per analysis is made from it
+	// Timeout bounds one computation once it has a slot (default 60 s); a
+	// computation past it fails with quant.ErrTimeout (504) and counts as
+	// a breaker failure.
+	Timeout time.Duration
+}
+
+// DefaultConfig returns the pools of the system quant replaces: ml
+// (fourier, hmm, dtw, ensemble, correlation) 10 at once with up to 120 s of
+// waiting, network 3 at once with up to 180 s; each queue holds 100 calls.
+func DefaultConfig() Config {
+	return Config{
+		Pools: []PoolConfig{
+			{BulkheadConfig{Name: "ml", Capacity: 10, QueueLimit: 100, MaxWait: 120 * time.Second},
+				[]quant.Analysis{quant.AnalysisFourier, quant.AnalysisHMM, quant.AnalysisDTW, quant.AnalysisEnsemble, quant.AnalysisCorrelation}},
+			{BulkheadConfig{Name: "network", Capacity: 3, QueueLimit: 30, MaxWait: 180 * time.Second},
+				[]quant.Analysis{quant.AnalysisNetwork}},
+		},
+		Timeout: 60 * time.Second,
+	}
+}
+
+// Guard runs each analysis behind its pool's Bulkhead and its own Breaker.
+type Guard struct {
+	next     quant.Analyzer
+	timeout  time.Duration
+	pools    []*Bulkhead
+	poolOf   map[quant.Analysis]*Bulkhead
+	breakers map[quant.Analysis]*Breaker
+}
+
+// New wraps next. Every analysis must belong to exactly one pool.
+func New(next quant.Analyzer, cfg Config) (*Guard, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	g := &Guard{next: next, timeout: cfg.Timeout, poolOf: map[quant.Analysis]*Bulkhead{}, breakers: map[quant.Analysis]*Breaker{}}
+	for _, pc := range cfg.Pools {
+		if pc.Capacity < 1 || pc.QueueLimit < 0 || pc.MaxWait < 0 {
+			return nil, fmt.Errorf("guard: pool %s: capacity must be >= 1, queue and max wait >= 0", pc.Name)
+		}
+		b := NewBulkhead(pc.BulkheadConfig)
+		g.pools = append(g.pools, b)
+		for _, a := range pc.Analyses {
+			if _, dup := g.poolOf[a]; dup {
+				return nil, fmt.Errorf("guard: analysis %s is in two pools", a)
+			}
+			g.poolOf[a] = b
+		}
+	}
+	for _, a := range quant.Analyses {
+		if g.poolOf[a] == nil {
+			return nil, fmt.Errorf("guard: analysis %s is in no pool", a)
+		}
+		bc := cfg.Breaker
+		bc.Name = string(a)
+		g.breakers[a] = NewBreaker(bc)
+	}
+	return g, nil
+}
+
+// Analyze implements quant.Analyzer: refuse at once if the breaker is open,
+// wait for a slot, then run the analysis under the breaker and the timeout.
+func (g *Guard) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
+	br, pool := g.breakers[req.Analysis], g.poolOf[req.Analysis]
+	if br == nil {
+		return nil, quant.Invalid("analysis", "unknown analysis %q", req.Analysis)
+	}
+	// A fast refusal: an open breaker rejects before the call queues.
+	if s := br.peek(); s == StateOpen {
+		if _, err := br.Allow(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := pool.Acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer pool.Release()
+	ticket, err := br.Allow()
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, g.timeout)
+	defer cancel()
+	start := time.Now()
+	res, err := g.next.Analyze(cctx, req)
+	elapsed := time.Since(start)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("guard: %s did not finish within %v: %w", req.Analysis, g.timeout, quant.ErrTimeout)
+	}
+	br.Record(ticket, classify(ctx, err), elapsed)
+	return res, err
+}
+
+// classify turns a call's error into a breaker outcome: the caller's own
+// errors and cancellations are not the analysis' failures.
+func classify(ctx context.Context, err error) Outcome {
+	switch {
+	case err == nil:
+		return Success
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil && !errors.Is(err, quant.ErrTimeout):
+		return Ignored
+	case errors.Is(err, quant.ErrInvalid), errors.Is(err, quant.ErrNotFound), errors.Is(err, quant.ErrNotEligible):
+		return Ignored
+	}
+	return Failure
+}
+
+// peek returns the breaker's state without counting a refusal.
+func (b *Breaker) peek() State {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expire(b.cfg.Now())
+	if b.override != nil && b.override.Mode == ModeForcedOpen {
+		return StateOpen
+	}
+	return b.state
+}
+
+// Breaker returns the breaker of analysis a (nil if a is unknown).
+func (g *Guard) Breaker(a quant.Analysis) *Breaker { return g.breakers[a] }
+
+// Stats are a Guard's live figures.
+type Stats struct {
+	Pools    []BulkheadStats
+	Breakers []BreakerStats // in quant.Analyses order
+}
+
+// Stats returns the live figures of every pool and breaker.
+func (g *Guard) Stats() Stats {
+	var s Stats
+	for _, p := range g.pools {
+		s.Pools = append(s.Pools, p.Stats())
+	}
+	for _, a := range quant.Analyses {
+		s.Breakers = append(s.Breakers, g.breakers[a].Stats())
+	}
+	return s
+}
+
+// Analyses lists the analyses a pool runs.
+func (g *Guard) Analyses(pool string) []quant.Analysis {
+	var out []quant.Analysis
+	for _, a := range quant.Analyses {
+		if p := g.poolOf[a]; p != nil && p.cfg.Name == pool {
+			out = append(out, a)
+		}
+	}
+	return slices.Clip(out)
+}

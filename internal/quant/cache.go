@@ -1,0 +1,52 @@
+package quant
+
+import (
+	"context"
+	"time"
+)
+
+// CacheStatus says how a Result reached the caller (the X-Cache header).
+type CacheStatus string
+
+// The cache statuses. The zero value means the result was computed for
+// this call and no cache was involved.
+const (
+	CacheHit       CacheStatus = "HIT"       // a fresh cached answer
+	CacheMiss      CacheStatus = "MISS"      // computed for this call, then cached
+	CacheStale     CacheStatus = "STALE"     // an expired answer, served while revalidating or because computing failed
+	CacheCoalesced CacheStatus = "COALESCED" // computed once for this and other concurrent callers
+)
+
+// CacheEntry is a cached Result and its lifetime.
+type CacheEntry struct {
+	Result *Result
+	// FreshUntil ends the entry's time to live; until StaleUntil it may
+	// still be served as STALE; after that it is gone.
+	FreshUntil time.Time
+	StaleUntil time.Time
+}
+
+// Cache stores analysis answers by key. The cache package's in-process
+// cache and the redis package implement it; the cache package's Analyzer
+// reads through it.
+type Cache interface {
+	// Get returns the entry under key, or nil when there is none. An error
+	// means the backend could not answer (the caller then computes).
+	Get(ctx context.Context, key string) (*CacheEntry, error)
+	// Set stores e under key until e.StaleUntil.
+	Set(ctx context.Context, key string, e *CacheEntry) error
+	// Flush removes every entry.
+	Flush(ctx context.Context) error
+	// Stats describes the backend for the console and /metrics.
+	Stats() CacheStats
+}
+
+// CacheStats describes a cache backend.
+type CacheStats struct {
+	Backend string // "memory", "redis", "memory+redis"
+	Entries int64  // -1 when unknown
+	Bytes   int64  // -1 when unknown
+	// Healthy is false while a remote backend is unreachable.
+	Healthy bool
+	Errors  int64 // backend errors since start
+}
