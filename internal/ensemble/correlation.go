@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"gonum.org/v1/gonum/floats"
 
@@ -80,7 +81,7 @@ func Correlation(ds *quant.Dataset, ids []string, top int) (CorrelationResult, e
 	norm := make([]float64, m)
 	for i, a := range acts {
 		res.IDs[i] = a.ID
-		x, _ := a.Series(xs[i*T:(i+1)*T], ds.Axis)
+		x := weeklySeries(xs[i*T:(i+1)*T], a, ds.Axis)
 		if len(x) == 0 || !slices.ContainsFunc(x[1:], func(v float64) bool { return v != x[0] }) {
 			clear(x)
 			continue
@@ -128,14 +129,7 @@ func correlationSet(ds *quant.Dataset, ids []string, top int) ([]*quant.Activity
 		if top < CorrelationMinIDs || top > CorrelationMaxIDs {
 			return nil, quant.Invalid("top", "must be in %d..%d, got %d", CorrelationMinIDs, CorrelationMaxIDs, top)
 		}
-		acts := make([]*quant.Activity, len(ds.Activities))
-		for i := range ds.Activities {
-			acts[i] = &ds.Activities[i]
-		}
-		slices.SortFunc(acts, func(x, y *quant.Activity) int {
-			return cmp.Or(cmp.Compare(y.Analyzable, x.Analyzable), cmp.Compare(x.ID, y.ID))
-		})
-		return acts[:min(top, len(acts))], nil
+		return topActive(ds.Activities, top), nil
 	}
 	if len(ids) < CorrelationMinIDs || len(ids) > CorrelationMaxIDs {
 		return nil, quant.Invalid("ids", "need %d..%d ids, got %d", CorrelationMinIDs, CorrelationMaxIDs, len(ids))
@@ -156,4 +150,72 @@ func correlationSet(ds *quant.Dataset, ids []string, top int) ([]*quant.Activity
 		acts[i] = a
 	}
 	return acts, nil
+}
+
+// topActive returns the k politicians of acts with the most analyzable
+// records, ties by id, in that order (all of them when k >= len(acts)).
+// It keeps the best k seen so far in a heap whose root is the worst of
+// them: O(N log k) for N politicians, the k kept sorted at the end.
+func topActive(acts []quant.Activity, k int) []*quant.Activity {
+	// before reports whether x ranks before y.
+	before := func(x, y *quant.Activity) bool {
+		return x.Analyzable > y.Analyzable || (x.Analyzable == y.Analyzable && x.ID < y.ID)
+	}
+	k = min(k, len(acts))
+	h := make([]*quant.Activity, 0, k) // h[0] ranks after every other entry
+	down := func(i int) {
+		for {
+			worst, l, r := i, 2*i+1, 2*i+2
+			if l < len(h) && before(h[worst], h[l]) {
+				worst = l
+			}
+			if r < len(h) && before(h[worst], h[r]) {
+				worst = r
+			}
+			if worst == i {
+				return
+			}
+			h[i], h[worst] = h[worst], h[i]
+			i = worst
+		}
+	}
+	for i := range acts {
+		a := &acts[i]
+		switch {
+		case len(h) < k:
+			h = append(h, a)
+			for j := len(h) - 1; j > 0 && before(h[(j-1)/2], h[j]); j = (j - 1) / 2 {
+				h[j], h[(j-1)/2] = h[(j-1)/2], h[j]
+			}
+		case k > 0 && before(a, h[0]):
+			h[0] = a
+			down(0)
+		}
+	}
+	slices.SortFunc(h, func(x, y *quant.Activity) int {
+		return cmp.Or(cmp.Compare(y.Analyzable, x.Analyzable), cmp.Compare(x.ID, y.ID))
+	})
+	return h
+}
+
+// weeklySeries fills dst (len a.T, zero) with s_p as Activity.Series does,
+// without its per-week calendar arithmetic: a week that is a Monday at
+// midnight UTC, as quant.WeekCount holds them, on an axis that starts on
+// one, sits a whole number of weeks from the start. Any other instant
+// goes through Axis.Index.
+func weeklySeries(dst []float64, act *quant.Activity, a quant.Axis) []float64 {
+	const week = 7 * 24 * time.Hour
+	utcAxis := a.Start.Location() == time.UTC && quant.Week(a.Start).Equal(a.Start)
+	for _, w := range act.Weeks {
+		var i int
+		if d := w.Week.Sub(a.Start); utcAxis && d%week == 0 && w.Week.Location() == time.UTC {
+			i = int(d / week)
+		} else {
+			i = a.Index(w.Week)
+		}
+		if i >= 0 && i < a.T {
+			dst[i] += float64(w.Count)
+		}
+	}
+	return dst
 }

@@ -1,10 +1,12 @@
 package ensemble
 
 import (
-	"cmp"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/quantops/quant/internal/quant"
 )
@@ -21,9 +23,14 @@ const (
 	dtwTieAbs = 1e-9
 	// lbSafety widens every lower-bound comparison by a relative margin
 	// far above the rounding error of a sum of at most 2T non-negative
-	// terms (about 2T*2^-53 < 1e-12 for T < 10^4), so a candidate is pruned
+	// terms (about 2T*2^-53 < 3e-11 for T < 10^5), so a candidate is pruned
 	// only when its computed distance is certainly above the bound.
 	lbSafety = 1e-10
+	// dtwParallelMin is the number of candidates left for the recurrence
+	// (after LB_Kim and LB_Keogh) from which a query splits them among
+	// GOMAXPROCS workers: one recurrence at T = 443 costs about 80 us,
+	// starting a worker about 1 us.
+	dtwParallelMin = 16
 )
 
 // Neighbor is one politician near the queried one.
@@ -46,6 +53,104 @@ type DTWResult struct {
 
 // DTW returns the k nearest neighbours of politician id by dynamic time
 // warping of z-normalized weekly series over the global axis (ANALYTICS.md
+// section 6). It builds a DTWIndex of ds for this one query; callers that
+// ask more than once per dataset version keep the index instead.
+//
+// Errors are those of DTWIndex.Nearest.
+func DTW(ds *quant.Dataset, id string, k int) (DTWResult, error) {
+	if k < 1 || k > DTWMaxK {
+		return DTWResult{}, quant.Invalid("k", "must be in 1..%d, got %d", DTWMaxK, k)
+	}
+	return NewDTWIndex(ds).Nearest(id, k)
+}
+
+// DTWIndex holds what DTW needs of one dataset version, computed once: the
+// candidates, their z-normalized series in one flat slice, their LB_Keogh
+// envelopes for the band r and their LB_Kim end points. It is immutable
+// once built and safe for concurrent use by many goroutines.
+type DTWIndex struct {
+	ds   *quant.Dataset
+	T, r int
+	acts []*quant.Activity // candidates in ID order
+	// cand[i] is the candidate number of ds.Activities[i], or -1.
+	cand []int32
+	// z, upper and lower hold candidate c's series and its band envelope
+	// (running max and min over [i-r, i+r]) at [c*T, (c+1)*T).
+	z, upper, lower []float64
+	kim             []dtwEnds // LB_Kim end points of each candidate
+
+	// workers is the number of goroutines a big query uses; 0 means
+	// GOMAXPROCS. A query uses them when more than parallelMin candidates
+	// are left for the recurrence; 0 means dtwParallelMin, -1 always.
+	// Tests set both to force one path or the other.
+	workers, parallelMin int
+
+	pool sync.Pool // *dtwQuery buffers sized for T and the candidates
+}
+
+// dtwEnds holds the first two and last two values of a series: all LB_Kim
+// reads.
+type dtwEnds struct{ f0, f1, l1, l0 float64 }
+
+// NewDTWIndex z-normalizes the candidates of ds (politicians with at least
+// 10 analyzable records and a non-constant series over the global axis)
+// and precomputes their envelopes. It takes O(P*T) time and 3*P*T float64s
+// for P candidates over T weeks. ds must not change afterwards.
+func NewDTWIndex(ds *quant.Dataset) *DTWIndex {
+	T := ds.Axis.T
+	x := &DTWIndex{ds: ds, T: T, r: dtwBand(T), cand: make([]int32, len(ds.Activities))}
+	n := 0
+	for i := range ds.Activities {
+		if ds.Activities[i].Analyzable >= candidateMinRecords {
+			n++
+		}
+	}
+	x.z = make([]float64, 0, n*T)
+	for i := range ds.Activities {
+		a := &ds.Activities[i]
+		x.cand[i] = -1
+		if a.Analyzable < candidateMinRecords {
+			continue
+		}
+		start := len(x.z)
+		s, _ := a.Series(x.z[start:start+T], ds.Axis)
+		if !zNormalize(s) {
+			continue // constant series: not a candidate; its slot is reused
+		}
+		x.z = x.z[:start+T]
+		x.cand[i] = int32(len(x.acts))
+		x.acts = append(x.acts, a)
+	}
+	x.z = slices.Clip(x.z)
+	n = len(x.acts)
+	x.upper, x.lower = make([]float64, n*T), make([]float64, n*T)
+	x.kim = make([]dtwEnds, n)
+	idx := make([]int, 2*T+2)
+	for c := range n {
+		s := x.series(c)
+		envelope(x.upper[c*T:(c+1)*T], x.lower[c*T:(c+1)*T], s, x.r, idx)
+		if T > 0 {
+			x.kim[c] = dtwEnds{s[0], s[min(1, T-1)], s[max(0, T-2)], s[T-1]}
+		}
+	}
+	x.pool.New = func() any { return x.newQuery() }
+	return x
+}
+
+// Candidates returns the number of DTW candidates.
+func (x *DTWIndex) Candidates() int { return len(x.acts) }
+
+// Bytes returns the approximate memory the index holds, its query buffers
+// aside.
+func (x *DTWIndex) Bytes() int64 {
+	return int64(8*(len(x.z)+len(x.upper)+len(x.lower)) + 32*len(x.kim) + 8*len(x.acts) + 4*len(x.cand))
+}
+
+// series returns candidate c's z-normalized series.
+func (x *DTWIndex) series(c int) []float64 { return x.z[c*x.T : (c+1)*x.T] }
+
+// Nearest returns the k nearest neighbours of politician id by dynamic time
+// warping of z-normalized weekly series over the global axis (ANALYTICS.md
 // section 6).
 //
 // Candidates are the politicians with at least 10 analyzable records whose
@@ -59,23 +164,33 @@ type DTWResult struct {
 // and r = max(1, (T+5) div 10). Neighbours are ranked by the tie rule of
 // section 3 (relative and absolute 1e-9 on distance, key id).
 //
-// Exact speed-up: candidates are visited in increasing order of their
-// LB_Keogh lower bound against the query's band envelope. Once k exact
-// distances are known, with U the k-th smallest, a candidate whose bound
-// exceeds U + 1e-9*U + 1e-9 (the widest value the tie rule can still
-// select, widened by a rounding margin) is skipped, and the recurrence of
-// any other is abandoned as soon as a whole band row exceeds that square:
-// every later cell, D(T-1,T-1) included, is that row's minimum plus
-// non-negative terms, which floating-point addition cannot make smaller.
-// Skipped candidates can neither be selected nor change the order of the
-// first k, so every reported distance is the plain recurrence's, bit for
-// bit (the products are rounded explicitly so no fused multiply-add can
-// creep in on any architecture).
+// Exact speed-up, the cascade of the UCR suite: the k-th smallest
+// Euclidean distance (the diagonal warping path, summed in the
+// recurrence's own order, so never below the computed DTW) bounds the k-th
+// smallest DTW distance from above from the start. Each candidate then
+// meets cheap lower bounds first, LB_Kim (the corner cells and the
+// cheapest of their neighbours, on every path) and LB_Keogh in both
+// directions (query envelope against candidate and candidate envelope
+// against query, the larger), and those that survive run the recurrence in
+// increasing order of their bound, abandoned as soon as the cells computed
+// so far plus the LB_Keogh cost of the rows and columns still ahead exceed
+// the bound. The bound U is the k-th smallest distance known, widened to
+// U + 1e-9*U + 1e-9, the largest distance the tie rule can still select,
+// and every comparison of a lower bound against it by a further relative
+// lbSafety = 1e-10, far above the rounding error of the sums involved
+// (below 2T*2^-53). A skipped candidate can thus neither be selected nor
+// change the order of the first k, and every reported distance is the
+// plain recurrence's, bit for bit: the cells are the same floating-point
+// operations (products rounded explicitly, so no fused multiply-add can
+// creep in), visited by anti-diagonals. With more than 16 candidates left
+// for the recurrence, GOMAXPROCS workers share them and the bound; the
+// answer does not depend on who computed what, since the ranking is
+// applied at the end to every candidate within the final bound.
 //
 // Errors: k outside 1..DTWMaxK is a *quant.ParamError for "k"; an id
-// without analyzable records in ds wraps quant.ErrNotFound (the caller,
-// which sees the store, answers 422 for a politician whose records are all
-// of unknown type); a politician who is not a candidate is a
+// without analyzable records in the dataset wraps quant.ErrNotFound (the
+// caller, which sees the store, answers 422 for a politician whose records
+// are all of unknown type); a politician who is not a candidate is a
 // *quant.NotEligibleError with reason quant.ReasonNotACandidate.
 //
 // References:
@@ -84,66 +199,34 @@ type DTWResult struct {
 //     recurrence and its band).
 //   - E. Keogh, C. A. Ratanamahatana, "Exact indexing of dynamic time
 //     warping", KAIS 7(3), 2005 (LB_Keogh and early abandoning).
-func DTW(ds *quant.Dataset, id string, k int) (DTWResult, error) {
+//   - T. Rakthanmanon, B. Campana, A. Mueen, G. Batista, B. Westover,
+//     Q. Zhu, J. Zakaria, E. Keogh, "Searching and mining trillions of time
+//     series subsequences under dynamic time warping", KDD 2012 (the
+//     cascade LB_Kim, LB_Keogh both ways, and early abandoning with the
+//     cumulative LB_Keogh bound).
+func (x *DTWIndex) Nearest(id string, k int) (DTWResult, error) {
 	if k < 1 || k > DTWMaxK {
 		return DTWResult{}, quant.Invalid("k", "must be in 1..%d, got %d", DTWMaxK, k)
 	}
-	act, ok := ds.Find(id)
+	acts := x.ds.Activities
+	i, ok := slices.BinarySearchFunc(acts, id, func(a quant.Activity, id string) int { return strings.Compare(a.ID, id) })
 	if !ok {
 		return DTWResult{}, fmt.Errorf("ensemble: dtw: politician %q: %w", id, quant.ErrNotFound)
 	}
-	T := ds.Axis.T
-	r := dtwBand(T)
-	cs := dtwCandidates(ds)
-	query := slices.IndexFunc(cs.acts, func(a *quant.Activity) bool { return a == act })
-	if query < 0 {
+	q := int(x.cand[i])
+	if q < 0 {
 		return DTWResult{}, &quant.NotEligibleError{
 			Reason: quant.ReasonNotACandidate,
 			Detail: fmt.Sprintf("%s has %d analyzable records; a DTW candidate needs >= %d and a non-constant weekly series",
-				id, act.Analyzable, candidateMinRecords),
+				id, acts[i].Analyzable, candidateMinRecords),
 		}
 	}
-	res := DTWResult{T: T, R: r, Candidates: len(cs.acts)}
-	res.Neighbors = cs.nearest(newDTWWork(T), query, r, k)
-	return res, nil
+	nb, _ := x.nearest(q, k)
+	return DTWResult{T: x.T, R: x.r, Candidates: len(x.acts), Neighbors: nb}, nil
 }
 
 // dtwBand returns the band half-width max(1, (T+5) div 10) of section 6.
 func dtwBand(T int) int { return max(1, (T+5)/10) }
-
-// dtwSet holds the z-normalized series of every DTW candidate.
-type dtwSet struct {
-	T    int
-	acts []*quant.Activity // candidates in ID order
-	z    []float64         // z[c*T : (c+1)*T] is candidate c's series
-}
-
-// dtwCandidates collects and z-normalizes the candidates of ds.
-func dtwCandidates(ds *quant.Dataset) dtwSet {
-	T := ds.Axis.T
-	cs := dtwSet{T: T}
-	n := 0
-	for i := range ds.Activities {
-		if ds.Activities[i].Analyzable >= candidateMinRecords {
-			n++
-		}
-	}
-	cs.z = make([]float64, 0, n*T)
-	for i := range ds.Activities {
-		a := &ds.Activities[i]
-		if a.Analyzable < candidateMinRecords {
-			continue
-		}
-		start := len(cs.z)
-		s, _ := a.Series(cs.z[start:start+T], ds.Axis)
-		if !zNormalize(s) {
-			continue // constant series: not a candidate; its slot is reused
-		}
-		cs.z = cs.z[:start+T]
-		cs.acts = append(cs.acts, a)
-	}
-	return cs
-}
 
 // zNormalize replaces s by (s - mean)/sd, sd the population standard
 // deviation, and reports whether s varies at all. A constant s is left as is.
@@ -168,172 +251,41 @@ func zNormalize(s []float64) bool {
 	return true
 }
 
-// series returns candidate c's z-normalized series.
-func (cs *dtwSet) series(c int) []float64 { return cs.z[c*cs.T : (c+1)*cs.T] }
-
-// nearest returns the k nearest candidates to candidate q, ranked by the
-// tie rule of section 3, computing only the distances that can matter.
-// It counts its work in w.
-func (cs *dtwSet) nearest(w *dtwWork, q, r, k int) []Neighbor {
-	T := cs.T
-	a := cs.series(q)
-	upper, lower := make([]float64, T), make([]float64, T)
-	envelope(upper, lower, a, r)
-
-	type cand struct {
-		c  int
-		lb float64 // LB_Keogh, squared
-	}
-	order := make([]cand, 0, len(cs.acts)-1)
-	for c := range cs.acts {
-		if c != q {
-			order = append(order, cand{c, lbKeogh(cs.series(c), upper, lower)})
-		}
-	}
-	slices.SortFunc(order, func(x, y cand) int {
-		return cmp.Or(cmp.Compare(x.lb, y.lb), cmp.Compare(x.c, y.c))
-	})
-
-	found := make([]Neighbor, 0, len(order))
-	best := make([]float64, 0, k+1) // the k smallest squared distances so far, ascending
-	limit := math.Inf(1)            // squared distance beyond which nothing can be selected
-	for i, o := range order {
-		if o.lb*(1-lbSafety) > limit {
-			w.pruned += len(order) - i
-			break // order is by lb: every later bound is larger still
-		}
-		d2 := w.banded(a, cs.series(o.c), r, limit)
-		if math.IsInf(d2, 1) {
-			w.abandoned++
-			continue
-		}
-		w.computed++
-		if d2 > limit {
-			continue
-		}
-		found = append(found, Neighbor{ID: cs.acts[o.c].ID, Distance: math.Sqrt(d2)})
-		at, _ := slices.BinarySearch(best, d2)
-		best = slices.Insert(best, at, d2)
-		if len(best) > k {
-			best = best[:k]
-		}
-		if len(best) == k {
-			u := math.Sqrt(best[k-1])
-			u += dtwTieRel*u + dtwTieAbs
-			limit = u * u * (1 + lbSafety)
-		}
-	}
-	return rankTies(found, func(n Neighbor) float64 { return n.Distance }, false, dtwTieRel, dtwTieAbs,
-		func(x, y Neighbor) bool { return x.ID < y.ID }, k)
-}
-
 // envelope fills upper and lower with the running max and min of a over
-// the window [i-r, i+r]: the LB_Keogh envelope of the query.
-func envelope(upper, lower, a []float64, r int) {
+// the window [i-r, i+r] clipped to a, the LB_Keogh envelope, in O(len(a))
+// with monotone deques (Lemire's streaming min-max). idx is scratch of at
+// least 2*len(a)+2 ints.
+func envelope(upper, lower, a []float64, r int, idx []int) {
 	n := len(a)
-	for i := range a {
-		lo, hi := max(0, i-r), min(n-1, i+r)
-		u, l := a[lo], a[lo]
-		for _, v := range a[lo+1 : hi+1] {
-			u, l = max(u, v), min(l, v)
+	maxq, minq := idx[:0:n+1], idx[n+1:n+1:2*n+2]
+	mh, nh := 0, 0 // heads of the deques
+	next := 0      // next index of a to push
+	for i := range n {
+		for ; next < n && next <= i+r; next++ {
+			v := a[next]
+			for len(maxq) > mh && a[maxq[len(maxq)-1]] <= v {
+				maxq = maxq[:len(maxq)-1]
+			}
+			maxq = append(maxq, next)
+			for len(minq) > nh && a[minq[len(minq)-1]] >= v {
+				minq = minq[:len(minq)-1]
+			}
+			minq = append(minq, next)
 		}
-		upper[i], lower[i] = u, l
+		for maxq[mh] < i-r {
+			mh++
+		}
+		for minq[nh] < i-r {
+			nh++
+		}
+		upper[i], lower[i] = a[maxq[mh]], a[minq[nh]]
 	}
 }
 
-// lbKeogh returns the squared LB_Keogh bound of b against the envelope of
-// the query: every b_j is matched to some a_i with |i-j| <= r, which costs
-// at least its squared distance to [lower_j, upper_j].
-func lbKeogh(b, upper, lower []float64) float64 {
-	var s float64
-	for j, v := range b {
-		var d float64
-		if v > upper[j] {
-			d = v - upper[j]
-		} else if v < lower[j] {
-			d = v - lower[j]
-		}
-		s += float64(d * d)
+// dtwCores returns the number of workers of a query.
+func (x *DTWIndex) dtwCores() int {
+	if x.workers > 0 {
+		return x.workers
 	}
-	return s
-}
-
-// dtwWork holds the two band rows of the recurrence and counts how many
-// candidates nearest computed in full, abandoned and pruned by LB_Keogh.
-type dtwWork struct {
-	prev, cur                   []float64
-	computed, abandoned, pruned int
-}
-
-func newDTWWork(T int) *dtwWork {
-	return &dtwWork{prev: make([]float64, T), cur: make([]float64, T)}
-}
-
-// banded returns D(T-1,T-1) of the section 6 recurrence on a and b (equal
-// lengths) with band r, or +inf as soon as every cell of a row exceeds
-// limit (then D(T-1,T-1) would exceed it too). It touches only the band,
-// O(T*r) time, and computes every cell with the same floating-point
-// operations as the plain recurrence: (a_i - b_j)^2, rounded, plus the exact
-// minimum of its three predecessors.
-func (w *dtwWork) banded(a, b []float64, r int, limit float64) float64 {
-	n := len(a)
-	if n == 0 {
-		return 0
-	}
-	inf := math.Inf(1)
-	prev, cur := w.prev[:n], w.cur[:n]
-	b = b[:n]
-	// Cells right of a row's band must read +inf from the row above: a
-	// buffer only ever held rows whose bands end further left.
-	for j := range prev {
-		prev[j], cur[j] = inf, inf
-	}
-
-	// Row 0: D(0,0) = (a_0-b_0)^2, D(0,j) = (a_0-b_j)^2 + D(0,j-1).
-	var left float64
-	for j := range min(n, r+1) {
-		d := a[0] - b[j]
-		left = float64(d*d) + left
-		prev[j] = left
-	}
-	if prev[0] > limit {
-		return inf
-	}
-
-	for i := 1; i < n; i++ {
-		ai := a[i]
-		lo, hi := max(0, i-r), min(n-1, i+r)
-		row := cur[lo : hi+1]
-		up := prev[lo : hi+1]
-		var diag float64
-		rowMin := inf
-		j := 0
-		if lo == 0 {
-			// First column: only the cell above.
-			d := ai - b[0]
-			left = float64(d*d) + up[0]
-			row[0] = left
-			rowMin = left
-			diag = up[0]
-			j = 1
-		} else {
-			left = inf
-			diag = prev[lo-1]
-		}
-		bb := b[lo : hi+1]
-		for ; j < len(row); j++ {
-			u := up[j]
-			m := min(u, diag, left)
-			diag = u
-			d := ai - bb[j]
-			left = float64(d*d) + m
-			row[j] = left
-			rowMin = min(rowMin, left)
-		}
-		if rowMin > limit {
-			return inf
-		}
-		prev, cur = cur, prev
-	}
-	return prev[n-1]
+	return runtime.GOMAXPROCS(0)
 }

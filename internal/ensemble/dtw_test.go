@@ -2,9 +2,11 @@ package ensemble
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,13 +166,12 @@ func plainDTW(a, b []float64, r int) float64 {
 // plainNearest is the reference answer of DTW: every distance by plainDTW,
 // ranked by rankTies.
 func plainNearest(ds *quant.Dataset, id string, k int) []Neighbor {
-	cs := dtwCandidates(ds)
-	q := slices.IndexFunc(cs.acts, func(a *quant.Activity) bool { return a.ID == id })
-	r := dtwBand(ds.Axis.T)
+	x := NewDTWIndex(ds)
+	q := slices.IndexFunc(x.acts, func(a *quant.Activity) bool { return a.ID == id })
 	var all []Neighbor
-	for c := range cs.acts {
+	for c := range x.acts {
 		if c != q {
-			all = append(all, Neighbor{cs.acts[c].ID, math.Sqrt(plainDTW(cs.series(q), cs.series(c), r))})
+			all = append(all, Neighbor{x.acts[c].ID, math.Sqrt(plainDTW(x.series(q), x.series(c), x.r))})
 		}
 	}
 	return rankTies(all, func(n Neighbor) float64 { return n.Distance }, false, dtwTieRel, dtwTieAbs,
@@ -405,32 +406,34 @@ func benchDataset(tb testing.TB, n, T int) *quant.Dataset {
 	return specDataset(tb, randomSpecs(rand.New(rand.NewPCG(1, 2)), n, T))
 }
 
-// TestDTWPruning checks that LB_Keogh and early abandoning do skip work on
-// data of the reference size (60 candidates, T = 443), while the answer stays
-// the plain one.
+// TestDTWPruning checks that the cascade does skip work on data of the
+// reference size (60 candidates, T = 443), while the answer stays the plain
+// one, on both the sequential and the parallel path.
 func TestDTWPruning(t *testing.T) {
 	ds := benchDataset(t, 60, 443)
-	cs := dtwCandidates(ds)
-	r := dtwBand(cs.T)
-	for _, q := range []int{0, 17, 42} {
-		w := newDTWWork(cs.T)
-		got := cs.nearest(w, q, r, 5)
-		want := plainNearest(ds, cs.acts[q].ID, 5)
-		if !slices.Equal(got, want) {
-			t.Errorf("nearest(%s) = %v, plain %v", cs.acts[q].ID, got, want)
-		}
-		t.Logf("query %s: %d computed, %d abandoned, %d pruned by LB_Keogh", cs.acts[q].ID, w.computed, w.abandoned, w.pruned)
-		if w.computed+w.abandoned+w.pruned != len(cs.acts)-1 {
-			t.Errorf("query %s: counts %d+%d+%d != %d candidates", cs.acts[q].ID, w.computed, w.abandoned, w.pruned, len(cs.acts)-1)
-		}
-		if w.abandoned+w.pruned == 0 {
-			t.Errorf("query %s: nothing pruned or abandoned", cs.acts[q].ID)
+	for _, workers := range []int{1, 2} {
+		x := NewDTWIndex(ds)
+		x.workers, x.parallelMin = workers, 1
+		for _, q := range []int{0, 17, 42} {
+			got, st := x.nearest(q, 5)
+			want := plainNearest(ds, x.acts[q].ID, 5)
+			if !slices.Equal(got, want) {
+				t.Errorf("workers %d: nearest(%s) = %v, plain %v", workers, x.acts[q].ID, got, want)
+			}
+			t.Logf("workers %d, query %s: %d pruned by LB_Kim, %d by LB_Keogh, %d abandoned, %d computed",
+				workers, x.acts[q].ID, st.kim, st.keogh, st.abandoned, st.computed)
+			if st.kim+st.keogh+st.abandoned+st.computed != len(x.acts)-1 {
+				t.Errorf("query %s: counts %+v do not add up to %d candidates", x.acts[q].ID, st, len(x.acts)-1)
+			}
+			if st.kim+st.keogh+st.abandoned == 0 {
+				t.Errorf("query %s: nothing pruned or abandoned", x.acts[q].ID)
+			}
 		}
 	}
 }
 
 // BenchmarkDTW measures one query against 60 candidates over T = 443, the
-// size of the reference data.
+// size of the reference data, index included.
 func BenchmarkDTW(b *testing.B) {
 	ds := benchDataset(b, 60, 443)
 	id := ds.Activities[17].ID
@@ -445,13 +448,162 @@ func BenchmarkDTW(b *testing.B) {
 // BenchmarkDTWPlain is the same query without pruning, for comparison.
 func BenchmarkDTWPlain(b *testing.B) {
 	ds := benchDataset(b, 60, 443)
-	cs := dtwCandidates(ds)
-	r := dtwBand(cs.T)
-	w := newDTWWork(cs.T)
+	x := NewDTWIndex(ds)
+	w := newDTWWork(x.T)
 	b.ReportAllocs()
 	for b.Loop() {
-		for c := 1; c < len(cs.acts); c++ {
-			w.banded(cs.series(17), cs.series(c), r, math.Inf(1))
+		for c := 1; c < len(x.acts); c++ {
+			w.banded(x.series(17), x.series(c), x.r, math.Inf(1))
+		}
+	}
+}
+
+// forced returns an index of ds whose queries always take the sequential
+// (workers = 1) or always the parallel path (workers > 1).
+func forced(ds *quant.Dataset, workers int) *DTWIndex {
+	x := NewDTWIndex(ds)
+	x.workers, x.parallelMin = workers, -1
+	return x
+}
+
+// TestDTWIndexReal checks Nearest against the plain full-matrix recurrence
+// for every candidate of the real Senate data: the whole ranking (k = 50,
+// more than the candidates) and k = 5, bit for bit, on the sequential and
+// the parallel path.
+func TestDTWIndexReal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("930 full-matrix recurrences at T = 443")
+	}
+	ds := realDataset(t)
+	ref := NewDTWIndex(ds)
+	n := len(ref.acts)
+	dist := make([][]float64, n) // reference distances, computed once per pair
+	for q := range dist {
+		dist[q] = make([]float64, n)
+	}
+	for q := range n {
+		for c := q + 1; c < n; c++ {
+			d := math.Sqrt(plainDTW(ref.series(q), ref.series(c), ref.r))
+			dist[q][c], dist[c][q] = d, d
+		}
+	}
+	for _, workers := range []int{1, 2} {
+		x := forced(ds, workers)
+		for q, act := range ref.acts {
+			var all []Neighbor
+			for c := range n {
+				if c != q {
+					all = append(all, Neighbor{ref.acts[c].ID, dist[q][c]})
+				}
+			}
+			for _, k := range []int{5, DTWMaxK} {
+				want := rankTies(all, func(n Neighbor) float64 { return n.Distance }, false, dtwTieRel, dtwTieAbs,
+					func(x, y Neighbor) bool { return x.ID < y.ID }, k)
+				got, err := x.Nearest(act.ID, k)
+				if err != nil {
+					t.Fatalf("Nearest(%s, %d): %v", act.ID, k, err)
+				}
+				if got.T != 443 || got.R != 44 || got.Candidates != n || !slices.Equal(got.Neighbors, want) {
+					t.Errorf("workers %d: Nearest(%s, %d) = %+v, plain %v", workers, act.ID, k, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestDTWIndexPaths checks, on seeded random datasets with copies and
+// doubled series (exact ties at distance 0 and between pairs), that the
+// sequential and parallel paths of Nearest give the plain answer.
+func TestDTWIndexPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 5 {
+		n, T := 20+rng.IntN(40), 30+rng.IntN(150)
+		ds := specDataset(t, randomSpecs(rng, n, T))
+		seq, par := forced(ds, 1), forced(ds, 3)
+		for q, act := range seq.acts {
+			var all []Neighbor // reference distances, plain recurrence
+			for c := range seq.acts {
+				if c != q {
+					all = append(all, Neighbor{seq.acts[c].ID, math.Sqrt(plainDTW(seq.series(q), seq.series(c), seq.r))})
+				}
+			}
+			for _, k := range []int{1, 2, 5, DTWMaxK} {
+				want := rankTies(all, func(n Neighbor) float64 { return n.Distance }, false, dtwTieRel, dtwTieAbs,
+					func(x, y Neighbor) bool { return x.ID < y.ID }, k)
+				s, err1 := seq.Nearest(act.ID, k)
+				p, err2 := par.Nearest(act.ID, k)
+				if err1 != nil || err2 != nil {
+					t.Fatalf("trial %d: Nearest(%s): %v, %v", trial, act.ID, err1, err2)
+				}
+				if !slices.Equal(s.Neighbors, want) || !slices.Equal(p.Neighbors, want) {
+					t.Errorf("trial %d (n=%d T=%d): Nearest(%s, %d) sequential %v, parallel %v, plain %v",
+						trial, n, T, act.ID, k, s.Neighbors, p.Neighbors, want)
+				}
+			}
+		}
+	}
+}
+
+// TestDTWIndexConcurrent queries one index from many goroutines at once
+// (run it with -race) and compares every answer with the sequential one.
+func TestDTWIndexConcurrent(t *testing.T) {
+	ds := benchDataset(t, 40, 200)
+	x := NewDTWIndex(ds)
+	x.parallelMin = 4 // queries also fork their own workers
+	want := map[string][]Neighbor{}
+	for _, a := range x.acts {
+		res, err := forced(ds, 1).Nearest(a.ID, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[a.ID] = res.Neighbors
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(x.acts))
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range x.acts {
+				id := x.acts[(i+g*5)%len(x.acts)].ID
+				res, err := x.Nearest(id, 5)
+				if err != nil || !slices.Equal(res.Neighbors, want[id]) {
+					errs <- fmt.Sprintf("goroutine %d: Nearest(%s) = %v, %v; want %v", g, id, res.Neighbors, err, want[id])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// TestDTWDiag checks the anti-diagonal kernel (SSE2 on amd64) against the
+// portable Go loop, bit for bit, on every length 0..9 and +inf sentinels.
+func TestDTWDiag(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	inf := math.Inf(1)
+	for n := range 10 {
+		for range 50 {
+			x, y := make([]float64, n+1), make([]float64, n)
+			aa, bb := make([]float64, n), make([]float64, n)
+			for i := range x {
+				x[i] = rng.ExpFloat64()
+				if rng.IntN(4) == 0 {
+					x[i] = inf
+				}
+			}
+			for i := range y {
+				y[i], aa[i], bb[i] = rng.ExpFloat64(), rng.NormFloat64(), rng.NormFloat64()
+				if rng.IntN(4) == 0 {
+					y[i] = inf
+				}
+			}
+			got, want := make([]float64, n), make([]float64, n)
+			mg, mw := dtwDiag(got, x, y, aa, bb), dtwDiagGo(want, x, y, aa, bb)
+			if mg != mw || !slices.Equal(got, want) {
+				t.Errorf("n=%d: dtwDiag = %v (min %v), dtwDiagGo = %v (min %v)", n, got, mg, want, mw)
+			}
 		}
 	}
 }

@@ -57,6 +57,33 @@ func ExampleDTW() {
 	// not eligible (not_a_candidate): flat has 24 analyzable records; a DTW candidate needs >= 10 and a non-constant weekly series
 }
 
+// An index built once per dataset version answers any number of DTW
+// queries, from any number of goroutines, with the answers of DTW.
+func ExampleDTWIndex_Nearest() {
+	ds := exampleDataset(map[string][]int{
+		"ann": {3, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0},
+		"bob": {0, 3, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0, 0, 3, 0, 0},
+		"cy":  {0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2},
+	}, nil, "ann", "bob", "cy")
+
+	idx := ensemble.NewDTWIndex(ds)
+	for _, id := range []string{"ann", "bob", "cy"} {
+		res, err := idx.Nearest(id, 1)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s: %s %.3f\n", id, res.Neighbors[0].ID, res.Neighbors[0].Distance)
+	}
+	_, err := idx.Nearest("dee", 1)
+	fmt.Println(err)
+	// Output:
+	// ann: bob 2.309
+	// bob: ann 2.309
+	// cy: bob 3.729
+	// ensemble: dtw: politician "dee": quant: not found
+}
+
 // Correlation of weekly series: ties in r go by the pair's ids.
 func ExampleCorrelation() {
 	ds := exampleDataset(map[string][]int{

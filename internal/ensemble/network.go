@@ -1,16 +1,7 @@
 package ensemble
 
 import (
-	"cmp"
 	"math"
-	"math/rand/v2"
-	"slices"
-
-	"gonum.org/v1/gonum/graph"
-	"gonum.org/v1/gonum/graph/community"
-	"gonum.org/v1/gonum/graph/iterator"
-	"gonum.org/v1/gonum/graph/network"
-	"gonum.org/v1/gonum/graph/simple"
 
 	"github.com/quantops/quant/internal/quant"
 )
@@ -22,9 +13,6 @@ const (
 	pageRankDamping         = 0.85
 	pageRankTol             = 1e-12 // stop after the first step with sum |x' - x| below this
 	pageRankMaxSteps        = 1000
-	// louvainSeeds is the number of seeded Louvain runs; the partition of
-	// highest modularity is kept (the first on ties).
-	louvainSeeds = 10
 )
 
 // NetworkGraph summarizes the co-trading graph.
@@ -75,23 +63,26 @@ type NetworkResult struct {
 // minWeight must satisfy 0 < minWeight <= 1, else a *quant.ParamError for
 // "min_weight".
 //
-// The graph is a gonum simple.WeightedUndirectedGraph, seen through a view
-// that iterates nodes and neighbours in id order so every gonum algorithm
-// below runs the same way on every call (simple's own iterators follow Go's
-// randomized map order).
-//   - Betweenness: gonum's network.Betweenness (Brandes, unweighted
-//     shortest paths). It sums over ordered (s, t), so it is twice the
-//     per-pair sum; dividing by (N-1)(N-2) gives networkx's normalization
-//     2/((N-1)(N-2)) of the per-pair sum. It is 0 when N < 3.
-//   - Communities: gonum's community.Modularize (Louvain, resolution 1) run
-//     with 10 seeded PCG sources, keeping the partition of highest
-//     community.Q (the first on ties): deterministic, and as good as the
-//     best of 10 networkx seeds. Without edges every node is its own
-//     community and the modularity is 0 (gonum's Q would be 0/0).
-//   - PageRank is written here: gonum's network.PageRank takes no weights
-//     with a dangling rule and a stopping rule of its own, while section 8
-//     fixes both (dangling mass spread uniformly, stop after the first step
-//     whose L1 change is below 1e-12, at most 1000 steps, report that step).
+// Nodes are numbered 0..N-1 in id order and the graph is held as
+// adjacency lists of ints (compressed rows, neighbours ascending), so every
+// step runs the same way on every call:
+//   - Jaccard: tickers are interned to ints and an inverted index (ticker
+//     -> politicians) accumulates the shared count of every pair that
+//     shares a ticker, so the cost follows the co-occurrences
+//     sum_t df_t^2 / 2 rather than N^2 merges of ticker lists.
+//   - PageRank: the power iteration of section 8 on the adjacency lists.
+//   - Betweenness: Brandes' algorithm (unweighted shortest paths) from every
+//     source, the sources split over GOMAXPROCS workers; see betweenness.
+//     Normalized by 2/((N-1)(N-2)) of the per-pair sum, as networkx does;
+//     0 when N < 3.
+//   - Communities: Louvain (resolution 1) run with seeded node orders,
+//     keeping the partition of highest modularity; see louvain. Without
+//     edges every node is its own community and the modularity is 0.
+//
+// Cost, N nodes, E edges, D = sum_t df_t^2/2 pairs sharing a ticker:
+// O(D + N log N) for the edges, O(E) per PageRank step, O(N(N^2/64 + E))
+// for betweenness on a dense graph (O(NE) on a sparse one), and O(E) per
+// Louvain sweep.
 //
 // References:
 //   - L. Page, S. Brin, R. Motwani, T. Winograd, "The PageRank citation
@@ -113,28 +104,29 @@ func Network(ds *quant.Dataset, minWeight float64) (NetworkResult, error) {
 		}
 	}
 	n := len(acts)
-	res := NetworkResult{MinWeight: minWeight, Nodes: make([]NetworkNode, n), Edges: []NetworkEdge{}}
-	g := newOrderedGraph(n)
+	res := NetworkResult{MinWeight: minWeight, Nodes: make([]NetworkNode, n)}
+	tickers := make([][]string, n)
 	for i, a := range acts {
 		res.Nodes[i] = NetworkNode{ID: a.ID, Tickers: len(a.Tickers)}
+		tickers[i] = a.Tickers
 	}
-	for i, a := range acts {
-		for j := i + 1; j < n; j++ {
-			b := acts[j]
-			shared := countShared(a.Tickers, b.Tickers)
-			union := len(a.Tickers) + len(b.Tickers) - shared
-			w := float64(shared) / float64(union)
-			if shared == 0 || w < minWeight {
-				continue
-			}
-			res.Edges = append(res.Edges, NetworkEdge{Source: a.ID, Target: b.ID, Weight: w, Shared: shared, Union: union})
-			g.link(i, j, w)
-		}
+	up := jaccardEdges(tickers, minWeight)
+	g := up.graph()
+
+	res.Edges = make([]NetworkEdge, 0, up.m)
+	for i := range n {
+		up.row(i, func(e upperEdge) {
+			res.Edges = append(res.Edges, NetworkEdge{
+				Source: res.Nodes[i].ID, Target: res.Nodes[e.j].ID,
+				Weight: e.weight(), Shared: int(e.shared), Union: int(e.union),
+			})
+		})
 	}
 	for i := range res.Nodes {
 		nd := &res.Nodes[i]
-		nd.Degree = len(g.adj[i])
-		for _, w := range g.w[i] {
+		_, ws := g.neighbours(i)
+		nd.Degree = len(ws)
+		for _, w := range ws {
 			nd.Strength += w
 		}
 	}
@@ -146,11 +138,8 @@ func Network(ds *quant.Dataset, minWeight float64) (NetworkResult, error) {
 	for i, x := range pageRank(g, res.Nodes) {
 		res.Nodes[i].PageRank = x
 	}
-	if n >= 3 {
-		scale := 1 / (float64(n-1) * float64(n-2))
-		for id, b := range network.Betweenness(g) {
-			res.Nodes[id].Betweenness = b * scale
-		}
+	for i, b := range betweenness(g) {
+		res.Nodes[i].Betweenness = b
 	}
 	comms, q := louvain(g)
 	res.Graph.Modularity = q
@@ -165,76 +154,36 @@ func Network(ds *quant.Dataset, minWeight float64) (NetworkResult, error) {
 	return res, nil
 }
 
-// countShared returns |a ∩ b| of two sorted, duplicate-free lists.
-func countShared(a, b []string) int {
-	n, i, j := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		switch c := cmp.Compare(a[i], b[j]); {
-		case c < 0:
-			i++
-		case c > 0:
-			j++
-		default:
-			n++
-			i++
-			j++
-		}
-	}
-	return n
+// netGraph is an undirected weighted graph on nodes 0..n-1 in compressed
+// row form: the neighbours of u are adj[off[u]:off[u+1]], ascending, and
+// w[k] is the weight of the edge u-adj[k].
+type netGraph struct {
+	n   int
+	off []int // len n+1
+	adj []int32
+	w   []float64
 }
 
-// orderedGraph is a simple.WeightedUndirectedGraph on nodes 0..n-1 whose
-// Nodes and From iterate in ascending id order.
-type orderedGraph struct {
-	*simple.WeightedUndirectedGraph
-	nodes []graph.Node
-	adj   [][]graph.Node // adj[u]: neighbours of u, ascending
-	w     [][]float64    // w[u][k]: weight of the edge u-adj[u][k]
+// neighbours returns the neighbours of u (ascending) and the edge weights.
+func (g *netGraph) neighbours(u int) ([]int32, []float64) {
+	return g.adj[g.off[u]:g.off[u+1]], g.w[g.off[u]:g.off[u+1]]
 }
 
-var _ graph.WeightedUndirected = orderedGraph{}
-
-func newOrderedGraph(n int) orderedGraph {
-	g := orderedGraph{
-		WeightedUndirectedGraph: simple.NewWeightedUndirectedGraph(0, 0),
-		nodes:                   make([]graph.Node, n),
-		adj:                     make([][]graph.Node, n),
-		w:                       make([][]float64, n),
-	}
-	for i := range n {
-		g.nodes[i] = simple.Node(i)
-		g.AddNode(g.nodes[i])
-	}
-	return g
-}
-
-// link adds the edge u-v (u < v, added in ascending (u, v) order so the
-// neighbour lists stay sorted).
-func (g orderedGraph) link(u, v int, w float64) {
-	g.SetWeightedEdge(simple.WeightedEdge{F: g.nodes[u], T: g.nodes[v], W: w})
-	g.adj[u] = append(g.adj[u], g.nodes[v])
-	g.adj[v] = append(g.adj[v], g.nodes[u])
-	g.w[u] = append(g.w[u], w)
-	g.w[v] = append(g.w[v], w)
-}
-
-// Nodes returns the nodes in id order.
-func (g orderedGraph) Nodes() graph.Nodes { return iterator.NewOrderedNodes(g.nodes) }
-
-// From returns the neighbours of id in id order.
-func (g orderedGraph) From(id int64) graph.Nodes { return iterator.NewOrderedNodes(g.adj[id]) }
+// edges returns the number of edges.
+func (g *netGraph) edges() int { return len(g.adj) / 2 }
 
 // pageRank returns the PageRank of every node by the power iteration of
 // section 8: x'_j = (1-d)/N + d*(sum_i x_i w_ij/s_i + sum_{s_i=0} x_i/N),
 // stopping after the first step whose sum |x' - x| is below 1e-12 (at most
 // 1000 steps). nodes supplies the strengths s_i.
-func pageRank(g orderedGraph, nodes []NetworkNode) []float64 {
+func pageRank(g *netGraph, nodes []NetworkNode) []float64 {
 	n := len(nodes)
 	if n == 0 {
 		return nil
 	}
 	N := float64(n)
 	x, next := make([]float64, n), make([]float64, n)
+	ratio := make([]float64, n) // x_i / s_i, 0 when s_i = 0
 	for i := range x {
 		x[i] = 1 / N
 	}
@@ -243,14 +192,16 @@ func pageRank(g orderedGraph, nodes []NetworkNode) []float64 {
 		for i, nd := range nodes {
 			if nd.Strength == 0 {
 				dangling += x[i]
+			} else {
+				ratio[i] = x[i] / nd.Strength
 			}
 		}
 		var delta float64
 		for j := range next {
 			var in float64
-			for k, v := range g.adj[j] {
-				i := v.ID()
-				in += x[i] * g.w[j][k] / nodes[i].Strength
+			adj, ws := g.neighbours(j)
+			for k, i := range adj {
+				in += ratio[i] * ws[k]
 			}
 			next[j] = (1-pageRankDamping)/N + pageRankDamping*(in+dangling/N)
 			delta += math.Abs(next[j] - x[j])
@@ -261,46 +212,4 @@ func pageRank(g orderedGraph, nodes []NetworkNode) []float64 {
 		}
 	}
 	return x
-}
-
-// louvain returns the communities of g as sorted lists of node ids,
-// numbered by size descending then smallest id, and their modularity: the
-// best of louvainSeeds seeded runs of gonum's Louvain.
-func louvain(g orderedGraph) ([][]int64, float64) {
-	n := len(g.nodes)
-	hasEdges := slices.ContainsFunc(g.adj, func(a []graph.Node) bool { return len(a) > 0 })
-	var best [][]graph.Node
-	bestQ := math.Inf(-1)
-	if hasEdges {
-		for seed := range uint64(louvainSeeds) {
-			comms := community.Modularize(g, 1, rand.NewPCG(seed, seed)).Communities()
-			if q := community.Q(g, comms, 1); q > bestQ {
-				best, bestQ = comms, q
-			}
-		}
-	} else {
-		bestQ = 0
-		for _, v := range g.nodes {
-			best = append(best, []graph.Node{v})
-		}
-	}
-	out := make([][]int64, 0, len(best))
-	for _, c := range best {
-		if len(c) == 0 {
-			continue
-		}
-		ids := make([]int64, len(c))
-		for k, v := range c {
-			ids[k] = v.ID()
-		}
-		slices.Sort(ids)
-		out = append(out, ids)
-	}
-	slices.SortFunc(out, func(a, b []int64) int {
-		return cmp.Or(cmp.Compare(len(b), len(a)), cmp.Compare(a[0], b[0]))
-	})
-	if n == 0 {
-		bestQ = 0
-	}
-	return out, bestQ
 }

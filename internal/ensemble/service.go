@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quantops/quant/internal/quant"
@@ -14,12 +16,37 @@ import (
 var _ quant.Analyzer = (*Service)(nil)
 
 // Service answers analysis requests over a Store: it reads the store's
-// Dataset, runs the analysis and encodes the answer. It caches nothing of
-// its own beyond what a dataset version determines; caching answers is the
-// cache package's job, protecting the service the guard's.
+// Dataset, runs the analysis and encodes the answer. It keeps only what a
+// dataset version determines (the DTW index); caching answers is the cache
+// package's job, protecting the service the guard's.
 type Service struct {
 	store quant.Store
 	now   func() time.Time
+
+	mu  sync.Mutex // serializes index builds
+	dtw atomic.Pointer[versionedIndex]
+}
+
+// versionedIndex is the DTW index of one dataset version.
+type versionedIndex struct {
+	version int64
+	idx     *DTWIndex
+}
+
+// dtwIndex returns the DTW index of ds, building it once per dataset
+// version (a few milliseconds on the real data; see BENCHMARKS.md).
+func (s *Service) dtwIndex(ds *quant.Dataset) *DTWIndex {
+	if v := s.dtw.Load(); v != nil && v.version == ds.Version {
+		return v.idx
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v := s.dtw.Load(); v != nil && v.version == ds.Version {
+		return v.idx
+	}
+	idx := NewDTWIndex(ds)
+	s.dtw.Store(&versionedIndex{version: ds.Version, idx: idx})
+	return idx
 }
 
 // NewService returns a Service over st.
@@ -119,7 +146,7 @@ func (s *Service) compute(ctx context.Context, ds *quant.Dataset, req quant.Requ
 	}
 	switch req.Analysis {
 	case quant.AnalysisDTW:
-		res, err := DTW(ds, req.ID, req.K)
+		res, err := s.dtwIndex(ds).Nearest(req.ID, req.K)
 		if err != nil {
 			return nil, err
 		}
