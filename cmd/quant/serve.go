@@ -9,11 +9,15 @@ import (
 	"os"
 	"time"
 
+	"github.com/quantops/quant/internal/cache"
 	"github.com/quantops/quant/internal/ensemble"
+	"github.com/quantops/quant/internal/guard"
 	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/monitor"
 	"github.com/quantops/quant/internal/postgres"
 	"github.com/quantops/quant/internal/quant"
+	"github.com/quantops/quant/internal/redis"
 	"github.com/quantops/quant/internal/server"
 	"github.com/spf13/cobra"
 )
@@ -21,10 +25,21 @@ import (
 // serveConfig is the configuration of `quant serve`.
 type serveConfig struct {
 	Addr          string
+	AdminAddr     string
+	AdminToken    string
 	Data          []string
 	DatabaseURL   string
+	RedisURL      string
 	Gen           ingest.GenConfig
 	ShutdownGrace time.Duration
+
+	MLPool, NetworkPool guard.BulkheadConfig
+	ComputeTimeout      time.Duration
+	BreakerFailures     int
+	BreakerOpen         time.Duration
+	BreakerSlow         time.Duration
+	CacheMaxBytes       int64
+	CacheMaxStale       time.Duration
 }
 
 // Validate reports the first setting that cannot work, by its flag name.
@@ -38,6 +53,41 @@ func (c *serveConfig) Validate() error {
 		} else if st.IsDir() {
 			return fmt.Errorf("--data %q: is a directory, want a disclosure file", f)
 		}
+	}
+	if c.AdminAddr != "" {
+		host, _, err := net.SplitHostPort(c.AdminAddr)
+		if err != nil {
+			return fmt.Errorf("--admin-addr %q: want host:port (\"127.0.0.1:9090\"): %v", c.AdminAddr, err)
+		}
+		if !isLoopback(host) && c.AdminToken == "" {
+			return fmt.Errorf("--admin-addr %q listens beyond loopback: set --admin-token (QUANT_ADMIN_TOKEN) or listen on 127.0.0.1", c.AdminAddr)
+		}
+	}
+	for _, p := range []struct {
+		name string
+		b    guard.BulkheadConfig
+	}{{"ml", c.MLPool}, {"network", c.NetworkPool}} {
+		if p.b.Capacity < 1 {
+			return fmt.Errorf("--%s-capacity must be >= 1, got %d", p.name, p.b.Capacity)
+		}
+		if p.b.QueueLimit < 0 {
+			return fmt.Errorf("--%s-queue must be >= 0, got %d", p.name, p.b.QueueLimit)
+		}
+		if p.b.MaxWait < 0 {
+			return fmt.Errorf("--%s-max-wait must be >= 0, got %v", p.name, p.b.MaxWait)
+		}
+	}
+	if c.ComputeTimeout <= 0 {
+		return fmt.Errorf("--compute-timeout must be positive, got %v", c.ComputeTimeout)
+	}
+	if c.BreakerFailures < 1 || c.BreakerOpen <= 0 || c.BreakerSlow <= 0 {
+		return fmt.Errorf("--breaker-failures must be >= 1 and --breaker-open, --breaker-slow positive (got %d, %v, %v)", c.BreakerFailures, c.BreakerOpen, c.BreakerSlow)
+	}
+	if c.CacheMaxBytes < 1<<20 {
+		return fmt.Errorf("--cache-max-bytes must be at least 1 MiB, got %d", c.CacheMaxBytes)
+	}
+	if c.CacheMaxStale < 0 {
+		return fmt.Errorf("--cache-max-stale must be >= 0, got %v", c.CacheMaxStale)
 	}
 	if c.Gen.Politicians < 1 || c.Gen.Trades < 0 {
 		return fmt.Errorf("--gen-politicians must be >= 1 and --gen-trades >= 0 (got %d, %d)", c.Gen.Politicians, c.Gen.Trades)
@@ -80,7 +130,69 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.IntVar(&cfg.Gen.Trades, "gen-trades", defaultGenTrades, "trades in the built-in synthetic dataset")
 	f.Uint64Var(&cfg.Gen.Seed, "gen-seed", defaultGenSeed, "seed of the built-in synthetic dataset")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long requests in flight may finish after SIGTERM")
+	f.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "listen address of the admin API (snapshot, cache flush, breakers, /metrics, pprof); empty disables it")
+	f.StringVar(&cfg.AdminToken, "admin-token", "", "bearer token the admin API requires (required beyond loopback)")
+	f.StringVar(&cfg.RedisURL, "redis-url", "", "Redis URL (redis://host:6379/0) for the shared answer cache; empty keeps it in process")
+	def := guard.DefaultConfig()
+	ml, nw := def.Pools[0].BulkheadConfig, def.Pools[1].BulkheadConfig
+	f.IntVar(&cfg.MLPool.Capacity, "ml-capacity", ml.Capacity, "analyses of the ml pool (fourier, hmm, dtw, ensemble, correlation) computed at once")
+	f.IntVar(&cfg.MLPool.QueueLimit, "ml-queue", ml.QueueLimit, "ml requests that may wait for a slot; past it: 503 at once")
+	f.DurationVar(&cfg.MLPool.MaxWait, "ml-max-wait", ml.MaxWait, "longest wait for an ml slot before 503")
+	f.IntVar(&cfg.NetworkPool.Capacity, "network-capacity", nw.Capacity, "network analyses computed at once")
+	f.IntVar(&cfg.NetworkPool.QueueLimit, "network-queue", nw.QueueLimit, "network requests that may wait for a slot")
+	f.DurationVar(&cfg.NetworkPool.MaxWait, "network-max-wait", nw.MaxWait, "longest wait for a network slot before 503")
+	f.DurationVar(&cfg.ComputeTimeout, "compute-timeout", def.Timeout, "longest computation once it has a slot (then 504)")
+	f.IntVar(&cfg.BreakerFailures, "breaker-failures", 5, "consecutive failures that open an analysis' breaker")
+	f.DurationVar(&cfg.BreakerOpen, "breaker-open", 60*time.Second, "how long an open breaker refuses before probing")
+	f.DurationVar(&cfg.BreakerSlow, "breaker-slow", 30*time.Second, "a computation slower than this counts as slow for the breaker")
+	f.Int64Var(&cfg.CacheMaxBytes, "cache-max-bytes", cache.DefaultMaxBytes, "bound of the in-process answer cache, in bytes")
+	f.DurationVar(&cfg.CacheMaxStale, "cache-max-stale", cache.DefaultMaxStale, "how long past its lifetime an answer may be served as STALE")
 	return cmd
+}
+
+// isLoopback reports whether host names only this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// protection is the request path of the analyses: cache -> coalescer ->
+// guard -> service.
+type protection struct {
+	analyzer  quant.Analyzer
+	guard     *guard.Guard
+	coalescer *guard.Coalescer
+	cache     *cache.Analyzer
+	close     func()
+}
+
+func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protection, error) {
+	gc := guard.DefaultConfig()
+	gc.Pools[0].BulkheadConfig, gc.Pools[1].BulkheadConfig = cfg.MLPool, cfg.NetworkPool
+	gc.Pools[0].Name, gc.Pools[1].Name = "ml", "network"
+	gc.Timeout = cfg.ComputeTimeout
+	gc.Breaker = guard.BreakerConfig{ConsecutiveFailures: cfg.BreakerFailures, OpenFor: cfg.BreakerOpen, SlowCall: cfg.BreakerSlow}
+	g, err := guard.New(ensemble.NewService(st), gc)
+	if err != nil {
+		return nil, err
+	}
+	co := guard.NewCoalescer(g, 0)
+	var backend quant.Cache = cache.NewMemory(cache.MemoryOptions{MaxBytes: cfg.CacheMaxBytes})
+	closeFn := func() {}
+	if cfg.RedisURL != "" {
+		rc, err := redis.Open(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("--redis-url %s: %w", redactURL(cfg.RedisURL), err)
+		}
+		backend = cache.NewTiered(backend, rc, cache.TieredOptions{})
+		closeFn = func() { rc.Close() }
+		log.Info("cache: in process + redis", "url", redactURL(cfg.RedisURL))
+	}
+	ca := cache.New(co, backend, st, cache.Options{MaxStale: cfg.CacheMaxStale, Logger: log})
+	return &protection{analyzer: ca, guard: g, coalescer: co, cache: ca, close: closeFn}, nil
 }
 
 // openStore returns the configured store: PostgreSQL (migrated) when a
@@ -126,13 +238,41 @@ func runServe(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 		log.Info("built-in synthetic dataset loaded", "politicians", sum.Politicians, "records", sum.Records, "seed", cfg.Gen.Seed)
 	}
 
+	prot, err := newProtection(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer prot.close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("--addr: %w", err)
 	}
-	srv := server.New(server.Config{Store: st, Analyzer: ensemble.NewService(st), Logger: log, Version: buildVersion()})
+	srv := server.New(server.Config{Store: st, Analyzer: prot.analyzer, Logger: log, Version: buildVersion()})
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errc := make(chan error, 2)
+	if cfg.AdminAddr != "" {
+		aln, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--admin-addr: %w", err)
+		}
+		local := &monitor.Local{
+			Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
+			Guard: prot.guard, Coalescer: prot.coalescer, Cache: prot.cache, Requests: srv.Requests().Snapshot,
+		}
+		admin := server.NewAdmin(server.AdminConfig{Controller: local, Token: cfg.AdminToken, Logger: log, Version: buildVersion()})
+		log.Info("admin API", "addr", aln.Addr().String(), "token_required", cfg.AdminToken != "")
+		go func() { errc <- server.Serve(ctx, admin.HTTPServer(cfg.AdminAddr), aln, cfg.ShutdownGrace) }()
+	}
 	log.Info("quant serving", "addr", ln.Addr().String(), "store", st.Stats().Backend, "version", buildVersion())
 	err = server.Serve(ctx, srv.HTTPServer(cfg.Addr), ln, cfg.ShutdownGrace)
+	stop()
+	if cfg.AdminAddr != "" {
+		if aerr := <-errc; err == nil && aerr != nil && !errors.Is(aerr, context.Canceled) {
+			err = aerr
+		}
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

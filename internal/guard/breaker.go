@@ -181,7 +181,8 @@ func (b *Breaker) Allow() (Ticket, error) {
 		if !o.Until.IsZero() {
 			retry = o.Until.Sub(now)
 		}
-		return Ticket{}, &quant.UnavailableError{Reason: fmt.Sprintf("breaker %s forced open: %s", b.cfg.Name, o.Reason), RetryAfter: retry}
+		// The operator's reason is for operators (the snapshot), not clients.
+		return Ticket{}, &quant.UnavailableError{Reason: fmt.Sprintf("breaker %s forced open by an operator", b.cfg.Name), RetryAfter: retry}
 	}
 	switch b.state {
 	case StateOpen:

@@ -1,7 +1,7 @@
-// Package monitor will hold the console's view of a running server:
-// snapshots of the guard, cache, store pool and request figures, their
-// history, and local and remote (admin API) sources.
+// Package monitor gives the console (and the admin API) one view of a
+// running server: Local builds a quant.Snapshot from the guard, the cache,
+// the store and the request figures of this process and carries out
+// operators' actions on them.
 //
-// It is not built yet: the console issue builds it. The package exists
-// because the project's top-level layout is fixed (DESIGN.md).
+// The console's history, rates and remote source come with the console.
 package monitor

@@ -122,6 +122,7 @@ type resultMeta struct {
 // writeResult answers 200 with the result's body and its meta member.
 func writeResult(w http.ResponseWriter, res *quant.Result) {
 	meta, _ := json.Marshal(resultMeta{
+		Cached:         res.Status == quant.CacheHit || res.Status == quant.CacheStale,
 		Analysis:       res.Analysis,
 		Key:            res.Key,
 		ComputedAt:     res.ComputedAt.UTC().Format(time.RFC3339Nano),
@@ -150,6 +151,12 @@ func writeResult(w http.ResponseWriter, res *quant.Result) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
+	status := res.Status
+	if status == "" {
+		status = quant.CacheMiss
+	}
+	h.Set("X-Cache", string(status))
+	h.Set("Age", strconv.FormatInt(int64(max(0, time.Since(res.ComputedAt))/time.Second), 10))
 	h.Set("X-Dataset-Version", strconv.FormatInt(res.DatasetVersion, 10))
 	w.Write(b.Bytes())
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"database/sql"
+	_ "embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -14,6 +15,11 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/quantops/quant/internal/quant"
 )
+
+// openapiYAML documents every route; a test checks it against the router.
+//
+//go:embed openapi.yaml
+var openapiYAML []byte
 
 // Paging bounds of the list endpoints.
 const (
@@ -34,6 +40,10 @@ func (s *Server) routes() {
 	})
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		w.Write(openapiYAML)
+	}).Methods(http.MethodGet)
 	r.HandleFunc("/api/v1/politicians", s.listPoliticians).Methods(http.MethodGet)
 	r.HandleFunc("/api/v1/politicians/{id}", s.getPolitician).Methods(http.MethodGet)
 	r.HandleFunc("/api/v1/politicians/{id}/trades", s.listTrades).Methods(http.MethodGet)

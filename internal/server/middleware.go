@@ -7,11 +7,33 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/gorilla/mux"
 )
 
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const (
+	requestIDKey ctxKey = iota
+	routeKey
+)
+
+// routeInfo carries the matched route's template from the router back out
+// to the middleware that records the request.
+type routeInfo struct{ template string }
+
+// captureRoute is a mux middleware: it runs after routing and notes the
+// matched template.
+func captureRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ri, ok := r.Context().Value(routeKey).(*routeInfo); ok {
+			if t, err := mux.CurrentRoute(r).GetPathTemplate(); err == nil {
+				ri.template = t
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // requestID returns the request id the middleware assigned.
 func requestID(ctx context.Context) string {
@@ -68,7 +90,10 @@ func (s *Server) withMiddleware(h http.Handler) http.Handler {
 			rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		ri := &routeInfo{template: "unmatched"}
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		r = r.WithContext(context.WithValue(ctx, routeKey, ri))
+		s.requests.inflight.Add(1)
 		sw := &statusWriter{ResponseWriter: w}
 		hdr := w.Header()
 		hdr.Set("X-Request-ID", id)
@@ -86,8 +111,14 @@ func (s *Server) withMiddleware(h http.Handler) http.Handler {
 				}
 				s.writeError(sw, r, fmt.Errorf("panic: %v", v))
 			}
+			elapsed := time.Since(start)
+			s.requests.inflight.Add(-1)
+			if sw.status == 0 {
+				sw.status = http.StatusOK
+			}
+			s.requests.record(ri.template, sw.status, elapsed)
 			s.cfg.Logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"status", sw.status, "duration", time.Since(start))
+				"status", sw.status, "duration", elapsed)
 		}()
 		h.ServeHTTP(sw, r)
 	})

@@ -77,6 +77,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if errors.As(err, &ne) {
 			p.Reason, p.Detail = ne.Reason, ne.Error()
 		}
+		var ue *quant.UnavailableError
+		if errors.As(err, &ue) && p.Detail == "" {
+			p.Detail = ue.Reason
+		}
 	}
 	p.Title = http.StatusText(p.Status)
 	var ue *quant.UnavailableError

@@ -63,20 +63,25 @@ func (c *Config) setDefaults() {
 
 // Server serves the public API.
 type Server struct {
-	cfg    Config
-	router *mux.Router
+	cfg      Config
+	router   *mux.Router
+	requests *RequestStats
 }
 
 // New returns a Server over cfg.Store.
 func New(cfg Config) *Server {
 	cfg.setDefaults()
-	s := &Server{cfg: cfg, router: mux.NewRouter()}
+	s := &Server{cfg: cfg, router: mux.NewRouter(), requests: newRequestStats()}
+	s.router.Use(captureRoute)
 	s.routes()
 	if cfg.Analyzer != nil {
 		s.analyticsRoutes()
 	}
 	return s
 }
+
+// Requests returns the API's traffic figures.
+func (s *Server) Requests() *RequestStats { return s.requests }
 
 // Handler returns the API with its middleware.
 func (s *Server) Handler() http.Handler {

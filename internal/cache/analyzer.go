@@ -1,0 +1,488 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/quantops/quant/internal/quant"
+)
+
+// Defaults of Options.
+const (
+	DefaultJitter         = 0.10
+	DefaultMaxStale       = 24 * time.Hour
+	DefaultSWR            = 0.10
+	DefaultBeta           = 1.0
+	DefaultVersionRefresh = 250 * time.Millisecond
+	DefaultVersionTimeout = time.Second
+	DefaultRefreshTimeout = 3 * time.Minute
+)
+
+// KeyPrefix starts every key the Analyzer gives its Cache. Backends that
+// share a keyspace (Redis) flush only keys with this prefix.
+const KeyPrefix = "quant:"
+
+// DefaultTTL returns the time to live of DESIGN.md for analysis a: network
+// 2 h, correlation 30 min, the others 1 h.
+func DefaultTTL(a quant.Analysis) time.Duration {
+	switch a {
+	case quant.AnalysisNetwork:
+		return 2 * time.Hour
+	case quant.AnalysisCorrelation:
+		return 30 * time.Minute
+	default:
+		return time.Hour
+	}
+}
+
+// Versioner reports the current dataset version; quant.Store satisfies it.
+type Versioner interface {
+	DatasetVersion(ctx context.Context) (int64, error)
+}
+
+// Options configures an Analyzer. The zero value gives the defaults.
+type Options struct {
+	// TTL maps an analysis to how long its answers are fresh. An analysis
+	// missing from the map (or mapped to 0 or less) gets DefaultTTL.
+	TTL map[quant.Analysis]time.Duration
+	// Jitter spreads expiries so that answers computed together do not
+	// expire together: each key's TTL is scaled by a factor in
+	// [1-Jitter, 1+Jitter]. The factor is derived from a hash of the key
+	// (dataset version included), so it is deterministic per key and the
+	// same on every instance. If Jitter is 0, DefaultJitter (10%) is used;
+	// if it is negative, TTLs are exact.
+	Jitter float64
+	// MaxStale is how long past its TTL an answer may still be served as
+	// STALE: StaleUntil = FreshUntil + MaxStale. If MaxStale is 0,
+	// DefaultMaxStale (24 h) is used; if it is negative, nothing is served
+	// stale.
+	MaxStale time.Duration
+	// SWR is the stale-while-revalidate window as a fraction of the
+	// analysis' TTL: an answer up to SWR*TTL past FreshUntil is served
+	// STALE at once and refreshed in the background. If SWR is 0,
+	// DefaultSWR (10%) is used; if it is negative, there is no window and
+	// every stale answer is recomputed before it is served (stale-if-error
+	// still applies).
+	SWR float64
+	// Beta weighs XFetch's early refresh; larger refreshes earlier. If
+	// Beta is 0, DefaultBeta (1) is used; if it is negative, there is no
+	// early refresh.
+	Beta float64
+	// VersionRefresh is how long a dataset version read from the Versioner
+	// is reused. If it is 0, DefaultVersionRefresh (250 ms) is used; if it
+	// is negative, the version is read on every request.
+	VersionRefresh time.Duration
+	// VersionTimeout bounds one Versioner call. If it is 0,
+	// DefaultVersionTimeout (1 s) is used.
+	VersionTimeout time.Duration
+	// RefreshTimeout bounds a shared recomputation (a background refresh,
+	// or a recomputation of a stale answer that several callers wait for),
+	// which runs detached from any caller's context. If it is 0,
+	// DefaultRefreshTimeout (3 min) is used.
+	RefreshTimeout time.Duration
+	// Now is the clock. If Now is nil, time.Now is used.
+	Now func() time.Time
+	// Rand returns a uniform random number in (0, 1] for XFetch. If Rand
+	// is nil, 1 - rand.Float64() of math/rand/v2 is used.
+	Rand func() float64
+	// Logger receives failed background refreshes. If Logger is nil,
+	// nothing is logged.
+	Logger *slog.Logger
+}
+
+// Analyzer is a read-through cache in front of another quant.Analyzer.
+// It serves fresh answers as HIT, revalidates stale ones in the background
+// or serves them when computing fails, and stores every successful
+// computation. It never turns an answerable request into an error: cache
+// backend errors count as misses.
+//
+// The dataset version that keys carry is memoized: it is read from the
+// Versioner at most once per VersionRefresh, by one caller while the
+// others keep the previous value. When the Versioner fails the last good
+// version is kept (and retried after VersionRefresh), so a store that is
+// down still lets cached answers be served; until a first version has been
+// read, requests pass through to next uncached.
+type Analyzer struct {
+	next     quant.Analyzer
+	c        quant.Cache
+	versions Versioner
+
+	ttl            map[quant.Analysis]time.Duration
+	jitter         float64
+	maxStale       time.Duration
+	swr            float64
+	beta           float64
+	versionRefresh time.Duration
+	versionTimeout time.Duration
+	refreshTimeout time.Duration
+	now            func() time.Time
+	rand           func() float64
+	log            *slog.Logger
+
+	ver     atomic.Pointer[versionState]
+	verBusy atomic.Bool // one caller re-reads the version at a time
+
+	sf      singleflight.Group // shared recomputations by cache key
+	pending sync.Map           // cache key -> struct{}: background refreshes started
+	wg      sync.WaitGroup     // background refreshes
+
+	hits, misses, stale, staleIfError, coalesced atomic.Int64
+	refreshes, earlyRefreshes, refreshErrors     atomic.Int64
+	backendErrors, versionErrors                 atomic.Int64
+}
+
+type versionState struct {
+	v  int64
+	at time.Time // when v was read or last confirmed
+}
+
+var _ quant.Analyzer = (*Analyzer)(nil)
+
+// New returns an Analyzer that answers from c and computes misses with
+// next, keyed by the dataset version versions reports.
+func New(next quant.Analyzer, c quant.Cache, versions Versioner, opts Options) *Analyzer {
+	a := &Analyzer{
+		next: next, c: c, versions: versions,
+		ttl:            make(map[quant.Analysis]time.Duration, len(quant.Analyses)),
+		jitter:         pick(opts.Jitter, DefaultJitter),
+		maxStale:       pick(opts.MaxStale, DefaultMaxStale),
+		swr:            pick(opts.SWR, DefaultSWR),
+		beta:           pick(opts.Beta, DefaultBeta),
+		versionRefresh: pick(opts.VersionRefresh, DefaultVersionRefresh),
+		versionTimeout: opts.VersionTimeout,
+		refreshTimeout: opts.RefreshTimeout,
+		now:            opts.Now,
+		rand:           opts.Rand,
+		log:            opts.Logger,
+	}
+	for _, an := range quant.Analyses {
+		a.ttl[an] = DefaultTTL(an)
+		if d := opts.TTL[an]; d > 0 {
+			a.ttl[an] = d
+		}
+	}
+	if a.versionTimeout <= 0 {
+		a.versionTimeout = DefaultVersionTimeout
+	}
+	if a.refreshTimeout <= 0 {
+		a.refreshTimeout = DefaultRefreshTimeout
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.rand == nil {
+		a.rand = func() float64 { return 1 - rand.Float64() }
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	return a
+}
+
+// pick returns def for a zero v, 0 for a negative v, else v.
+func pick[T float64 | time.Duration](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
+// Analyze answers req from the cache or, on a miss, from next; see the
+// package documentation for the lifetime of an answer.
+func (a *Analyzer) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
+	req, err := req.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	ver, ok := a.version(ctx, now)
+	if !ok {
+		// No dataset version yet: nothing can be keyed. Pass through.
+		return a.compute(ctx, req, ver, false)
+	}
+	key := Key(ver, req)
+	e, err := a.c.Get(ctx, key)
+	if err != nil {
+		a.backendErrors.Add(1)
+		e = nil
+	}
+	if e == nil || e.Result == nil || !now.Before(e.StaleUntil) {
+		return a.compute(ctx, req, ver, true)
+	}
+	if now.Before(e.FreshUntil) {
+		a.hits.Add(1)
+		if a.xfetch(e, now) {
+			a.refresh(ctx, key, req, ver, true)
+		}
+		return e.Result.WithStatus(quant.CacheHit), nil
+	}
+	if now.Before(e.FreshUntil.Add(a.swrWindow(req.Analysis))) {
+		a.stale.Add(1)
+		a.refresh(ctx, key, req, ver, false)
+		return e.Result.WithStatus(quant.CacheStale), nil
+	}
+
+	// Past the SWR window: recompute now, joining a refresh in flight.
+	ch := a.sf.DoChan(key, func() (any, error) {
+		return a.shared(ctx, req, ver)
+	})
+	var res *quant.Result
+	select {
+	case r := <-ch:
+		if r.Err == nil {
+			res = r.Val.(*quant.Result)
+			status := res.Status
+			if r.Shared && status == "" {
+				status = quant.CacheCoalesced
+			}
+			a.count(status)
+			return res.WithStatus(orMiss(status)), nil
+		}
+		err = r.Err
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if errors.Is(err, quant.ErrUnavailable) || errors.Is(err, quant.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		a.stale.Add(1)
+		a.staleIfError.Add(1)
+		return e.Result.WithStatus(quant.CacheStale), nil
+	}
+	a.misses.Add(1)
+	return nil, err
+}
+
+// Key returns the cache key of a normalized request at dataset version
+// ver: KeyPrefix + version + ":" + req.Key().
+func Key(ver int64, req quant.Request) string {
+	return KeyPrefix + strconv.FormatInt(ver, 10) + ":" + req.Key()
+}
+
+// compute answers a miss with next under the caller's context and stores
+// the answer when store is set.
+func (a *Analyzer) compute(ctx context.Context, req quant.Request, ver int64, store bool) (*quant.Result, error) {
+	res, err := a.next.Analyze(ctx, req)
+	if err != nil {
+		a.misses.Add(1)
+		return nil, err
+	}
+	a.count(res.Status)
+	if store {
+		a.store(context.WithoutCancel(ctx), req, res, ver)
+	}
+	return res.WithStatus(orMiss(res.Status)), nil
+}
+
+// shared computes req detached from the caller, within RefreshTimeout,
+// and stores the answer. It runs once per key at a time, under a.sf.
+func (a *Analyzer) shared(ctx context.Context, req quant.Request, ver int64) (*quant.Result, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
+	defer cancel()
+	res, err := a.next.Analyze(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	a.store(ctx, req, res, ver)
+	return res, nil
+}
+
+// refresh recomputes key in the background unless a refresh of it is
+// already running; concurrent stale hits start one computation.
+func (a *Analyzer) refresh(ctx context.Context, key string, req quant.Request, ver int64, early bool) {
+	if _, running := a.pending.LoadOrStore(key, struct{}{}); running {
+		return
+	}
+	if early {
+		a.earlyRefreshes.Add(1)
+	} else {
+		a.refreshes.Add(1)
+	}
+	ctx = context.WithoutCancel(ctx)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		defer a.pending.Delete(key)
+		_, err, _ := a.sf.Do(key, func() (any, error) {
+			return a.shared(ctx, req, ver)
+		})
+		if err != nil {
+			a.refreshErrors.Add(1)
+			a.log.LogAttrs(ctx, slog.LevelWarn, "cache: background refresh failed",
+				slog.String("key", key), slog.Bool("early", early), slog.String("error", err.Error()))
+		}
+	}()
+}
+
+// Wait blocks until the background refreshes started so far have ended.
+// Call it on shutdown, after the last request.
+func (a *Analyzer) Wait() { a.wg.Wait() }
+
+// store caches res: under the version it was computed at when it reports
+// one, else under ver.
+func (a *Analyzer) store(ctx context.Context, req quant.Request, res *quant.Result, ver int64) {
+	if res.DatasetVersion != 0 {
+		ver = res.DatasetVersion
+	}
+	key := Key(ver, req)
+	now := a.now()
+	fresh := now.Add(a.TTL(req.Analysis, key))
+	e := &quant.CacheEntry{Result: res.WithStatus(""), FreshUntil: fresh, StaleUntil: fresh.Add(a.maxStale)}
+	if err := a.c.Set(ctx, key, e); err != nil {
+		a.backendErrors.Add(1)
+	}
+}
+
+// TTL returns the jittered time to live of the answer of analysis an
+// stored under key.
+func (a *Analyzer) TTL(an quant.Analysis, key string) time.Duration {
+	ttl, ok := a.ttl[an]
+	if !ok {
+		ttl = DefaultTTL(an)
+	}
+	if a.jitter == 0 {
+		return ttl
+	}
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	u := float64(h.Sum64()>>11) / (1 << 53) // uniform in [0, 1)
+	return time.Duration(float64(ttl) * (1 + a.jitter*(2*u-1)))
+}
+
+// swrWindow is how long past FreshUntil an answer of an is served STALE
+// while it is refreshed in the background.
+func (a *Analyzer) swrWindow(an quant.Analysis) time.Duration {
+	ttl, ok := a.ttl[an]
+	if !ok {
+		ttl = DefaultTTL(an)
+	}
+	return time.Duration(a.swr * float64(ttl))
+}
+
+// xfetch reports whether a fresh entry should be refreshed early:
+// now - delta*beta*ln(rand()) >= FreshUntil with delta the entry's compute
+// time.
+//
+// References:
+//   - A. Vattani, F. Chierichetti, K. Lowenstein, "Optimal Probabilistic
+//     Cache Stampede Prevention", PVLDB 8(8), 2015.
+func (a *Analyzer) xfetch(e *quant.CacheEntry, now time.Time) bool {
+	delta := e.Result.ComputeTime
+	if a.beta == 0 || delta <= 0 {
+		return false
+	}
+	r := a.rand()
+	if r <= 0 {
+		return true // ln(0) = -Inf: refresh at once
+	}
+	gap := -float64(delta) * a.beta * math.Log(r) // >= 0 for r <= 1
+	left := float64(e.FreshUntil.Sub(now))
+	return gap >= left
+}
+
+// version returns the memoized dataset version and whether there is one.
+func (a *Analyzer) version(ctx context.Context, now time.Time) (int64, bool) {
+	s := a.ver.Load()
+	if s != nil {
+		if now.Sub(s.at) < a.versionRefresh {
+			return s.v, true
+		}
+		if !a.verBusy.CompareAndSwap(false, true) {
+			return s.v, true // another caller is re-reading it
+		}
+		defer a.verBusy.Store(false)
+	}
+	vctx, cancel := context.WithTimeout(ctx, a.versionTimeout)
+	v, err := a.versions.DatasetVersion(vctx)
+	cancel()
+	if err != nil {
+		a.versionErrors.Add(1)
+		if s == nil {
+			return 0, false
+		}
+		// Keep the last good version; try again after VersionRefresh.
+		a.ver.Store(&versionState{v: s.v, at: now})
+		return s.v, true
+	}
+	a.ver.Store(&versionState{v: v, at: now})
+	return v, true
+}
+
+// count records a computed answer by the status next gave it.
+func (a *Analyzer) count(s quant.CacheStatus) {
+	if s == quant.CacheCoalesced {
+		a.coalesced.Add(1)
+		return
+	}
+	a.misses.Add(1)
+}
+
+func orMiss(s quant.CacheStatus) quant.CacheStatus {
+	if s == "" {
+		return quant.CacheMiss
+	}
+	return s
+}
+
+// Flush removes every cached answer from the backend.
+func (a *Analyzer) Flush(ctx context.Context) error { return a.c.Flush(ctx) }
+
+// Stats counts the Analyzer's answers since it was created. Every request
+// that passed normalization is counted once in Hits, Stale, Misses or
+// Coalesced.
+type Stats struct {
+	Hits      int64 // fresh answers served from the cache
+	Misses    int64 // answers computed for this call (and failures to)
+	Stale     int64 // stale answers served
+	Coalesced int64 // answers computed once for several callers
+	// StaleIfError counts the Stale answers served because computing failed.
+	StaleIfError int64
+	// Refreshes counts background refreshes of stale answers started;
+	// EarlyRefreshes those of fresh answers started by XFetch;
+	// RefreshErrors the background refreshes that failed.
+	Refreshes, EarlyRefreshes, RefreshErrors int64
+	// BackendErrors counts failed cache Gets and Sets (treated as misses).
+	BackendErrors int64
+	// VersionErrors counts failed Versioner calls.
+	VersionErrors int64
+	Backend       quant.CacheStats
+}
+
+// HitRate returns the share of requests answered from the cache, fresh or
+// stale: (Hits+Stale) / (Hits+Stale+Misses+Coalesced), or 0 before any.
+func (s Stats) HitRate() float64 {
+	served := s.Hits + s.Stale
+	total := served + s.Misses + s.Coalesced
+	if total == 0 {
+		return 0
+	}
+	return float64(served) / float64(total)
+}
+
+// Stats returns the counters and the backend's stats.
+func (a *Analyzer) Stats() Stats {
+	return Stats{
+		Hits:           a.hits.Load(),
+		Misses:         a.misses.Load(),
+		Stale:          a.stale.Load(),
+		Coalesced:      a.coalesced.Load(),
+		StaleIfError:   a.staleIfError.Load(),
+		Refreshes:      a.refreshes.Load(),
+		EarlyRefreshes: a.earlyRefreshes.Load(),
+		RefreshErrors:  a.refreshErrors.Load(),
+		BackendErrors:  a.backendErrors.Load(),
+		VersionErrors:  a.versionErrors.Load(),
+		Backend:        a.c.Stats(),
+	}
+}

@@ -1,0 +1,40 @@
+// Package cache answers analysis requests from a cache: Analyzer is a
+// read-through quant.Analyzer decorator over any quant.Cache, Memory is the
+// bounded in-process backend (otter v2) and Tiered puts a Memory L1 in
+// front of a shared L2 such as the redis package's Cache.
+//
+// # Position in the request path
+//
+// The cache sits in front of the guard:
+//
+//	handler -> cache -> coalescing -> bulkhead -> breaker -> analysis -> store
+//
+// DESIGN.md's diagram draws the cache after the guard (bulkhead -> breaker
+// -> coalescing -> cache). This package is meant to wrap the guard instead,
+// for two reasons:
+//
+//   - A hot answer costs a map lookup. Behind the bulkhead it would first
+//     take a slot of a pool of 10 (or 3), and under load wait in its queue
+//     behind cold computations, or be refused with a 503, although the
+//     answer was already in memory.
+//   - Stale-if-error must answer when the guard refuses. With the cache
+//     behind the breaker an open breaker rejects the call before the cache
+//     is asked, so no STALE answer could ever be served; in front of it, the
+//     breaker's quant.ErrUnavailable comes back to the cache, which serves
+//     the last good answer marked STALE.
+//
+// Misses still go through coalescing (concurrent misses of one key compute
+// once; the cache keeps the CacheCoalesced status it reports), then the
+// bulkhead and the breaker, exactly as DESIGN.md requires of computations.
+//
+// # Entry lifetime
+//
+// An answer is fresh for its analysis' TTL (with jitter), then stale until
+// StaleUntil = FreshUntil + MaxStale, then gone:
+//
+//	|-- fresh: HIT, XFetch may refresh early --|-- SWR window: STALE, refresh in background --|
+//	    -- past the window: compute; on ErrUnavailable/ErrTimeout serve STALE --|-- gone: MISS
+//
+// Keys carry the dataset version ("quant:<version>:<request key>"), so new
+// data makes every older answer unreachable at once; old entries age out.
+package cache

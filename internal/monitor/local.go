@@ -1,0 +1,152 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/quantops/quant/internal/cache"
+	"github.com/quantops/quant/internal/guard"
+	"github.com/quantops/quant/internal/quant"
+)
+
+var _ quant.Controller = (*Local)(nil)
+
+// Local is the quant.Controller of this process. Guard, Coalescer and
+// Cache may be nil (an unprotected server): their parts of the snapshot
+// stay empty and the actions on them report that they are absent.
+type Local struct {
+	Version   string
+	Addr      string
+	StartedAt time.Time
+	Store     quant.Store
+	Guard     *guard.Guard
+	Coalescer *guard.Coalescer
+	Cache     *cache.Analyzer
+	// Requests returns the API's traffic figures (nil: none).
+	Requests func() quant.RequestsSnapshot
+	// PingTimeout bounds the store check of a snapshot (default 500 ms).
+	PingTimeout time.Duration
+}
+
+// instanceID names this process: host:pid.
+func instanceID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
+}
+
+// Snapshot implements quant.Controller.
+func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
+	s := &quant.Snapshot{
+		Instance: quant.InstanceInfo{ID: instanceID(), Version: l.Version, StartedAt: l.StartedAt, Now: time.Now().UTC(), Addr: l.Addr},
+	}
+	timeout := l.PingTimeout
+	if timeout <= 0 {
+		timeout = 500 * time.Millisecond
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	reachable := l.Store.Ping(pctx) == nil
+	if reachable {
+		s.DatasetVersion, _ = l.Store.DatasetVersion(pctx)
+	}
+	cancel()
+	st := l.Store.Stats()
+	s.Store = quant.StoreSnapshot{
+		Backend: st.Backend, Reachable: reachable, Trades: st.Trades,
+		MaxConns: st.MaxConns, TotalConns: st.TotalConns, AcquiredConns: st.AcquiredConns, IdleConns: st.IdleConns,
+		AcquireCount: st.AcquireCount, EmptyAcquires: st.EmptyAcquires, CanceledAcquires: st.CanceledAcquire,
+		AcquireWaitMS: float64(st.AcquireWait) / float64(time.Millisecond),
+	}
+	if l.Guard != nil {
+		gs := l.Guard.Stats()
+		for _, p := range gs.Pools {
+			s.Pools = append(s.Pools, poolSnapshot(p, l.Guard.Analyses(p.Name)))
+		}
+		for _, b := range gs.Breakers {
+			s.Breakers = append(s.Breakers, breakerSnapshot(b))
+		}
+	}
+	if l.Coalescer != nil {
+		cs := l.Coalescer.Stats()
+		s.Coalescing = quant.CoalescingStats{InFlight: cs.InFlight, Leaders: cs.Leaders, Joined: cs.Joined}
+	}
+	if l.Cache != nil {
+		cs := l.Cache.Stats()
+		s.Cache = quant.CacheSnapshot{
+			Backend: cs.Backend.Backend, Healthy: cs.Backend.Healthy, Entries: cs.Backend.Entries, Bytes: cs.Backend.Bytes,
+			Hits: cs.Hits, Misses: cs.Misses, Stale: cs.Stale, Coalesced: cs.Coalesced,
+			Refreshes: cs.Refreshes, EarlyRefreshes: cs.EarlyRefreshes,
+			Errors: cs.BackendErrors, HitRate: cs.HitRate(),
+		}
+	}
+	if l.Requests != nil {
+		s.Requests = l.Requests()
+	}
+	return s, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func poolSnapshot(p guard.BulkheadStats, analyses []quant.Analysis) quant.PoolSnapshot {
+	w := p.Wait
+	lat := quant.Latency{Count: w.Count, SumMS: ms(w.Sum), MaxMS: ms(w.Max), P50MS: ms(w.P50), P95MS: ms(w.P95), P99MS: ms(w.P99)}
+	bounds := guard.WaitBounds()
+	for i, c := range w.Buckets {
+		le := -1.0
+		if i < len(bounds) {
+			le = ms(bounds[i])
+		}
+		lat.Buckets = append(lat.Buckets, quant.Bucket{LeMS: le, Count: c})
+	}
+	return quant.PoolSnapshot{
+		Name: p.Name, Analyses: analyses, Capacity: p.Capacity, QueueLimit: p.QueueLimit, MaxWaitMS: ms(p.MaxWait),
+		InFlight: p.InFlight, Waiting: p.Waiting, Admitted: p.Admitted, Rejected: p.Rejected,
+		TimedOut: p.TimedOut, Canceled: p.Canceled, Wait: lat,
+	}
+}
+
+func counts(c guard.Counts) quant.BreakerCounts {
+	return quant.BreakerCounts{Calls: c.Calls, Failures: c.Failures, Slow: c.Slow, ConsecutiveFailures: c.ConsecutiveFailures}
+}
+
+func breakerSnapshot(b guard.BreakerStats) quant.BreakerSnapshot {
+	s := quant.BreakerSnapshot{
+		Name: b.Name, State: string(b.State), Mode: string(b.Mode), Window: counts(b.Counts),
+		OpenUntil: b.OpenUntil, Rejected: b.Rejected, Transitions: b.Transitions,
+	}
+	if o := b.Override; o != nil {
+		s.Override = &quant.BreakerOverride{Reason: o.Reason, Since: o.Since, Until: o.Until}
+	}
+	if t := b.LastTransition; t != nil {
+		s.LastTransition = &quant.BreakerTransition{From: string(t.From), To: string(t.To), At: t.At, Reason: t.Reason, Window: counts(t.Counts)}
+	}
+	return s
+}
+
+// FlushCache implements quant.Controller.
+func (l *Local) FlushCache(ctx context.Context) error {
+	if l.Cache == nil {
+		return fmt.Errorf("monitor: this server runs without a cache: %w", quant.ErrNotFound)
+	}
+	return l.Cache.Flush(ctx)
+}
+
+// Breaker actions of SetBreaker.
+var actions = map[string]guard.Mode{"open": guard.ModeForcedOpen, "close": guard.ModeForcedClosed, "auto": guard.ModeAuto}
+
+// SetBreaker implements quant.Controller.
+func (l *Local) SetBreaker(ctx context.Context, name, action, reason string, until time.Time) error {
+	mode, ok := actions[action]
+	if !ok {
+		return quant.Invalid("action", "must be open, close or auto, got %q", action)
+	}
+	if l.Guard == nil {
+		return fmt.Errorf("monitor: this server runs without breakers: %w", quant.ErrNotFound)
+	}
+	b := l.Guard.Breaker(quant.Analysis(name))
+	if b == nil {
+		return fmt.Errorf("monitor: breaker %q (the analyses are %v): %w", name, quant.Analyses, quant.ErrNotFound)
+	}
+	return b.Force(mode, reason, until)
+}

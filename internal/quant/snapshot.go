@@ -1,0 +1,173 @@
+package quant
+
+import (
+	"context"
+	"time"
+)
+
+// Snapshot is everything the operations console shows, at one instant: the
+// JSON of GET /admin/v1/snapshot. Counters are cumulative since the
+// instance started; a reader derives rates from two snapshots.
+type Snapshot struct {
+	Instance       InstanceInfo      `json:"instance"`
+	DatasetVersion int64             `json:"dataset_version"`
+	Pools          []PoolSnapshot    `json:"pools"`
+	Breakers       []BreakerSnapshot `json:"breakers"`
+	Cache          CacheSnapshot     `json:"cache"`
+	Coalescing     CoalescingStats   `json:"coalescing"`
+	Store          StoreSnapshot     `json:"store"`
+	Requests       RequestsSnapshot  `json:"requests"`
+}
+
+// InstanceInfo identifies the instance that took a Snapshot.
+type InstanceInfo struct {
+	ID        string    `json:"id"` // host:pid
+	Version   string    `json:"version"`
+	StartedAt time.Time `json:"started_at"`
+	Now       time.Time `json:"now"`
+	Addr      string    `json:"addr"`
+}
+
+// PoolSnapshot is one bulkhead pool.
+type PoolSnapshot struct {
+	Name       string     `json:"name"`
+	Analyses   []Analysis `json:"analyses"`
+	Capacity   int        `json:"capacity"`
+	QueueLimit int        `json:"queue_limit"`
+	MaxWaitMS  float64    `json:"max_wait_ms"`
+	InFlight   int        `json:"in_flight"`
+	Waiting    int        `json:"waiting"`
+	Admitted   int64      `json:"admitted"`
+	Rejected   int64      `json:"rejected"`
+	TimedOut   int64      `json:"timed_out"`
+	Canceled   int64      `json:"canceled"`
+	Wait       Latency    `json:"wait"`
+}
+
+// Latency summarizes a distribution of durations: cumulative bucket counts
+// (Buckets[i].Count counts observations <= Buckets[i].LeMS; the last bucket
+// has LeMS -1 and counts all), their sum, and percentiles estimated from the
+// buckets.
+type Latency struct {
+	Count   int64    `json:"count"`
+	SumMS   float64  `json:"sum_ms"`
+	MaxMS   float64  `json:"max_ms"`
+	P50MS   float64  `json:"p50_ms"`
+	P95MS   float64  `json:"p95_ms"`
+	P99MS   float64  `json:"p99_ms"`
+	Buckets []Bucket `json:"buckets"`
+}
+
+// Bucket is one cumulative histogram bucket.
+type Bucket struct {
+	LeMS  float64 `json:"le_ms"` // -1: +Inf
+	Count int64   `json:"count"`
+}
+
+// BreakerSnapshot is one analysis' breaker.
+type BreakerSnapshot struct {
+	Name  string `json:"name"`
+	State string `json:"state"` // closed, open, half_open
+	Mode  string `json:"mode"`  // auto, forced_open, forced_closed
+	// Override is the operator's reason and expiry of a forced mode.
+	Override *BreakerOverride `json:"override,omitempty"`
+	Window   BreakerCounts    `json:"window"`
+	// OpenUntil is when an open breaker half-opens.
+	OpenUntil      time.Time          `json:"open_until,omitzero"`
+	Rejected       int64              `json:"rejected"`
+	Transitions    int64              `json:"transitions"`
+	LastTransition *BreakerTransition `json:"last_transition,omitempty"`
+}
+
+// BreakerOverride is an operator's forced mode.
+type BreakerOverride struct {
+	Reason string    `json:"reason"`
+	Since  time.Time `json:"since"`
+	Until  time.Time `json:"until,omitzero"`
+}
+
+// BreakerCounts are a breaker window's figures.
+type BreakerCounts struct {
+	Calls               int `json:"calls"`
+	Failures            int `json:"failures"`
+	Slow                int `json:"slow"`
+	ConsecutiveFailures int `json:"consecutive_failures"`
+}
+
+// BreakerTransition is a change of a breaker's state with the counts of the
+// window that caused it.
+type BreakerTransition struct {
+	From   string        `json:"from"`
+	To     string        `json:"to"`
+	At     time.Time     `json:"at"`
+	Reason string        `json:"reason"`
+	Window BreakerCounts `json:"window"`
+}
+
+// CacheSnapshot is the answer cache: the read-through layer's counters and
+// its backend.
+type CacheSnapshot struct {
+	Backend        string  `json:"backend"`
+	Healthy        bool    `json:"healthy"`
+	Entries        int64   `json:"entries"`
+	Bytes          int64   `json:"bytes"`
+	Hits           int64   `json:"hits"`
+	Misses         int64   `json:"misses"`
+	Stale          int64   `json:"stale"`
+	Coalesced      int64   `json:"coalesced"`
+	Refreshes      int64   `json:"refreshes"`
+	EarlyRefreshes int64   `json:"early_refreshes"`
+	Errors         int64   `json:"errors"`
+	HitRate        float64 `json:"hit_rate"` // (hits + stale) / lookups since start
+}
+
+// CoalescingStats are the coalescer's figures.
+type CoalescingStats struct {
+	InFlight int64 `json:"in_flight"`
+	Leaders  int64 `json:"leaders"`
+	Joined   int64 `json:"joined"`
+}
+
+// StoreSnapshot is the trade store and its connection pool.
+type StoreSnapshot struct {
+	Backend          string  `json:"backend"`
+	Reachable        bool    `json:"reachable"`
+	Trades           int64   `json:"trades"`
+	MaxConns         int32   `json:"max_conns"`
+	TotalConns       int32   `json:"total_conns"`
+	AcquiredConns    int32   `json:"acquired_conns"`
+	IdleConns        int32   `json:"idle_conns"`
+	AcquireCount     int64   `json:"acquire_count"`
+	EmptyAcquires    int64   `json:"empty_acquires"`
+	CanceledAcquires int64   `json:"canceled_acquires"`
+	AcquireWaitMS    float64 `json:"acquire_wait_ms"`
+}
+
+// RequestsSnapshot is the API's traffic: totals and per route.
+type RequestsSnapshot struct {
+	Total    int64            `json:"total"`
+	InFlight int64            `json:"in_flight"`
+	ByStatus map[string]int64 `json:"by_status"` // "2xx", "4xx", "503", ...
+	Latency  Latency          `json:"latency"`
+	Routes   []RouteSnapshot  `json:"routes"`
+}
+
+// RouteSnapshot is one route's traffic.
+type RouteSnapshot struct {
+	Route    string           `json:"route"` // the path template
+	Count    int64            `json:"count"`
+	ByStatus map[string]int64 `json:"by_status"`
+	Latency  Latency          `json:"latency"`
+}
+
+// Controller is what an operator can see and steer: the admin API serves
+// it, the console drives it (in process or through the admin API).
+type Controller interface {
+	Snapshot(ctx context.Context) (*Snapshot, error)
+	// FlushCache empties the answer cache.
+	FlushCache(ctx context.Context) error
+	// SetBreaker forces the named breaker open or closed, or returns it to
+	// automatic operation ("open", "close", "auto"), with a reason and an
+	// optional expiry (zero: none).
+	SetBreaker(ctx context.Context, name, action, reason string, until time.Time) error
+}

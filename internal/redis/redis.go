@@ -1,0 +1,272 @@
+// Package redis implements quant.Cache on Redis with go-redis v9, so that
+// several quant instances share computed answers. It is meant as the L2 of
+// the cache package's Tiered cache: every call has a short deadline
+// (a slow Redis must not slow hot requests), errors come back quickly when
+// Redis is down, and go-redis reconnects by itself when it returns.
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/quantops/quant/internal/quant"
+)
+
+// DefaultTimeout bounds each Redis call when no WithTimeout is given.
+const DefaultTimeout = 100 * time.Millisecond
+
+// DefaultFlushTimeout bounds Flush when no WithFlushTimeout is given.
+const DefaultFlushTimeout = 30 * time.Second
+
+// flushPattern matches the keys the cache package's Analyzer writes; Flush
+// removes only those (after the Cache's prefix).
+const flushPattern = "quant:*"
+
+// scanBatch is the COUNT hint of SCAN and the size of each UNLINK.
+const scanBatch = 500
+
+// Cache is a quant.Cache on Redis. Keys are stored as given, after an
+// optional prefix (WithPrefix); values are a compact versioned binary
+// envelope (see encode), written with SET PX so Redis drops an entry at
+// its StaleUntil. It is safe for concurrent use.
+type Cache struct {
+	rdb          redis.UniversalClient
+	prefix       string
+	timeout      time.Duration
+	flushTimeout time.Duration
+	owned        bool // Close closes rdb
+	now          func() time.Time
+
+	errors  atomic.Int64 // failed calls since start
+	healthy atomic.Bool  // the last call reached Redis
+}
+
+var _ quant.Cache = (*Cache)(nil)
+
+// Option configures a Cache.
+type Option func(*config)
+
+type config struct {
+	prefix       string
+	timeout      time.Duration
+	flushTimeout time.Duration
+	now          func() time.Time
+}
+
+// WithTimeout bounds each Get and Set (and the dial of a new connection)
+// to d. The default is DefaultTimeout (100 ms).
+func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = d } }
+
+// WithFlushTimeout bounds a whole Flush to d. The default is
+// DefaultFlushTimeout (30 s).
+func WithFlushTimeout(d time.Duration) Option { return func(c *config) { c.flushTimeout = d } }
+
+// WithPrefix stores every key under prefix+key, so that several caches
+// (tests, or apps sharing a Redis) do not meet. Flush then removes only
+// prefix+"quant:*". The default is no prefix.
+func WithPrefix(prefix string) Option { return func(c *config) { c.prefix = prefix } }
+
+// WithClock sets the clock that turns StaleUntil into a time to live. The
+// default is time.Now.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+func newConfig(opts []Option) config {
+	c := config{timeout: DefaultTimeout, flushTimeout: DefaultFlushTimeout, now: time.Now}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.flushTimeout <= 0 {
+		c.flushTimeout = DefaultFlushTimeout
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c
+}
+
+// Open connects to the Redis of a redis:// or rediss:// (TLS) URL such as
+// redis://user:password@host:6379/0. The client dials lazily: Open does
+// not fail when Redis is down, the calls do until it is back. Errors never
+// contain the URL's password.
+func Open(rawURL string, opts ...Option) (*Cache, error) {
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, password included
+		}
+		return nil, fmt.Errorf("redis: parse url %s: %s", Redact(rawURL), strings.ReplaceAll(err.Error(), rawURL, Redact(rawURL)))
+	}
+	cfg := newConfig(opts)
+	o.DialTimeout = max(cfg.timeout, time.Second)
+	o.DialerRetries = 1
+	o.ReadTimeout = cfg.timeout
+	o.WriteTimeout = cfg.timeout
+	o.PoolTimeout = cfg.timeout
+	o.ContextTimeoutEnabled = true
+	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	c := newCache(redis.NewClient(o), cfg)
+	c.owned = true
+	return c, nil
+}
+
+// New returns a Cache over a client the caller configured (a sentinel or
+// cluster client, say) and closes. Set ContextTimeoutEnabled on it so that
+// the per-call deadlines apply to reads and writes.
+func New(rdb redis.UniversalClient, opts ...Option) *Cache {
+	return newCache(rdb, newConfig(opts))
+}
+
+func newCache(rdb redis.UniversalClient, cfg config) *Cache {
+	c := &Cache{rdb: rdb, prefix: cfg.prefix, timeout: cfg.timeout, flushTimeout: cfg.flushTimeout, now: cfg.now}
+	c.healthy.Store(true)
+	return c
+}
+
+// Redact returns rawURL with its password replaced by "xxxxx", or a
+// placeholder when it does not parse.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "<unparsable url>"
+	}
+	return u.Redacted()
+}
+
+// Close closes the client if Open created it.
+func (c *Cache) Close() error {
+	if c.owned {
+		return c.rdb.Close()
+	}
+	return nil
+}
+
+// Client returns the underlying go-redis client.
+func (c *Cache) Client() redis.UniversalClient { return c.rdb }
+
+// done records the outcome of a call and returns err wrapped.
+func (c *Cache) done(op string, err error) error {
+	if err != nil {
+		c.errors.Add(1)
+		c.healthy.Store(false)
+		return fmt.Errorf("redis: %s: %w", op, err)
+	}
+	c.healthy.Store(true)
+	return nil
+}
+
+// Get returns the entry under key, or nil when there is none or it was
+// written in another format. It fails within the timeout when Redis does
+// not answer.
+func (c *Cache) Get(ctx context.Context, key string) (*quant.CacheEntry, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	b, err := c.rdb.Get(ctx, c.prefix+key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, c.done("get", nil)
+	}
+	if err := c.done("get", err); err != nil {
+		return nil, err
+	}
+	e, err := decode(b)
+	if err != nil {
+		// A corrupt or foreign value: count it, answer a miss; the next
+		// Set overwrites it.
+		c.errors.Add(1)
+		return nil, nil
+	}
+	return e, nil
+}
+
+// Set stores e under key until e.StaleUntil (SET PX). An entry already
+// past it is not stored.
+func (c *Cache) Set(ctx context.Context, key string, e *quant.CacheEntry) error {
+	if e == nil || e.Result == nil {
+		return nil
+	}
+	ttl := e.StaleUntil.Sub(c.now())
+	if ttl < time.Millisecond {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.done("set", c.rdb.Set(ctx, c.prefix+key, encode(e), ttl).Err())
+}
+
+// Flush removes the keys the cache package writes (prefix + "quant:*"),
+// with SCAN and UNLINK in batches; other keys, and other databases, are
+// left alone (never FLUSHDB). On a cluster client it scans every master.
+func (c *Cache) Flush(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.flushTimeout)
+	defer cancel()
+	match := escapeGlob(c.prefix) + flushPattern
+	if cl, ok := c.rdb.(*redis.ClusterClient); ok {
+		return c.done("flush", cl.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			return flushNode(ctx, node, match)
+		}))
+	}
+	return c.done("flush", flushNode(ctx, c.rdb, match))
+}
+
+// flushNode unlinks every key of one node matching match.
+func flushNode(ctx context.Context, rdb redis.Cmdable, match string) error {
+	var cursor uint64
+	for {
+		keys, next, err := rdb.Scan(ctx, cursor, match, scanBatch).Result()
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			if err := rdb.Unlink(ctx, keys...).Err(); err != nil {
+				return err
+			}
+		}
+		if next == 0 {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// escapeGlob escapes the characters special to Redis' MATCH patterns.
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '*', '?', '[', ']', '\\', '^', '-':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Stats reports Healthy from the last call and the errors since start.
+// Counting the keys would cost a SCAN, so Entries and Bytes are -1.
+func (c *Cache) Stats() quant.CacheStats {
+	return quant.CacheStats{
+		Backend: "redis",
+		Entries: -1,
+		Bytes:   -1,
+		Healthy: c.healthy.Load(),
+		Errors:  c.errors.Load(),
+	}
+}
+
+// Ping reports whether Redis answers within the timeout.
+func (c *Cache) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.done("ping", c.rdb.Ping(ctx).Err())
+}

@@ -1,0 +1,367 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/quantops/quant/internal/quant"
+)
+
+// AdminConfig configures the admin API.
+type AdminConfig struct {
+	Controller quant.Controller // required
+	// Token, when set, must come as "Authorization: Bearer <token>" on
+	// every admin request (compared in constant time). The command refuses
+	// to listen beyond loopback without one.
+	Token   string
+	Logger  *slog.Logger // nil discards
+	Version string
+}
+
+// Admin serves the operator's API: the snapshot the console shows, the
+// cache flush, breaker overrides, Prometheus metrics and pprof.
+type Admin struct {
+	cfg    AdminConfig
+	router *mux.Router
+	reg    *prometheus.Registry
+	// api is the public API's server, for its problem writer.
+	api *Server
+}
+
+// NewAdmin returns the admin API over cfg.Controller.
+func NewAdmin(cfg AdminConfig) *Admin {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Admin{cfg: cfg, router: mux.NewRouter(), reg: prometheus.NewRegistry()}
+	apiCfg := Config{Logger: cfg.Logger, Version: cfg.Version, MaxBodyBytes: 64 << 10}
+	apiCfg.setDefaults()
+	a.api = &Server{cfg: apiCfg, requests: newRequestStats()} // admin traffic is not the API's
+	a.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&snapshotCollector{c: cfg.Controller, version: cfg.Version},
+	)
+	r := a.router
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.api.writeError(w, r, withDetail(quant.ErrNotFound, "no such admin endpoint: %s", r.URL.Path))
+	})
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]string{"status": "ok", "version": cfg.Version})
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/admin/v1/snapshot", a.snapshot).Methods(http.MethodGet)
+	r.HandleFunc("/admin/v1/cache/flush", a.flush).Methods(http.MethodPost)
+	r.HandleFunc("/admin/v1/breakers/{name}/{action}", a.breaker).Methods(http.MethodPost)
+	r.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)})).Methods(http.MethodGet)
+	r.HandleFunc("/debug/pprof/", pprof.Index)
+	r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	r.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	r.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	r.PathPrefix("/debug/pprof/").HandlerFunc(pprof.Index)
+	return a
+}
+
+// Handler returns the admin API behind its token check.
+func (a *Admin) Handler() http.Handler {
+	return a.api.withMiddleware(a.authorize(a.router))
+}
+
+// HTTPServer returns an http.Server for the admin API on addr. Its write
+// timeout allows a 30 s CPU profile.
+func (a *Admin) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(a.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// authorize requires the bearer token when one is configured.
+func (a *Admin) authorize(next http.Handler) http.Handler {
+	if a.cfg.Token == "" {
+		return next
+	}
+	want := []byte(a.cfg.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="quant admin"`)
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusUnauthorized)
+			json.NewEncoder(w).Encode(problem{Type: problemBase + "unauthorized", Title: "Unauthorized", Status: 401,
+				Detail: "the admin API needs Authorization: Bearer <QUANT_ADMIN_TOKEN>", Instance: r.URL.Path})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (a *Admin) snapshot(w http.ResponseWriter, r *http.Request) {
+	snap, err := a.cfg.Controller.Snapshot(r.Context())
+	if err != nil {
+		a.api.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, snap)
+}
+
+func (a *Admin) flush(w http.ResponseWriter, r *http.Request) {
+	if err := a.cfg.Controller.FlushCache(r.Context()); err != nil {
+		a.api.writeError(w, r, err)
+		return
+	}
+	a.cfg.Logger.Info("admin: cache flushed", "request_id", requestID(r.Context()))
+	writeJSON(w, map[string]string{"status": "flushed"})
+}
+
+// breakerRequest is the optional body of a breaker action; the same fields
+// may come as query parameters.
+type breakerRequest struct {
+	Reason string `json:"reason"`
+	// Until is an RFC 3339 expiry; For a duration from now ("10m").
+	Until string `json:"until"`
+	For   string `json:"for"`
+}
+
+func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
+	vars := mux.Vars(r)
+	name, action := vars["name"], vars["action"]
+	var br breakerRequest
+	if r.ContentLength != 0 && r.Body != nil {
+		if err := json.NewDecoder(r.Body).Decode(&br); err != nil && !errors.Is(err, errEOF) {
+			a.api.writeError(w, r, quant.Invalid("body", "must be JSON {reason, until, for}: %v", err))
+			return
+		}
+	}
+	q := r.URL.Query()
+	if v := q.Get("reason"); v != "" {
+		br.Reason = v
+	}
+	if v := q.Get("until"); v != "" {
+		br.Until = v
+	}
+	if v := q.Get("for"); v != "" {
+		br.For = v
+	}
+	var until time.Time
+	switch {
+	case br.Until != "" && br.For != "":
+		a.api.writeError(w, r, quant.Invalid("for", "give until or for, not both"))
+		return
+	case br.Until != "":
+		t, err := time.Parse(time.RFC3339, br.Until)
+		if err != nil {
+			a.api.writeError(w, r, quant.Invalid("until", "must be an RFC 3339 time, got %q", clip(br.Until)))
+			return
+		}
+		until = t
+	case br.For != "":
+		d, err := time.ParseDuration(br.For)
+		if err != nil || d <= 0 {
+			a.api.writeError(w, r, quant.Invalid("for", "must be a positive duration such as 10m, got %q", clip(br.For)))
+			return
+		}
+		until = time.Now().Add(d)
+	}
+	if len(br.Reason) > 200 {
+		a.api.writeError(w, r, quant.Invalid("reason", "must be at most 200 bytes"))
+		return
+	}
+	if err := a.cfg.Controller.SetBreaker(r.Context(), name, action, br.Reason, until); err != nil {
+		a.api.writeError(w, r, err)
+		return
+	}
+	a.cfg.Logger.Info("admin: breaker set", "breaker", name, "action", action, "reason", br.Reason, "until", until, "request_id", requestID(r.Context()))
+	snap, err := a.cfg.Controller.Snapshot(r.Context())
+	if err != nil {
+		a.api.writeError(w, r, err)
+		return
+	}
+	for _, b := range snap.Breakers {
+		if b.Name == name {
+			writeJSON(w, b)
+			return
+		}
+	}
+	writeJSON(w, map[string]string{"status": "ok"})
+}
+
+// errEOF is what decoding an empty body returns.
+var errEOF = errors.New("EOF")
+
+// collectTimeout bounds the snapshot a scrape reads.
+const collectTimeout = 5 * time.Second
+
+// snapshotCollector turns the Controller's Snapshot into Prometheus
+// metrics at scrape time: the components' own figures, no second
+// bookkeeping and no global registry.
+type snapshotCollector struct {
+	c       quant.Controller
+	version string
+}
+
+func desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc("quant_"+name, help, labels, nil)
+}
+
+var (
+	descBuildInfo       = desc("build_info", "Build information of the running quant.", "version")
+	descDatasetVersion  = desc("dataset_version", "The dataset version every cache key carries.")
+	descPoolCapacity    = desc("pool_capacity", "Calls a bulkhead pool runs at once.", "pool")
+	descPoolQueueLimit  = desc("pool_queue_limit", "Calls a bulkhead pool lets wait.", "pool")
+	descPoolInFlight    = desc("pool_in_flight", "Calls running in a bulkhead pool now.", "pool")
+	descPoolWaiting     = desc("pool_waiting", "Calls waiting in a bulkhead pool's queue now.", "pool")
+	descPoolAdmitted    = desc("pool_admitted_total", "Calls a bulkhead pool admitted.", "pool")
+	descPoolRejected    = desc("pool_rejected_total", "Calls refused at once because the queue was full.", "pool")
+	descPoolTimedOut    = desc("pool_timed_out_total", "Calls refused after waiting the pool's max wait.", "pool")
+	descPoolCanceled    = desc("pool_canceled_total", "Calls whose caller left while waiting.", "pool")
+	descPoolWait        = desc("pool_wait_seconds", "Time calls waited for a slot.", "pool")
+	descBreakerState    = desc("breaker_state", "1 for the breaker's current state.", "analysis", "state")
+	descBreakerForced   = desc("breaker_forced", "1 when an operator forced the breaker, by mode.", "analysis", "mode")
+	descBreakerRejected = desc("breaker_rejected_total", "Calls the breaker refused.", "analysis")
+	descBreakerTrans    = desc("breaker_transitions_total", "State changes of the breaker.", "analysis")
+	descCacheLookups    = desc("cache_lookups_total", "Answer cache lookups by result.", "result")
+	descCacheRefreshes  = desc("cache_refreshes_total", "Background refreshes, by trigger.", "trigger")
+	descCacheErrors     = desc("cache_backend_errors_total", "Errors of the cache backend.")
+	descCacheEntries    = desc("cache_entries", "Entries in the answer cache.", "backend")
+	descCacheBytes      = desc("cache_bytes", "Bytes in the answer cache.", "backend")
+	descCacheHealthy    = desc("cache_healthy", "1 while the cache backend answers.", "backend")
+	descCoalInFlight    = desc("coalescing_in_flight", "Shared computations running now.")
+	descCoalLeaders     = desc("coalescing_leaders_total", "Computations started by the coalescer.")
+	descCoalJoined      = desc("coalescing_joined_total", "Requests that shared another's computation.")
+	descStoreReachable  = desc("store_reachable", "1 while the trade store answers.", "backend")
+	descStoreTrades     = desc("store_trades", "Trade records in the store.", "backend")
+	descStoreConns      = desc("store_connections", "Store pool connections, by state.", "state")
+	descStoreMaxConns   = desc("store_max_connections", "The store pool's connection limit.")
+	descStoreAcquires   = desc("store_acquires_total", "Connections acquired from the store pool.")
+	descStoreEmpty      = desc("store_empty_acquires_total", "Acquires that had to wait for a connection.")
+	descStoreCanceled   = desc("store_canceled_acquires_total", "Acquires canceled while waiting.")
+	descStoreWait       = desc("store_acquire_wait_seconds_total", "Time spent waiting for connections.")
+	descHTTPInFlight    = desc("http_requests_in_flight", "API requests being served now.")
+	descHTTPRequests    = desc("http_requests_total", "API requests by route and status class.", "route", "code")
+	descHTTPDuration    = desc("http_request_duration_seconds", "API request latency by route.", "route")
+)
+
+// Describe implements prometheus.Collector.
+func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descBuildInfo, descDatasetVersion, descPoolCapacity, descPoolQueueLimit,
+		descPoolInFlight, descPoolWaiting, descPoolAdmitted, descPoolRejected, descPoolTimedOut, descPoolCanceled,
+		descPoolWait, descBreakerState, descBreakerForced, descBreakerRejected, descBreakerTrans, descCacheLookups,
+		descCacheRefreshes, descCacheErrors, descCacheEntries, descCacheBytes, descCacheHealthy, descCoalInFlight,
+		descCoalLeaders, descCoalJoined, descStoreReachable, descStoreTrades, descStoreConns, descStoreMaxConns,
+		descStoreAcquires, descStoreEmpty, descStoreCanceled, descStoreWait, descHTTPInFlight, descHTTPRequests,
+		descHTTPDuration} {
+		ch <- d
+	}
+}
+
+// histogramOf converts a Latency to a Prometheus histogram in seconds.
+func histogramOf(d *prometheus.Desc, l quant.Latency, labels ...string) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(l.Buckets))
+	for _, b := range l.Buckets {
+		if b.LeMS >= 0 {
+			buckets[b.LeMS/1000] = uint64(b.Count)
+		}
+	}
+	return prometheus.MustNewConstHistogram(d, uint64(l.Count), l.SumMS/1000, buckets, labels...)
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Collect implements prometheus.Collector.
+func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
+	defer cancel()
+	s, err := c.c.Snapshot(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(descDatasetVersion, err)
+		return
+	}
+	gauge := func(d *prometheus.Desc, v float64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, l...)
+	}
+	counter := func(d *prometheus.Desc, v float64, l ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, l...)
+	}
+	gauge(descBuildInfo, 1, c.version)
+	gauge(descDatasetVersion, float64(s.DatasetVersion))
+	for _, p := range s.Pools {
+		gauge(descPoolCapacity, float64(p.Capacity), p.Name)
+		gauge(descPoolQueueLimit, float64(p.QueueLimit), p.Name)
+		gauge(descPoolInFlight, float64(p.InFlight), p.Name)
+		gauge(descPoolWaiting, float64(p.Waiting), p.Name)
+		counter(descPoolAdmitted, float64(p.Admitted), p.Name)
+		counter(descPoolRejected, float64(p.Rejected), p.Name)
+		counter(descPoolTimedOut, float64(p.TimedOut), p.Name)
+		counter(descPoolCanceled, float64(p.Canceled), p.Name)
+		ch <- histogramOf(descPoolWait, p.Wait, p.Name)
+	}
+	for _, b := range s.Breakers {
+		for _, st := range []string{"closed", "open", "half_open"} {
+			gauge(descBreakerState, b2f(b.State == st), b.Name, st)
+		}
+		for _, m := range []string{"forced_open", "forced_closed"} {
+			gauge(descBreakerForced, b2f(b.Mode == m), b.Name, m)
+		}
+		counter(descBreakerRejected, float64(b.Rejected), b.Name)
+		counter(descBreakerTrans, float64(b.Transitions), b.Name)
+	}
+	cs := s.Cache
+	counter(descCacheLookups, float64(cs.Hits), "hit")
+	counter(descCacheLookups, float64(cs.Misses), "miss")
+	counter(descCacheLookups, float64(cs.Stale), "stale")
+	counter(descCacheLookups, float64(cs.Coalesced), "coalesced")
+	counter(descCacheRefreshes, float64(cs.Refreshes), "stale")
+	counter(descCacheRefreshes, float64(cs.EarlyRefreshes), "early")
+	counter(descCacheErrors, float64(cs.Errors))
+	if cs.Backend != "" {
+		gauge(descCacheEntries, float64(cs.Entries), cs.Backend)
+		gauge(descCacheBytes, float64(cs.Bytes), cs.Backend)
+		gauge(descCacheHealthy, b2f(cs.Healthy), cs.Backend)
+	}
+	gauge(descCoalInFlight, float64(s.Coalescing.InFlight))
+	counter(descCoalLeaders, float64(s.Coalescing.Leaders))
+	counter(descCoalJoined, float64(s.Coalescing.Joined))
+	st := s.Store
+	gauge(descStoreReachable, b2f(st.Reachable), st.Backend)
+	gauge(descStoreTrades, float64(st.Trades), st.Backend)
+	gauge(descStoreMaxConns, float64(st.MaxConns))
+	gauge(descStoreConns, float64(st.TotalConns), "total")
+	gauge(descStoreConns, float64(st.AcquiredConns), "acquired")
+	gauge(descStoreConns, float64(st.IdleConns), "idle")
+	counter(descStoreAcquires, float64(st.AcquireCount))
+	counter(descStoreEmpty, float64(st.EmptyAcquires))
+	counter(descStoreCanceled, float64(st.CanceledAcquires))
+	counter(descStoreWait, st.AcquireWaitMS/1000)
+	rq := s.Requests
+	gauge(descHTTPInFlight, float64(rq.InFlight))
+	for _, r := range rq.Routes {
+		for code, n := range r.ByStatus {
+			counter(descHTTPRequests, float64(n), r.Route, code)
+		}
+		ch <- histogramOf(descHTTPDuration, r.Latency, r.Route)
+	}
+}

@@ -1,0 +1,160 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/quantops/quant/internal/quant"
+)
+
+// fakeController records the actions it is asked for.
+type fakeController struct {
+	mu      sync.Mutex
+	flushes int
+	actions []string
+	until   time.Time
+}
+
+func (f *fakeController) Snapshot(context.Context) (*quant.Snapshot, error) {
+	return &quant.Snapshot{
+		DatasetVersion: 42,
+		Pools:          []quant.PoolSnapshot{{Name: "ml", Capacity: 10, InFlight: 3, Waiting: 7, Wait: quant.Latency{Count: 2, Buckets: []quant.Bucket{{LeMS: 1, Count: 2}, {LeMS: -1, Count: 2}}}}},
+		Breakers:       []quant.BreakerSnapshot{{Name: "hmm", State: "open", Mode: "forced_open"}},
+		Cache:          quant.CacheSnapshot{Backend: "memory", Healthy: true, Hits: 5, Misses: 1},
+		Store:          quant.StoreSnapshot{Backend: "memory", Reachable: true, Trades: 8350},
+	}, nil
+}
+
+func (f *fakeController) FlushCache(context.Context) error {
+	f.mu.Lock()
+	f.flushes++
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeController) SetBreaker(_ context.Context, name, action, reason string, until time.Time) error {
+	if name != "hmm" {
+		return quant.ErrNotFound
+	}
+	if action != "open" && action != "close" && action != "auto" {
+		return quant.Invalid("action", "bad")
+	}
+	f.mu.Lock()
+	f.actions = append(f.actions, name+" "+action+" "+reason)
+	f.until = until
+	f.mu.Unlock()
+	return nil
+}
+
+func do(t *testing.T, method, url, token, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestAdminToken(t *testing.T) {
+	fc := &fakeController{}
+	ts := httptest.NewServer(NewAdmin(AdminConfig{Controller: fc, Token: "s3cret"}).Handler())
+	defer ts.Close()
+	for _, path := range []string{"/admin/v1/snapshot", "/metrics", "/debug/pprof/"} {
+		for _, tok := range []string{"", "wrong", "s3cre", "s3cret2"} {
+			resp, body := do(t, http.MethodGet, ts.URL+path, tok, "")
+			if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+				t.Errorf("GET %s with token %q = %d, want 401", path, tok, resp.StatusCode)
+			}
+			if strings.Contains(body, "s3cret") {
+				t.Errorf("GET %s: the 401 body shows the token", path)
+			}
+		}
+		if resp, _ := do(t, http.MethodGet, ts.URL+path, "s3cret", ""); resp.StatusCode != 200 {
+			t.Errorf("GET %s with the token = %d, want 200", path, resp.StatusCode)
+		}
+	}
+	if resp, _ := do(t, http.MethodPost, ts.URL+"/admin/v1/cache/flush", "", ""); resp.StatusCode != 401 || fc.flushes != 0 {
+		t.Errorf("flush without the token = %d and %d flushes, want 401 and none", resp.StatusCode, fc.flushes)
+	}
+}
+
+func TestAdminActions(t *testing.T) {
+	fc := &fakeController{}
+	ts := httptest.NewServer(NewAdmin(AdminConfig{Controller: fc}).Handler())
+	defer ts.Close()
+
+	resp, body := do(t, http.MethodGet, ts.URL+"/admin/v1/snapshot", "", "")
+	var snap quant.Snapshot
+	if resp.StatusCode != 200 || json.Unmarshal([]byte(body), &snap) != nil || snap.DatasetVersion != 42 || snap.Pools[0].Waiting != 7 {
+		t.Errorf("snapshot = %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := do(t, http.MethodPost, ts.URL+"/admin/v1/cache/flush", "", ""); resp.StatusCode != 200 || fc.flushes != 1 {
+		t.Errorf("flush = %d, %d flushes", resp.StatusCode, fc.flushes)
+	}
+	if resp, _ := do(t, http.MethodGet, ts.URL+"/admin/v1/cache/flush", "", ""); resp.StatusCode != 405 {
+		t.Errorf("GET flush = %d, want 405", resp.StatusCode)
+	}
+	tests := []struct {
+		method, path, body string
+		status             int
+		param              string
+	}{
+		{"POST", "/admin/v1/breakers/hmm/open?reason=drill&for=10m", "", 200, ""},
+		{"POST", "/admin/v1/breakers/hmm/close", `{"reason":"trust","until":"2099-01-01T00:00:00Z"}`, 200, ""},
+		{"POST", "/admin/v1/breakers/hmm/auto", "", 200, ""},
+		{"POST", "/admin/v1/breakers/hmm/sideways", "", 400, "action"},
+		{"POST", "/admin/v1/breakers/astrology/open", "", 404, ""},
+		{"POST", "/admin/v1/breakers/hmm/open?for=-1m", "", 400, "for"},
+		{"POST", "/admin/v1/breakers/hmm/open?until=tomorrow", "", 400, "until"},
+		{"POST", "/admin/v1/breakers/hmm/open?until=2099-01-01T00:00:00Z&for=1m", "", 400, "for"},
+		{"POST", "/admin/v1/breakers/hmm/open", `{"reason": 5}`, 400, "body"},
+	}
+	for _, tt := range tests {
+		resp, body := do(t, tt.method, ts.URL+tt.path, "", tt.body)
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s %s = %d, want %d: %s", tt.method, tt.path, resp.StatusCode, tt.status, body)
+			continue
+		}
+		if tt.param != "" && !strings.Contains(body, `"param":"`+tt.param+`"`) {
+			t.Errorf("%s %s: %s does not name %s", tt.method, tt.path, body, tt.param)
+		}
+	}
+	want := []string{"hmm open drill", "hmm close trust", "hmm auto "}
+	if strings.Join(fc.actions, "|") != strings.Join(want, "|") {
+		t.Errorf("actions = %q, want %q", fc.actions, want)
+	}
+}
+
+func TestAdminMetrics(t *testing.T) {
+	ts := httptest.NewServer(NewAdmin(AdminConfig{Controller: &fakeController{}, Version: "v9"}).Handler())
+	defer ts.Close()
+	_, body := do(t, http.MethodGet, ts.URL+"/metrics", "", "")
+	for _, want := range []string{
+		`quant_build_info{version="v9"} 1`,
+		`quant_dataset_version 42`,
+		`quant_pool_waiting{pool="ml"} 7`,
+		`quant_pool_wait_seconds_bucket{pool="ml",le="0.001"} 2`,
+		`quant_breaker_state{analysis="hmm",state="open"} 1`,
+		`quant_breaker_forced{analysis="hmm",mode="forced_open"} 1`,
+		`quant_cache_lookups_total{result="hit"} 5`,
+		`quant_store_trades{backend="memory"} 8350`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
