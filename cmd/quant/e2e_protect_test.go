@@ -150,3 +150,15 @@ func TestE2EAdminNeedsTokenBeyondLoopback(t *testing.T) {
 		t.Errorf("serve with the admin API on 0.0.0.0 and no token: exit %d, %q; want a refusal naming --admin-token", code, stderr)
 	}
 }
+
+func TestE2EWarm(t *testing.T) {
+	api, _ := startProtected(t, nil)
+	out, stderr, code := run(t, nil, "warm", "--url", api, "--top", "5")
+	if code != 0 || !strings.Contains(out, "warmed 22 analyses of 5 politicians") || !strings.Contains(out, "MISS") {
+		t.Fatalf("quant warm: exit %d, %q %q", code, out, stderr)
+	}
+	out, _, _ = run(t, nil, "warm", "--url", api, "--top", "5")
+	if !strings.Contains(out, "HIT 22") {
+		t.Errorf("a second warm: %q, want every answer a HIT", out)
+	}
+}
