@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -327,6 +328,10 @@ func freeAddr(t *testing.T) string {
 func startServer(t *testing.T, env []string, args ...string) string {
 	t.Helper()
 	addr := freeAddr(t)
+	if !slices.Contains(args, "--admin-addr") {
+		// The default admin port is shared by every server: give each its own.
+		args = append(args, "--admin-addr", freeAddr(t))
+	}
 	cmd := exec.Command(quantBin(t), append([]string{"serve", "--addr", addr}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
@@ -334,8 +339,9 @@ func startServer(t *testing.T, env []string, args ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -356,8 +362,8 @@ func startServer(t *testing.T, env []string, args ...string) string {
 			}
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("quant serve exited: %v\n%s", err, stderr.String())
+		case <-exited:
+			t.Fatalf("quant serve exited: %v\n%s", waitErr, stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
