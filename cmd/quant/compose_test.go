@@ -105,6 +105,12 @@ func TestDockerCompose(t *testing.T) {
 	if !strings.Contains(q.Environment["QUANT_DATABASE_URL"], "@postgres:5432/") {
 		t.Errorf("QUANT_DATABASE_URL = %q, want the postgres service", q.Environment["QUANT_DATABASE_URL"])
 	}
+	if !strings.Contains(q.Environment["QUANT_REDIS_URL"], "//redis:6379") {
+		t.Errorf("QUANT_REDIS_URL = %q, want the redis service", q.Environment["QUANT_REDIS_URL"])
+	}
+	if q.Environment["QUANT_ADMIN_ADDR"] != "" && q.Environment["QUANT_ADMIN_TOKEN"] == "" {
+		t.Errorf("the admin API listens on %q without QUANT_ADMIN_TOKEN", q.Environment["QUANT_ADMIN_ADDR"])
+	}
 	if q.DependsOn["postgres"].Condition != "service_healthy" {
 		t.Errorf("quant does not wait for a healthy postgres: %+v", q.DependsOn)
 	}

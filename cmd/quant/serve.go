@@ -40,6 +40,8 @@ type serveConfig struct {
 	BreakerSlow         time.Duration
 	CacheMaxBytes       int64
 	CacheMaxStale       time.Duration
+	CacheTTL            map[string]string
+	cacheTTL            map[quant.Analysis]time.Duration // parsed by Validate
 }
 
 // Validate reports the first setting that cannot work, by its flag name.
@@ -88,6 +90,18 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.CacheMaxStale < 0 {
 		return fmt.Errorf("--cache-max-stale must be >= 0, got %v", c.CacheMaxStale)
+	}
+	c.cacheTTL = map[quant.Analysis]time.Duration{}
+	for name, v := range c.CacheTTL {
+		a := quant.Analysis(name)
+		if !a.Valid() {
+			return fmt.Errorf("--cache-ttl: %q is not an analysis (%v)", name, quant.Analyses)
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("--cache-ttl: %s=%q is not a positive duration", name, v)
+		}
+		c.cacheTTL[a] = d
 	}
 	if c.Gen.Politicians < 1 || c.Gen.Trades < 0 {
 		return fmt.Errorf("--gen-politicians must be >= 1 and --gen-trades >= 0 (got %d, %d)", c.Gen.Politicians, c.Gen.Trades)
@@ -147,6 +161,7 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.DurationVar(&cfg.BreakerSlow, "breaker-slow", 30*time.Second, "a computation slower than this counts as slow for the breaker")
 	f.Int64Var(&cfg.CacheMaxBytes, "cache-max-bytes", cache.DefaultMaxBytes, "bound of the in-process answer cache, in bytes")
 	f.DurationVar(&cfg.CacheMaxStale, "cache-max-stale", cache.DefaultMaxStale, "how long past its lifetime an answer may be served as STALE")
+	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
 	return cmd
 }
 
@@ -191,7 +206,7 @@ func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protect
 		closeFn = func() { rc.Close() }
 		log.Info("cache: in process + redis", "url", redactURL(cfg.RedisURL))
 	}
-	ca := cache.New(co, backend, st, cache.Options{MaxStale: cfg.CacheMaxStale, Logger: log})
+	ca := cache.New(co, backend, st, cache.Options{MaxStale: cfg.CacheMaxStale, TTL: cfg.cacheTTL, Logger: log})
 	return &protection{analyzer: ca, guard: g, coalescer: co, cache: ca, close: closeFn}, nil
 }
 

@@ -285,3 +285,17 @@ func Redact(conn string) string {
 	}
 	return u.Redacted()
 }
+
+// readErr is withCtx for the read paths, and marks the failures that mean
+// the database cannot be reached (a refused or broken connection, as
+// opposed to an error the server reported or no rows) as
+// quant.ErrUnavailable, so the API answers 503 and the cache may serve a
+// stale answer instead of a 500.
+func readErr(ctx context.Context, err error) error {
+	err = withCtx(ctx, err)
+	var pe *pgconn.PgError
+	if ctx.Err() != nil || errors.As(err, &pe) || errors.Is(err, pgx.ErrNoRows) || errors.Is(err, quant.ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", quant.ErrUnavailable, err)
+}

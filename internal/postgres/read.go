@@ -62,15 +62,15 @@ func (s *Store) Politicians(ctx context.Context, q quant.PoliticianQuery) ([]qua
 	defer br.Close()
 	var total int
 	if err := br.QueryRow().Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("postgres: count politicians: %w", withCtx(ctx, err))
+		return nil, 0, fmt.Errorf("postgres: count politicians: %w", readErr(ctx, err))
 	}
 	rows, _ := br.Query()
 	ps, err := pgx.CollectRows(rows, scanPolitician)
 	if err != nil {
-		return nil, 0, fmt.Errorf("postgres: list politicians: %w", withCtx(ctx, err))
+		return nil, 0, fmt.Errorf("postgres: list politicians: %w", readErr(ctx, err))
 	}
 	if err := br.Close(); err != nil {
-		return nil, 0, fmt.Errorf("postgres: list politicians: %w", withCtx(ctx, err))
+		return nil, 0, fmt.Errorf("postgres: list politicians: %w", readErr(ctx, err))
 	}
 	return ps, total, nil
 }
@@ -89,7 +89,7 @@ func (s *Store) Politician(ctx context.Context, id string) (quant.Politician, er
 		return quant.Politician{}, fmt.Errorf("postgres: politician %q: %w", id, quant.ErrNotFound)
 	}
 	if err != nil {
-		return quant.Politician{}, fmt.Errorf("postgres: politician %q: %w", id, withCtx(ctx, err))
+		return quant.Politician{}, fmt.Errorf("postgres: politician %q: %w", id, readErr(ctx, err))
 	}
 	return p, nil
 }
@@ -140,12 +140,12 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	rows, _ := c.Query(ctx, sb.String(), args...)
 	trades, err := pgx.CollectRows(rows, scanTrade)
 	if err != nil {
-		return quant.TradePage{}, fmt.Errorf("postgres: trades of %q: %w", q.PoliticianID, withCtx(ctx, err))
+		return quant.TradePage{}, fmt.Errorf("postgres: trades of %q: %w", q.PoliticianID, readErr(ctx, err))
 	}
 	if len(trades) == 0 {
 		var exists bool
 		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM politicians WHERE id = $1)`, q.PoliticianID).Scan(&exists); err != nil {
-			return quant.TradePage{}, fmt.Errorf("postgres: trades of %q: %w", q.PoliticianID, withCtx(ctx, err))
+			return quant.TradePage{}, fmt.Errorf("postgres: trades of %q: %w", q.PoliticianID, readErr(ctx, err))
 		}
 		if !exists {
 			return quant.TradePage{}, fmt.Errorf("postgres: trades of %q: %w", q.PoliticianID, quant.ErrNotFound)
@@ -209,7 +209,7 @@ func (s *Store) Tickers(ctx context.Context, limit int) ([]quant.TickerCount, er
 		return tc, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: tickers: %w", withCtx(ctx, err))
+		return nil, fmt.Errorf("postgres: tickers: %w", readErr(ctx, err))
 	}
 	return out, nil
 }
@@ -224,7 +224,7 @@ func (s *Store) DatasetVersion(ctx context.Context) (int64, error) {
 	defer c.Release()
 	m, err := s.readMeta(ctx, c)
 	if err != nil {
-		return 0, withCtx(ctx, err)
+		return 0, readErr(ctx, err)
 	}
 	return m.version, nil
 }
@@ -270,15 +270,15 @@ func (s *Store) buildDataset(ctx context.Context) (*quant.Dataset, error) {
 	defer c.Release()
 	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: dataset: begin: %w", withCtx(ctx, err))
+		return nil, fmt.Errorf("postgres: dataset: begin: %w", readErr(ctx, err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	fail := func(what string, err error) (*quant.Dataset, error) {
-		return nil, fmt.Errorf("postgres: dataset: %s: %w", what, withCtx(ctx, err))
+		return nil, fmt.Errorf("postgres: dataset: %s: %w", what, readErr(ctx, err))
 	}
 	m, err := s.readMeta(ctx, tx)
 	if err != nil {
-		return nil, withCtx(ctx, err)
+		return nil, readErr(ctx, err)
 	}
 
 	var acts []quant.Activity

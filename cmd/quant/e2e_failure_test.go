@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/quantops/quant/internal/redis/redistest"
+)
+
+// proxy forwards TCP connections to a target; Stop cuts every connection
+// and refuses new ones (the store "goes down"), Start listens again on the
+// same port.
+type proxy struct {
+	t      *testing.T
+	addr   string
+	target string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	p := &proxy{t: t, addr: freeAddr(t), target: target}
+	p.Start()
+	t.Cleanup(p.Stop)
+	return p
+}
+
+func (p *proxy) Start() {
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, u)
+			p.mu.Unlock()
+			go func() { io.Copy(u, c); u.Close() }()
+			go func() { io.Copy(c, u); c.Close() }()
+		}
+	}()
+}
+
+func (p *proxy) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// eventually polls f every 100 ms until it reports true or d passes.
+func eventually(t *testing.T, d time.Duration, what string, f func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !f() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestE2EStoreDown stops the PostgreSQL store under a running server:
+// expired cached answers are served STALE, uncached ones get a fast 503
+// with Retry-After, readiness fails; when the store returns, everything
+// answers again without a restart.
+func TestE2EStoreDown(t *testing.T) {
+	needFile(t, realCSV)
+	dbURL := testDatabase(t)
+	importFiles(t, []string{"QUANT_DATABASE_URL=" + dbURL}, realCSV)
+	u, _ := url.Parse(dbURL)
+	px := newProxy(t, u.Host)
+	u.Host = px.addr
+	api := startServer(t, []string{"QUANT_DATABASE_URL=" + u.String()},
+		"--cache-ttl", "ensemble=1s", "--breaker-open", "1s")
+
+	cached := api + "/api/v1/analytics/ensemble/david-a-perdue"
+	if resp, _ := request(t, "GET", cached, ""); resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MISS" {
+		t.Fatalf("first request: %d %s", resp.StatusCode, resp.Header.Get("X-Cache"))
+	}
+	time.Sleep(1500 * time.Millisecond) // past the 1 s lifetime (+10% jitter, +10% revalidation window)
+	px.Stop()
+
+	resp, body := request(t, "GET", cached, "")
+	if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "STALE" {
+		t.Errorf("expired key with the store down = %d %q, want 200 STALE: %.200s", resp.StatusCode, resp.Header.Get("X-Cache"), body)
+	}
+	start := time.Now()
+	resp, body = request(t, "GET", api+"/api/v1/analytics/hmm/pat-roberts", "")
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || time.Since(start) > 5*time.Second {
+		t.Errorf("uncached key with the store down = %d (Retry-After %q) in %v, want a fast 503: %s",
+			resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(start), body)
+	}
+	if resp, _ := request(t, "GET", api+"/readyz", ""); resp.StatusCode != 503 {
+		t.Errorf("/readyz with the store down = %d, want 503", resp.StatusCode)
+	}
+
+	px.Start()
+	eventually(t, 15*time.Second, "uncached analysis after the store returned", func() bool {
+		resp, _ := request(t, "GET", api+"/api/v1/analytics/hmm/pat-roberts", "")
+		return resp.StatusCode == 200
+	})
+	if resp, _ := request(t, "GET", api+"/readyz", ""); resp.StatusCode != 200 {
+		t.Errorf("/readyz after the store returned = %d", resp.StatusCode)
+	}
+}
+
+// TestE2ERedisDown kills Redis under load on hot keys: no request fails,
+// and when Redis returns the shared cache is used again without a restart.
+func TestE2ERedisDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server: skipped with -short")
+	}
+	rs := redistest.Start(t)
+	adminAddr := freeAddr(t)
+	api := startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", adminAddr)
+	keys := []string{"david-a-perdue", "pat-roberts", "thomas-r-carper", "sheldon-whitehouse", "susan-m-collins"}
+	for _, id := range keys {
+		if resp, _ := request(t, "GET", api+"/api/v1/analytics/ensemble/"+id, ""); resp.StatusCode != 200 {
+			t.Fatalf("warming %s: %d", id, resp.StatusCode)
+		}
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				resp, err := http.Get(api + "/api/v1/analytics/ensemble/" + keys[(w+i)%len(keys)])
+				o := "error"
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					o = resp.Status
+				}
+				mu.Lock()
+				outcomes[o]++
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(time.Second)
+	rs.Stop()
+	time.Sleep(1500 * time.Millisecond)
+	// A key never seen is computed and served while Redis is down.
+	if resp, _ := request(t, "GET", api+"/api/v1/analytics/hmm/john-hoeven", ""); resp.StatusCode != 200 {
+		t.Errorf("a new key with Redis down = %d, want 200", resp.StatusCode)
+	}
+	rs.Restart()
+	time.Sleep(time.Second)
+	stop()
+	wg.Wait()
+	for o, n := range outcomes {
+		if o != "200 OK" {
+			t.Errorf("%d requests ended %q while Redis was killed and restarted", n, o)
+		}
+	}
+	t.Logf("outcomes while Redis went down and came back: %v", outcomes)
+	eventually(t, 10*time.Second, "the cache backend healthy again", func() bool {
+		// Touch a new key so the tiered cache tries Redis again.
+		request(t, "GET", api+"/api/v1/analytics/fourier/john-hoeven", "")
+		resp, body := request(t, "GET", "http://"+adminAddr+"/admin/v1/snapshot", "")
+		var s struct {
+			Cache struct {
+				Healthy bool   `json:"healthy"`
+				Backend string `json:"backend"`
+			} `json:"cache"`
+		}
+		json.Unmarshal([]byte(body), &s)
+		return resp.StatusCode == 200 && s.Cache.Healthy && s.Cache.Backend == "memory+redis"
+	})
+}
