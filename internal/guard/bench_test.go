@@ -10,7 +10,9 @@ import (
 // fixedAnalyzer answers at once with one shared result.
 type fixedAnalyzer struct{ res *quant.Result }
 
-func (f fixedAnalyzer) Analyze(context.Context, quant.Request) (*quant.Result, error) { return f.res, nil }
+func (f fixedAnalyzer) Analyze(context.Context, quant.Request) (*quant.Result, error) {
+	return f.res, nil
+}
 
 // BenchmarkOverhead measures what the guard adds to a call that computes
 // nothing: direct, through the Guard (breaker check, bulkhead, breaker
