@@ -1,0 +1,81 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/quantops/quant/internal/cache"
+	"github.com/quantops/quant/internal/guard"
+	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/quant"
+)
+
+type okAnalyzer struct{}
+
+func (okAnalyzer) Analyze(_ context.Context, req quant.Request) (*quant.Result, error) {
+	return &quant.Result{Analysis: req.Analysis, Key: req.Key(), Body: []byte(`{}`), ComputedAt: time.Now()}, nil
+}
+
+func newLocal(t *testing.T) *Local {
+	t.Helper()
+	g, err := guard.New(okAnalyzer{}, guard.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := guard.NewCoalescer(g, 0)
+	st := inmem.New()
+	return &Local{Version: "v", Store: st, Guard: g, Coalescer: co, Cache: cache.New(co, cache.NewMemory(cache.MemoryOptions{}), st, cache.Options{})}
+}
+
+func TestLocalSnapshotAndActions(t *testing.T) {
+	l := newLocal(t)
+	ctx := context.Background()
+	req := quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}
+	for range 2 {
+		if _, err := l.Cache.Analyze(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.SetBreaker(ctx, "network", "open", "drill", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Pools) != 2 || s.Pools[0].Name != "ml" || s.Pools[0].Admitted != 1 || s.Pools[0].Capacity != 10 {
+		t.Errorf("pools = %+v, want ml first with the one computation", s.Pools)
+	}
+	if len(s.Breakers) != len(quant.Analyses) {
+		t.Fatalf("breakers = %d, want one per analysis", len(s.Breakers))
+	}
+	for _, b := range s.Breakers {
+		if b.Name == "network" && (b.State != "open" || b.Mode != "forced_open" || b.Override == nil || b.Override.Reason != "drill") {
+			t.Errorf("network breaker = %+v, want forced open for a drill", b)
+		}
+	}
+	if s.Cache.Hits != 1 || s.Cache.Misses != 1 || s.Cache.HitRate != 0.5 || s.Cache.Backend != "memory" || s.Coalescing.Leaders != 1 {
+		t.Errorf("cache = %+v coalescing %+v, want 1 hit 1 miss", s.Cache, s.Coalescing)
+	}
+	if !s.Store.Reachable || s.Store.Backend != "memory" || s.Instance.ID == "" {
+		t.Errorf("store/instance = %+v %+v", s.Store, s.Instance)
+	}
+	if err := l.FlushCache(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := l.Snapshot(ctx); s.Cache.Entries != 0 {
+		t.Errorf("entries after a flush = %d", s.Cache.Entries)
+	}
+	if err := l.SetBreaker(ctx, "astrology", "open", "", time.Time{}); !errors.Is(err, quant.ErrNotFound) {
+		t.Errorf("unknown breaker: %v", err)
+	}
+	if err := l.SetBreaker(ctx, "hmm", "sideways", "", time.Time{}); !errors.Is(err, quant.ErrInvalid) {
+		t.Errorf("unknown action: %v", err)
+	}
+	bare := &Local{Store: inmem.New()}
+	if err := bare.FlushCache(ctx); !errors.Is(err, quant.ErrNotFound) {
+		t.Errorf("flush without a cache: %v", err)
+	}
+}
