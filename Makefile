@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 60s
 
-.PHONY: all build run test test-short lint check fuzz bench bench-go bench-import clean
+.PHONY: all build run test test-short lint check fuzz bench bench-burst bench-go bench-import bench-hotpath clean
 
 all: build
 
@@ -45,11 +45,19 @@ fuzz:
 	@for t in FuzzCSV FuzzJSON FuzzPoliticianID; do \
 	  $(GO) test ./internal/ingest/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
 
-## bench: the Go benchmarks and the import timings of BENCHMARKS.md
-bench: bench-go bench-import
+## bench: the old system's scenarios (bench/burst.sh), the import timings and
+## the hot-path benchmark of BENCHMARKS.md (under 10 minutes)
+bench: bench-burst bench-import bench-hotpath
 
+bench-burst: build
+	bash scripts/testenv.sh bash bench/burst.sh
+
+bench-hotpath:
+	bash scripts/testenv.sh $(GO) test -run '^$$' -bench HotPath -benchtime 3s ./cmd/quant/
+
+## bench-go: every Go benchmark (long: the 5,000-politician datasets)
 bench-go:
-	bash scripts/testenv.sh $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m $(PKGS)
+	bash scripts/testenv.sh $(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m $(PKGS)
 
 bench-import: build
 	bash scripts/testenv.sh bash bench/import.sh

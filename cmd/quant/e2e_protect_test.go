@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -160,5 +161,36 @@ func TestE2EWarm(t *testing.T) {
 	out, _, _ = run(t, nil, "warm", "--url", api, "--top", "5")
 	if !strings.Contains(out, "HIT 22") {
 		t.Errorf("a second warm: %q, want every answer a HIT", out)
+	}
+}
+
+func TestE2EBurst(t *testing.T) {
+	api, admin := startProtected(t, nil, "--admin-token", "tk")
+	out, stderr, code := run(t, []string{"QUANT_ADMIN_TOKEN=tk"}, "burst", "--url", api, "--admin-url", admin, "-n", "20", "-c", "5", "--cold", "--json")
+	if code != 0 {
+		t.Fatalf("quant burst: exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Requests     int            `json:"requests"`
+		AnsweredRate float64        `json:"answered_rate"`
+		StatusCodes  map[string]int `json:"status_codes"`
+		Cache        map[string]int `json:"cache"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("quant burst --json: %v\n%s", err, out)
+	}
+	// The real data's ten most active include politicians too short for
+	// the ensemble: their 422 is an answer.
+	if rep.Requests != 20 || rep.AnsweredRate != 1 || rep.StatusCodes["200"]+rep.StatusCodes["422"] != 20 ||
+		rep.Cache["MISS"]+rep.Cache["COALESCED"] == 0 || rep.Cache["HIT"] == 0 {
+		t.Errorf("burst report = %+v, want 20 answers, cold misses then hits", rep)
+	}
+	out, _, code = run(t, nil, "burst", "--url", api, "-n", "10", "-c", "10", "--analysis", "hmm", "--top", "3")
+	if code != 0 || !strings.Contains(out, "success rate  100.0%") || !strings.Contains(out, "histogram") {
+		t.Errorf("quant burst text report (exit %d):\n%s", code, out)
+	}
+	_, stderr, code = run(t, nil, "burst", "--url", api, "--analysis", "astrology")
+	if code == 0 || !strings.Contains(stderr, "--analysis") {
+		t.Errorf("a bad --analysis: exit %d, %q", code, stderr)
 	}
 }

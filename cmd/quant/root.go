@@ -35,7 +35,7 @@ defaults.`,
 	root.RunE = serve.RunE
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().String("log-format", "auto", "log format: text, json, or auto (text on a terminal, else json)")
-	root.AddCommand(serve, newImportCmd(), newGenCmd(), newMigrateCmd(), newVersionCmd(), newHealthCmd(), newWarmCmd())
+	root.AddCommand(serve, newImportCmd(), newGenCmd(), newMigrateCmd(), newVersionCmd(), newHealthCmd(), newWarmCmd(), newBurstCmd())
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		return applyEnv(cmd.Flags())
 	}

@@ -41,6 +41,7 @@ type serveConfig struct {
 	CacheMaxBytes       int64
 	CacheMaxStale       time.Duration
 	CacheTTL            map[string]string
+	Unprotected         bool
 	cacheTTL            map[quant.Analysis]time.Duration // parsed by Validate
 }
 
@@ -161,6 +162,7 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.DurationVar(&cfg.BreakerSlow, "breaker-slow", 30*time.Second, "a computation slower than this counts as slow for the breaker")
 	f.Int64Var(&cfg.CacheMaxBytes, "cache-max-bytes", cache.DefaultMaxBytes, "bound of the in-process answer cache, in bytes")
 	f.DurationVar(&cfg.CacheMaxStale, "cache-max-stale", cache.DefaultMaxStale, "how long past its lifetime an answer may be served as STALE")
+	f.BoolVar(&cfg.Unprotected, "unprotected", false, "serve analyses with no cache, coalescing, bulkheads or breakers: for the benchmark that shows what the protection buys, never for production")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
 	return cmd
 }
@@ -185,6 +187,10 @@ type protection struct {
 }
 
 func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protection, error) {
+	if cfg.Unprotected {
+		log.Warn("serving UNPROTECTED: no cache, coalescing, bulkheads or breakers (--unprotected is for benchmarks only)")
+		return &protection{analyzer: ensemble.NewService(st), close: func() {}}, nil
+	}
 	gc := guard.DefaultConfig()
 	gc.Pools[0].BulkheadConfig, gc.Pools[1].BulkheadConfig = cfg.MLPool, cfg.NetworkPool
 	gc.Pools[0].Name, gc.Pools[1].Name = "ml", "network"

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/quantops/quant/internal/burst"
+	"github.com/quantops/quant/internal/quant"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+)
+
+// burstFlags are the settings of `quant burst`.
+type burstFlags struct {
+	url, analysis, adminURL, adminToken, urlsFile string
+	ids                                           []string
+	top, n, c                                     int
+	cold, jsonOut                                 bool
+	rate                                          float64
+	duration, timeout                             time.Duration
+}
+
+func newBurstCmd() *cobra.Command {
+	var f burstFlags
+	cmd := &cobra.Command{
+		Use:   "burst",
+		Short: "Fire concurrent requests at a server and report what came back",
+		Long: `Fire concurrent requests at a running server (like hey or vegeta) and
+report the old system's table (success rate, average response, throughput,
+cache hit rate) with status codes, errors by kind, latency percentiles,
+X-Cache counts and a latency histogram.
+
+Closed loop: -n requests from -c workers, each sending its next request
+when the last is answered. Open loop: --rate requests per second for
+--duration, whatever the answers take. Targets: one analysis (or "all") over
+the given --ids or the --top most active politicians, or the URLs of
+--urls-file. --cold flushes the server's cache through its admin API first.`,
+		Example: `  quant burst -n 10 -c 10 --cold                 # the old system's test: 10 concurrent ensemble requests
+  quant burst -n 10000 -c 1000 --analysis all --top 0
+  quant burst --rate 200 --duration 30s --analysis hmm`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runBurst(cmd, &f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.url, "url", "http://127.0.0.1:8080", "base URL of the server's API")
+	fl.IntVarP(&f.n, "requests", "n", 100, "requests to send (closed loop)")
+	fl.IntVarP(&f.c, "concurrency", "c", 10, "workers (closed loop) or most requests in flight (open loop)")
+	fl.StringVar(&f.analysis, "analysis", "ensemble", "fourier, hmm, dtw, ensemble, correlation, network, or all")
+	fl.StringSliceVar(&f.ids, "ids", nil, "politicians to target (default: the --top most active)")
+	fl.IntVar(&f.top, "top", 10, "with no --ids, target this many of the most active politicians (0: all)")
+	fl.StringVar(&f.urlsFile, "urls-file", "", "request these URLs (one per line) instead of an analysis")
+	fl.BoolVar(&f.cold, "cold", false, "flush the server's cache through its admin API first")
+	fl.StringVar(&f.adminURL, "admin-url", "http://127.0.0.1:9090", "the server's admin API (for --cold)")
+	fl.StringVar(&f.adminToken, "admin-token", "", "bearer token of the admin API (QUANT_ADMIN_TOKEN)")
+	fl.Float64Var(&f.rate, "rate", 0, "requests per second (open loop; needs --duration)")
+	fl.DurationVar(&f.duration, "duration", 0, "how long an open loop runs")
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up on one request after this long")
+	fl.BoolVar(&f.jsonOut, "json", false, "print the report as one JSON object")
+	return cmd
+}
+
+func runBurst(cmd *cobra.Command, f *burstFlags) error {
+	ctx := cmd.Context()
+	base := strings.TrimRight(f.url, "/")
+	if u, err := url.Parse(base); err != nil || u.Scheme == "" || u.Host == "" {
+		return fmt.Errorf("--url %q: want http://host:port", f.url)
+	}
+	targets, err := burstTargets(ctx, base, f)
+	if err != nil {
+		return err
+	}
+	cfg := burst.Config{Targets: targets, Requests: f.n, Concurrency: f.c, Rate: f.rate, Duration: f.duration, Timeout: f.timeout}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("-n %d -c %d --rate %v --duration %v: %w", f.n, f.c, f.rate, f.duration, err)
+	}
+	if f.cold {
+		if err := flushCache(ctx, f.adminURL, f.adminToken); err != nil {
+			return fmt.Errorf("--cold: %w", err)
+		}
+	}
+	var bar *progressbar.ProgressBar
+	if isTerminal(cmd.ErrOrStderr()) {
+		total := int64(f.n)
+		if f.rate > 0 {
+			total = int64(f.rate * f.duration.Seconds())
+		}
+		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionShowCount(),
+			progressbar.OptionSetDescription("burst"), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+	}
+	rep, err := burst.Run(ctx, cfg, func(burst.Result) {
+		if bar != nil {
+			bar.Add(1)
+		}
+	})
+	if bar != nil {
+		bar.Finish()
+	}
+	if rep == nil {
+		return err
+	}
+	if f.jsonOut {
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(cmd.OutOrStdout(), "target        %s (%d URLs)\n", describeTargets(f), len(targets))
+		rep.WriteText(cmd.OutOrStdout())
+	}
+	return err
+}
+
+func describeTargets(f *burstFlags) string {
+	if f.urlsFile != "" {
+		return f.urlsFile
+	}
+	return f.analysis
+}
+
+// burstTargets builds the URLs of a burst.
+func burstTargets(ctx context.Context, base string, f *burstFlags) ([]string, error) {
+	if f.urlsFile != "" {
+		file, err := os.Open(f.urlsFile)
+		if err != nil {
+			return nil, fmt.Errorf("--urls-file: %w", err)
+		}
+		defer file.Close()
+		var out []string
+		sc := bufio.NewScanner(file)
+		for sc.Scan() {
+			if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+				out = append(out, line)
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("--urls-file %s: no URLs", f.urlsFile)
+		}
+		return out, sc.Err()
+	}
+	var analyses []quant.Analysis
+	if f.analysis == "all" {
+		analyses = quant.Analyses
+	} else if a := quant.Analysis(f.analysis); a.Valid() {
+		analyses = []quant.Analysis{a}
+	} else {
+		return nil, fmt.Errorf("--analysis %q: want one of %v or all", f.analysis, quant.Analyses)
+	}
+	ids := f.ids
+	needIDs := false
+	for _, a := range analyses {
+		needIDs = needIDs || a.PerPolitician()
+	}
+	if needIDs && len(ids) == 0 {
+		var err error
+		if ids, err = mostActive(ctx, base, f.top); err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for _, id := range ids {
+		for _, a := range analyses {
+			if a.PerPolitician() {
+				out = append(out, base+"/api/v1/analytics/"+string(a)+"/"+url.PathEscape(id))
+			}
+		}
+	}
+	for _, a := range analyses {
+		if !a.PerPolitician() {
+			out = append(out, base+"/api/v1/analytics/"+string(a))
+		}
+	}
+	return out, nil
+}
+
+// mostActive asks the server for its top politicians by trades (0: all).
+func mostActive(ctx context.Context, base string, top int) ([]string, error) {
+	if top < 0 {
+		return nil, fmt.Errorf("--top must be >= 0, got %d", top)
+	}
+	var ids []string
+	for offset := 0; ; offset += 1000 {
+		limit := 1000
+		if top > 0 {
+			limit = min(1000, top-len(ids))
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/politicians?sort=trades&limit=%d&offset=%d", base, limit, offset), nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("list politicians: %w", err)
+		}
+		var page struct {
+			Politicians []struct {
+				ID string `json:"id"`
+			} `json:"politicians"`
+			Total int `json:"total"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			return nil, fmt.Errorf("list politicians: %s %v", resp.Status, err)
+		}
+		for _, p := range page.Politicians {
+			ids = append(ids, p.ID)
+		}
+		if len(page.Politicians) < limit || (top > 0 && len(ids) >= top) || len(ids) >= page.Total {
+			break
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("the server at %s lists no politicians", base)
+	}
+	return ids, nil
+}
+
+// flushCache empties a server's cache through its admin API.
+func flushCache(ctx context.Context, adminURL, token string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(adminURL, "/")+"/admin/v1/cache/flush", nil)
+	if err != nil {
+		return fmt.Errorf("--admin-url: %w", err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("POST %s/admin/v1/cache/flush: %s", adminURL, resp.Status)
+	}
+	return nil
+}
