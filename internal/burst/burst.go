@@ -76,7 +76,7 @@ type Result struct {
 type nPacer struct{ n uint64 }
 
 func (p nPacer) Pace(_ time.Duration, hits uint64) (time.Duration, bool) { return 0, hits >= p.n }
-func (p nPacer) Rate(time.Duration) float64                             { return 0 }
+func (p nPacer) Rate(time.Duration) float64                              { return 0 }
 
 // Run sends the burst and calls onResult (if not nil) for each result as
 // it arrives, from one goroutine. It stops early when ctx is done and

@@ -15,9 +15,9 @@ import (
 // response, throughput, cache hit rate) and the detail behind it. Its JSON
 // form is what `quant burst --json` prints.
 type Report struct {
-	Requests    int            `json:"requests"`
-	Successes   int            `json:"successes"` // 2xx
-	SuccessRate float64        `json:"success_rate"`
+	Requests    int     `json:"requests"`
+	Successes   int     `json:"successes"` // 2xx
+	SuccessRate float64 `json:"success_rate"`
 	// Answered counts the requests that got a definite answer: 2xx, the
 	// 4xx the request earned (a bad parameter, an ineligible politician),
 	// and 503s that carried Retry-After (an honest refusal). Timeouts,
