@@ -24,6 +24,12 @@ cd "$(dirname "$0")/.."
 BIN=${QUANT_BIN:-bin/quant}
 OUT=${BENCH_OUT:-bench/out}
 rm -rf "$OUT" && mkdir -p "$OUT"
+# hey and wrk, the independent clients of the cross-check, from Debian.
+if ! command -v hey >/dev/null || ! command -v wrk >/dev/null; then
+	sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+	{ $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq hey wrk; } >&2 ||
+		echo "bench: could not install hey and wrk; the cross-check is skipped" >&2
+fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
