@@ -81,15 +81,7 @@ func specDataset(tb testing.TB, specs []seriesSpec) *quant.Dataset {
 		}
 		acts = append(acts, a)
 	}
-	slices.SortFunc(acts, func(x, y quant.Activity) int {
-		if x.ID < y.ID {
-			return -1
-		}
-		if x.ID > y.ID {
-			return 1
-		}
-		return 0
-	})
+	sortActivities(acts)
 	return quant.NewDataset(1, acts)
 }
 

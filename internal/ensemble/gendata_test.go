@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,16 +53,13 @@ func datasetFromTrades(trades func(yield func(quant.Trade, error) bool)) (*quant
 		slices.Sort(act.Tickers)
 		acts = append(acts, act)
 	}
-	slices.SortFunc(acts, func(x, y quant.Activity) int {
-		switch {
-		case x.ID < y.ID:
-			return -1
-		case x.ID > y.ID:
-			return 1
-		}
-		return 0
-	})
+	sortActivities(acts)
 	return quant.NewDataset(1, acts), nil
+}
+
+// sortActivities orders activities by id, as a Dataset holds them.
+func sortActivities(acts []quant.Activity) {
+	slices.SortFunc(acts, func(x, y quant.Activity) int { return strings.Compare(x.ID, y.ID) })
 }
 
 var (

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -33,54 +32,28 @@ func loadVector(tb testing.TB, name string) *quant.Dataset {
 	tb.Helper()
 	var recs []vectorRecord
 	readExpected(tb, name, "records.json", &recs)
-	type acc struct {
-		n       int
-		weeks   map[time.Time]int
-		tickers map[string]bool
-	}
-	byID := map[string]*acc{}
-	for _, r := range recs {
-		if !r.Analyzable {
-			continue
+	ds, err := datasetFromTrades(func(yield func(quant.Trade, error) bool) {
+		for _, r := range recs {
+			d, err := time.Parse(time.DateOnly, r.TransactionDate)
+			if err != nil {
+				tb.Fatalf("%s: bad date %q: %v", name, r.TransactionDate, err)
+			}
+			tr := quant.Trade{PoliticianID: r.PoliticianID, TransactionDate: d, Type: quant.TypePurchase}
+			if !r.Analyzable {
+				tr.Type = quant.TypeUnknown
+			}
+			if r.Ticker != nil {
+				tr.Ticker = *r.Ticker
+			}
+			if !yield(tr, nil) {
+				return
+			}
 		}
-		d, err := time.Parse(time.DateOnly, r.TransactionDate)
-		if err != nil {
-			tb.Fatalf("%s: bad date %q: %v", name, r.TransactionDate, err)
-		}
-		a := byID[r.PoliticianID]
-		if a == nil {
-			a = &acc{weeks: map[time.Time]int{}, tickers: map[string]bool{}}
-			byID[r.PoliticianID] = a
-		}
-		a.n++
-		a.weeks[quant.Week(d)]++
-		if r.Ticker != nil {
-			a.tickers[*r.Ticker] = true
-		}
-	}
-	var acts []quant.Activity
-	for id, a := range byID {
-		act := quant.Activity{ID: id, Analyzable: a.n}
-		for w, c := range a.weeks {
-			act.Weeks = append(act.Weeks, quant.WeekCount{Week: w, Count: c})
-		}
-		slices.SortFunc(act.Weeks, func(x, y quant.WeekCount) int { return x.Week.Compare(y.Week) })
-		for t := range a.tickers {
-			act.Tickers = append(act.Tickers, t)
-		}
-		slices.Sort(act.Tickers)
-		acts = append(acts, act)
-	}
-	slices.SortFunc(acts, func(x, y quant.Activity) int {
-		if x.ID < y.ID {
-			return -1
-		}
-		if x.ID > y.ID {
-			return 1
-		}
-		return 0
 	})
-	return quant.NewDataset(1, acts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ds
 }
 
 // readExpected decodes vectorsDir/name/expected/file into v, skipping the
