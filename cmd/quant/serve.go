@@ -268,7 +268,10 @@ func runServe(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("--addr: %w", err)
 	}
-	srv := server.New(server.Config{Store: st, Analyzer: prot.analyzer, Logger: log, Version: buildVersion()})
+	// A response may wait for the longest queue and then compute: the write
+	// timeout must outlast both.
+	writeTimeout := max(cfg.MLPool.MaxWait, cfg.NetworkPool.MaxWait) + cfg.ComputeTimeout + 10*time.Second
+	srv := server.New(server.Config{Store: st, Analyzer: prot.analyzer, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout})
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	errc := make(chan error, 2)
