@@ -235,6 +235,14 @@ func openStore(ctx context.Context, databaseURL string, log *slog.Logger) (quant
 }
 
 func runServe(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
+	return serveWith(ctx, cfg, log, nil)
+}
+
+// serveWith loads the store, starts the API and the admin API, and runs
+// until ctx is done or, when ready is not nil, until ready returns (the
+// console runs as ready, given this process's Local and the API's
+// loopback URL). Then it shuts down gracefully.
+func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready func(local *monitor.Local, apiURL string) error) error {
 	st, err := openStore(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		return err
@@ -272,34 +280,56 @@ func runServe(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 	// timeout must outlast both.
 	writeTimeout := max(cfg.MLPool.MaxWait, cfg.NetworkPool.MaxWait) + cfg.ComputeTimeout + 10*time.Second
 	srv := server.New(server.Config{Store: st, Analyzer: prot.analyzer, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout})
+	local := &monitor.Local{
+		Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
+		Guard: prot.guard, Coalescer: prot.coalescer, Cache: prot.cache, Requests: srv.Requests().Snapshot,
+	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	errc := make(chan error, 2)
+	running := 1
 	if cfg.AdminAddr != "" {
 		aln, err := net.Listen("tcp", cfg.AdminAddr)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("--admin-addr: %w", err)
 		}
-		local := &monitor.Local{
-			Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
-			Guard: prot.guard, Coalescer: prot.coalescer, Cache: prot.cache, Requests: srv.Requests().Snapshot,
-		}
 		admin := server.NewAdmin(server.AdminConfig{Controller: local, Token: cfg.AdminToken, Logger: log, Version: buildVersion()})
 		log.Info("admin API", "addr", aln.Addr().String(), "token_required", cfg.AdminToken != "")
+		running++
 		go func() { errc <- server.Serve(ctx, admin.HTTPServer(cfg.AdminAddr), aln, cfg.ShutdownGrace) }()
 	}
 	log.Info("quant serving", "addr", ln.Addr().String(), "store", st.Stats().Backend, "version", buildVersion())
-	err = server.Serve(ctx, srv.HTTPServer(cfg.Addr), ln, cfg.ShutdownGrace)
+	go func() { errc <- server.Serve(ctx, srv.HTTPServer(cfg.Addr), ln, cfg.ShutdownGrace) }()
+	var first error
+	if ready != nil {
+		first = ready(local, "http://"+loopback(ln.Addr()))
+	} else {
+		first = <-errc
+		running--
+	}
 	stop()
-	if cfg.AdminAddr != "" {
-		if aerr := <-errc; err == nil && aerr != nil && !errors.Is(aerr, context.Canceled) {
-			err = aerr
+	for ; running > 0; running-- {
+		if err := <-errc; first == nil && err != nil && !errors.Is(err, context.Canceled) {
+			first = err
 		}
 	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return err
+	if first != nil && !errors.Is(first, context.Canceled) {
+		return first
 	}
 	log.Info("quant stopped")
 	return nil
+}
+
+// loopback returns addr with an unspecified host ("[::]:8080") replaced by
+// 127.0.0.1, for this process to call itself.
+func loopback(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
