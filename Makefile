@@ -14,7 +14,8 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/quant ./cmd/quant
 
-## run: quant on its embedded defaults (in-memory store, built-in synthetic data) on :8080
+## run: quant on its embedded defaults (in-memory store, built-in synthetic data, API on :8080)
+## with the operations console in this terminal
 run:
 	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/quant
 

@@ -21,21 +21,26 @@ func newRootCmd() *cobra.Command {
 		Long: `quant serves analytics over US politicians' stock-trade disclosures
 (STOCK Act filings) through an HTTP API.
 
-With no command, quant runs the server on its embedded defaults, like
-'quant serve'. Configuration: flags, then QUANT_* environment variables
+With no command, quant is 'quant console': the server on its embedded
+defaults with the operations console in front (in a terminal; without one
+it serves headless, like 'quant serve'). Configuration: flags, then QUANT_* environment variables
 (QUANT_ADDR for --addr, QUANT_DATABASE_URL for --database-url, ...), then
 defaults.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 	}
-	serve := newServeCmd()
-	// `quant` alone serves, with serve's flags.
+	serve, cfg := newServeCmd()
+	// `quant` alone is the console over an embedded server, with serve's
+	// flags and the console's.
+	cf := &consoleFlags{}
 	root.Flags().AddFlagSet(serve.Flags())
-	root.RunE = serve.RunE
+	cf.add(root)
+	root.RunE = func(cmd *cobra.Command, args []string) error { return runConsole(cmd, cfg, cf, false) }
+	console := newConsoleCmd(serve, cfg, &consoleFlags{})
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().String("log-format", "auto", "log format: text, json, or auto (text on a terminal, else json)")
-	root.AddCommand(serve, newImportCmd(), newGenCmd(), newMigrateCmd(), newVersionCmd(), newHealthCmd(), newWarmCmd(), newBurstCmd())
+	root.AddCommand(serve, console, newImportCmd(), newGenCmd(), newMigrateCmd(), newVersionCmd(), newHealthCmd(), newWarmCmd(), newBurstCmd())
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		return applyEnv(cmd.Flags())
 	}
@@ -127,7 +132,7 @@ func buildVersion() string {
 }
 
 // isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
+func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

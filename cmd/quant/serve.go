@@ -113,7 +113,7 @@ func (c *serveConfig) Validate() error {
 	return nil
 }
 
-func newServeCmd() *cobra.Command {
+func newServeCmd() (*cobra.Command, *serveConfig) {
 	cfg := &serveConfig{}
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -164,7 +164,7 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.DurationVar(&cfg.CacheMaxStale, "cache-max-stale", cache.DefaultMaxStale, "how long past its lifetime an answer may be served as STALE")
 	f.BoolVar(&cfg.Unprotected, "unprotected", false, "serve analyses with no cache, coalescing, bulkheads or breakers: for the benchmark that shows what the protection buys, never for production")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
-	return cmd
+	return cmd, cfg
 }
 
 // isLoopback reports whether host names only this machine.

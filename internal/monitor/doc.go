@@ -4,4 +4,10 @@
 // operators' actions on them.
 //
 // The console's history, rates and remote source come with the console.
+//
+// Source is what the console reads and steers: LocalSource over a Local in
+// process, RemoteSource over a server's admin API; both fire bursts at the
+// public API. History keeps a few minutes of each metric, with per-second
+// rates derived from the snapshots' cumulative counters, and Sparkline
+// draws them.
 package monitor
