@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -25,7 +28,7 @@ type consoleFlags struct {
 
 func (f *consoleFlags) add(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.attach, "attach", "", "attach to a running server's admin API (http://host:9090) instead of starting one")
+	fl.StringVar(&f.attach, "attach", "", "attach to a running server instead of starting one: its admin API (http://host:9090) or its API (http://host:8080, the admin API then on port 9090)")
 	fl.StringVar(&f.apiURL, "api-url", "", "with --attach: the server's public API, for bursts (default: the attach host on port 8080)")
 	fl.StringVar(&f.token, "token", "", "with --attach: the admin API's bearer token (default $QUANT_ADMIN_TOKEN)")
 	fl.BoolVar(&f.readOnly, "readonly", false, "watch only: no flush, breaker or burst keys")
@@ -54,6 +57,23 @@ container: docker compose publishes it on 127.0.0.1:9090).`,
 	cmd.Flags().AddFlagSet(serve.Flags())
 	cf.add(cmd)
 	return cmd
+}
+
+// isPublicAPI reports whether base answers like quant's public API (its
+// /readyz) rather than its admin API (which has no /readyz).
+func isPublicAPI(ctx context.Context, base string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusServiceUnavailable
 }
 
 // runConsole runs the console. When the terminal is missing: an explicit
@@ -85,15 +105,20 @@ func runConsole(cmd *cobra.Command, cfg *serveConfig, cf *consoleFlags, explicit
 		if err != nil || u.Scheme == "" || u.Host == "" {
 			return fmt.Errorf("--attach %q: want http://host:9090", cf.attach)
 		}
-		api := cf.apiURL
-		if api == "" {
-			api = u.Scheme + "://" + u.Hostname() + ":8080"
-		}
 		token := cf.token
 		if token == "" {
 			token = os.Getenv("QUANT_ADMIN_TOKEN")
 		}
-		opts.Source = monitor.NewRemoteSource(strings.TrimRight(cf.attach, "/"), strings.TrimRight(api, "/"), token, 0)
+		admin, api := strings.TrimRight(cf.attach, "/"), cf.apiURL
+		if isPublicAPI(ctx, admin) {
+			// The operator gave the public API (http://host:8080): the
+			// admin API is on the same host, port 9090 by default.
+			api, admin = admin, u.Scheme+"://"+net.JoinHostPort(u.Hostname(), "9090")
+		}
+		if api == "" {
+			api = u.Scheme + "://" + net.JoinHostPort(u.Hostname(), "8080")
+		}
+		opts.Source = monitor.NewRemoteSource(admin, strings.TrimRight(api, "/"), token, 0)
 		return tui.Run(ctx, opts, cmd.InOrStdin(), out)
 	}
 	if err := cfg.Validate(); err != nil {
