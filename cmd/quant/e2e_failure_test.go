@@ -197,3 +197,57 @@ func TestE2ERedisDown(t *testing.T) {
 		return resp.StatusCode == 200 && s.Cache.Healthy && s.Cache.Backend == "memory+redis"
 	})
 }
+
+// TestE2EClusterControl runs two instances on one Redis: a breaker
+// override made on A refuses on B within a second, a flush on A empties
+// B's in-process cache, and an instance started later applies the
+// override in force.
+func TestE2EClusterControl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server: skipped with -short")
+	}
+	rs := redistest.Start(t)
+	adminA, adminB := freeAddr(t), freeAddr(t)
+	startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", adminA)
+	apiB := startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", adminB)
+	if resp, _ := request(t, "GET", apiB+"/api/v1/analytics/hmm/pat-roberts", ""); resp.StatusCode != 200 {
+		t.Fatalf("B before the override: %d", resp.StatusCode)
+	}
+	start := time.Now()
+	if resp, body := request(t, "POST", "http://"+adminA+"/admin/v1/breakers/ensemble/open?reason=cluster-drill&for=10m", ""); resp.StatusCode != 200 {
+		t.Fatalf("override on A: %d %s", resp.StatusCode, body)
+	}
+	eventually(t, time.Second, "B refusing after A's override", func() bool {
+		resp, _ := request(t, "GET", apiB+"/api/v1/analytics/ensemble/john-hoeven", "")
+		return resp.StatusCode == 503
+	})
+	t.Logf("the override reached B in %v", time.Since(start))
+
+	snapshotB := func() map[string]any {
+		_, body := request(t, "GET", "http://"+adminB+"/admin/v1/snapshot", "")
+		var s map[string]any
+		json.Unmarshal([]byte(body), &s)
+		return s
+	}
+	if n := snapshotB()["cache"].(map[string]any)["entries"].(float64); n == 0 {
+		t.Fatal("B's cache is empty before the flush")
+	}
+	if resp, _ := request(t, "POST", "http://"+adminA+"/admin/v1/cache/flush", ""); resp.StatusCode != 200 {
+		t.Fatalf("flush on A: %d", resp.StatusCode)
+	}
+	eventually(t, time.Second, "B's cache empty after A's flush", func() bool {
+		return snapshotB()["cache"].(map[string]any)["entries"].(float64) == 0
+	})
+
+	adminC := freeAddr(t)
+	apiC := startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", adminC)
+	eventually(t, 2*time.Second, "a late instance applying the override", func() bool {
+		resp, _ := request(t, "GET", apiC+"/api/v1/analytics/ensemble/john-hoeven", "")
+		return resp.StatusCode == 503
+	})
+	request(t, "POST", "http://"+adminA+"/admin/v1/breakers/ensemble/auto", "")
+	eventually(t, time.Second, "B back to normal after auto", func() bool {
+		resp, _ := request(t, "GET", apiB+"/api/v1/analytics/ensemble/john-hoeven", "")
+		return resp.StatusCode == 200
+	})
+}

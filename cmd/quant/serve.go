@@ -286,6 +286,26 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	if cfg.RedisURL != "" && !cfg.Unprotected {
+		// Operators' actions reach every instance sharing this Redis.
+		bus, err := redis.OpenBus(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("--redis-url %s: %w", redactURL(cfg.RedisURL), err)
+		}
+		defer bus.Close()
+		local.Bus, local.Logger = bus, log
+		go func() {
+			for ctx.Err() == nil {
+				if err := bus.Subscribe(ctx, local.Apply); err != nil {
+					log.Warn("control bus: retrying", "err", err)
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+		}()
+	}
 	errc := make(chan error, 2)
 	running := 1
 	if cfg.AdminAddr != "" {

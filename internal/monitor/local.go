@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -28,6 +29,12 @@ type Local struct {
 	Requests func() quant.RequestsSnapshot
 	// PingTimeout bounds the store check of a snapshot (default 500 ms).
 	PingTimeout time.Duration
+	// Bus, when set, shares operators' actions with the other instances:
+	// an override or a flush made here is published, and Apply carries out
+	// the others'. Breaker counts stay local.
+	Bus quant.ControlBus
+	// Logger reports actions received from other instances (nil: none).
+	Logger *slog.Logger
 }
 
 // instanceID names this process: host:pid.
@@ -124,19 +131,65 @@ func breakerSnapshot(b guard.BreakerStats) quant.BreakerSnapshot {
 	return s
 }
 
-// FlushCache implements quant.Controller.
+// FlushCache implements quant.Controller; with a Bus, every instance
+// flushes.
 func (l *Local) FlushCache(ctx context.Context) error {
 	if l.Cache == nil {
 		return fmt.Errorf("monitor: this server runs without a cache: %w", quant.ErrNotFound)
 	}
-	return l.Cache.Flush(ctx)
+	if err := l.Cache.Flush(ctx); err != nil {
+		return err
+	}
+	return l.publish(ctx, quant.ControlEvent{Kind: "flush"})
+}
+
+// publish shares an action carried out here with the other instances.
+func (l *Local) publish(ctx context.Context, e quant.ControlEvent) error {
+	if l.Bus == nil {
+		return nil
+	}
+	e.Origin, e.At = instanceID(), time.Now().UTC()
+	if err := l.Bus.Publish(ctx, e); err != nil {
+		return fmt.Errorf("monitor: done on this instance, not shared with the others: %w", err)
+	}
+	return nil
+}
+
+// Apply carries out an action another instance published. Its own events
+// and overrides already in force are skipped, so replays are harmless.
+func (l *Local) Apply(e quant.ControlEvent) {
+	if e.Origin == instanceID() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var err error
+	switch e.Kind {
+	case "flush":
+		if l.Cache != nil {
+			err = l.Cache.Flush(ctx)
+		}
+	case "breaker":
+		err = l.setBreaker(e.Breaker, e.Action, e.Reason, e.Until, true)
+	}
+	if l.Logger != nil {
+		l.Logger.Info("operator action from another instance", "kind", e.Kind, "breaker", e.Breaker, "action", e.Action, "origin", e.Origin, "err", err)
+	}
 }
 
 // Breaker actions of SetBreaker.
 var actions = map[string]guard.Mode{"open": guard.ModeForcedOpen, "close": guard.ModeForcedClosed, "auto": guard.ModeAuto}
 
-// SetBreaker implements quant.Controller.
+// SetBreaker implements quant.Controller; with a Bus, every instance's
+// breaker of that name follows.
 func (l *Local) SetBreaker(ctx context.Context, name, action, reason string, until time.Time) error {
+	if err := l.setBreaker(name, action, reason, until, false); err != nil {
+		return err
+	}
+	return l.publish(ctx, quant.ControlEvent{Kind: "breaker", Breaker: name, Action: action, Reason: reason, Until: until})
+}
+
+func (l *Local) setBreaker(name, action, reason string, until time.Time, skipIfSame bool) error {
 	mode, ok := actions[action]
 	if !ok {
 		return quant.Invalid("action", "must be open, close or auto, got %q", action)
@@ -147,6 +200,12 @@ func (l *Local) SetBreaker(ctx context.Context, name, action, reason string, unt
 	b := l.Guard.Breaker(quant.Analysis(name))
 	if b == nil {
 		return fmt.Errorf("monitor: breaker %q (the analyses are %v): %w", name, quant.Analyses, quant.ErrNotFound)
+	}
+	if skipIfSame {
+		st := b.Stats()
+		if st.Mode == mode && (mode == guard.ModeAuto || st.Override != nil && st.Override.Reason == reason && st.Override.Until.Equal(until)) {
+			return nil
+		}
 	}
 	return b.Force(mode, reason, until)
 }

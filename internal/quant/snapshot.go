@@ -171,3 +171,26 @@ type Controller interface {
 	// optional expiry (zero: none).
 	SetBreaker(ctx context.Context, name, action, reason string, until time.Time) error
 }
+
+// ControlEvent is an operator's action, shared between the instances of
+// one deployment so that an override or a flush made on one reaches all.
+type ControlEvent struct {
+	Kind    string    `json:"kind"`              // "breaker" or "flush"
+	Breaker string    `json:"breaker,omitempty"` // the analysis, for "breaker"
+	Action  string    `json:"action,omitempty"`  // open, close or auto
+	Reason  string    `json:"reason,omitempty"`
+	Until   time.Time `json:"until,omitzero"`
+	Origin  string    `json:"origin"` // the instance that acted
+	At      time.Time `json:"at"`
+}
+
+// ControlBus carries ControlEvents between instances.
+type ControlBus interface {
+	// Publish sends e to every instance and, for a breaker override,
+	// records it so that instances starting later apply it too.
+	Publish(ctx context.Context, e ControlEvent) error
+	// Subscribe calls apply with every recorded override still in force,
+	// then with every event published, until ctx is done. It reconnects by
+	// itself.
+	Subscribe(ctx context.Context, apply func(ControlEvent)) error
+}
