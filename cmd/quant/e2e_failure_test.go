@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,4 +251,61 @@ func TestE2EClusterControl(t *testing.T) {
 		resp, _ := request(t, "GET", apiB+"/api/v1/analytics/ensemble/john-hoeven", "")
 		return resp.StatusCode == 200
 	})
+}
+
+// TestE2EClusterCoalescing sends 100 concurrent cold requests for one key
+// spread over 3 instances sharing Redis: the answer is computed once in
+// total (the ml pools admit one computation between them).
+func TestE2EClusterCoalescing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server: skipped with -short")
+	}
+	rs := redistest.Start(t)
+	var apis, admins []string
+	for range 3 {
+		admin := freeAddr(t)
+		apis = append(apis, startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", admin))
+		admins = append(admins, admin)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[string]int{}
+	for i := range 100 {
+		wg.Go(func() {
+			resp, err := http.Get(apis[i%3] + "/api/v1/analytics/ensemble/david-a-perdue?horizon=7")
+			s := "error"
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				s = resp.Status + " " + resp.Header.Get("X-Cache")
+			}
+			mu.Lock()
+			statuses[s]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	computed := 0.0
+	for _, admin := range admins {
+		_, body := request(t, "GET", "http://"+admin+"/admin/v1/snapshot", "")
+		var s struct {
+			Pools []struct {
+				Name     string  `json:"name"`
+				Admitted float64 `json:"admitted"`
+			} `json:"pools"`
+		}
+		json.Unmarshal([]byte(body), &s)
+		for _, p := range s.Pools {
+			computed += p.Admitted
+		}
+	}
+	if computed != 1 {
+		t.Errorf("100 concurrent cold requests over 3 instances computed %v times, want 1 (statuses %v)", computed, statuses)
+	}
+	for s := range statuses {
+		if !strings.HasPrefix(s, "200 ") {
+			t.Errorf("some requests ended %q: %v", s, statuses)
+		}
+	}
+	t.Logf("statuses: %v", statuses)
 }

@@ -203,16 +203,18 @@ func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protect
 	co := guard.NewCoalescer(g, 0)
 	var backend quant.Cache = cache.NewMemory(cache.MemoryOptions{MaxBytes: cfg.CacheMaxBytes})
 	closeFn := func() {}
+	var lease quant.Leaser
 	if cfg.RedisURL != "" {
 		rc, err := redis.Open(cfg.RedisURL)
 		if err != nil {
 			return nil, fmt.Errorf("--redis-url %s: %w", redactURL(cfg.RedisURL), err)
 		}
 		backend = cache.NewTiered(backend, rc, cache.TieredOptions{})
+		lease = rc // misses are computed once across the instances sharing this Redis
 		closeFn = func() { rc.Close() }
 		log.Info("cache: in process + redis", "url", redactURL(cfg.RedisURL))
 	}
-	ca := cache.New(co, backend, st, cache.Options{MaxStale: cfg.CacheMaxStale, TTL: cfg.cacheTTL, Logger: log})
+	ca := cache.New(co, backend, st, cache.Options{MaxStale: cfg.CacheMaxStale, TTL: cfg.cacheTTL, Logger: log, Lease: lease})
 	return &protection{analyzer: ca, guard: g, coalescer: co, cache: ca, close: closeFn}, nil
 }
 
@@ -294,6 +296,11 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		}
 		defer bus.Close()
 		local.Bus, local.Logger = bus, log
+		octx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := bus.Overrides(octx, local.Apply); err != nil {
+			log.Warn("control bus: could not read the overrides in force; they apply once Redis answers", "err", err)
+		}
+		cancel()
 		go func() {
 			for ctx.Err() == nil {
 				if err := bus.Subscribe(ctx, local.Apply); err != nil {

@@ -90,6 +90,16 @@ type Options struct {
 	// which runs detached from any caller's context. If it is 0,
 	// DefaultRefreshTimeout (3 min) is used.
 	RefreshTimeout time.Duration
+	// Lease, when set, makes instances that share the cache backend compute
+	// a missing answer once between them: a miss first takes the lease of
+	// its key; a miss that finds it held waits for the holder's answer to
+	// appear in the backend (polling with backoff) and serves it as
+	// COALESCED, or takes the lease over if the holder dies (the lease
+	// expires after LeaseTTL without renewal). If Lease fails (Redis down),
+	// the miss computes on its own.
+	Lease quant.Leaser
+	// LeaseTTL is a lease's lifetime without renewal (default 10 s).
+	LeaseTTL time.Duration
 	// Now is the clock. If Now is nil, time.Now is used.
 	Now func() time.Time
 	// Rand returns a uniform random number in (0, 1] for XFetch. If Rand
@@ -132,6 +142,11 @@ type Analyzer struct {
 	ver     atomic.Pointer[versionState]
 	verBusy atomic.Bool // one caller re-reads the version at a time
 
+	lease    quant.Leaser
+	leaseTTL time.Duration
+	waits    singleflight.Group // one wait per key for another instance's answer
+	leaders  singleflight.Group // one leased computation per key in this process
+
 	sf      singleflight.Group // shared recomputations by cache key
 	pending sync.Map           // cache key -> struct{}: background refreshes started
 	wg      sync.WaitGroup     // background refreshes
@@ -164,6 +179,11 @@ func New(next quant.Analyzer, c quant.Cache, versions Versioner, opts Options) *
 		now:            opts.Now,
 		rand:           opts.Rand,
 		log:            opts.Logger,
+		lease:          opts.Lease,
+		leaseTTL:       opts.LeaseTTL,
+	}
+	if a.leaseTTL <= 0 {
+		a.leaseTTL = 10 * time.Second
 	}
 	for _, an := range quant.Analyses {
 		a.ttl[an] = DefaultTTL(an)
@@ -273,6 +293,9 @@ func Key(ver int64, req quant.Request) string {
 // compute answers a miss with next under the caller's context and stores
 // the answer when store is set.
 func (a *Analyzer) compute(ctx context.Context, req quant.Request, ver int64, store bool) (*quant.Result, error) {
+	if store && a.lease != nil {
+		return a.computeLeased(ctx, req, ver)
+	}
 	res, err := a.next.Analyze(ctx, req)
 	if err != nil {
 		a.misses.Add(1)
@@ -283,6 +306,119 @@ func (a *Analyzer) compute(ctx context.Context, req quant.Request, ver int64, st
 		a.store(context.WithoutCancel(ctx), req, res, ver)
 	}
 	return res.WithStatus(orMiss(res.Status)), nil
+}
+
+// computeLeased answers a miss once per key in this process (the others
+// wait for it) and, through the lease, once between the instances that
+// share the backend. The work runs detached from the callers, within
+// RefreshTimeout.
+func (a *Analyzer) computeLeased(ctx context.Context, req quant.Request, ver int64) (*quant.Result, error) {
+	key := Key(ver, req)
+	led := false
+	ch := a.leaders.DoChan(key, func() (any, error) {
+		led = true // only the leader's closure runs; read after the receive
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
+		defer cancel()
+		release, res, err := a.leased(wctx, key)
+		if err != nil || res != nil {
+			return res, err
+		}
+		if release != nil {
+			defer release()
+		}
+		if res, err = a.next.Analyze(wctx, req); err != nil {
+			return nil, err
+		}
+		a.store(wctx, req, res, ver)
+		return res, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			a.misses.Add(1)
+			return nil, r.Err
+		}
+		res := r.Val.(*quant.Result)
+		status := res.Status
+		if !led && status == "" {
+			status = quant.CacheCoalesced
+		}
+		a.count(status)
+		return res.WithStatus(orMiss(status)), nil
+	case <-ctx.Done():
+		a.misses.Add(1)
+		return nil, ctx.Err()
+	}
+}
+
+// errLeaseGone: the holder of a lease left without storing an answer.
+var errLeaseGone = errors.New("cache: lease holder gone")
+
+// leased takes key's lease (returning its release) or, when another
+// instance holds it, waits for that instance's answer (returning it). With
+// neither, the caller computes on its own: the lease backend failed.
+func (a *Analyzer) leased(ctx context.Context, key string) (func(), *quant.Result, error) {
+	for {
+		release, ok, err := a.lease.TryLease(ctx, key, a.leaseTTL)
+		if err != nil {
+			a.backendErrors.Add(1)
+			return nil, nil, nil
+		}
+		if ok {
+			// The answer may have been stored between our miss and the
+			// lease (its holder released it just before): look again.
+			if e, err := a.c.Get(ctx, key); err == nil && e != nil && e.Result != nil {
+				release()
+				return nil, e.Result.WithStatus(quant.CacheCoalesced), nil
+			}
+			return release, nil, nil
+		}
+		ch := a.waits.DoChan(key, func() (any, error) { return a.await(context.WithoutCancel(ctx), key) })
+		select {
+		case r := <-ch:
+			if r.Err == nil {
+				return nil, r.Val.(*quant.Result).WithStatus(quant.CacheCoalesced), nil
+			}
+			if !errors.Is(r.Err, errLeaseGone) {
+				return nil, nil, nil // the backend failed: compute here
+			}
+			// The holder died: try to take the lease over.
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+	}
+}
+
+// await polls the backend for key's answer, with backoff from 10 ms to
+// 250 ms, while the lease is held; it gives up after RefreshTimeout.
+func (a *Analyzer) await(ctx context.Context, key string) (*quant.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.refreshTimeout)
+	defer cancel()
+	wait := 10 * time.Millisecond
+	for {
+		if e, err := a.c.Get(ctx, key); err != nil {
+			return nil, err
+		} else if e != nil && e.Result != nil {
+			return e.Result, nil
+		}
+		held, err := a.lease.Held(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if !held {
+			// Look once more: the holder stores before it releases.
+			if e, err := a.c.Get(ctx, key); err == nil && e != nil && e.Result != nil {
+				return e.Result, nil
+			}
+			return nil, errLeaseGone
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		wait = min(2*wait, 250*time.Millisecond)
+	}
 }
 
 // shared computes req detached from the caller, within RefreshTimeout,

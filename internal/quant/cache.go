@@ -50,3 +50,13 @@ type CacheStats struct {
 	Healthy bool
 	Errors  int64 // backend errors since start
 }
+
+// Leaser hands out short exclusive leases, so that instances sharing a
+// cache compute a missing answer once between them.
+type Leaser interface {
+	// TryLease takes the lease on key for ttl (kept alive until release is
+	// called). ok is false when another holder has it.
+	TryLease(ctx context.Context, key string, ttl time.Duration) (release func(), ok bool, err error)
+	// Held reports whether anyone holds the lease on key.
+	Held(ctx context.Context, key string) (bool, error)
+}

@@ -127,3 +127,10 @@ func (b *Bus) replay(ctx context.Context, apply func(quant.ControlEvent), anyOri
 	}
 	return nil
 }
+
+// Overrides applies the recorded overrides still in force: an instance
+// calls it before it starts serving, so it never answers against an
+// override the others keep.
+func (b *Bus) Overrides(ctx context.Context, apply func(quant.ControlEvent)) error {
+	return b.replay(ctx, apply, false)
+}

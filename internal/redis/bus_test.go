@@ -105,3 +105,35 @@ func TestBus(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+func TestLease(t *testing.T) {
+	rs := redistest.Start(t)
+	c, err := redis.Open(rs.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	release, ok, err := c.TryLease(ctx, "k", 300*time.Millisecond)
+	if err != nil || !ok {
+		t.Fatalf("first TryLease = %v, %v", ok, err)
+	}
+	if _, ok, _ := c.TryLease(ctx, "k", time.Second); ok {
+		t.Error("a second TryLease got a held lease")
+	}
+	// Renewal keeps the lease past its ttl while the holder works.
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		if held, _ := c.Held(ctx, "k"); !held {
+			t.Fatal("the lease lapsed while its holder was alive")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	release()
+	if held, _ := c.Held(ctx, "k"); held {
+		t.Error("the lease is still held after release")
+	}
+	if _, ok, _ := c.TryLease(ctx, "k", time.Second); !ok {
+		t.Error("the lease could not be taken after release")
+	}
+}
