@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	goredis "github.com/redis/go-redis/v9"
 	"io"
 	"net"
 	"net/http"
@@ -308,4 +310,36 @@ func TestE2EClusterCoalescing(t *testing.T) {
 		}
 	}
 	t.Logf("statuses: %v", statuses)
+}
+
+// TestE2ELeaseTakeover plants a lease for a key as if an instance had
+// started computing it and died: the instance asked waits for the lease to
+// expire, then computes the answer itself.
+func TestE2ELeaseTakeover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server: skipped with -short")
+	}
+	rs := redistest.Start(t)
+	admin := freeAddr(t)
+	api := startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", admin)
+	_, body := request(t, "GET", "http://"+admin+"/admin/v1/snapshot", "")
+	var snap struct {
+		DatasetVersion int64 `json:"dataset_version"`
+	}
+	json.Unmarshal([]byte(body), &snap)
+	o, _ := goredis.ParseURL(rs.URL())
+	rdb := goredis.NewClient(o)
+	defer rdb.Close()
+	key := fmt.Sprintf("quantlease:quant:%d:ensemble/david-a-perdue?horizon=4", snap.DatasetVersion)
+	if err := rdb.Set(context.Background(), key, "a-dead-instance", 1500*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resp, _ := request(t, "GET", api+"/api/v1/analytics/ensemble/david-a-perdue", "")
+	waited := time.Since(start)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MISS" || waited < time.Second {
+		t.Errorf("with a dead holder's lease: %d %s after %v; want 200 MISS computed here once the lease expired",
+			resp.StatusCode, resp.Header.Get("X-Cache"), waited)
+	}
+	t.Logf("took over after %v", waited)
 }
