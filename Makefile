@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 60s
 
-.PHONY: all build run test test-short lint check fuzz bench bench-burst bench-go bench-import bench-hotpath clean
+.PHONY: all build run test test-short lint check fuzz bench bench-burst bench-go bench-import bench-hotpath bench-cluster clean
 
 all: build
 
@@ -52,6 +52,10 @@ bench: bench-burst bench-import bench-hotpath
 
 bench-burst: build
 	bash scripts/testenv.sh bash bench/burst.sh
+
+## bench-cluster: hot-cache throughput of 1, 2 and 3 instances on shared PostgreSQL and Redis
+bench-cluster: build
+	bash scripts/testenv.sh bash bench/cluster.sh
 
 bench-hotpath:
 	bash scripts/testenv.sh $(GO) test -run '^$$' -bench HotPath -benchtime 3s ./cmd/quant/
