@@ -266,7 +266,9 @@ func TestE2EClusterCoalescing(t *testing.T) {
 	var apis, admins []string
 	for range 3 {
 		admin := freeAddr(t)
-		apis = append(apis, startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", admin))
+		// A generous Redis timeout: under a loaded CI machine a 100 ms call
+		// can time out, which (by design) degrades to computing locally.
+		apis = append(apis, startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", admin, "--redis-timeout", "2s"))
 		admins = append(admins, admin)
 	}
 	var wg sync.WaitGroup

@@ -41,6 +41,7 @@ type serveConfig struct {
 	CacheMaxBytes       int64
 	CacheMaxStale       time.Duration
 	CacheTTL            map[string]string
+	RedisTimeout        time.Duration
 	Unprotected         bool
 	cacheTTL            map[quant.Analysis]time.Duration // parsed by Validate
 }
@@ -88,6 +89,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.CacheMaxBytes < 1<<20 {
 		return fmt.Errorf("--cache-max-bytes must be at least 1 MiB, got %d", c.CacheMaxBytes)
+	}
+	if c.RedisTimeout <= 0 {
+		return fmt.Errorf("--redis-timeout must be positive, got %v", c.RedisTimeout)
 	}
 	if c.CacheMaxStale < 0 {
 		return fmt.Errorf("--cache-max-stale must be >= 0, got %v", c.CacheMaxStale)
@@ -162,6 +166,7 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.DurationVar(&cfg.BreakerSlow, "breaker-slow", 30*time.Second, "a computation slower than this counts as slow for the breaker")
 	f.Int64Var(&cfg.CacheMaxBytes, "cache-max-bytes", cache.DefaultMaxBytes, "bound of the in-process answer cache, in bytes")
 	f.DurationVar(&cfg.CacheMaxStale, "cache-max-stale", cache.DefaultMaxStale, "how long past its lifetime an answer may be served as STALE")
+	f.DurationVar(&cfg.RedisTimeout, "redis-timeout", 100*time.Millisecond, "bound of one Redis cache call: past it the call counts as a miss and the in-process cache answers alone for a second")
 	f.BoolVar(&cfg.Unprotected, "unprotected", false, "serve analyses with no cache, coalescing, bulkheads or breakers: for the benchmark that shows what the protection buys, never for production")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
 	return cmd, cfg
@@ -205,7 +210,7 @@ func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protect
 	closeFn := func() {}
 	var lease quant.Leaser
 	if cfg.RedisURL != "" {
-		rc, err := redis.Open(cfg.RedisURL)
+		rc, err := redis.Open(cfg.RedisURL, redis.WithTimeout(cfg.RedisTimeout))
 		if err != nil {
 			return nil, fmt.Errorf("--redis-url %s: %w", redactURL(cfg.RedisURL), err)
 		}
