@@ -2,6 +2,8 @@ package redis_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,12 +77,23 @@ func TestBus(t *testing.T) {
 	pub.Publish(ctx, quant.ControlEvent{Kind: "breaker", Breaker: "hmm", Action: "open", Reason: "drill", Until: until, Origin: "a"})
 	pub.Publish(ctx, quant.ControlEvent{Kind: "breaker", Breaker: "dtw", Action: "open", Reason: "gone", Until: time.Now().Add(-time.Minute), Origin: "a"})
 	pub.Publish(ctx, quant.ControlEvent{Kind: "flush", Origin: "a"})
-	if e := next(t, early); e.Breaker != "hmm" || e.Action != "open" || !e.Until.Equal(until) || e.Origin != "a" {
-		t.Errorf("first event = %+v", e)
+	// The early subscriber may also replay hmm's record (its replay can
+	// run after the first publish: replays are idempotent by design), so
+	// read until the flush and check the order of what came.
+	var got []string
+	for len(got) < 10 {
+		e := next(t, early)
+		if e.Kind == "flush" {
+			got = append(got, "flush")
+			break
+		}
+		if e.Breaker == "hmm" && (e.Action != "open" || !e.Until.Equal(until) || e.Origin != "a") {
+			t.Errorf("hmm event = %+v", e)
+		}
+		got = append(got, e.Breaker)
 	}
-	next(t, early) // dtw
-	if e := next(t, early); e.Kind != "flush" {
-		t.Errorf("third event = %+v, want the flush", e)
+	if s := strings.Join(slices.Compact(got), " "); s != "hmm dtw flush" {
+		t.Errorf("early subscriber saw %v, want hmm (once or twice), dtw, flush", got)
 	}
 	// An instance that starts later applies the override still in force,
 	// not the expired one, and no flush.
