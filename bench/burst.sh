@@ -30,17 +30,8 @@ if ! command -v hey >/dev/null || ! command -v wrk >/dev/null; then
 	{ $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq hey wrk; } >&2 ||
 		echo "bench: could not install hey and wrk; the cross-check is skipped" >&2
 fi
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+. bench/lib.sh
 trap cleanup EXIT INT TERM
-
-free_port() {
-	local p
-	while :; do
-		p=$((15000 + RANDOM % 15000)) # below the ephemeral range the bursts use
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
 
 # start NAME ARGS...: runs quant serve; sets API_<NAME> and ADMIN_<NAME>.
 start() {

@@ -14,16 +14,8 @@ cd "$(dirname "$0")/.."
 BIN=${QUANT_BIN:-bin/quant}
 OUT=${BENCH_OUT:-bench/out/cluster}
 rm -rf "$OUT" && mkdir -p "$OUT"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+. bench/lib.sh
 trap cleanup EXIT INT TERM
-free_port() {
-	local p
-	while :; do
-		p=$((15000 + RANDOM % 15000)) # below the ephemeral range the bursts use
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
 
 db="${QUANT_TEST_DATABASE_URL%/*}/quant_bench_cluster?sslmode=disable"
 psql -q "$QUANT_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS quant_bench_cluster" -c "CREATE DATABASE quant_bench_cluster" >/dev/null

@@ -134,6 +134,16 @@ func TestE2EStoreDown(t *testing.T) {
 	}
 }
 
+// startWithRedis runs `quant serve` on the real data with rs as its Redis
+// and its own admin port; it returns the API's base URL and the admin
+// address.
+func startWithRedis(t *testing.T, rs *redistest.Server, args ...string) (api, admin string) {
+	t.Helper()
+	admin = freeAddr(t)
+	api = startServer(t, nil, append([]string{"--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", admin}, args...)...)
+	return api, admin
+}
+
 // TestE2ERedisDown kills Redis under load on hot keys: no request fails,
 // and when Redis returns the shared cache is used again without a restart.
 func TestE2ERedisDown(t *testing.T) {
@@ -141,8 +151,7 @@ func TestE2ERedisDown(t *testing.T) {
 		t.Skip("starts redis-server: skipped with -short")
 	}
 	rs := redistest.Start(t)
-	adminAddr := freeAddr(t)
-	api := startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", adminAddr)
+	api, adminAddr := startWithRedis(t, rs)
 	keys := []string{"david-a-perdue", "pat-roberts", "thomas-r-carper", "sheldon-whitehouse", "susan-m-collins"}
 	for _, id := range keys {
 		if resp, _ := request(t, "GET", api+"/api/v1/analytics/ensemble/"+id, ""); resp.StatusCode != 200 {
@@ -210,9 +219,8 @@ func TestE2EClusterControl(t *testing.T) {
 		t.Skip("starts redis-server: skipped with -short")
 	}
 	rs := redistest.Start(t)
-	adminA, adminB := freeAddr(t), freeAddr(t)
-	startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", adminA)
-	apiB := startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", adminB)
+	_, adminA := startWithRedis(t, rs)
+	apiB, adminB := startWithRedis(t, rs)
 	if resp, _ := request(t, "GET", apiB+"/api/v1/analytics/hmm/pat-roberts", ""); resp.StatusCode != 200 {
 		t.Fatalf("B before the override: %d", resp.StatusCode)
 	}
@@ -242,8 +250,7 @@ func TestE2EClusterControl(t *testing.T) {
 		return snapshotB()["cache"].(map[string]any)["entries"].(float64) == 0
 	})
 
-	adminC := freeAddr(t)
-	apiC := startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", adminC)
+	apiC, _ := startWithRedis(t, rs)
 	eventually(t, 2*time.Second, "a late instance applying the override", func() bool {
 		resp, _ := request(t, "GET", apiC+"/api/v1/analytics/ensemble/john-hoeven", "")
 		return resp.StatusCode == 503
@@ -265,11 +272,10 @@ func TestE2EClusterCoalescing(t *testing.T) {
 	rs := redistest.Start(t)
 	var apis, admins []string
 	for range 3 {
-		admin := freeAddr(t)
 		// A generous Redis timeout: under a loaded CI machine a 100 ms call
 		// can time out, which (by design) degrades to computing locally.
-		apis = append(apis, startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", admin, "--redis-timeout", "2s"))
-		admins = append(admins, admin)
+		api, admin := startWithRedis(t, rs, "--redis-timeout", "2s")
+		apis, admins = append(apis, api), append(admins, admin)
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -322,8 +328,7 @@ func TestE2ELeaseTakeover(t *testing.T) {
 		t.Skip("starts redis-server: skipped with -short")
 	}
 	rs := redistest.Start(t)
-	admin := freeAddr(t)
-	api := startServer(t, nil, "--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", admin)
+	api, admin := startWithRedis(t, rs)
 	_, body := request(t, "GET", "http://"+admin+"/admin/v1/snapshot", "")
 	var snap struct {
 		DatasetVersion int64 `json:"dataset_version"`
