@@ -20,3 +20,7 @@ func BenchmarkSeries(b *testing.B) {
 	storetest.LoadFile(b, s, storetest.BenchFile())
 	storetest.BenchmarkSeries(b, s, nil)
 }
+
+func TestJobsContract(t *testing.T) {
+	storetest.RunJobs(t, func(t *testing.T) quant.JobStore { return inmem.NewJobs() })
+}

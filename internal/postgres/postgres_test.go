@@ -92,6 +92,11 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) quant.Store { return newStore(t) })
 }
 
+func TestJobs(t *testing.T) {
+	baseURL(t)
+	storetest.RunJobs(t, func(t *testing.T) quant.JobStore { return newStore(t) })
+}
+
 func TestMigrateIdempotent(t *testing.T) {
 	ctx := context.Background()
 	u := newSchema(t)
