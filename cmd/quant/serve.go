@@ -43,6 +43,10 @@ type serveConfig struct {
 	CacheTTL            map[string]string
 	RedisTimeout        time.Duration
 	Unprotected         bool
+	IngestToken         string
+	IngestMaxBytes      int64
+	JobWorkers          int
+	JobLease            time.Duration
 	cacheTTL            map[quant.Analysis]time.Duration // parsed by Validate
 }
 
@@ -92,6 +96,15 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.RedisTimeout <= 0 {
 		return fmt.Errorf("--redis-timeout must be positive, got %v", c.RedisTimeout)
+	}
+	if c.IngestMaxBytes < 1<<10 {
+		return fmt.Errorf("--ingest-max-bytes must be at least 1024, got %d", c.IngestMaxBytes)
+	}
+	if c.JobWorkers < 0 {
+		return fmt.Errorf("--job-workers must be >= 0, got %d", c.JobWorkers)
+	}
+	if c.JobLease < time.Second {
+		return fmt.Errorf("--job-lease must be at least 1s, got %v", c.JobLease)
 	}
 	if c.CacheMaxStale < 0 {
 		return fmt.Errorf("--cache-max-stale must be >= 0, got %v", c.CacheMaxStale)
@@ -168,6 +181,10 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.DurationVar(&cfg.CacheMaxStale, "cache-max-stale", cache.DefaultMaxStale, "how long past its lifetime an answer may be served as STALE")
 	f.DurationVar(&cfg.RedisTimeout, "redis-timeout", 100*time.Millisecond, "bound of one Redis cache call: past it the call counts as a miss and the in-process cache answers alone for a second")
 	f.BoolVar(&cfg.Unprotected, "unprotected", false, "serve analyses with no cache, coalescing, bulkheads or breakers: for the benchmark that shows what the protection buys, never for production")
+	f.StringVar(&cfg.IngestToken, "ingest-token", "", "bearer token POST /api/v1/trades requires; empty disables ingest over HTTP")
+	f.Int64Var(&cfg.IngestMaxBytes, "ingest-max-bytes", 32<<20, "largest body POST /api/v1/trades accepts (413 past it)")
+	f.IntVar(&cfg.JobWorkers, "job-workers", 2, "workers running POST /api/v1/jobs jobs in this process (0: this instance only accepts jobs, others run them)")
+	f.DurationVar(&cfg.JobLease, "job-lease", 30*time.Second, "how long a running job stays this instance's without renewal; a job of a dead instance is taken over after it")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
 	return cmd, cfg
 }
@@ -286,7 +303,20 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	// A response may wait for the longest queue and then compute: the write
 	// timeout must outlast both.
 	writeTimeout := max(cfg.MLPool.MaxWait, cfg.NetworkPool.MaxWait) + cfg.ComputeTimeout + 10*time.Second
-	srv := server.New(server.Config{Store: st, Analyzer: prot.analyzer, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout})
+	// Jobs live with the trades: in PostgreSQL (shared, surviving restarts)
+	// or in this process.
+	var jobStore quant.JobStore = inmem.NewJobs()
+	if js, ok := st.(quant.JobStore); ok {
+		jobStore = js
+	}
+	jobs := server.NewJobRunner(server.JobRunnerConfig{
+		Store: jobStore, Analyzer: prot.analyzer, Logger: log, Instance: instanceName(ln.Addr()),
+		Workers: max(cfg.JobWorkers, 1), Lease: cfg.JobLease,
+	})
+	srv := server.New(server.Config{
+		Store: st, Analyzer: prot.analyzer, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout,
+		Jobs: jobs, IngestToken: cfg.IngestToken, MaxIngestBytes: cfg.IngestMaxBytes,
+	})
 	local := &monitor.Local{
 		Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
 		Guard: prot.guard, Coalescer: prot.coalescer, Cache: prot.cache, Requests: srv.Requests().Snapshot,
@@ -318,6 +348,13 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 			}
 		}()
 	}
+	jobsDone := make(chan struct{})
+	if cfg.JobWorkers > 0 {
+		go func() { defer close(jobsDone); jobs.Run(ctx) }()
+	} else {
+		close(jobsDone)
+	}
+	defer func() { stop(); <-jobsDone }()
 	errc := make(chan error, 2)
 	running := 1
 	if cfg.AdminAddr != "" {
@@ -364,4 +401,12 @@ func loopback(addr net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// instanceName names this process among the instances sharing a store:
+// host name and API port.
+func instanceName(addr net.Addr) string {
+	host, _ := os.Hostname()
+	_, port, _ := net.SplitHostPort(addr.String())
+	return host + ":" + port
 }

@@ -119,8 +119,9 @@ type resultMeta struct {
 	DatasetVersion int64          `json:"dataset_version"`
 }
 
-// writeResult answers 200 with the result's body and its meta member.
-func writeResult(w http.ResponseWriter, res *quant.Result) {
+// resultJSON returns the answer's JSON object: the result's body with its
+// meta member added.
+func resultJSON(res *quant.Result) []byte {
 	meta, _ := json.Marshal(resultMeta{
 		Cached:         res.Status == quant.CacheHit || res.Status == quant.CacheStale,
 		Analysis:       res.Analysis,
@@ -149,6 +150,12 @@ func writeResult(w http.ResponseWriter, res *quant.Result) {
 		b.Write(meta)
 		b.WriteString("}\n")
 	}
+	return b.Bytes()
+}
+
+// writeResult answers 200 with the result's body and its meta member.
+func writeResult(w http.ResponseWriter, res *quant.Result) {
+	body := resultJSON(res)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	status := res.Status
@@ -158,5 +165,5 @@ func writeResult(w http.ResponseWriter, res *quant.Result) {
 	h.Set("X-Cache", string(status))
 	h.Set("Age", strconv.FormatInt(int64(max(0, time.Since(res.ComputedAt))/time.Second), 10))
 	h.Set("X-Dataset-Version", strconv.FormatInt(res.DatasetVersion, 10))
-	w.Write(b.Bytes())
+	w.Write(body)
 }

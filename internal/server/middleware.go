@@ -102,7 +102,7 @@ func (s *Server) withMiddleware(h http.Handler) http.Handler {
 		hdr.Set("Referrer-Policy", "no-referrer")
 		hdr.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(sw, r.Body, s.cfg.MaxBodyBytes)
+			r.Body = http.MaxBytesReader(sw, r.Body, s.bodyLimit(r))
 		}
 		defer func() {
 			if v := recover(); v != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gorilla/mux"
+	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/quant"
 	"gopkg.in/yaml.v3"
 )
@@ -22,7 +23,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	if err := yaml.Unmarshal(openapiYAML, &doc); err != nil {
 		t.Fatalf("openapi.yaml: %v", err)
 	}
-	srv := New(Config{Store: nil, Analyzer: &nopAnalyzer{}})
+	srv := New(Config{Store: nil, Analyzer: &nopAnalyzer{}, Jobs: NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: &nopAnalyzer{}})})
 	var routes []string
 	err := srv.router.Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		path, err := r.GetPathTemplate()

@@ -41,8 +41,20 @@ var errorKinds = []struct {
 	{quant.ErrAlreadyImported, http.StatusConflict, "already-imported", 0},
 	{quant.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", 1},
 	{quant.ErrTimeout, http.StatusGatewayTimeout, "timeout", 0},
+	{errUnauthorized, http.StatusUnauthorized, "unauthorized", 0},
+	{errForbidden, http.StatusForbidden, "forbidden", 0},
+	{errTooLarge, http.StatusRequestEntityTooLarge, "too-large", 0},
+	{errMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", 0},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, "timeout", 0},
 }
+
+// The HTTP layer's own error kinds; wrap them with withDetail or %w.
+var (
+	errUnauthorized = errors.New("missing or wrong bearer token")
+	errForbidden    = errors.New("forbidden")
+	errTooLarge     = errors.New("request body too large")
+	errMediaType    = errors.New("unsupported media type")
+)
 
 // problemBase prefixes problem type slugs.
 const problemBase = "https://github.com/quantops/quant/blob/main/docs/problems.md#"
@@ -51,7 +63,28 @@ const problemBase = "https://github.com/quantops/quant/blob/main/docs/problems.m
 // kind are logged with the request id and answered with a bare 500: their
 // text never reaches the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	p := problem{Instance: r.URL.Path, RequestID: requestID(r.Context())}
+	p, retry := classify(err)
+	p.Instance, p.RequestID = r.URL.Path, requestID(r.Context())
+	if p.Status == http.StatusInternalServerError {
+		s.cfg.Logger.Error("request failed", "request_id", p.RequestID, "path", r.URL.Path, "err", err)
+	}
+	if retry > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+	}
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="quant"`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// classify maps err to its problem (without the request's instance and id)
+// and the Retry-After seconds to send (0: none). An error of no known kind
+// is a 500 whose detail never shows the error's text.
+func classify(err error) (problem, int) {
+	var p problem
 	retry := 0
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
@@ -61,7 +94,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch {
 	case p.Status == 0:
-		s.cfg.Logger.Error("request failed", "request_id", p.RequestID, "path", r.URL.Path, "err", err)
 		p.Status, p.Type = http.StatusInternalServerError, problemBase+"internal"
 		p.Detail = "internal error; the server log has the details under this request id"
 	default:
@@ -87,13 +119,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &ue) && ue.RetryAfter > 0 {
 		retry = int((ue.RetryAfter + time.Second - 1) / time.Second)
 	}
-	if retry > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(retry))
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	json.NewEncoder(w).Encode(p)
+	return p, retry
 }
 
 // writeJSON answers 200 with v.

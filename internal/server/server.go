@@ -25,6 +25,14 @@ type Config struct {
 	Logger   *slog.Logger // nil discards logs
 	// Version is reported by /healthz ("dev" if empty).
 	Version string
+	// Jobs serves POST /api/v1/jobs and GET /api/v1/jobs/{id}; nil serves
+	// no jobs API.
+	Jobs *JobRunner
+	// IngestToken is the bearer token POST /api/v1/trades requires; empty
+	// disables ingest over HTTP (403).
+	IngestToken string
+	// MaxIngestBytes bounds an ingest request's body (default 32 MiB).
+	MaxIngestBytes int64
 
 	// ReadHeaderTimeout bounds reading a request's headers (default 5 s);
 	// ReadTimeout the whole request (default 30 s); WriteTimeout the
@@ -53,6 +61,9 @@ func (c *Config) setDefaults() {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
+	if c.MaxIngestBytes <= 0 {
+		c.MaxIngestBytes = 32 << 20
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -77,6 +88,10 @@ func New(cfg Config) *Server {
 	if cfg.Analyzer != nil {
 		s.analyticsRoutes()
 	}
+	if cfg.Jobs != nil {
+		s.jobRoutes()
+	}
+	s.ingestRoutes()
 	return s
 }
 

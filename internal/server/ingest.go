@@ -1,0 +1,181 @@
+package server
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/quantops/quant/internal/ingest"
+	"github.com/quantops/quant/internal/quant"
+)
+
+// maxListedRejects bounds the rejects an ingest answer lists; all are
+// counted.
+const maxListedRejects = 1000
+
+const ingestPath = "/api/v1/trades"
+
+func (s *Server) ingestRoutes() {
+	s.router.HandleFunc(ingestPath, s.ingestTrades).Methods(http.MethodPost)
+}
+
+// bodyLimit is the most a request's body may hold: MaxIngestBytes for an
+// ingest, MaxBodyBytes for everything else.
+func (s *Server) bodyLimit(r *http.Request) int64 {
+	if r.Method == http.MethodPost && r.URL.Path == ingestPath {
+		return s.cfg.MaxIngestBytes
+	}
+	return s.cfg.MaxBodyBytes
+}
+
+// bearer checks r's Authorization header against token in constant time.
+func bearer(r *http.Request, token string) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+}
+
+// ingestResult is the answer to an ingest.
+type ingestResult struct {
+	Source           string                `json:"source"`
+	RowsRead         int                   `json:"rows_read"`
+	Records          int                   `json:"records"`
+	Rejected         int                   `json:"rejected"`
+	RejectsByReason  map[ingest.Reason]int `json:"rejects_by_reason"`
+	Rejects          []ingest.Reject       `json:"rejects"`
+	RejectsTruncated bool                  `json:"rejects_truncated,omitempty"`
+	Replaced         int                   `json:"replaced"`
+	DatasetVersion   int64                 `json:"dataset_version"`
+	DurationMS       float64               `json:"duration_ms"`
+}
+
+// ingestTrades stores the records of a disclosure file sent as the body
+// (Senate CSV, Senate or House JSON) as one all-or-nothing import: the
+// dataset version moves, so no cached analysis outlives the new data on
+// any instance. Rejected records are listed and the rest kept; a body with
+// no acceptable record changes nothing (422).
+func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if s.cfg.IngestToken == "" {
+		s.writeError(w, r, withDetail(errForbidden, "ingest over HTTP is disabled: start the server with --ingest-token (QUANT_INGEST_TOKEN)"))
+		return
+	}
+	if !bearer(r, s.cfg.IngestToken) {
+		s.writeError(w, r, withDetail(errUnauthorized, "ingest needs the header Authorization: Bearer <ingest token>"))
+		return
+	}
+	q := &query{v: r.URL.Query()}
+	q.only("source", "force")
+	source := q.single("source")
+	force := q.single("force")
+	if force != "" && force != "true" && force != "false" {
+		q.fail("force", "must be true or false, got %q", clip(force))
+	}
+	if len(source) > 200 || strings.ContainsFunc(source, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		q.fail("source", "must be at most 200 printable characters")
+	}
+	if source == "" {
+		source = "api"
+	}
+	var format ingest.Format
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case err != nil && r.Header.Get("Content-Type") != "":
+		q.fail("Content-Type", "cannot be parsed: %v", err)
+	case mt == "text/csv":
+		format = ingest.FormatCSV
+	case mt == "application/json":
+		format = ingest.FormatJSON
+	default:
+		if q.err == nil {
+			s.writeError(w, r, withDetail(errMediaType, "send text/csv (Senate Stock Watcher) or application/json (Senate or House Stock Watcher), not %q", clip(mt)))
+			return
+		}
+	}
+	if q.err != nil {
+		s.writeError(w, r, q.err)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.writeError(w, r, withDetail(errTooLarge, "the body exceeds %d bytes; split the file or raise --ingest-max-bytes", mbe.Limit))
+			return
+		}
+		s.writeError(w, r, quant.Invalid("body", "cannot be read: %v", err))
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		s.writeError(w, r, quant.Invalid("body", "is empty; send the disclosure file as the body"))
+		return
+	}
+	fp, _, err := ingest.Fingerprint(bytes.NewReader(body))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// Parse fully before importing: a body with no acceptable record must
+	// leave the store and its version untouched.
+	sum := ingest.NewSummary(source, time.Now())
+	var trades []quant.Trade
+	p := &ingest.Parser{Format: format}
+	for tr, err := range p.Records(bytes.NewReader(body), sum.AddReject) {
+		if err != nil {
+			s.writeError(w, r, quant.Invalid("body", "%v", strings.TrimPrefix(err.Error(), "ingest: ")))
+			return
+		}
+		sum.Add(&tr)
+		trades = append(trades, tr)
+	}
+	sum.Finish()
+	out := ingestResult{
+		Source: source, RowsRead: sum.RowsRead, Records: len(trades), Rejected: sum.Rejected,
+		RejectsByReason: sum.RejectsByReason, Rejects: sum.Rejects,
+		RejectsTruncated: sum.RejectsTruncated || len(sum.Rejects) > maxListedRejects,
+	}
+	if len(out.Rejects) > maxListedRejects {
+		out.Rejects = out.Rejects[:maxListedRejects]
+	}
+	if out.Rejects == nil {
+		out.Rejects = []ingest.Reject{}
+	}
+	if len(trades) == 0 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		v, _ := s.cfg.Store.DatasetVersion(r.Context())
+		out.DatasetVersion = v
+		out.DurationMS = msSince(start)
+		json.NewEncoder(w).Encode(out)
+		return
+	}
+	info := quant.ImportInfo{Source: source, Fingerprint: fp, Force: force == "true"}
+	res, err := s.cfg.Store.Import(r.Context(), info, func(yield func(quant.Trade, error) bool) {
+		for _, t := range trades {
+			if !yield(t, nil) {
+				return
+			}
+		}
+	})
+	if errors.Is(err, quant.ErrAlreadyImported) {
+		err = withDetail(err, "this exact file is already stored; add ?force=true to replace its records")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out.Records, out.Replaced, out.DatasetVersion = res.Records, res.Replaced, res.DatasetVersion
+	out.DurationMS = msSince(start)
+	s.cfg.Logger.Info("ingest", "request_id", requestID(r.Context()), "source", source,
+		"records", res.Records, "rejected", out.Rejected, "replaced", res.Replaced, "dataset_version", res.DatasetVersion)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(out)
+}
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }

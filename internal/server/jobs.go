@@ -1,0 +1,493 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/quantops/quant/internal/quant"
+)
+
+// JobRunnerConfig configures a JobRunner. Zero fields take the defaults
+// named on each.
+type JobRunnerConfig struct {
+	Store    quant.JobStore // required
+	Analyzer quant.Analyzer // required: the protected request path, so jobs share its bulkheads and cache
+	Logger   *slog.Logger
+	// Instance names this process in job owners ("host:port").
+	Instance string
+	// Workers run jobs at once in this process (default 2). The bulkheads
+	// behind Analyzer still bound how many compute.
+	Workers int
+	// Lease is how long a claimed job stays this worker's without a renewal
+	// (default 30 s; renewed every third of it). A job whose worker died is
+	// claimed again once its lease runs out.
+	Lease time.Duration
+	// MaxAttempts bounds the claims of one job (default 5): a job still
+	// refused (overload, timeout) or abandoned after them fails.
+	MaxAttempts int
+	// Retention keeps finished jobs this long (default 24 h).
+	Retention time.Duration
+	// IdlePoll is the longest pause between claims when there is no work
+	// (default 1 s); a job submitted to this process wakes it at once.
+	IdlePoll time.Duration
+}
+
+// JobStats are a JobRunner's counters since it started.
+type JobStats struct {
+	Workers   int   `json:"workers"`
+	Running   int64 `json:"running"`   // jobs this process's workers hold now
+	Done      int64 `json:"done"`      // finished with a result
+	Failed    int64 `json:"failed"`    // finished with an error
+	Retried   int64 `json:"retried"`   // put back after a refusal (503/504)
+	Lost      int64 `json:"lost"`      // taken over by another worker while running here
+	Submitted int64 `json:"submitted"` // accepted through this process's API
+}
+
+// JobRunner runs jobs: the API submits through it, and its workers claim
+// jobs from the shared JobStore, run them through the Analyzer and record
+// the outcome. Any instance's runner may run any instance's job.
+type JobRunner struct {
+	cfg  JobRunnerConfig
+	wake chan struct{}
+
+	running, done, failed, retried, lost, submitted atomic.Int64
+}
+
+// NewJobRunner returns a runner; Run starts its workers.
+func NewJobRunner(cfg JobRunnerConfig) *JobRunner {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 30 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 5
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = 24 * time.Hour
+	}
+	if cfg.IdlePoll <= 0 {
+		cfg.IdlePoll = time.Second
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = "quant"
+	}
+	return &JobRunner{cfg: cfg, wake: make(chan struct{}, cfg.Workers)}
+}
+
+// Stats returns the runner's counters.
+func (j *JobRunner) Stats() JobStats {
+	return JobStats{
+		Workers: j.cfg.Workers, Running: j.running.Load(), Done: j.done.Load(), Failed: j.failed.Load(),
+		Retried: j.retried.Load(), Lost: j.lost.Load(), Submitted: j.submitted.Load(),
+	}
+}
+
+// Counts counts the shared store's jobs by state.
+func (j *JobRunner) Counts(ctx context.Context) (quant.JobCounts, error) {
+	return j.cfg.Store.JobCounts(ctx)
+}
+
+// Submit stores a job for req (normalized) and wakes a worker. A queued
+// or running job of the same work is returned instead (created false).
+func (j *JobRunner) Submit(ctx context.Context, req quant.Request) (quant.Job, bool, error) {
+	var b [16]byte
+	rand.Read(b[:])
+	job, created, err := j.cfg.Store.SubmitJob(ctx, quant.Job{ID: hex.EncodeToString(b[:]), Request: req, Key: req.Key()})
+	if err != nil {
+		return job, false, err
+	}
+	if created {
+		j.submitted.Add(1)
+		select {
+		case j.wake <- struct{}{}:
+		default:
+		}
+	}
+	return job, created, nil
+}
+
+// Job reads one job.
+func (j *JobRunner) Job(ctx context.Context, id string) (quant.Job, error) {
+	return j.cfg.Store.Job(ctx, id)
+}
+
+// Run runs the workers and the pruning of old jobs until ctx is done, then
+// waits for them. A job interrupted by the shutdown is put back in the
+// queue for any instance to run.
+func (j *JobRunner) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for i := range j.cfg.Workers {
+		owner := fmt.Sprintf("%s/%d/%s", j.cfg.Instance, i, rand.Text()[:6])
+		wg.Go(func() { j.work(ctx, owner) })
+	}
+	wg.Go(func() {
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			if n, err := j.cfg.Store.PruneJobs(ctx, time.Now().Add(-j.cfg.Retention)); err == nil && n > 0 {
+				j.cfg.Logger.Info("jobs: pruned finished jobs", "jobs", n, "older_than", j.cfg.Retention)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	wg.Wait()
+}
+
+// work claims and runs jobs until ctx is done; with nothing to claim it
+// polls, backing off from 50 ms to IdlePoll.
+func (j *JobRunner) work(ctx context.Context, owner string) {
+	idle := 50 * time.Millisecond
+	var lastErr time.Time
+	for ctx.Err() == nil {
+		job, ok, err := j.cfg.Store.ClaimJob(ctx, owner, j.cfg.Lease)
+		if err != nil && ctx.Err() == nil && time.Since(lastErr) > 30*time.Second {
+			j.cfg.Logger.Warn("jobs: cannot claim; retrying", "err", err)
+			lastErr = time.Now()
+		}
+		if ok {
+			j.run(ctx, owner, job)
+			idle = 50 * time.Millisecond
+			continue
+		}
+		t := time.NewTimer(idle)
+		select {
+		case <-ctx.Done():
+		case <-j.wake:
+			idle = 50 * time.Millisecond
+		case <-t.C:
+			idle = min(2*idle, j.cfg.IdlePoll)
+		}
+		t.Stop()
+	}
+}
+
+// run runs one claimed job, renewing its lease meanwhile.
+func (j *JobRunner) run(ctx context.Context, owner string, job quant.Job) {
+	j.running.Add(1)
+	defer j.running.Add(-1)
+	log := j.cfg.Logger.With("job", job.ID, "key", job.Key, "attempt", job.Attempts)
+	// bg outlives ctx so the outcome of an interrupted job is still recorded.
+	bg := context.WithoutCancel(ctx)
+	record := func(op string, err error) {
+		switch {
+		case errors.Is(err, quant.ErrJobLost):
+			j.lost.Add(1)
+			log.Warn("jobs: lost the job to another worker (lease ran out)", "op", op)
+		case err != nil:
+			log.Warn("jobs: cannot record the outcome; the job runs again when its lease runs out", "op", op, "err", err)
+		}
+	}
+	if job.Attempts > j.cfg.MaxAttempts {
+		j.failed.Add(1)
+		record("give up", j.cfg.Store.FinishJob(bg, job.ID, owner, nil, &quant.JobError{
+			Status: http.StatusServiceUnavailable, Type: problemBase + "unavailable", Title: http.StatusText(http.StatusServiceUnavailable),
+			Detail: fmt.Sprintf("gave up after %d attempts (the analysis was refused or its workers stopped each time)", j.cfg.MaxAttempts),
+		}))
+		return
+	}
+	jctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(j.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-jctx.Done():
+				return
+			case <-t.C:
+				if err := j.cfg.Store.RenewJob(jctx, job.ID, owner, j.cfg.Lease); errors.Is(err, quant.ErrJobLost) {
+					log.Warn("jobs: lease lost while running; abandoning the job")
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	res, err := j.cfg.Analyzer.Analyze(jctx, job.Request)
+	lostLease := jctx.Err() != nil && ctx.Err() == nil
+	cancel()
+	<-renewed
+	switch {
+	case lostLease:
+		j.lost.Add(1)
+	case err == nil:
+		j.done.Add(1)
+		record("finish", j.cfg.Store.FinishJob(bg, job.ID, owner, res, nil))
+	case ctx.Err() != nil: // shutting down: let any instance run it
+		record("requeue", j.cfg.Store.RequeueJob(bg, job.ID, owner, time.Now()))
+	case errors.Is(err, quant.ErrUnavailable) || errors.Is(err, quant.ErrTimeout) || errors.Is(err, context.DeadlineExceeded):
+		// Overload, an open breaker or a store outage: try again later,
+		// when the refusal says or with exponential backoff.
+		wait := time.Duration(math.Min(30, math.Pow(2, float64(job.Attempts)))) * time.Second
+		var ue *quant.UnavailableError
+		if errors.As(err, &ue) && ue.RetryAfter > 0 {
+			wait = ue.RetryAfter
+		}
+		j.retried.Add(1)
+		log.Info("jobs: refused; retrying later", "err", err, "after", wait)
+		record("requeue", j.cfg.Store.RequeueJob(bg, job.ID, owner, time.Now().Add(wait)))
+	default:
+		p, _ := classify(err)
+		if p.Status == http.StatusInternalServerError {
+			log.Error("jobs: analysis failed", "err", err)
+		}
+		j.failed.Add(1)
+		record("fail", j.cfg.Store.FinishJob(bg, job.ID, owner, nil, &quant.JobError{
+			Status: p.Status, Type: p.Type, Title: http.StatusText(p.Status), Detail: p.Detail, Param: p.Param, Reason: p.Reason,
+		}))
+	}
+}
+
+// Job API: POST /api/v1/jobs, GET /api/v1/jobs/{id}.
+
+func (s *Server) jobRoutes() {
+	s.router.HandleFunc("/api/v1/jobs", s.submitJob).Methods(http.MethodPost)
+	s.router.HandleFunc("/api/v1/jobs/{id}", s.getJob).Methods(http.MethodGet)
+}
+
+// jobRequestJSON is the body of POST /api/v1/jobs and the "request" member
+// of a job.
+type jobRequestJSON struct {
+	Analysis quant.Analysis `json:"analysis"`
+	ID       string         `json:"id,omitempty"`
+	Params   jobParamsJSON  `json:"params"`
+}
+
+type jobParamsJSON struct {
+	K         *int     `json:"k,omitempty"`
+	Horizon   *int     `json:"horizon,omitempty"`
+	IDs       []string `json:"ids,omitempty"`
+	Top       *int     `json:"top,omitempty"`
+	MinWeight *float64 `json:"min_weight,omitempty"`
+}
+
+// jobJSON is a job on the wire.
+type jobJSON struct {
+	ID         string          `json:"id"`
+	Status     quant.JobState  `json:"status"`
+	Request    jobRequestJSON  `json:"request"`
+	Key        string          `json:"key"`
+	Attempts   int             `json:"attempts"`
+	CreatedAt  string          `json:"created_at"`
+	StartedAt  *string         `json:"started_at"`
+	FinishedAt *string         `json:"finished_at"`
+	Location   string          `json:"location"`
+	Result     json.RawMessage `json:"result,omitempty"`
+	Error      *quant.JobError `json:"error,omitempty"`
+}
+
+func timeOrNull(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339Nano)
+	return &s
+}
+
+func toJobJSON(j quant.Job) jobJSON {
+	r := j.Request
+	out := jobJSON{
+		ID: j.ID, Status: j.State, Key: j.Key, Attempts: j.Attempts,
+		Request:   jobRequestJSON{Analysis: r.Analysis, ID: r.ID},
+		CreatedAt: j.CreatedAt.UTC().Format(time.RFC3339Nano), StartedAt: timeOrNull(j.StartedAt), FinishedAt: timeOrNull(j.FinishedAt),
+		Location: "/api/v1/jobs/" + j.ID, Error: j.Error,
+	}
+	p := &out.Request.Params
+	switch r.Analysis {
+	case quant.AnalysisDTW:
+		p.K = &r.K
+	case quant.AnalysisEnsemble:
+		p.Horizon = &r.Horizon
+	case quant.AnalysisCorrelation:
+		if len(r.IDs) > 0 {
+			p.IDs = r.IDs
+		} else {
+			p.Top = &r.Top
+		}
+	case quant.AnalysisNetwork:
+		p.MinWeight = &r.MinWeight
+	}
+	if j.Result != nil {
+		out.Result = resultJSON(j.Result)
+	}
+	return out
+}
+
+// jobRequest reads and checks a job submission, naming the bad field.
+func jobRequest(r *http.Request) (quant.Request, error) {
+	var in jobRequestJSON
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return quant.Request{}, fmt.Errorf("%w: the body exceeds %d bytes", errTooLarge, mbe.Limit)
+		}
+		return quant.Request{}, quant.Invalid("body", "want a JSON object {\"analysis\": ..., \"id\": ..., \"params\": {...}}: %s", clip(strings.TrimPrefix(err.Error(), "json: ")))
+	}
+	if dec.More() {
+		return quant.Request{}, quant.Invalid("body", "holds more than one JSON value")
+	}
+	req := quant.Request{Analysis: in.Analysis}
+	if !in.Analysis.Valid() {
+		return req, quant.Invalid("analysis", "must be one of %v, got %q", quant.Analyses, clip(string(in.Analysis)))
+	}
+	if in.Analysis.PerPolitician() {
+		if !validID(in.ID) {
+			return req, quant.Invalid("id", "must be a politician id (1..%d of a-z, 0-9 and '-') for %s", maxIDLen, in.Analysis)
+		}
+		req.ID = in.ID
+	} else if in.ID != "" {
+		return req, quant.Invalid("id", "%s takes no politician id", in.Analysis)
+	}
+	p := in.Params
+	only := func(name string, set bool, a quant.Analysis) error {
+		if set && in.Analysis != a {
+			return quant.Invalid("params."+name, "applies to %s only, not %s", a, in.Analysis)
+		}
+		return nil
+	}
+	for _, e := range []error{
+		only("k", p.K != nil, quant.AnalysisDTW),
+		only("horizon", p.Horizon != nil, quant.AnalysisEnsemble),
+		only("ids", p.IDs != nil, quant.AnalysisCorrelation),
+		only("top", p.Top != nil, quant.AnalysisCorrelation),
+		only("min_weight", p.MinWeight != nil, quant.AnalysisNetwork),
+	} {
+		if e != nil {
+			return req, e
+		}
+	}
+	intIn := func(name string, v *int, lo, hi int, dst *int) error {
+		if v == nil {
+			return nil
+		}
+		if *v < lo || *v > hi {
+			return quant.Invalid("params."+name, "must be an integer in %d..%d, got %d", lo, hi, *v)
+		}
+		*dst = *v
+		return nil
+	}
+	for _, e := range []error{
+		intIn("k", p.K, 1, quant.MaxK, &req.K),
+		intIn("horizon", p.Horizon, 1, quant.MaxHorizon, &req.Horizon),
+		intIn("top", p.Top, quant.MinSetSize, quant.MaxSetSize, &req.Top),
+	} {
+		if e != nil {
+			return req, e
+		}
+	}
+	if p.IDs != nil {
+		if len(p.IDs) > quant.MaxSetSize {
+			return req, quant.Invalid("params.ids", "must name %d..%d politicians, got %d", quant.MinSetSize, quant.MaxSetSize, len(p.IDs))
+		}
+		for _, id := range p.IDs {
+			if !validID(id) {
+				return req, quant.Invalid("params.ids", "%q is not a politician id (a-z, 0-9 and '-', at most %d)", clip(id), maxIDLen)
+			}
+		}
+		req.IDs = p.IDs
+		if len(req.IDs) == 0 {
+			return req, quant.Invalid("params.ids", "is empty; give %d..%d ids or leave it out", quant.MinSetSize, quant.MaxSetSize)
+		}
+	}
+	if p.MinWeight != nil {
+		if w := *p.MinWeight; !(w > 0 && w <= 1) {
+			return req, quant.Invalid("params.min_weight", "must satisfy 0 < min_weight <= 1, got %v", w)
+		}
+		req.MinWeight = *p.MinWeight
+	}
+	n, err := req.Normalize()
+	var pe *quant.ParamError
+	if errors.As(err, &pe) && pe.Param != "id" && pe.Param != "analysis" {
+		pe.Param = "params." + pe.Param
+	}
+	return n, err
+}
+
+func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
+	q := &query{v: r.URL.Query()}
+	q.only()
+	err := q.err
+	var req quant.Request
+	if err == nil {
+		req, err = jobRequest(r)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	job, created, err := s.cfg.Jobs.Submit(r.Context(), req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := toJobJSON(job)
+	h := w.Header()
+	h.Set("Location", out.Location)
+	h.Set("Retry-After", "1")
+	if !created {
+		h.Set("X-Job-Existing", "true") // the same work was already queued or running
+	}
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	json.NewEncoder(w).Encode(out)
+}
+
+// validJobID reports whether id has the form Submit gives out.
+func validJobID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil && strings.ToLower(id) == id
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
+	id := mux.Vars(r)["id"]
+	q := &query{v: r.URL.Query()}
+	q.only()
+	if q.err == nil && !validJobID(id) {
+		q.fail("id", "must be a job id as POST /api/v1/jobs gives it (32 lower-case hex digits)")
+	}
+	if q.err != nil {
+		s.writeError(w, r, q.err)
+		return
+	}
+	job, err := s.cfg.Jobs.Job(r.Context(), id)
+	if errors.Is(err, quant.ErrNotFound) {
+		err = withDetail(err, "no job %q (finished jobs are kept for a day)", id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if !job.State.Finished() {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, toJobJSON(job))
+}

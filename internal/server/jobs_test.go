@@ -1,0 +1,262 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/quant"
+)
+
+// scriptedAnalyzer answers each call with the next of its outcomes (the
+// last repeats); an outcome with a gate blocks until the gate closes or
+// the caller's context ends.
+type scriptedAnalyzer struct {
+	mu       sync.Mutex
+	outcomes []outcome
+	calls    atomic.Int64
+}
+
+type outcome struct {
+	err  error
+	gate chan struct{}
+}
+
+func (a *scriptedAnalyzer) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
+	n := a.calls.Add(1)
+	a.mu.Lock()
+	o := a.outcomes[min(int(n), len(a.outcomes))-1]
+	a.mu.Unlock()
+	if o.gate != nil {
+		select {
+		case <-o.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return &quant.Result{Analysis: req.Analysis, Key: req.Key(), Body: []byte(`{"answer":42}`),
+		DatasetVersion: 3, ComputedAt: time.Now(), ComputeTime: time.Millisecond, Status: quant.CacheMiss}, nil
+}
+
+// jobHarness is a server with a job runner over an in-process job store,
+// driven through its handler (no sockets, so synctest can run it).
+type jobHarness struct {
+	h      http.Handler
+	runner *JobRunner
+	store  *inmem.Jobs
+}
+
+func newJobHarness(t *testing.T, a quant.Analyzer) *jobHarness {
+	t.Helper()
+	js := inmem.NewJobs()
+	r := NewJobRunner(JobRunnerConfig{Store: js, Analyzer: a, Workers: 1, Lease: 30 * time.Second, MaxAttempts: 3})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &jobHarness{h: New(Config{Store: inmem.New(), Jobs: r}).Handler(), runner: r, store: js}
+}
+
+func (h *jobHarness) do(t *testing.T, method, path, body string) (*httptest.ResponseRecorder, jobJSON) {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.h.ServeHTTP(w, httptest.NewRequest(method, path, strings.NewReader(body)))
+	var j jobJSON
+	if w.Code < 300 {
+		if err := json.Unmarshal(w.Body.Bytes(), &j); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, path, err, w.Body)
+		}
+	}
+	return w, j
+}
+
+func TestJobRunsToResult(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		a := &scriptedAnalyzer{outcomes: []outcome{{gate: gate}}}
+		h := newJobHarness(t, a)
+		w, j := h.do(t, "POST", "/api/v1/jobs", `{"analysis":"dtw","id":"alex-a-example","params":{"k":3}}`)
+		if w.Code != http.StatusAccepted || w.Header().Get("Location") != "/api/v1/jobs/"+j.ID || j.Status != quant.JobQueued {
+			t.Fatalf("POST = %d Location %q status %s; want 202 at /api/v1/jobs/%s, queued", w.Code, w.Header().Get("Location"), j.Status, j.ID)
+		}
+		if j.Key != "dtw/alex-a-example?k=3" || j.Request.Params.K == nil || *j.Request.Params.K != 3 {
+			t.Errorf("job request = %+v key %q", j.Request, j.Key)
+		}
+		synctest.Wait() // the worker holds the job, blocked in the analysis
+		_, running := h.do(t, "GET", j.Location, "")
+		if running.Status != quant.JobRunning || running.Attempts != 1 {
+			t.Errorf("while computing: %s attempt %d; want running, attempt 1", running.Status, running.Attempts)
+		}
+		w2, again := h.do(t, "POST", "/api/v1/jobs", `{"analysis":"dtw","id":"alex-a-example","params":{"k":3}}`)
+		if again.ID != j.ID || w2.Header().Get("X-Job-Existing") != "true" {
+			t.Errorf("the same work submitted again got job %s (existing %q); want %s", again.ID, w2.Header().Get("X-Job-Existing"), j.ID)
+		}
+		close(gate)
+		synctest.Wait()
+		w, done := h.do(t, "GET", j.Location, "")
+		if w.Code != 200 || done.Status != quant.JobDone || done.FinishedAt == nil || w.Header().Get("Retry-After") != "" {
+			t.Fatalf("after the analysis: %d %s; want 200 done, no Retry-After", w.Code, done.Status)
+		}
+		var res struct {
+			Answer int `json:"answer"`
+			Meta   struct {
+				Key            string `json:"key"`
+				DatasetVersion int64  `json:"dataset_version"`
+			} `json:"meta"`
+		}
+		if err := json.Unmarshal(done.Result, &res); err != nil || res.Answer != 42 || res.Meta.Key != j.Key || res.Meta.DatasetVersion != 3 {
+			t.Errorf("result = %s (%v); want the analysis' body with its meta", done.Result, err)
+		}
+		if n := a.calls.Load(); n != 1 {
+			t.Errorf("analysis ran %d times; want once", n)
+		}
+		if st := h.runner.Stats(); st.Done != 1 || st.Submitted != 1 || st.Running != 0 {
+			t.Errorf("stats = %+v", st)
+		}
+	})
+}
+
+func TestJobFailsWithTheProblem(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &scriptedAnalyzer{outcomes: []outcome{{err: &quant.NotEligibleError{Reason: "insufficient_data", Detail: "3 weeks"}}}}
+		h := newJobHarness(t, a)
+		_, j := h.do(t, "POST", "/api/v1/jobs", `{"analysis":"hmm","id":"alex-a-example"}`)
+		synctest.Wait()
+		_, got := h.do(t, "GET", j.Location, "")
+		if got.Status != quant.JobFailed || got.Error == nil || got.Error.Status != 422 || got.Error.Reason != "insufficient_data" || got.Result != nil {
+			t.Fatalf("job = %s error %+v; want failed with the 422 and its reason", got.Status, got.Error)
+		}
+	})
+}
+
+func TestJobRetriesARefusal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		busy := &quant.UnavailableError{Reason: "ml pool full", RetryAfter: 5 * time.Second}
+		a := &scriptedAnalyzer{outcomes: []outcome{{err: busy}, {}}}
+		h := newJobHarness(t, a)
+		_, j := h.do(t, "POST", "/api/v1/jobs", `{"analysis":"network"}`)
+		synctest.Wait()
+		if _, got := h.do(t, "GET", j.Location, ""); got.Status != quant.JobQueued || a.calls.Load() != 1 {
+			t.Fatalf("after a 503: %s, %d calls; want queued again after one call", got.Status, a.calls.Load())
+		}
+		time.Sleep(4 * time.Second) // virtual time: still before the refusal's Retry-After
+		synctest.Wait()
+		if a.calls.Load() != 1 {
+			t.Fatalf("retried before Retry-After")
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		_, got := h.do(t, "GET", j.Location, "")
+		if got.Status != quant.JobDone || got.Attempts != 2 || h.runner.Stats().Retried != 1 {
+			t.Errorf("after Retry-After: %s attempt %d stats %+v; want done on attempt 2", got.Status, got.Attempts, h.runner.Stats())
+		}
+	})
+}
+
+func TestJobGivesUpAfterMaxAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &scriptedAnalyzer{outcomes: []outcome{{err: &quant.UnavailableError{Reason: "breaker open", RetryAfter: time.Second}}}}
+		h := newJobHarness(t, a)
+		_, j := h.do(t, "POST", "/api/v1/jobs", `{"analysis":"network"}`)
+		for range 10 {
+			time.Sleep(2 * time.Second)
+			synctest.Wait()
+		}
+		_, got := h.do(t, "GET", j.Location, "")
+		if got.Status != quant.JobFailed || got.Error == nil || got.Error.Status != 503 || a.calls.Load() != 3 {
+			t.Errorf("job = %s error %+v after %d calls; want failed 503 after 3 (MaxAttempts)", got.Status, got.Error, a.calls.Load())
+		}
+	})
+}
+
+func TestJobInterruptedByShutdownIsRequeued(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		js := inmem.NewJobs()
+		a := &scriptedAnalyzer{outcomes: []outcome{{gate: make(chan struct{})}}}
+		r := NewJobRunner(JobRunnerConfig{Store: js, Analyzer: a, Workers: 1})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); r.Run(ctx) }()
+		j, _, err := r.Submit(context.Background(), quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		cancel()
+		<-done
+		got, _ := js.Job(context.Background(), j.ID)
+		if got.State != quant.JobQueued || got.Owner != "" {
+			t.Errorf("job after shutdown = %s owner %q; want queued for any instance", got.State, got.Owner)
+		}
+	})
+}
+
+func TestJobAPIValidation(t *testing.T) {
+	h := newJobHarness(t, &scriptedAnalyzer{outcomes: []outcome{{}}})
+	tests := []struct {
+		method, path, body string
+		status             int
+		param              string
+	}{
+		{"POST", "/api/v1/jobs", ``, 400, "body"},
+		{"POST", "/api/v1/jobs", `[]`, 400, "body"},
+		{"POST", "/api/v1/jobs", `{"analysis":"hmm","id":"a"} {}`, 400, "body"},
+		{"POST", "/api/v1/jobs", `{"analysis":"hmm","id":"a","extra":1}`, 400, "body"},
+		{"POST", "/api/v1/jobs", `{"analysis":"magic"}`, 400, "analysis"},
+		{"POST", "/api/v1/jobs", `{"analysis":"hmm"}`, 400, "id"},
+		{"POST", "/api/v1/jobs", `{"analysis":"hmm","id":"../etc/passwd"}`, 400, "id"},
+		{"POST", "/api/v1/jobs", `{"analysis":"hmm","id":"` + strings.Repeat("a", 129) + `"}`, 400, "id"},
+		{"POST", "/api/v1/jobs", `{"analysis":"network","id":"a"}`, 400, "id"},
+		{"POST", "/api/v1/jobs", `{"analysis":"dtw","id":"a","params":{"k":51}}`, 400, "params.k"},
+		{"POST", "/api/v1/jobs", `{"analysis":"dtw","id":"a","params":{"k":"5"}}`, 400, "body"},
+		{"POST", "/api/v1/jobs", `{"analysis":"ensemble","id":"a","params":{"horizon":0}}`, 400, "params.horizon"},
+		{"POST", "/api/v1/jobs", `{"analysis":"hmm","id":"a","params":{"horizon":4}}`, 400, "params.horizon"},
+		{"POST", "/api/v1/jobs", `{"analysis":"correlation","params":{"ids":["a","a"]}}`, 400, "params.ids"},
+		{"POST", "/api/v1/jobs", `{"analysis":"correlation","params":{"ids":[]}}`, 400, "params.ids"},
+		{"POST", "/api/v1/jobs", `{"analysis":"correlation","params":{"ids":["a","B"]}}`, 400, "params.ids"},
+		{"POST", "/api/v1/jobs", `{"analysis":"correlation","params":{"ids":["a","b"],"top":5}}`, 400, "params.top"},
+		{"POST", "/api/v1/jobs", `{"analysis":"correlation","params":{"top":101}}`, 400, "params.top"},
+		{"POST", "/api/v1/jobs", `{"analysis":"network","params":{"min_weight":0}}`, 400, "params.min_weight"},
+		{"POST", "/api/v1/jobs", `{"analysis":"network","params":{"min_weight":1.5}}`, 400, "params.min_weight"},
+		{"POST", "/api/v1/jobs?x=1", `{"analysis":"network"}`, 400, "x"},
+		{"POST", "/api/v1/jobs", `{"analysis":"correlation","params":{"ids":["a","b"]}}`, 202, ""},
+		{"GET", "/api/v1/jobs/123", ``, 400, "id"},
+		{"GET", "/api/v1/jobs/" + strings.Repeat("A", 32), ``, 400, "id"},
+		{"GET", "/api/v1/jobs/" + strings.Repeat("a", 32), ``, 404, ""},
+		{"DELETE", "/api/v1/jobs/" + strings.Repeat("a", 32), ``, 405, ""},
+	}
+	ids := make([]string, 1000)
+	for i := range ids {
+		ids[i] = "p"
+	}
+	tests = append(tests, struct {
+		method, path, body string
+		status             int
+		param              string
+	}{"POST", "/api/v1/jobs", `{"analysis":"correlation","params":{"ids":["` + strings.Join(ids, `","`) + `"]}}`, 400, "params.ids"})
+	for _, tt := range tests {
+		w := httptest.NewRecorder()
+		h.h.ServeHTTP(w, httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body)))
+		if w.Code != tt.status {
+			t.Errorf("%s %s %.60s = %d; want %d: %s", tt.method, tt.path, tt.body, w.Code, tt.status, w.Body)
+			continue
+		}
+		if tt.param != "" {
+			var p problem
+			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Param != tt.param {
+				t.Errorf("%s %s %.60s: problem names %q (%v); want %q", tt.method, tt.path, tt.body, p.Param, err, tt.param)
+			}
+		}
+	}
+}
