@@ -327,6 +327,14 @@ func freeAddr(t *testing.T) string {
 // ends and returns its base URL once it answers.
 func startServer(t *testing.T, env []string, args ...string) string {
 	t.Helper()
+	base, _ := startServerProc(t, env, args...)
+	return base
+}
+
+// startServerProc is startServer that also returns the process, for tests
+// that kill it.
+func startServerProc(t *testing.T, env []string, args ...string) (string, *os.Process) {
+	t.Helper()
 	addr := freeAddr(t)
 	if !slices.Contains(args, "--admin-addr") {
 		// The default admin port is shared by every server: give each its own.
@@ -358,7 +366,7 @@ func startServer(t *testing.T, env []string, args ...string) string {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return base
+				return base, cmd.Process
 			}
 		}
 		select {

@@ -47,6 +47,7 @@ type serveConfig struct {
 	IngestMaxBytes      int64
 	JobWorkers          int
 	JobLease            time.Duration
+	LeaseTTL            time.Duration
 	cacheTTL            map[quant.Analysis]time.Duration // parsed by Validate
 }
 
@@ -102,6 +103,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.JobWorkers < 0 {
 		return fmt.Errorf("--job-workers must be >= 0, got %d", c.JobWorkers)
+	}
+	if c.LeaseTTL < 100*time.Millisecond {
+		return fmt.Errorf("--lease-ttl must be at least 100ms, got %v", c.LeaseTTL)
 	}
 	if c.JobLease < time.Second {
 		return fmt.Errorf("--job-lease must be at least 1s, got %v", c.JobLease)
@@ -185,6 +189,7 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.Int64Var(&cfg.IngestMaxBytes, "ingest-max-bytes", 32<<20, "largest body POST /api/v1/trades accepts (413 past it)")
 	f.IntVar(&cfg.JobWorkers, "job-workers", 2, "workers running POST /api/v1/jobs jobs in this process (0: this instance only accepts jobs, others run them)")
 	f.DurationVar(&cfg.JobLease, "job-lease", 30*time.Second, "how long a running job stays this instance's without renewal; a job of a dead instance is taken over after it")
+	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 10*time.Second, "with --redis-url: lifetime of the lease an instance takes on a key it computes (renewed meanwhile); the others wait for the answer, or compute it once a dead holder's lease runs out")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
 	return cmd, cfg
 }
@@ -236,7 +241,7 @@ func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protect
 		closeFn = func() { rc.Close() }
 		log.Info("cache: in process + redis", "url", redactURL(cfg.RedisURL))
 	}
-	ca := cache.New(co, backend, st, cache.Options{MaxStale: cfg.CacheMaxStale, TTL: cfg.cacheTTL, Logger: log, Lease: lease})
+	ca := cache.New(co, backend, st, cache.Options{MaxStale: cfg.CacheMaxStale, TTL: cfg.cacheTTL, Logger: log, Lease: lease, LeaseTTL: cfg.LeaseTTL})
 	return &protection{analyzer: ca, guard: g, coalescer: co, cache: ca, close: closeFn}, nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -17,133 +17,173 @@ import (
 
 func newWarmCmd() *cobra.Command {
 	var (
-		base        string
-		top         int
-		concurrency int
-		timeout     time.Duration
+		base    string
+		top     int
+		timeout time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "warm",
-		Short: "Precompute analyses into a running server's cache",
-		Long: `Ask a running server for every analysis of its N most active politicians
-(fourier, hmm, dtw, ensemble with default parameters) and for the default
-correlation and network, so that their answers are cached before clients
-ask. Requests go through the server's normal request path (cache,
-coalescing, bulkheads), so warming never overloads it: a 503 is retried
-after its Retry-After.`,
+		Short: "Precompute analyses into a running server's cache, through its jobs API",
+		Long: `Submit a job (POST /api/v1/jobs) for every analysis of the server's N most
+active politicians (fourier, hmm, dtw, ensemble with default parameters)
+and for the default correlation and network, then follow the jobs until
+all are finished, with a progress bar on a terminal.
+
+Any instance sharing the server's store may run the jobs; they go through
+the normal request path (cache, coalescing, bulkheads, breakers), so
+warming never overloads the servers, and an answer already cached costs
+nothing. The summary counts the answers by origin (MISS: computed now,
+HIT: already cached) and the jobs that failed: 422 for a politician the
+analysis does not apply to (not an error), anything else makes the exit
+status 1.`,
 		Example: `  quant warm --url http://127.0.0.1:8080 --top 20`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if top < 1 || top > 1000 {
 				return fmt.Errorf("--top must be in 1..1000, got %d", top)
 			}
-			if concurrency < 1 {
-				return fmt.Errorf("--concurrency must be >= 1, got %d", concurrency)
+			if timeout <= 0 {
+				return fmt.Errorf("--timeout must be positive, got %v", timeout)
 			}
 			u, err := url.Parse(base)
 			if err != nil || u.Scheme == "" || u.Host == "" {
 				return fmt.Errorf("--url %q: want http://host:port", base)
 			}
-			return runWarm(cmd.Context(), cmd, strings.TrimRight(base, "/"), top, concurrency, timeout)
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			return runWarm(ctx, cmd, strings.TrimRight(base, "/"), top)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&base, "url", "http://127.0.0.1:8080", "base URL of the server's API")
 	f.IntVar(&top, "top", 20, "how many of the most active politicians to warm")
-	f.IntVar(&concurrency, "concurrency", 4, "requests in flight at once")
-	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up on one request after this long")
+	f.DurationVar(&timeout, "timeout", 30*time.Minute, "give up on the whole warm-up after this long")
 	return cmd
 }
 
-func runWarm(ctx context.Context, cmd *cobra.Command, base string, top, concurrency int, timeout time.Duration) error {
-	client := &http.Client{Timeout: timeout}
-	resp, err := client.Get(fmt.Sprintf("%s/api/v1/politicians?sort=trades&limit=%d", base, top))
-	if err != nil {
-		return err
-	}
+// warmJob is the part of a job the warm-up reads.
+type warmJob struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Cache  string `json:"cache"`
+	Error  *struct {
+		Status int    `json:"status"`
+		Detail string `json:"detail"`
+	} `json:"error"`
+}
+
+func runWarm(ctx context.Context, cmd *cobra.Command, base string, top int) error {
+	client := &http.Client{Timeout: time.Minute}
 	var list struct {
 		Politicians []struct {
 			ID string `json:"id"`
 		} `json:"politicians"`
 	}
-	err = json.NewDecoder(resp.Body).Decode(&list)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != 200 {
-		return fmt.Errorf("%s/api/v1/politicians: %s %v", base, resp.Status, err)
+	if err := warmCall(ctx, client, http.MethodGet, fmt.Sprintf("%s/api/v1/politicians?sort=trades&limit=%d", base, top), nil, &list); err != nil {
+		return err
 	}
-	paths := []string{"/api/v1/analytics/correlation", "/api/v1/analytics/network"}
+	bodies := []string{`{"analysis":"correlation"}`, `{"analysis":"network"}`}
 	for _, p := range list.Politicians {
 		for _, a := range []string{"fourier", "hmm", "dtw", "ensemble"} {
-			paths = append(paths, "/api/v1/analytics/"+a+"/"+p.ID)
+			bodies = append(bodies, fmt.Sprintf(`{"analysis":%q,"id":%q}`, a, p.ID))
 		}
 	}
+	start := time.Now()
 	var bar *progressbar.ProgressBar
 	if isTerminal(cmd.ErrOrStderr()) {
-		bar = progressbar.NewOptions(len(paths), progressbar.OptionSetWriter(cmd.ErrOrStderr()),
-			progressbar.OptionSetDescription("warming"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+		bar = progressbar.NewOptions(len(bodies), progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+			progressbar.OptionSetDescription("warming"), progressbar.OptionShowCount(),
+			progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionClearOnFinish())
 	}
-	var (
-		mu       sync.Mutex
-		outcomes = map[string]int{}
-		work     = make(chan string)
-		wg       sync.WaitGroup
-	)
-	start := time.Now()
-	for range concurrency {
-		wg.Go(func() {
-			for p := range work {
-				o := warmOne(ctx, client, base+p)
-				mu.Lock()
-				outcomes[o]++
-				mu.Unlock()
-				if bar != nil {
-					bar.Add(1)
-				}
+	pending := make([]string, 0, len(bodies))
+	for _, b := range bodies {
+		var j warmJob
+		if err := warmCall(ctx, client, http.MethodPost, base+"/api/v1/jobs", []byte(b), &j); err != nil {
+			return fmt.Errorf("submit %s: %w", b, err)
+		}
+		pending = append(pending, j.ID)
+	}
+	outcomes := map[string]int{}
+	var failures []string
+	for wait := 100 * time.Millisecond; len(pending) > 0; wait = min(2*wait, time.Second) {
+		left := pending[:0]
+		for _, id := range pending {
+			var j warmJob
+			if err := warmCall(ctx, client, http.MethodGet, base+"/api/v1/jobs/"+id, nil, &j); err != nil {
+				return fmt.Errorf("job %s: %w", id, err)
 			}
-		})
-	}
-	for _, p := range paths {
+			switch {
+			case j.Status == "done":
+				outcomes[j.Cache]++
+			case j.Status == "failed" && j.Error != nil && j.Error.Status == http.StatusUnprocessableEntity:
+				outcomes["422"]++
+			case j.Status == "failed":
+				outcomes["failed"]++
+				if j.Error != nil {
+					failures = append(failures, fmt.Sprintf("job %s: %d %s", id, j.Error.Status, j.Error.Detail))
+				}
+			default:
+				left = append(left, id)
+				continue
+			}
+			if bar != nil {
+				bar.Add(1)
+			}
+		}
+		pending = left
+		if len(pending) == 0 {
+			break
+		}
 		select {
-		case work <- p:
 		case <-ctx.Done():
+			return fmt.Errorf("%d of %d jobs unfinished: %w", len(pending), len(bodies), ctx.Err())
+		case <-time.After(wait):
 		}
 	}
-	close(work)
-	wg.Wait()
 	if bar != nil {
 		bar.Finish()
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "warmed %d analyses of %d politicians in %s:", len(paths), len(list.Politicians), time.Since(start).Round(time.Millisecond))
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "warmed %d analyses of %d politicians in %s:", len(bodies), len(list.Politicians), time.Since(start).Round(time.Millisecond))
 	for _, k := range []string{"MISS", "COALESCED", "HIT", "STALE", "422", "failed"} {
 		if n := outcomes[k]; n > 0 {
-			fmt.Fprintf(cmd.OutOrStdout(), " %s %d", k, n)
+			fmt.Fprintf(out, " %s %d", k, n)
 		}
 	}
-	fmt.Fprintln(cmd.OutOrStdout())
+	fmt.Fprintln(out)
+	for _, f := range failures {
+		fmt.Fprintln(cmd.ErrOrStderr(), f)
+	}
 	if outcomes["failed"] > 0 {
 		return &exitError{code: 1}
 	}
-	return ctx.Err()
+	return nil
 }
 
-// warmOne requests one analysis until it is answered, honouring
-// Retry-After on 503 (up to 10 tries); it returns the X-Cache status, "422"
-// for an ineligible politician, or "failed".
-func warmOne(ctx context.Context, client *http.Client, u string) string {
-	for try := 0; try < 10; try++ {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+// warmCall sends one request and decodes its JSON answer into v, waiting
+// out 503s (Retry-After, up to 10 tries).
+func warmCall(ctx context.Context, client *http.Client, method, u string, body []byte, v any) error {
+	for try := 0; ; try++ {
+		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := client.Do(req)
 		if err != nil {
-			return "failed"
+			return err
 		}
-		io.Copy(io.Discard, resp.Body)
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 		resp.Body.Close()
-		switch resp.StatusCode {
-		case http.StatusOK:
-			return resp.Header.Get("X-Cache")
-		case http.StatusUnprocessableEntity:
-			return "422"
-		case http.StatusServiceUnavailable:
+		if err != nil {
+			return err
+		}
+		switch {
+		case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted:
+			return json.Unmarshal(b, v)
+		case resp.StatusCode == http.StatusServiceUnavailable && try < 10:
 			wait, err := time.ParseDuration(resp.Header.Get("Retry-After") + "s")
 			if err != nil || wait <= 0 {
 				wait = time.Second
@@ -151,11 +191,10 @@ func warmOne(ctx context.Context, client *http.Client, u string) string {
 			select {
 			case <-time.After(min(wait, 30*time.Second)):
 			case <-ctx.Done():
-				return "failed"
+				return ctx.Err()
 			}
 		default:
-			return "failed"
+			return fmt.Errorf("%s %s: %s: %s", method, u, resp.Status, bytes.TrimSpace(b))
 		}
 	}
-	return "failed"
 }

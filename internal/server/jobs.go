@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -296,7 +297,10 @@ type jobJSON struct {
 	FinishedAt *string         `json:"finished_at"`
 	Location   string          `json:"location"`
 	Result     json.RawMessage `json:"result,omitempty"`
-	Error      *quant.JobError `json:"error,omitempty"`
+	// Cache is where the result came from, as X-Cache says it for GET
+	// requests (MISS: computed by this job; HIT: already cached).
+	Cache quant.CacheStatus `json:"cache,omitempty"`
+	Error *quant.JobError   `json:"error,omitempty"`
 }
 
 func timeOrNull(t time.Time) *string {
@@ -332,6 +336,7 @@ func toJobJSON(j quant.Job) jobJSON {
 	}
 	if j.Result != nil {
 		out.Result = resultJSON(j.Result)
+		out.Cache = cmp.Or(j.Result.Status, quant.CacheMiss)
 	}
 	return out
 }

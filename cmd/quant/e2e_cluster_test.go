@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quantops/quant/internal/redis/redistest"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// postJSON posts body and decodes the JSON answer into v (when not nil).
+func postJSON(t *testing.T, u, body string, v any) *http.Response {
+	t.Helper()
+	resp, err := http.Post(u, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if v != nil {
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("POST %s: %v: %s", u, err, b)
+		}
+	}
+	return resp
+}
+
+type e2eJob struct {
+	ID       string          `json:"id"`
+	Status   string          `json:"status"`
+	Attempts int             `json:"attempts"`
+	Cache    string          `json:"cache"`
+	Result   json.RawMessage `json:"result"`
+	Error    *struct {
+		Status int    `json:"status"`
+		Detail string `json:"detail"`
+	} `json:"error"`
+}
+
+// TestE2EJobsSurviveRestart submits jobs to an instance that runs none and
+// kills it (kill -9); a new instance on the same PostgreSQL runs them all
+// and answers for every job id the first one gave out.
+func TestE2EJobsSurviveRestart(t *testing.T) {
+	db := testDatabase(t)
+	a, proc := startServerProc(t, nil, "--database-url", db, "--data", realCSV, "--job-workers", "0")
+	var ids []string
+	var top struct {
+		Politicians []struct {
+			ID string `json:"id"`
+		} `json:"politicians"`
+	}
+	getJSON(t, a+"/api/v1/politicians?limit=5", &top)
+	for _, p := range top.Politicians {
+		for _, an := range []string{"fourier", "hmm", "ensemble"} {
+			var j e2eJob
+			resp := postJSON(t, a+"/api/v1/jobs", fmt.Sprintf(`{"analysis":%q,"id":%q}`, an, p.ID), &j)
+			if resp.StatusCode != http.StatusAccepted || j.Status != "queued" {
+				t.Fatalf("submit: %d %+v", resp.StatusCode, j)
+			}
+			ids = append(ids, j.ID)
+		}
+	}
+	var j e2eJob
+	postJSON(t, a+"/api/v1/jobs", `{"analysis":"correlation","params":{"top":10}}`, &j)
+	ids = append(ids, j.ID)
+	if err := proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	proc.Wait()
+
+	b := startServer(t, nil, "--database-url", db)
+	finished := map[string]int{}
+	eventually(t, 120*time.Second, "every job finished on the new instance", func() bool {
+		clear(finished)
+		for _, id := range ids {
+			var j e2eJob
+			getJSON(t, b+"/api/v1/jobs/"+id, &j)
+			finished[j.Status]++
+			if j.Status == "failed" && (j.Error == nil || j.Error.Status != 422) {
+				t.Fatalf("job %s failed: %+v", id, j.Error)
+			}
+		}
+		return finished["done"]+finished["failed"] == len(ids)
+	})
+	if finished["done"] < len(ids)-2 {
+		t.Errorf("jobs: %v; want (nearly) all done", finished)
+	}
+	t.Logf("%d jobs submitted to a killed instance, finished by another: %v", len(ids), finished)
+}
+
+// TestE2EKillLeaseHolder kills (kill -9) the instance computing a key
+// while another waits for its answer: the waiter takes the work over once
+// the dead holder's lease runs out, and answers 200.
+func TestE2EKillLeaseHolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server: skipped with -short")
+	}
+	db := testDatabase(t)
+	rs := redistest.Start(t)
+	// A dataset whose network takes seconds (1,500 politicians), so the
+	// holder is surely still computing when it dies.
+	data := filepath.Join(t.TempDir(), "big.csv")
+	if _, stderr, code := run(t, nil, "gen", "--politicians", "1500", "--trades", "150000", "-o", data); code != 0 {
+		t.Fatalf("gen: %s", stderr)
+	}
+	common := []string{"--database-url", db, "--redis-url", rs.URL(), "--redis-timeout", "2s", "--lease-ttl", "2s", "--compute-timeout", "5m"}
+	a, proc := startServerProc(t, nil, append(common, "--data", data)...)
+	b := startServer(t, nil, common...)
+
+	o, _ := goredis.ParseURL(rs.URL())
+	rdb := goredis.NewClient(o)
+	defer rdb.Close()
+	aDone := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(a + "/api/v1/analytics/network")
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("answered %s before it was killed", resp.Status)
+		}
+		aDone <- err
+	}()
+	var leases []string
+	eventually(t, 30*time.Second, "instance A holds the network lease", func() bool {
+		leases, _ = rdb.Keys(context.Background(), "quantlease:*network*").Result()
+		return len(leases) == 1
+	})
+	bDone := make(chan *http.Response, 1)
+	start := time.Now()
+	go func() {
+		resp, err := http.Get(b + "/api/v1/analytics/network")
+		if err != nil {
+			t.Errorf("B: %v", err)
+			bDone <- nil
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		bDone <- resp
+	}()
+	if n, _ := rdb.Exists(context.Background(), leases[0]).Result(); n != 1 {
+		t.Fatal("A finished before it could be killed: make the dataset larger")
+	}
+	if err := proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	proc.Wait()
+	if err := <-aDone; err == nil || strings.Contains(err.Error(), "answered") {
+		t.Fatalf("A's request: %v; want it cut by the kill", err)
+	}
+	var resp *http.Response
+	select {
+	case resp = <-bDone:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("B never answered")
+	}
+	if resp == nil || resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MISS" {
+		t.Fatalf("B: %v; want 200 MISS (computed by B after A's lease ran out)", resp)
+	}
+	t.Logf("A killed while computing; B answered 200 %s after %v", resp.Header.Get("X-Cache"), time.Since(start).Round(time.Millisecond))
+}
+
+// TestE2EIngestReachesEveryInstance ingests records through one instance's
+// API; another instance sharing PostgreSQL and Redis stops serving its
+// cached answer and computes over the new data.
+func TestE2EIngestReachesEveryInstance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server: skipped with -short")
+	}
+	db := testDatabase(t)
+	rs := redistest.Start(t)
+	common := []string{"--database-url", db, "--redis-url", rs.URL(), "--ingest-token", "in-tok"}
+	a := startServer(t, nil, append(common, "--data", realCSV)...)
+	b := startServer(t, nil, common...)
+	const path = "/api/v1/analytics/correlation?top=5"
+	version := func(base string) (string, int64) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Meta struct {
+				DatasetVersion int64 `json:"dataset_version"`
+			} `json:"meta"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		return resp.Header.Get("X-Cache"), body.Meta.DatasetVersion
+	}
+	version(b)
+	cached, v0 := version(b)
+	if cached != "HIT" {
+		t.Fatalf("B's second request: %s; want HIT", cached)
+	}
+	var csv bytes.Buffer
+	csv.WriteString("transaction_date,owner,ticker,asset_description,asset_type,type,amount,comment,senator,ptr_link\n")
+	for i := range 30 {
+		fmt.Fprintf(&csv, "%02d/%02d/2020,Self,AAPL,Apple Inc.,Stock,Purchase,\"$1,001 - $15,000\",--,Ingested Senator,https://example.org/%d\n", 1+i%12, 1+i%28, i)
+	}
+	req, _ := http.NewRequest("POST", a+"/api/v1/trades?source=e2e", &csv)
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("Authorization", "Bearer in-tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ing struct {
+		Records        int   `json:"records"`
+		DatasetVersion int64 `json:"dataset_version"`
+	}
+	json.NewDecoder(resp.Body).Decode(&ing)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || ing.Records != 30 || ing.DatasetVersion == v0 {
+		t.Fatalf("ingest on A: %d %+v; want 201, 30 records, a new version", resp.StatusCode, ing)
+	}
+	eventually(t, 5*time.Second, "B answers from the new data", func() bool {
+		c, v := version(b)
+		return v == ing.DatasetVersion && (c == "MISS" || c == "COALESCED" || c == "HIT")
+	})
+}
