@@ -221,6 +221,7 @@ func TestE2EClusterControl(t *testing.T) {
 	rs := redistest.Start(t)
 	_, adminA := startWithRedis(t, rs)
 	apiB, adminB := startWithRedis(t, rs)
+	apiC, _ := startWithRedis(t, rs)
 	if resp, _ := request(t, "GET", apiB+"/api/v1/analytics/hmm/pat-roberts", ""); resp.StatusCode != 200 {
 		t.Fatalf("B before the override: %d", resp.StatusCode)
 	}
@@ -228,11 +229,13 @@ func TestE2EClusterControl(t *testing.T) {
 	if resp, body := request(t, "POST", "http://"+adminA+"/admin/v1/breakers/ensemble/open?reason=cluster-drill&for=10m", ""); resp.StatusCode != 200 {
 		t.Fatalf("override on A: %d %s", resp.StatusCode, body)
 	}
-	eventually(t, time.Second, "B refusing after A's override", func() bool {
-		resp, _ := request(t, "GET", apiB+"/api/v1/analytics/ensemble/john-hoeven", "")
-		return resp.StatusCode == 503
-	})
-	t.Logf("the override reached B in %v", time.Since(start))
+	for name, api := range map[string]string{"B": apiB, "C": apiC} {
+		eventually(t, time.Second-time.Since(start), name+" refusing after A's override", func() bool {
+			resp, _ := request(t, "GET", api+"/api/v1/analytics/ensemble/john-hoeven", "")
+			return resp.StatusCode == 503
+		})
+	}
+	t.Logf("the override reached B and C in %v", time.Since(start))
 
 	snapshotB := func() map[string]any {
 		_, body := request(t, "GET", "http://"+adminB+"/admin/v1/snapshot", "")
@@ -240,6 +243,16 @@ func TestE2EClusterControl(t *testing.T) {
 		json.Unmarshal([]byte(body), &s)
 		return s
 	}
+	// The console's cluster figures: every instance, the override in force.
+	eventually(t, 10*time.Second, "B's snapshot showing 3 instances and the override", func() bool {
+		cl, _ := snapshotB()["cluster"].(map[string]any)
+		if cl == nil {
+			return false
+		}
+		ins, _ := cl["instances"].([]any)
+		ov, _ := cl["overrides"].([]any)
+		return len(ins) == 3 && len(ov) == 1 && ov[0].(map[string]any)["breaker"] == "ensemble"
+	})
 	if n := snapshotB()["cache"].(map[string]any)["entries"].(float64); n == 0 {
 		t.Fatal("B's cache is empty before the flush")
 	}
@@ -250,9 +263,9 @@ func TestE2EClusterControl(t *testing.T) {
 		return snapshotB()["cache"].(map[string]any)["entries"].(float64) == 0
 	})
 
-	apiC, _ := startWithRedis(t, rs)
+	apiD, _ := startWithRedis(t, rs)
 	eventually(t, 2*time.Second, "a late instance applying the override", func() bool {
-		resp, _ := request(t, "GET", apiC+"/api/v1/analytics/ensemble/john-hoeven", "")
+		resp, _ := request(t, "GET", apiD+"/api/v1/analytics/ensemble/john-hoeven", "")
 		return resp.StatusCode == 503
 	})
 	request(t, "POST", "http://"+adminA+"/admin/v1/breakers/ensemble/auto", "")

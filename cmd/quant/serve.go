@@ -326,6 +326,17 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
 		Guard: prot.guard, Coalescer: prot.coalescer, Cache: prot.cache, Requests: srv.Requests().Snapshot,
 	}
+	local.Jobs = func(ctx context.Context) *quant.JobsSnapshot {
+		st := jobs.Stats()
+		js := &quant.JobsSnapshot{Workers: cfg.JobWorkers, Running: st.Running, Done: st.Done, Failed: st.Failed,
+			Retried: st.Retried, Lost: st.Lost, Submitted: st.Submitted}
+		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		if c, err := jobs.Counts(cctx); err == nil {
+			js.Store = &c
+		}
+		return js
+	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	if cfg.RedisURL != "" && !cfg.Unprotected {
@@ -335,7 +346,8 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 			return fmt.Errorf("--redis-url %s: %w", redactURL(cfg.RedisURL), err)
 		}
 		defer bus.Close()
-		local.Bus, local.Logger = bus, log
+		local.Bus, local.Logger, local.Cluster = bus, log, bus
+		go local.Heartbeat(ctx, 2*time.Second)
 		octx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		if err := bus.Overrides(octx, local.Apply); err != nil {
 			log.Warn("control bus: could not read the overrides in force; they apply once Redis answers", "err", err)

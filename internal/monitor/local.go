@@ -35,6 +35,60 @@ type Local struct {
 	Bus quant.ControlBus
 	// Logger reports actions received from other instances (nil: none).
 	Logger *slog.Logger
+	// Cluster, when set, is where this instance announces itself
+	// (Heartbeat) and reads the others for Snapshot.Cluster.
+	Cluster quant.ClusterRegistry
+	// Jobs returns the jobs figures (nil: none).
+	Jobs func(ctx context.Context) *quant.JobsSnapshot
+}
+
+// Heartbeat announces this instance's status to the Cluster every period
+// until ctx is done.
+func (l *Local) Heartbeat(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		s := quant.InstanceStatus{ID: instanceID(), Addr: l.Addr, Version: l.Version, StartedAt: l.StartedAt, SeenAt: time.Now().UTC()}
+		if l.Cache != nil {
+			cs := l.Cache.Stats()
+			s.Hits, s.Misses, s.Stale, s.Coalesced = cs.Hits, cs.Misses, cs.Stale, cs.Coalesced
+		}
+		if l.Requests != nil {
+			s.Requests = l.Requests().Total
+		}
+		actx, cancel := context.WithTimeout(ctx, every)
+		l.Cluster.Announce(actx, s) // Redis down: the others see this instance age out
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// cluster reads the deployment's figures from the Cluster, or nil.
+func (l *Local) cluster(ctx context.Context) *quant.ClusterSnapshot {
+	if l.Cluster == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	ins, err := l.Cluster.Instances(ctx)
+	if err != nil {
+		return nil
+	}
+	c := &quant.ClusterSnapshot{Instances: ins, Overrides: []quant.ControlEvent{}}
+	for _, i := range ins {
+		c.Hits, c.Misses, c.Stale, c.Coalesced = c.Hits+i.Hits, c.Misses+i.Misses, c.Stale+i.Stale, c.Coalesced+i.Coalesced
+	}
+	if n := c.Hits + c.Misses + c.Stale + c.Coalesced; n > 0 {
+		c.HitRate = float64(c.Hits+c.Stale) / float64(n)
+	}
+	if ov, err := l.Cluster.RecordedOverrides(ctx); err == nil {
+		c.Overrides = ov
+	}
+	return c
 }
 
 // instanceID names this process: host:pid.
@@ -90,6 +144,10 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 	if l.Requests != nil {
 		s.Requests = l.Requests()
 	}
+	if l.Jobs != nil {
+		s.Jobs = l.Jobs(ctx)
+	}
+	s.Cluster = l.cluster(ctx)
 	return s, nil
 }
 

@@ -17,6 +17,66 @@ type Snapshot struct {
 	Coalescing     CoalescingStats   `json:"coalescing"`
 	Store          StoreSnapshot     `json:"store"`
 	Requests       RequestsSnapshot  `json:"requests"`
+	Jobs           *JobsSnapshot     `json:"jobs,omitempty"`
+	// Cluster is what this instance sees of the instances sharing its
+	// Redis; nil without Redis (or when Redis did not answer in time).
+	Cluster *ClusterSnapshot `json:"cluster,omitempty"`
+}
+
+// JobsSnapshot is the jobs API: this instance's workers and the shared
+// store's jobs by state.
+type JobsSnapshot struct {
+	Workers   int   `json:"workers"`
+	Running   int64 `json:"running"` // held by this instance's workers
+	Done      int64 `json:"done"`    // finished here since start
+	Failed    int64 `json:"failed"`
+	Retried   int64 `json:"retried"`
+	Lost      int64 `json:"lost"`
+	Submitted int64 `json:"submitted"`
+	// Store counts every instance's jobs by state (nil if the store did
+	// not answer).
+	Store *JobCounts `json:"store,omitempty"`
+}
+
+// ClusterSnapshot is the deployment as one instance sees it through Redis.
+type ClusterSnapshot struct {
+	Instances []InstanceStatus `json:"instances"`
+	// The answer cache across the instances: sums of their counters and
+	// the hit rate they make.
+	Hits      int64   `json:"hits"`
+	Misses    int64   `json:"misses"`
+	Stale     int64   `json:"stale"`
+	Coalesced int64   `json:"coalesced"`
+	HitRate   float64 `json:"hit_rate"` // (hits + stale) / lookups, as CacheSnapshot's
+	// Overrides are the breaker overrides recorded for every instance.
+	Overrides []ControlEvent `json:"overrides"`
+}
+
+// InstanceStatus is what an instance announces to the others every few
+// seconds.
+type InstanceStatus struct {
+	ID        string    `json:"id"`
+	Addr      string    `json:"addr"`
+	Version   string    `json:"version"`
+	StartedAt time.Time `json:"started_at"`
+	SeenAt    time.Time `json:"seen_at"`
+	Requests  int64     `json:"requests"`
+	Hits      int64     `json:"hits"`
+	Misses    int64     `json:"misses"`
+	Stale     int64     `json:"stale"`
+	Coalesced int64     `json:"coalesced"`
+}
+
+// ClusterRegistry is where instances announce themselves and read the
+// others (the redis package's Bus implements it).
+type ClusterRegistry interface {
+	// Announce records s as this instance's latest status.
+	Announce(ctx context.Context, s InstanceStatus) error
+	// Instances returns the statuses announced recently, by ID.
+	Instances(ctx context.Context) ([]InstanceStatus, error)
+	// RecordedOverrides returns the breaker overrides in force for every
+	// instance.
+	RecordedOverrides(ctx context.Context) ([]ControlEvent, error)
 }
 
 // InstanceInfo identifies the instance that took a Snapshot.

@@ -258,6 +258,11 @@ var (
 	descHTTPInFlight    = desc("http_requests_in_flight", "API requests being served now.")
 	descHTTPRequests    = desc("http_requests_total", "API requests by route and status class.", "route", "code")
 	descHTTPDuration    = desc("http_request_duration_seconds", "API request latency by route.", "route")
+	descJobsRunning     = desc("jobs_running", "Jobs this instance's workers hold now.")
+	descJobsFinished    = desc("jobs_finished_total", "Jobs this instance's workers finished, by outcome.", "outcome")
+	descJobsStore       = desc("jobs", "Every instance's jobs in the shared store, by state.", "state")
+	descClusterSize     = desc("cluster_instances", "Instances announcing themselves on the shared Redis.")
+	descClusterHitRate  = desc("cluster_cache_hit_rate", "The answer cache's hit rate across the instances.")
 )
 
 // Describe implements prometheus.Collector.
@@ -268,7 +273,7 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 		descCacheRefreshes, descCacheErrors, descCacheEntries, descCacheBytes, descCacheHealthy, descCoalInFlight,
 		descCoalLeaders, descCoalJoined, descStoreReachable, descStoreTrades, descStoreConns, descStoreMaxConns,
 		descStoreAcquires, descStoreEmpty, descStoreCanceled, descStoreWait, descHTTPInFlight, descHTTPRequests,
-		descHTTPDuration} {
+		descHTTPDuration, descJobsRunning, descJobsFinished, descJobsStore, descClusterSize, descClusterHitRate} {
 		ch <- d
 	}
 }
@@ -363,5 +368,22 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 			counter(descHTTPRequests, float64(n), r.Route, code)
 		}
 		ch <- histogramOf(descHTTPDuration, r.Latency, r.Route)
+	}
+	if j := s.Jobs; j != nil {
+		gauge(descJobsRunning, float64(j.Running))
+		counter(descJobsFinished, float64(j.Done), "done")
+		counter(descJobsFinished, float64(j.Failed), "failed")
+		counter(descJobsFinished, float64(j.Retried), "retried")
+		counter(descJobsFinished, float64(j.Lost), "lost")
+		if js := j.Store; js != nil {
+			gauge(descJobsStore, float64(js.Queued), "queued")
+			gauge(descJobsStore, float64(js.Running), "running")
+			gauge(descJobsStore, float64(js.Done), "done")
+			gauge(descJobsStore, float64(js.Failed), "failed")
+		}
+	}
+	if cl := s.Cluster; cl != nil {
+		gauge(descClusterSize, float64(len(cl.Instances)))
+		gauge(descClusterHitRate, cl.HitRate)
 	}
 }

@@ -494,6 +494,21 @@ func TestGolden(t *testing.T) {
 		}},
 		{"help_80x24", 80, 24, func(h *harness) { h.keys("?") }},
 		{"narrow_50x30", 50, 30, nil},
+		{"cluster_120x40", 120, 40, func(h *harness) {
+			// An instance of three sharing Redis, with an override in force
+			// for all and jobs queued.
+			s := *fixture(2)
+			s.Cluster = &quant.ClusterSnapshot{
+				Instances: []quant.InstanceStatus{{ID: "a:1"}, {ID: "b:2"}, {ID: "c:3"}},
+				Hits:      970, Misses: 30, HitRate: 0.97,
+				Overrides: []quant.ControlEvent{{Kind: "breaker", Breaker: "hmm", Action: "open", Reason: "bad deploy"}},
+			}
+			s.Jobs = &quant.JobsSnapshot{Workers: 2, Running: 1, Done: 40, Submitted: 44, Store: &quant.JobCounts{Queued: 3, Running: 2, Done: 120, Failed: 1}}
+			h.src.mu.Lock()
+			h.src.snaps = append(h.src.snaps, &s)
+			h.src.mu.Unlock()
+			h.tick()
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/quantops/quant/internal/monitor"
+	"github.com/quantops/quant/internal/quant"
 )
 
 // Fallback size before the terminal reports its own.
@@ -237,7 +238,11 @@ func (m Model) panels(colW int, boxed, left, right, compact bool) []panel {
 		ps = append(ps, m.poolsPanel(iw, compact), m.breakersPanel(iw), m.cachePanel(iw, compact))
 	}
 	if right {
-		ps = append(ps, m.storePanel(iw), m.requestsPanel(iw, compact), m.burstPanel(iw))
+		ps = append(ps, m.storePanel(iw), m.requestsPanel(iw, compact))
+		if cp, ok := m.clusterPanel(); ok {
+			ps = append(ps, cp)
+		}
+		ps = append(ps, m.burstPanel(iw))
 	}
 	return ps
 }
@@ -632,6 +637,38 @@ func (m Model) requestsPanel(w int, compact bool) panel {
 		p.lines = append(p.lines, m.withSpark(" ", w, monitor.RequestsPerS, 0))
 	}
 	return p
+}
+
+// clusterPanel shows the instances sharing this one's Redis, their shared
+// cache hit rate and the overrides in force for all, and the jobs; it is
+// left out when there is neither a cluster nor any job.
+func (m Model) clusterPanel() (panel, bool) {
+	c, j := m.snap.Cluster, m.snap.Jobs
+	p := panel{title: "Cluster · jobs", focus: -1}
+	if c != nil {
+		p.lines = append(p.lines, fmt.Sprintf("%d instances · shared hit rate %.1f%%", len(c.Instances), 100*c.HitRate))
+		if len(c.Overrides) == 0 {
+			p.lines = append(p.lines, "overrides: none")
+		}
+		for _, o := range c.Overrides {
+			line := fmt.Sprintf("override: %s %s", o.Breaker, o.Action)
+			if o.Reason != "" {
+				line += " (" + o.Reason + ")"
+			}
+			if !o.Until.IsZero() {
+				line += " until " + o.Until.Local().Format("15:04:05")
+			}
+			p.lines = append(p.lines, line)
+		}
+	}
+	if j != nil && (j.Submitted > 0 || j.Store != nil && *j.Store != (quant.JobCounts{})) {
+		line := fmt.Sprintf("jobs here: %d workers, %d running, done %d, failed %d", j.Workers, j.Running, j.Done, j.Failed)
+		p.lines = append(p.lines, line)
+		if s := j.Store; s != nil {
+			p.lines = append(p.lines, fmt.Sprintf("all jobs: queued %d running %d done %d failed %d", s.Queued, s.Running, s.Done, s.Failed))
+		}
+	}
+	return p, len(p.lines) > 0
 }
 
 func (m Model) burstPanel(w int) panel {
