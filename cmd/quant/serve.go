@@ -48,6 +48,7 @@ type serveConfig struct {
 	JobWorkers          int
 	JobLease            time.Duration
 	LeaseTTL            time.Duration
+	DBMaxConns          int
 	cacheTTL            map[quant.Analysis]time.Duration // parsed by Validate
 }
 
@@ -103,6 +104,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.JobWorkers < 0 {
 		return fmt.Errorf("--job-workers must be >= 0, got %d", c.JobWorkers)
+	}
+	if c.DBMaxConns < 1 || c.DBMaxConns > 10000 {
+		return fmt.Errorf("--db-max-conns must be in 1..10000, got %d", c.DBMaxConns)
 	}
 	if c.LeaseTTL < 100*time.Millisecond {
 		return fmt.Errorf("--lease-ttl must be at least 100ms, got %v", c.LeaseTTL)
@@ -189,6 +193,7 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.Int64Var(&cfg.IngestMaxBytes, "ingest-max-bytes", 32<<20, "largest body POST /api/v1/trades accepts (413 past it)")
 	f.IntVar(&cfg.JobWorkers, "job-workers", 2, "workers running POST /api/v1/jobs jobs in this process (0: this instance only accepts jobs, others run them)")
 	f.DurationVar(&cfg.JobLease, "job-lease", 30*time.Second, "how long a running job stays this instance's without renewal; a job of a dead instance is taken over after it")
+	f.IntVar(&cfg.DBMaxConns, "db-max-conns", postgres.DefaultMaxConns, "with --database-url: connections the PostgreSQL pool holds at most (many instances: lower it, or put pgbouncer in front)")
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 10*time.Second, "with --redis-url: lifetime of the lease an instance takes on a key it computes (renewed meanwhile); the others wait for the answer, or compute it once a dead holder's lease runs out")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
 	return cmd, cfg
@@ -247,11 +252,11 @@ func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protect
 
 // openStore returns the configured store: PostgreSQL (migrated) when a
 // database URL is set, else a new in-memory store.
-func openStore(ctx context.Context, databaseURL string, log *slog.Logger) (quant.Store, error) {
+func openStore(ctx context.Context, databaseURL string, log *slog.Logger, opts ...postgres.Option) (quant.Store, error) {
 	if databaseURL == "" {
 		return inmem.New(), nil
 	}
-	st, err := postgres.Open(ctx, databaseURL)
+	st, err := postgres.Open(ctx, databaseURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", redactURL(databaseURL), err)
 	}
@@ -272,7 +277,7 @@ func runServe(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 // console runs as ready, given this process's Local and the API's
 // loopback URL). Then it shuts down gracefully.
 func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready func(local *monitor.Local, apiURL string) error) error {
-	st, err := openStore(ctx, cfg.DatabaseURL, log)
+	st, err := openStore(ctx, cfg.DatabaseURL, log, postgres.WithMaxConns(int32(cfg.DBMaxConns)))
 	if err != nil {
 		return err
 	}
