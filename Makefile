@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 60s
 
-.PHONY: all build run test test-short lint check fuzz bench bench-burst bench-go bench-import bench-hotpath bench-cluster clean
+.PHONY: all build run test test-short lint check fuzz bench bench-burst bench-go bench-import bench-hotpath bench-cluster bench-jobs clean
 
 all: build
 
@@ -56,6 +56,18 @@ bench-burst: build
 ## bench-cluster: hot-cache throughput of 1, 2 and 3 instances on shared PostgreSQL and Redis
 bench-cluster: build
 	bash scripts/testenv.sh bash bench/cluster.sh
+
+## chaos: a mixed load while Redis and PostgreSQL are killed and restarted,
+## breakers forced and the cache flushed, then a recovery check; its own
+## PostgreSQL and Redis on loopback, CHAOS_DURATION of load (default 5m)
+.PHONY: chaos
+CHAOS_DURATION ?= 5m
+chaos: build
+	CHAOS_DURATION=$(CHAOS_DURATION) bash bench/chaos.sh
+
+## bench-jobs: quant warm --top 100 through the jobs API on 1 and 3 instances
+bench-jobs: build
+	bash scripts/testenv.sh bash bench/jobs.sh
 
 bench-hotpath:
 	bash scripts/testenv.sh $(GO) test -run '^$$' -bench HotPath -benchtime 3s ./cmd/quant/

@@ -2,7 +2,13 @@
 
 pids=()
 # cleanup stops every process the script started.
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# It waits for those processes only: a bare `wait` would also wait for a
+# process substitution such as the tee of `exec > >(tee FILE)`.
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
 
 # free_port prints a loopback port nothing listens on, below the ephemeral
 # range (32768-60999) that the bursts' client sockets use.
