@@ -41,10 +41,12 @@ lint:
 check: lint
 	$(MAKE) test
 
-## fuzz: each fuzz target for FUZZTIME (default 60s)
+## fuzz: each fuzz target for FUZZTIME (default 60s): the importers (CSV,
+## Senate and House JSON, politician ids) and the HTTP API's router
 fuzz:
 	@for t in FuzzCSV FuzzJSON FuzzPoliticianID; do \
 	  $(GO) test ./internal/ingest/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+	$(GO) test ./internal/server/ -run '^$$' -fuzz '^FuzzAPI$$' -fuzztime $(FUZZTIME)
 
 ## bench: the old system's scenarios (bench/burst.sh), the import timings and
 ## the hot-path benchmark of BENCHMARKS.md (under 10 minutes)

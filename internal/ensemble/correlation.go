@@ -145,7 +145,7 @@ func correlationSet(ds *quant.Dataset, ids []string, top int) ([]*quant.Activity
 	for i, id := range ids {
 		a, ok := ds.Find(id)
 		if !ok {
-			return nil, fmt.Errorf("ensemble: correlation: politician %q: %w", id, quant.ErrNotFound)
+			return nil, fmt.Errorf("ensemble: correlation: %w", &quant.NotFoundError{What: "politician", ID: id})
 		}
 		acts[i] = a
 	}

@@ -211,7 +211,7 @@ func (x *DTWIndex) Nearest(id string, k int) (DTWResult, error) {
 	acts := x.ds.Activities
 	i, ok := slices.BinarySearchFunc(acts, id, func(a quant.Activity, id string) int { return strings.Compare(a.ID, id) })
 	if !ok {
-		return DTWResult{}, fmt.Errorf("ensemble: dtw: politician %q: %w", id, quant.ErrNotFound)
+		return DTWResult{}, fmt.Errorf("ensemble: dtw: %w", &quant.NotFoundError{What: "politician", ID: id})
 	}
 	q := int(x.cand[i])
 	if q < 0 {

@@ -298,7 +298,7 @@ func (s *Store) Politician(ctx context.Context, id string) (quant.Politician, er
 	defer s.mu.RUnlock()
 	p, ok := s.pols[id]
 	if !ok {
-		return quant.Politician{}, fmt.Errorf("inmem: politician %q: %w", id, quant.ErrNotFound)
+		return quant.Politician{}, fmt.Errorf("inmem: %w", &quant.NotFoundError{What: "politician", ID: id})
 	}
 	return s.summary(id, p), nil
 }
@@ -309,7 +309,7 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	defer s.mu.RUnlock()
 	p, ok := s.pols[q.PoliticianID]
 	if !ok {
-		return quant.TradePage{}, fmt.Errorf("inmem: trades of %q: %w", q.PoliticianID, quant.ErrNotFound)
+		return quant.TradePage{}, fmt.Errorf("inmem: trades: %w", &quant.NotFoundError{What: "politician", ID: q.PoliticianID})
 	}
 	start := 0
 	if q.After != nil {

@@ -57,7 +57,7 @@ func (s *Jobs) Job(ctx context.Context, id string) (quant.Job, error) {
 	defer s.mu.Unlock()
 	j, ok := s.jobs[id]
 	if !ok {
-		return quant.Job{}, fmt.Errorf("inmem: job %q: %w", id, quant.ErrNotFound)
+		return quant.Job{}, fmt.Errorf("inmem: %w", &quant.NotFoundError{What: "job", ID: id})
 	}
 	return clone(j), nil
 }

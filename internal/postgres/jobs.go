@@ -129,7 +129,7 @@ func (s *Store) Job(ctx context.Context, id string) (quant.Job, error) {
 	defer c.Release()
 	j, err := scanJob(c.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return quant.Job{}, fmt.Errorf("postgres: job %q: %w", id, quant.ErrNotFound)
+		return quant.Job{}, fmt.Errorf("postgres: %w", &quant.NotFoundError{What: "job", ID: id})
 	}
 	if err != nil {
 		return quant.Job{}, jobErr(ctx, "read job", err)

@@ -86,7 +86,7 @@ func (s *Store) Politician(ctx context.Context, id string) (quant.Politician, er
 	rows, _ := c.Query(ctx, `SELECT `+politicianColumns+` FROM politicians WHERE id = $1`, id)
 	p, err := pgx.CollectExactlyOneRow(rows, scanPolitician)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return quant.Politician{}, fmt.Errorf("postgres: politician %q: %w", id, quant.ErrNotFound)
+		return quant.Politician{}, fmt.Errorf("postgres: %w", &quant.NotFoundError{What: "politician", ID: id})
 	}
 	if err != nil {
 		return quant.Politician{}, fmt.Errorf("postgres: politician %q: %w", id, readErr(ctx, err))
@@ -148,7 +148,7 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 			return quant.TradePage{}, fmt.Errorf("postgres: trades of %q: %w", q.PoliticianID, readErr(ctx, err))
 		}
 		if !exists {
-			return quant.TradePage{}, fmt.Errorf("postgres: trades of %q: %w", q.PoliticianID, quant.ErrNotFound)
+			return quant.TradePage{}, fmt.Errorf("postgres: trades: %w", &quant.NotFoundError{What: "politician", ID: q.PoliticianID})
 		}
 		return quant.TradePage{}, nil
 	}

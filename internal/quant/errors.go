@@ -75,3 +75,13 @@ func (e *UnavailableError) Error() string {
 
 // Unwrap makes errors.Is(e, ErrUnavailable) true.
 func (e *UnavailableError) Unwrap() error { return ErrUnavailable }
+
+// NotFoundError names what does not exist; its text is fit for clients
+// ("no politician \"x\""). It wraps ErrNotFound.
+type NotFoundError struct {
+	What string // "politician", "job"
+	ID   string
+}
+
+func (e *NotFoundError) Error() string        { return fmt.Sprintf("no %s %q", e.What, e.ID) }
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }

@@ -113,6 +113,10 @@ func classify(err error) (problem, int) {
 		if errors.As(err, &ue) && p.Detail == "" {
 			p.Detail = ue.Reason
 		}
+		var nf *quant.NotFoundError
+		if errors.As(err, &nf) && p.Detail == "" {
+			p.Detail = nf.Error()
+		}
 	}
 	p.Title = http.StatusText(p.Status)
 	var ue *quant.UnavailableError
