@@ -37,9 +37,11 @@ lint:
 	$(GO) tool staticcheck $(PKGS)
 	$(GO) mod tidy -diff
 
-## check: lint, then test
+## check: lint, test, then every fuzz target for FUZZTIME (60s each; CI
+## runs them 10s each: FUZZTIME=10s in .ci/run)
 check: lint
 	$(MAKE) test
+	$(MAKE) fuzz
 
 ## fuzz: each fuzz target for FUZZTIME (default 60s): the importers (CSV,
 ## Senate and House JSON, politician ids) and the HTTP API's router
