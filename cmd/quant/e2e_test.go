@@ -335,6 +335,32 @@ func startServer(t *testing.T, env []string, args ...string) string {
 // that kill it.
 func startServerProc(t *testing.T, env []string, args ...string) (string, *os.Process) {
 	t.Helper()
+	base, proc, _ := launchServer(t, env, args...)
+	return base, proc
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// launchServer starts `quant serve` and returns its URL, its process and
+// its log (stderr) so far.
+func launchServer(t *testing.T, env []string, args ...string) (string, *os.Process, *lockedBuffer) {
+	t.Helper()
 	addr := freeAddr(t)
 	if !slices.Contains(args, "--admin-addr") {
 		// The default admin port is shared by every server: give each its own.
@@ -342,8 +368,8 @@ func startServerProc(t *testing.T, env []string, args ...string) (string, *os.Pr
 	}
 	cmd := exec.Command(quantBin(t), append([]string{"serve", "--addr", addr}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +392,7 @@ func startServerProc(t *testing.T, env []string, args ...string) (string, *os.Pr
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return base, cmd.Process
+				return base, cmd.Process, stderr
 			}
 		}
 		select {
