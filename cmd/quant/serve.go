@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -49,7 +50,15 @@ type serveConfig struct {
 	JobLease            time.Duration
 	LeaseTTL            time.Duration
 	DBMaxConns          int
+	MaxConns            int
+	RateLimit           float64
+	RateBurst           int
+	TrustedProxies      []string
+	MemoryLimit         string
+	MemoryShedThreshold float64
 	cacheTTL            map[quant.Analysis]time.Duration // parsed by Validate
+	trustedProxies      []netip.Prefix                   // parsed by Validate
+	memoryLimit         int64                            // parsed by Validate; 0: keep GOMEMLIMIT
 }
 
 // Validate reports the first setting that cannot work, by its flag name.
@@ -135,6 +144,28 @@ func (c *serveConfig) Validate() error {
 	if c.ShutdownGrace <= 0 {
 		return fmt.Errorf("--shutdown-grace must be positive, got %v", c.ShutdownGrace)
 	}
+	if c.MaxConns < 1 {
+		return fmt.Errorf("--max-conns must be >= 1, got %d", c.MaxConns)
+	}
+	if c.RateLimit < 0 || c.RateBurst < 0 {
+		return fmt.Errorf("--rate-limit and --rate-burst must be >= 0 (got %v, %d)", c.RateLimit, c.RateBurst)
+	}
+	var err error
+	if c.trustedProxies, err = server.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %v", err)
+	}
+	c.memoryLimit = 0
+	if c.MemoryLimit != "" {
+		if c.memoryLimit, err = parseByteSize(c.MemoryLimit); err != nil {
+			return fmt.Errorf("--memory-limit: %v", err)
+		}
+		if c.memoryLimit < 16<<20 {
+			return fmt.Errorf("--memory-limit must be at least 16MiB, got %s", c.MemoryLimit)
+		}
+	}
+	if !(c.MemoryShedThreshold > 0 && c.MemoryShedThreshold <= 1) {
+		return fmt.Errorf("--memory-shed-threshold must be in (0, 1], got %v", c.MemoryShedThreshold)
+	}
 	return nil
 }
 
@@ -196,6 +227,12 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.IntVar(&cfg.DBMaxConns, "db-max-conns", postgres.DefaultMaxConns, "with --database-url: connections the PostgreSQL pool holds at most (many instances: lower it, or put pgbouncer in front)")
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 10*time.Second, "with --redis-url: lifetime of the lease an instance takes on a key it computes (renewed meanwhile); the others wait for the answer, or compute it once a dead holder's lease runs out")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
+	f.IntVar(&cfg.MaxConns, "max-conns", server.DefaultMaxConns, "API connections open at once; past it new connections wait in the kernel's accept queue")
+	f.Float64Var(&cfg.RateLimit, "rate-limit", 0, "requests per second each client address may sustain (429 past it; /healthz and /readyz exempt); 0: off. Behind a load balancer set --trusted-proxies, or every client shares the balancer's budget")
+	f.IntVar(&cfg.RateBurst, "rate-burst", 0, "requests a client may send at once above --rate-limit (0: one second's worth)")
+	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "addresses or CIDR prefixes of the proxies whose X-Forwarded-For names the client, for --rate-limit (e.g. 10.0.0.0/8); from any other peer the header is ignored")
+	f.StringVar(&cfg.MemoryLimit, "memory-limit", "", "the Go runtime's soft memory limit, as GOMEMLIMIT (e.g. 1536MiB, 2GiB); empty keeps GOMEMLIMIT. With a limit, API requests are shed (503) while the live heap is over --memory-shed-threshold of it")
+	f.Float64Var(&cfg.MemoryShedThreshold, "memory-shed-threshold", server.DefaultMemoryShedThreshold, "share of the memory limit the live heap may reach before API requests are shed with 503")
 	return cmd, cfg
 }
 
@@ -326,6 +363,8 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	srv := server.New(server.Config{
 		Store: st, Analyzer: prot.analyzer, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout,
 		Jobs: jobs, IngestToken: cfg.IngestToken, MaxIngestBytes: cfg.IngestMaxBytes,
+		MaxConns: cfg.MaxConns, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.trustedProxies,
+		MemoryLimit: cfg.memoryLimit, MemoryShedThreshold: cfg.MemoryShedThreshold,
 	})
 	local := &monitor.Local{
 		Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,

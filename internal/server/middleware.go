@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/quantops/quant/internal/quant"
 )
 
 type ctxKey int
@@ -80,7 +81,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // withMiddleware wraps h with, from the outside in: request ids, panic
-// recovery, security headers, the body limit and an access log.
+// recovery, security headers, the body limit, an access log, the per-client
+// rate limit and memory shedding.
 func (s *Server) withMiddleware(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -120,6 +122,36 @@ func (s *Server) withMiddleware(h http.Handler) http.Handler {
 			s.cfg.Logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"status", sw.status, "duration", elapsed)
 		}()
+		if err := s.admit(r, ri, start); err != nil {
+			s.writeError(sw, r, err)
+			return
+		}
 		h.ServeHTTP(sw, r)
 	})
+}
+
+// admit refuses a request that arrived at now before it is routed: 429
+// when its client is over its rate, 503 when the heap is near the memory
+// limit. Both run before the router so that a refusal costs as little as
+// possible; a refused request is recorded under a route of its own
+// ("(rate limited)", "(shed)").
+func (s *Server) admit(r *http.Request, ri *routeInfo, now time.Time) error {
+	if s.clock != nil {
+		now = s.clock()
+	}
+	if s.limiter != nil && !rateLimitExempt(r.URL.Path) {
+		if key, ok := clientKey(r, s.cfg.TrustedProxies); ok {
+			if allowed, wait := s.limiter.allow(key, now); !allowed {
+				ri.template = "(rate limited)"
+				return withDetail(&rateLimitedError{retryAfter: wait},
+					"more than %g requests per second (%d at once) from this client", s.cfg.RateLimit, s.cfg.RateBurst)
+			}
+		}
+	}
+	if sheddable(r.URL.Path) && s.shedder.check(now) {
+		s.shedder.shed.Add(1)
+		ri.template = "(shed)"
+		return &quant.UnavailableError{Reason: "memory pressure: the server is shedding load", RetryAfter: shedRetryAfter}
+	}
+	return nil
 }

@@ -45,6 +45,7 @@ var errorKinds = []struct {
 	{errForbidden, http.StatusForbidden, "forbidden", 0},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "too-large", 0},
 	{errMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", 0},
+	{errRateLimited, http.StatusTooManyRequests, "rate-limited", 1},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, "timeout", 0},
 }
 
@@ -54,6 +55,9 @@ var (
 	errForbidden    = errors.New("forbidden")
 	errTooLarge     = errors.New("request body too large")
 	errMediaType    = errors.New("unsupported media type")
+	// errRateLimited: a client over its request rate (429); a
+	// *rateLimitedError carries when it may try again.
+	errRateLimited = errors.New("rate limit exceeded")
 )
 
 // problemBase prefixes problem type slugs.
@@ -122,6 +126,10 @@ func classify(err error) (problem, int) {
 	var ue *quant.UnavailableError
 	if errors.As(err, &ue) && ue.RetryAfter > 0 {
 		retry = int((ue.RetryAfter + time.Second - 1) / time.Second)
+	}
+	var rl *rateLimitedError
+	if errors.As(err, &rl) {
+		retry = retrySeconds(rl.retryAfter)
 	}
 	return p, retry
 }

@@ -2,14 +2,47 @@
 // (gorilla/mux), its middleware (request ids, panic recovery, security
 // headers, body limits, access logs) and the one table that maps domain
 // error kinds to RFC 9457 problem responses.
+//
+// It also protects the process as a whole, in front of the per-analysis
+// protection (cache, coalescing, bulkheads, breakers) that the Analyzer
+// brings:
+//
+//   - Connections: at most Config.MaxConns open at once (Serve wraps the
+//     listener; past the bound, Accept waits and new connections queue in
+//     the kernel). Slow clients cannot hold them for long: the header must
+//     arrive within ReadHeaderTimeout (slowloris), the request within
+//     ReadTimeout, and an idle connection closes after IdleTimeout.
+//   - Rate: with Config.RateLimit, a token bucket per client address (its
+//     /64 for IPv6; X-Forwarded-For only from Config.TrustedProxies) in a
+//     table bounded in size and idle time; over it, 429 with Retry-After.
+//     /healthz and /readyz are exempt.
+//   - Memory: while the heap the last GC found live is over
+//     Config.MemoryShedThreshold of the runtime's memory limit, /api
+//     requests are answered 503 (kind unavailable, "memory pressure") with
+//     Retry-After, as Envoy's overload manager does. The health checks, the
+//     OpenAPI document and the admin API keep answering.
+//
+// Both refusals are middleware, checked before routing, the cheapest place
+// to refuse. Shedding sits there rather than as an Analyzer decorator behind
+// the cache, where only misses would be refused, for two reasons: the API
+// has other requests that allocate in proportion to their input (ingest
+// bodies up to 32 MiB, job submissions, trade pages), and under memory
+// pressure a 503 is cheaper than even a cache hit, which copies its answer
+// to add meta. The cost is that hits are refused too while shedding lasts;
+// clients retry after Retry-After, and the cache is still warm then.
+// Server.Limits reports all three for the admin snapshot.
 package server
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"net/netip"
+	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -43,6 +76,36 @@ type Config struct {
 	// request bodies (default 1 MiB).
 	MaxHeaderBytes int
 	MaxBodyBytes   int64
+
+	// MaxConns bounds the API's open connections (default
+	// DefaultMaxConns); past it, new connections wait in the kernel's
+	// accept queue until one closes. Serve applies it to a server from
+	// HTTPServer.
+	MaxConns int
+	// RateLimit is the requests per second each client may sustain; 0
+	// turns rate limiting off (the default: behind a load balancer every
+	// request comes from the balancer's address, see TrustedProxies).
+	// /healthz and /readyz are never limited. A client over its rate is
+	// answered 429 with Retry-After.
+	RateLimit float64
+	// RateBurst is how many requests a client may send at once above its
+	// rate (default: one second's worth of RateLimit, at least 1).
+	RateBurst int
+	// RateLimitClients bounds how many clients' buckets are kept (default
+	// DefaultRateLimitClients); the least active are forgotten first.
+	RateLimitClients int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client; the header of any other peer is ignored, since a client can
+	// write anything in it. Empty: the client is the peer address.
+	TrustedProxies []netip.Prefix
+	// MemoryLimit, if positive, is set by New as the Go runtime's soft
+	// memory limit (debug.SetMemoryLimit, what GOMEMLIMIT sets); 0 keeps
+	// the runtime's. Without a limit, nothing is shed for memory.
+	MemoryLimit int64
+	// MemoryShedThreshold is the share of the memory limit the live heap
+	// may reach before /api requests are answered 503 (default
+	// DefaultMemoryShedThreshold).
+	MemoryShedThreshold float64
 }
 
 func (c *Config) setDefaults() {
@@ -64,6 +127,18 @@ func (c *Config) setDefaults() {
 	if c.MaxIngestBytes <= 0 {
 		c.MaxIngestBytes = 32 << 20
 	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = max(1, int(math.Ceil(c.RateLimit)))
+	}
+	if c.RateLimitClients <= 0 {
+		c.RateLimitClients = DefaultRateLimitClients
+	}
+	if c.MemoryShedThreshold <= 0 {
+		c.MemoryShedThreshold = DefaultMemoryShedThreshold
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -77,12 +152,34 @@ type Server struct {
 	cfg      Config
 	router   *mux.Router
 	requests *RequestStats
+	limiter  *rateLimiter // nil: no rate limiting
+	shedder  *shedder
+	listener atomic.Pointer[limitListener] // set by Serve
+	// clock, when set, is the time the limits see instead of the request's
+	// arrival (tests).
+	clock func() time.Time
 }
 
-// New returns a Server over cfg.Store.
+// now is the limits' time.
+func (s *Server) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
+}
+
+// New returns a Server over cfg.Store. If cfg.MemoryLimit is positive, it
+// sets the runtime's memory limit.
 func New(cfg Config) *Server {
 	cfg.setDefaults()
-	s := &Server{cfg: cfg, router: mux.NewRouter(), requests: newRequestStats()}
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+	}
+	s := &Server{cfg: cfg, router: mux.NewRouter(), requests: newRequestStats(),
+		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Logger)}
+	if cfg.RateLimit > 0 {
+		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.RateLimitClients)
+	}
 	s.router.Use(captureRoute)
 	s.routes()
 	if cfg.Analyzer != nil {
@@ -100,7 +197,14 @@ func (s *Server) Requests() *RequestStats { return s.requests }
 
 // Handler returns the API with its middleware.
 func (s *Server) Handler() http.Handler {
-	return s.withMiddleware(s.router)
+	return &apiHandler{Handler: s.withMiddleware(s.router), s: s}
+}
+
+// apiHandler is the API's handler; Serve recognizes it to apply the
+// server's connection limit to the listener.
+type apiHandler struct {
+	http.Handler
+	s *Server
 }
 
 // HTTPServer returns an http.Server for the API on addr with the configured
@@ -119,8 +223,14 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 }
 
 // Serve answers on ln until ctx is done, then shuts down gracefully,
-// letting requests in flight finish for up to grace.
+// letting requests in flight finish for up to grace. For a server from
+// Server.HTTPServer, at most Config.MaxConns connections are open at once.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+	if h, ok := srv.Handler.(*apiHandler); ok {
+		lln := newLimitListener(ln, h.s.cfg.MaxConns)
+		h.s.listener.Store(lln)
+		ln = lln
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

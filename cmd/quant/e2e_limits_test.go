@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestE2ELimits checks the process-level limits' flags on the real binary:
+// --rate-limit answers 429 with Retry-After past a client's burst and never
+// limits the health checks; --memory-limit makes the API shed with 503
+// while the health checks answer; bad values are refused by name.
+func TestE2ELimits(t *testing.T) {
+	t.Run("rate limit", func(t *testing.T) {
+		// One token per 100 s: however slow the machine, the bucket cannot
+		// refill during the test.
+		api := startServer(t, nil, "--rate-limit", "0.01", "--rate-burst", "2")
+		var codes []int
+		for range 5 {
+			resp, body := request(t, "GET", api+"/api/v1/politicians?limit=1", "")
+			codes = append(codes, resp.StatusCode)
+			if resp.StatusCode == 429 {
+				ra, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+				if err != nil || ra < 1 || ra > 100 {
+					t.Errorf("429 Retry-After = %q, want 1..100 s", resp.Header.Get("Retry-After"))
+				}
+				if resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(body, `"status":429`) {
+					t.Errorf("429 answer: %s %s", resp.Header.Get("Content-Type"), body)
+				}
+			}
+		}
+		if !slices.Equal(codes, []int{200, 200, 429, 429, 429}) {
+			t.Errorf("five requests at burst 2 = %v, want 200 200 429 429 429", codes)
+		}
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if resp, _ := request(t, "GET", api+path, ""); resp.StatusCode != 200 {
+				t.Errorf("%s of a limited client = %d, want 200", path, resp.StatusCode)
+			}
+		}
+	})
+
+	t.Run("memory shedding", func(t *testing.T) {
+		// The built-in dataset alone keeps more than 5% of 16 MiB live.
+		api := startServer(t, nil, "--memory-limit", "16MiB", "--memory-shed-threshold", "0.05")
+		resp, body := request(t, "GET", api+"/api/v1/analytics/fourier/aaron-fox", "")
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "memory pressure") {
+			t.Errorf("analysis under memory pressure = %d (Retry-After %q): %s; want 503 memory pressure", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if resp, _ := request(t, "GET", api+path, ""); resp.StatusCode != 200 {
+				t.Errorf("%s while shedding = %d, want 200", path, resp.StatusCode)
+			}
+		}
+	})
+
+	t.Run("bad values", func(t *testing.T) {
+		for _, tt := range []struct{ args []string }{
+			{[]string{"--max-conns", "0"}},
+			{[]string{"--rate-limit", "-1"}},
+			{[]string{"--trusted-proxies", "proxy.local"}},
+			{[]string{"--memory-limit", "2GB"}},
+			{[]string{"--memory-limit", "1MiB"}},
+			{[]string{"--memory-shed-threshold", "1.5"}},
+		} {
+			_, stderr, code := run(t, nil, append([]string{"serve"}, tt.args...)...)
+			if code == 0 || !strings.Contains(stderr, tt.args[0]) {
+				t.Errorf("quant serve %v: exit %d, stderr %q; want an error naming %s", tt.args, code, stderr, tt.args[0])
+			}
+		}
+	})
+}
+
+// heapAlloc reads the server's go_memstats_heap_alloc_bytes from the admin
+// /metrics; with gc, it first has the server collect (the heap profile
+// endpoint runs a GC with ?gc=1), so the figure is the live heap.
+func heapAlloc(t *testing.T, client *http.Client, admin string, gc bool) float64 {
+	t.Helper()
+	if gc {
+		resp, err := client.Get(admin + "/debug/pprof/heap?gc=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	resp, err := client.Get(admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_alloc_bytes "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("go_memstats_heap_alloc_bytes %q: %v", v, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no go_memstats_heap_alloc_bytes in %s/metrics", admin)
+	return 0
+}
+
+// TestE2EMemoryBounded sends 10,000 distinct cold analysis requests (DTW
+// for every k up to 20 and every politician, correlation over 8,000
+// different sets of 20 politicians) to a server whose answer cache is
+// bounded at 4 MiB, and checks that its heap stays bounded although the
+// answers add up to far more: the cache evicts, the coalescing table holds
+// only the keys in flight, the bulkhead queue is bounded.
+//
+// Bounds: the live heap after the run (after a forced GC) at most 32 MiB
+// over the one before, and the heap sampled during the run (garbage
+// included) under 96 MiB, while the answers served add up to at least
+// 64 MB. Measured (BENCHMARKS.md): 8.4 MiB before, 28.4 MiB peak, 14.9 MiB
+// after; with --cache-max-bytes 1GiB instead, a cache that keeps every
+// answer, the live heap grew by 84.5 MiB and peaked at 163 MiB, failing
+// both.
+func TestE2EMemoryBounded(t *testing.T) {
+	const (
+		cacheBytes = 4 << 20
+		liveGrowth = 32 << 20
+		peakBound  = 96 << 20
+		minServed  = 64e6
+	)
+	adminAddr := freeAddr(t)
+	api := startServer(t, nil, "--admin-addr", adminAddr, "--cache-max-bytes", strconv.Itoa(cacheBytes))
+	admin := "http://" + adminAddr
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 2 * time.Minute}
+
+	var list struct {
+		Politicians []struct {
+			ID string `json:"id"`
+		} `json:"politicians"`
+	}
+	getJSON(t, api+"/api/v1/politicians?limit=1000", &list)
+	var ids []string
+	for _, p := range list.Politicians {
+		ids = append(ids, p.ID)
+	}
+	if len(ids) < 50 {
+		t.Fatalf("the built-in dataset has %d politicians, want at least 50", len(ids))
+	}
+	var paths []string
+	for k := 1; k <= 20; k++ {
+		for _, id := range ids {
+			paths = append(paths, fmt.Sprintf("/api/v1/analytics/dtw/%s?k=%d", id, k))
+		}
+	}
+	rng := rand.New(rand.NewPCG(8, 2))
+	seen := map[string]bool{}
+	for len(paths) < 10000 {
+		set := slices.Clone(ids)
+		rng.Shuffle(len(set), func(i, j int) { set[i], set[j] = set[j], set[i] })
+		set = set[:20]
+		slices.Sort(set)
+		key := strings.Join(set, ",")
+		if !seen[key] {
+			seen[key] = true
+			paths = append(paths, "/api/v1/analytics/correlation?ids="+key)
+		}
+	}
+	rng.Shuffle(len(paths), func(i, j int) { paths[i], paths[j] = paths[j], paths[i] })
+
+	before := heapAlloc(t, client, admin, true)
+	// Sample the heap while the requests run; the sampler's pace is its
+	// resolution, not synchronisation.
+	stop := make(chan struct{})
+	sampled := make(chan float64)
+	go func() {
+		peak := 0.0
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				sampled <- peak
+				return
+			case <-tick.C:
+				peak = max(peak, heapAlloc(t, client, admin, false))
+			}
+		}
+	}()
+
+	var (
+		mu       sync.Mutex
+		outcomes = map[string]int{}
+		served   int64
+		wg       sync.WaitGroup
+	)
+	work := make(chan string)
+	for range 32 {
+		wg.Go(func() {
+			for p := range work {
+				key := ""
+				var n int64
+				resp, err := client.Get(api + p)
+				if err != nil {
+					key = "error: " + err.Error()
+				} else {
+					n, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					key = strconv.Itoa(resp.StatusCode)
+					if resp.StatusCode == 200 && resp.Header.Get("X-Cache") != "MISS" {
+						key = "200 " + resp.Header.Get("X-Cache") // every key is new: must be computed
+					}
+				}
+				mu.Lock()
+				outcomes[key]++
+				if key == "200" {
+					served += n
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	start := time.Now()
+	for _, p := range paths {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(stop)
+	peak := <-sampled
+	after := heapAlloc(t, client, admin, true)
+
+	var snap struct {
+		Cache struct {
+			Entries int64 `json:"entries"`
+			Bytes   int64 `json:"bytes"`
+		} `json:"cache"`
+	}
+	getJSON(t, admin+"/admin/v1/snapshot", &snap)
+
+	const mib = 1 << 20
+	t.Logf("10,000 distinct cold requests in %v: %v; answers served %.1f MB; cache %d entries, %.1f MiB; heap before %.1f MiB, peak %.1f MiB (sampled every 20 ms), live after %.1f MiB",
+		elapsed.Round(time.Millisecond), outcomes, float64(served)/1e6, snap.Cache.Entries, float64(snap.Cache.Bytes)/mib, before/mib, peak/mib, after/mib)
+	for k, n := range outcomes {
+		if k != "200" && k != "422" && k != "503" {
+			t.Errorf("%d requests ended %q", n, k)
+		}
+	}
+	if outcomes["200"] < 9000 {
+		t.Errorf("%d of 10,000 requests answered 200, want at least 9,000 (the queue holds 100, the clients send 32 at once)", outcomes["200"])
+	}
+	if served < minServed {
+		t.Fatalf("answers served add up to %.1f MB, want at least %.0f MB for the bound to mean anything", float64(served)/1e6, minServed/1e6)
+	}
+	if after-before > liveGrowth {
+		t.Errorf("live heap grew by %.1f MiB (%.1f -> %.1f), want at most %d MiB", (after-before)/mib, before/mib, after/mib, liveGrowth/mib)
+	}
+	if peak > peakBound {
+		t.Errorf("peak heap %.1f MiB, want under %d MiB", peak/mib, peakBound/mib)
+	}
+	if snap.Cache.Bytes > cacheBytes {
+		t.Errorf("cache holds %d bytes, over its %d bound", snap.Cache.Bytes, cacheBytes)
+	}
+}
