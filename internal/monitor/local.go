@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/quantops/quant/internal/cache"
@@ -40,6 +41,30 @@ type Local struct {
 	Cluster quant.ClusterRegistry
 	// Jobs returns the jobs figures (nil: none).
 	Jobs func(ctx context.Context) *quant.JobsSnapshot
+
+	mu sync.Mutex
+	// latest is, per breaker, the time of the newest override carried
+	// out here (made here or received): an older one arriving later (a
+	// replay of the recorded overrides that read them just before an
+	// operator's change) is stale and skipped.
+	latest map[string]time.Time
+}
+
+// newer records at as breaker's latest override time and reports whether
+// it is newer than the one recorded (a zero at always is).
+func (l *Local) newer(breaker string, at time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.latest == nil {
+		l.latest = map[string]time.Time{}
+	}
+	if !at.IsZero() && !at.After(l.latest[breaker]) {
+		return false
+	}
+	if at.After(l.latest[breaker]) {
+		l.latest[breaker] = at
+	}
+	return true
 }
 
 // Heartbeat announces this instance's status to the Cluster every period
@@ -206,17 +231,25 @@ func (l *Local) publish(ctx context.Context, e quant.ControlEvent) error {
 	if l.Bus == nil {
 		return nil
 	}
-	e.Origin, e.At = instanceID(), time.Now().UTC()
+	e.Origin = instanceID()
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
 	if err := l.Bus.Publish(ctx, e); err != nil {
 		return fmt.Errorf("monitor: done on this instance, not shared with the others: %w", err)
 	}
 	return nil
 }
 
-// Apply carries out an action another instance published. Its own events
-// and overrides already in force are skipped, so replays are harmless.
+// Apply carries out an action another instance published. Its own events,
+// overrides already in force and overrides older than the latest carried
+// out here (by the time their origin gave them) are skipped, so replays
+// are harmless.
 func (l *Local) Apply(e quant.ControlEvent) {
 	if e.Origin == instanceID() {
+		return
+	}
+	if e.Kind == "breaker" && !l.newer(e.Breaker, e.At) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -244,7 +277,9 @@ func (l *Local) SetBreaker(ctx context.Context, name, action, reason string, unt
 	if err := l.setBreaker(name, action, reason, until, false); err != nil {
 		return err
 	}
-	return l.publish(ctx, quant.ControlEvent{Kind: "breaker", Breaker: name, Action: action, Reason: reason, Until: until})
+	e := quant.ControlEvent{Kind: "breaker", Breaker: name, Action: action, Reason: reason, Until: until, At: time.Now().UTC()}
+	l.newer(name, e.At)
+	return l.publish(ctx, e)
 }
 
 func (l *Local) setBreaker(name, action, reason string, until time.Time, skipIfSame bool) error {

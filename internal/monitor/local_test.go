@@ -79,3 +79,35 @@ func TestLocalSnapshotAndActions(t *testing.T) {
 		t.Errorf("flush without a cache: %v", err)
 	}
 }
+
+// TestApplySkipsStaleOverrides replays an override recorded before an
+// operator returned the breaker to auto (what a periodic replay that read
+// the record just before the change delivers late): it must not force the
+// breaker again.
+func TestApplySkipsStaleOverrides(t *testing.T) {
+	l := newLocal(t)
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	open := quant.ControlEvent{Kind: "breaker", Breaker: "hmm", Action: "open", Reason: "drill", Origin: "other", At: t0}
+	mode := func() string { return string(l.Guard.Breaker(quant.AnalysisHMM).Stats().Mode) }
+	l.Apply(open)
+	if m := mode(); m != "forced_open" {
+		t.Fatalf("after the override: %s", m)
+	}
+	l.Apply(quant.ControlEvent{Kind: "breaker", Breaker: "hmm", Action: "auto", Origin: "other", At: t0.Add(time.Second)})
+	if m := mode(); m != "auto" {
+		t.Fatalf("after auto: %s", m)
+	}
+	open.Origin = "" // a replay
+	l.Apply(open)
+	if m := mode(); m != "auto" {
+		t.Errorf("a stale replay forced the breaker again: %s", m)
+	}
+	// An override made here is newer than what came before it.
+	if err := l.SetBreaker(context.Background(), "hmm", "close", "local", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	l.Apply(quant.ControlEvent{Kind: "breaker", Breaker: "hmm", Action: "open", Origin: "other", At: t0.Add(2 * time.Second)})
+	if m := mode(); m != "forced_closed" {
+		t.Errorf("an override older than the local one won: %s", m)
+	}
+}

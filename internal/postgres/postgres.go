@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -181,7 +182,7 @@ func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("postgres: acquire connection: %w", err)
 		}
-		return nil, fmt.Errorf("postgres: acquire connection: %w: %w", quant.ErrUnavailable, err)
+		return nil, fmt.Errorf("postgres: acquire connection: %w: %w", errStoreDown, err)
 	}
 	return c, nil
 }
@@ -194,7 +195,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	defer c.Release()
 	if err := c.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w: %w", quant.ErrUnavailable, err)
+		return fmt.Errorf("postgres: ping: %w: %w", errStoreDown, err)
 	}
 	return nil
 }
@@ -287,15 +288,29 @@ func Redact(conn string) string {
 }
 
 // readErr is withCtx for the read paths, and marks the failures that mean
-// the database cannot be reached (a refused or broken connection, as
-// opposed to an error the server reported or no rows) as
-// quant.ErrUnavailable, so the API answers 503 and the cache may serve a
-// stale answer instead of a 500.
+// the database cannot answer now as unavailable (a *quant.UnavailableError,
+// so the API answers 503 with Retry-After and the cache may serve a stale
+// answer instead of a 500): a refused or broken connection, and the errors
+// a server reports while it shuts down, starts up or has no connection
+// slot left (unavailableState). An error the server reports about the
+// statement itself, or no rows, is returned as is.
 func readErr(ctx context.Context, err error) error {
 	err = withCtx(ctx, err)
 	var pe *pgconn.PgError
-	if ctx.Err() != nil || errors.As(err, &pe) || errors.Is(err, pgx.ErrNoRows) || errors.Is(err, quant.ErrUnavailable) {
+	if ctx.Err() != nil || errors.Is(err, pgx.ErrNoRows) || errors.Is(err, quant.ErrUnavailable) ||
+		errors.As(err, &pe) && !unavailableState(pe.Code) {
 		return err
 	}
-	return fmt.Errorf("%w: %w", quant.ErrUnavailable, err)
+	return fmt.Errorf("%w: %w", errStoreDown, err)
+}
+
+// errStoreDown is the client-facing refusal of a store that cannot answer.
+var errStoreDown = &quant.UnavailableError{Reason: "the trade store (PostgreSQL) does not answer; retry shortly", RetryAfter: time.Second}
+
+// unavailableState reports whether a SQLSTATE means "not now" rather than
+// "not this statement": class 08 (connection exception), 57P01-57P03
+// (admin or crash shutdown, cannot connect now: a server stopping or
+// starting), 53300 (too many connections).
+func unavailableState(code string) bool {
+	return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "53300"
 }
