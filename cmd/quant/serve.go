@@ -50,6 +50,7 @@ type serveConfig struct {
 	JobLease            time.Duration
 	LeaseTTL            time.Duration
 	DBMaxConns          int
+	CORSOrigins         []string
 	MaxConns            int
 	RateLimit           float64
 	RateBurst           int
@@ -114,6 +115,11 @@ func (c *serveConfig) Validate() error {
 	if c.JobWorkers < 0 {
 		return fmt.Errorf("--job-workers must be >= 0, got %d", c.JobWorkers)
 	}
+	origins, cerr := server.ParseCORSOrigins(c.CORSOrigins)
+	if cerr != nil {
+		return fmt.Errorf("--cors-origins: %w", cerr)
+	}
+	c.CORSOrigins = origins
 	if c.DBMaxConns < 1 || c.DBMaxConns > 10000 {
 		return fmt.Errorf("--db-max-conns must be in 1..10000, got %d", c.DBMaxConns)
 	}
@@ -224,6 +230,7 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.Int64Var(&cfg.IngestMaxBytes, "ingest-max-bytes", 32<<20, "largest body POST /api/v1/trades accepts (413 past it)")
 	f.IntVar(&cfg.JobWorkers, "job-workers", 2, "workers running POST /api/v1/jobs jobs in this process (0: this instance only accepts jobs, others run them)")
 	f.DurationVar(&cfg.JobLease, "job-lease", 30*time.Second, "how long a running job stays this instance's without renewal; a job of a dead instance is taken over after it")
+	f.StringSliceVar(&cfg.CORSOrigins, "cors-origins", nil, "browser origins allowed to read the API's answers (https://app.example.com, comma-separated; * for any); empty: CORS off")
 	f.IntVar(&cfg.DBMaxConns, "db-max-conns", postgres.DefaultMaxConns, "with --database-url: connections the PostgreSQL pool holds at most (many instances: lower it, or put pgbouncer in front)")
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 10*time.Second, "with --redis-url: lifetime of the lease an instance takes on a key it computes (renewed meanwhile); the others wait for the answer, or compute it once a dead holder's lease runs out")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
@@ -362,7 +369,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	})
 	srv := server.New(server.Config{
 		Store: st, Analyzer: prot.analyzer, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout,
-		Jobs: jobs, IngestToken: cfg.IngestToken, MaxIngestBytes: cfg.IngestMaxBytes,
+		Jobs: jobs, IngestToken: cfg.IngestToken, MaxIngestBytes: cfg.IngestMaxBytes, CORSOrigins: cfg.CORSOrigins,
 		MaxConns: cfg.MaxConns, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.trustedProxies,
 		MemoryLimit: cfg.memoryLimit, MemoryShedThreshold: cfg.MemoryShedThreshold,
 	})

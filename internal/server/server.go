@@ -66,6 +66,10 @@ type Config struct {
 	IngestToken string
 	// MaxIngestBytes bounds an ingest request's body (default 32 MiB).
 	MaxIngestBytes int64
+	// CORSOrigins are the browser origins allowed to read the API's
+	// answers ("*": any); empty (the default) turns CORS off. See
+	// ParseCORSOrigins.
+	CORSOrigins []string
 
 	// ReadHeaderTimeout bounds reading a request's headers (default 5 s);
 	// ReadTimeout the whole request (default 30 s); WriteTimeout the
@@ -197,7 +201,7 @@ func (s *Server) Requests() *RequestStats { return s.requests }
 
 // Handler returns the API with its middleware.
 func (s *Server) Handler() http.Handler {
-	return &apiHandler{Handler: s.withMiddleware(s.router), s: s}
+	return &apiHandler{Handler: s.withMiddleware(withCORS(s.cfg.CORSOrigins, s.router)), s: s}
 }
 
 // apiHandler is the API's handler; Serve recognizes it to apply the
