@@ -209,7 +209,7 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long requests in flight may finish after SIGTERM")
 	f.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "listen address of the admin API (snapshot, cache flush, breakers, /metrics, pprof); empty disables it")
 	f.StringVar(&cfg.AdminToken, "admin-token", "", "bearer token the admin API requires (required beyond loopback)")
-	f.StringVar(&cfg.RedisURL, "redis-url", "", "Redis URL (redis://host:6379/0) for the shared answer cache; empty keeps it in process")
+	f.StringVar(&cfg.RedisURL, "redis-url", "", "Redis URL for the answer cache, leases and control bus shared by instances: redis://host:6379/0 (one node), redis+cluster://host:7000?addr=host2:7000 (Cluster), redis+sentinel://host:26379/0?master_name=NAME (Sentinel); rediss... for TLS; empty keeps the cache in process")
 	def := guard.DefaultConfig()
 	ml, nw := def.Pools[0].BulkheadConfig, def.Pools[1].BulkheadConfig
 	f.IntVar(&cfg.MLPool.Capacity, "ml-capacity", ml.Capacity, "analyses of the ml pool (fourier, hmm, dtw, ensemble, correlation) computed at once")
@@ -376,6 +376,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	local := &monitor.Local{
 		Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
 		Guard: prot.guard, Coalescer: prot.coalescer, Cache: prot.cache, Requests: srv.Requests().Snapshot,
+		Limits: srv.Limits,
 	}
 	local.Jobs = func(ctx context.Context) *quant.JobsSnapshot {
 		st := jobs.Stats()

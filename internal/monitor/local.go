@@ -41,6 +41,8 @@ type Local struct {
 	Cluster quant.ClusterRegistry
 	// Jobs returns the jobs figures (nil: none).
 	Jobs func(ctx context.Context) *quant.JobsSnapshot
+	// Limits returns the process-level limits' figures (nil: none).
+	Limits func() quant.LimitsSnapshot
 
 	mu sync.Mutex
 	// latest is, per breaker, the time of the newest override carried
@@ -171,6 +173,10 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 	}
 	if l.Jobs != nil {
 		s.Jobs = l.Jobs(ctx)
+	}
+	if l.Limits != nil {
+		lim := l.Limits()
+		s.Limits = &lim
 	}
 	s.Cluster = l.cluster(ctx)
 	return s, nil

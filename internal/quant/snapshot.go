@@ -18,9 +18,53 @@ type Snapshot struct {
 	Store          StoreSnapshot     `json:"store"`
 	Requests       RequestsSnapshot  `json:"requests"`
 	Jobs           *JobsSnapshot     `json:"jobs,omitempty"`
+	Limits         *LimitsSnapshot   `json:"limits,omitempty"`
 	// Cluster is what this instance sees of the instances sharing its
 	// Redis; nil without Redis (or when Redis did not answer in time).
 	Cluster *ClusterSnapshot `json:"cluster,omitempty"`
+}
+
+// LimitsSnapshot is the state of the process-level limits: connections,
+// per-client rate limiting and memory shedding.
+type LimitsSnapshot struct {
+	// Conns is the number of API connections open (0 before Serve);
+	// MaxConns their bound.
+	Conns    int `json:"conns"`
+	MaxConns int `json:"max_conns"`
+	// RateLimit is each client's sustained requests per second (0: off),
+	// RateBurst its bucket; Clients the clients tracked now; RateLimited
+	// the requests refused with 429 since start.
+	RateLimit   float64     `json:"rate_limit"`
+	RateBurst   int         `json:"rate_burst"`
+	Clients     int         `json:"clients"`
+	RateLimited int64       `json:"rate_limited"`
+	Memory      MemoryState `json:"memory"`
+}
+
+// MemoryState is the memory shedding's view of the Go runtime's memory,
+// as of its last reading.
+type MemoryState struct {
+	// Shedding is true while /api/v1 requests are answered 503.
+	Shedding bool `json:"shedding"`
+	// HeapLive is the heap the last GC found live (what pressure is
+	// measured on); HeapObjects adds the garbage not yet swept; Total is
+	// all memory the runtime holds from the OS (what the memory limit
+	// bounds).
+	HeapLive    uint64 `json:"heap_live_bytes"`
+	HeapObjects uint64 `json:"heap_objects_bytes"`
+	Total       uint64 `json:"total_bytes"`
+	// Limit is the runtime's soft memory limit (GOMEMLIMIT,
+	// debug.SetMemoryLimit); 0 when there is none, and then nothing is
+	// shed.
+	Limit int64 `json:"limit_bytes"`
+	// Threshold is the share of Limit at which shedding starts.
+	Threshold float64 `json:"threshold"`
+	// Shed counts the requests refused for memory since start.
+	Shed int64 `json:"shed"`
+	// Since is when the current shedding started (zero when not shedding).
+	Since time.Time `json:"since,omitzero"`
+	// At is when the figures were read.
+	At time.Time `json:"at,omitzero"`
 }
 
 // JobsSnapshot is the jobs API: this instance's workers and the shared

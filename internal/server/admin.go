@@ -263,6 +263,13 @@ var (
 	descJobsStore       = desc("jobs", "Every instance's jobs in the shared store, by state.", "state")
 	descClusterSize     = desc("cluster_instances", "Instances announcing themselves on the shared Redis.")
 	descClusterHitRate  = desc("cluster_cache_hit_rate", "The answer cache's hit rate across the instances.")
+	descConns           = desc("http_connections", "API connections open now.")
+	descMaxConns        = desc("http_max_connections", "The API's connection limit.")
+	descRateLimited     = desc("rate_limited_total", "API requests refused with 429 (per-client rate limit).")
+	descShedding        = desc("memory_shedding", "1 while API requests are shed for memory pressure.")
+	descShed            = desc("memory_shed_total", "API requests refused with 503 for memory pressure.")
+	descHeapLive        = desc("memory_heap_live_bytes", "The heap the last GC found live (what shedding watches).")
+	descMemLimit        = desc("memory_limit_bytes", "The Go runtime's soft memory limit (0: none).")
 )
 
 // Describe implements prometheus.Collector.
@@ -273,7 +280,8 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 		descCacheRefreshes, descCacheErrors, descCacheEntries, descCacheBytes, descCacheHealthy, descCoalInFlight,
 		descCoalLeaders, descCoalJoined, descStoreReachable, descStoreTrades, descStoreConns, descStoreMaxConns,
 		descStoreAcquires, descStoreEmpty, descStoreCanceled, descStoreWait, descHTTPInFlight, descHTTPRequests,
-		descHTTPDuration, descJobsRunning, descJobsFinished, descJobsStore, descClusterSize, descClusterHitRate} {
+		descHTTPDuration, descJobsRunning, descJobsFinished, descJobsStore, descClusterSize, descClusterHitRate,
+		descConns, descMaxConns, descRateLimited, descShedding, descShed, descHeapLive, descMemLimit} {
 		ch <- d
 	}
 }
@@ -381,6 +389,15 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descJobsStore, float64(js.Done), "done")
 			gauge(descJobsStore, float64(js.Failed), "failed")
 		}
+	}
+	if l := s.Limits; l != nil {
+		gauge(descConns, float64(l.Conns))
+		gauge(descMaxConns, float64(l.MaxConns))
+		counter(descRateLimited, float64(l.RateLimited))
+		gauge(descShedding, b2f(l.Memory.Shedding))
+		counter(descShed, float64(l.Memory.Shed))
+		gauge(descHeapLive, float64(l.Memory.HeapLive))
+		gauge(descMemLimit, float64(max(l.Memory.Limit, 0)))
 	}
 	if cl := s.Cluster; cl != nil {
 		gauge(descClusterSize, float64(len(cl.Instances)))

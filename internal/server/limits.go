@@ -13,6 +13,8 @@ import (
 
 	"github.com/maypok86/otter/v2"
 	"golang.org/x/time/rate"
+
+	"github.com/quantops/quant/internal/quant"
 )
 
 // Defaults of the process-level limits (see Config).
@@ -223,22 +225,9 @@ func (c *limitConn) Close() error {
 	return err
 }
 
-// LimitsSnapshot is the state of the process-level limits: connections,
-// per-client rate limiting and memory shedding.
-type LimitsSnapshot struct {
-	// Conns is the number of API connections open (0 before Serve);
-	// MaxConns their bound.
-	Conns    int `json:"conns"`
-	MaxConns int `json:"max_conns"`
-	// RateLimit is each client's sustained requests per second (0: off),
-	// RateBurst its bucket; Clients the clients tracked now; RateLimited
-	// the requests refused with 429 since start.
-	RateLimit   float64     `json:"rate_limit"`
-	RateBurst   int         `json:"rate_burst"`
-	Clients     int         `json:"clients"`
-	RateLimited int64       `json:"rate_limited"`
-	Memory      MemoryState `json:"memory"`
-}
+// LimitsSnapshot is quant.LimitsSnapshot: the process-level limits
+// figures, for the admin snapshot and the console.
+type LimitsSnapshot = quant.LimitsSnapshot
 
 // Limits returns the state of the process-level limits, for the admin
 // snapshot and the console.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/quantops/quant/internal/quant"
 )
 
 // DefaultMemoryShedThreshold is the share of the memory limit the live heap
@@ -28,31 +30,8 @@ const shedRetryAfter = 2 * time.Second
 // shedding to stop, so that a heap hovering at the threshold does not flap.
 const shedRecovery = 0.05
 
-// MemoryState is the memory shedding's view of the Go runtime's memory,
-// as of its last reading.
-type MemoryState struct {
-	// Shedding is true while /api/v1 requests are answered 503.
-	Shedding bool `json:"shedding"`
-	// HeapLive is the heap the last GC found live (what pressure is
-	// measured on); HeapObjects adds the garbage not yet swept; Total is
-	// all memory the runtime holds from the OS (what the memory limit
-	// bounds).
-	HeapLive    uint64 `json:"heap_live_bytes"`
-	HeapObjects uint64 `json:"heap_objects_bytes"`
-	Total       uint64 `json:"total_bytes"`
-	// Limit is the runtime's soft memory limit (GOMEMLIMIT,
-	// debug.SetMemoryLimit); 0 when there is none, and then nothing is
-	// shed.
-	Limit int64 `json:"limit_bytes"`
-	// Threshold is the share of Limit at which shedding starts.
-	Threshold float64 `json:"threshold"`
-	// Shed counts the requests refused for memory since start.
-	Shed int64 `json:"shed"`
-	// Since is when the current shedding started (zero when not shedding).
-	Since time.Time `json:"since,omitzero"`
-	// At is when the figures were read.
-	At time.Time `json:"at,omitzero"`
-}
+// MemoryState is quant.MemoryState: the memory watcher's figures.
+type MemoryState = quant.MemoryState
 
 // memSample is one reading of the runtime's figures.
 type memSample struct {

@@ -503,6 +503,8 @@ func TestGolden(t *testing.T) {
 				Hits:      970, Misses: 30, HitRate: 0.97,
 				Overrides: []quant.ControlEvent{{Kind: "breaker", Breaker: "hmm", Action: "open", Reason: "bad deploy"}},
 			}
+			s.Limits = &quant.LimitsSnapshot{Conns: 12, MaxConns: 10000, RateLimit: 50, RateLimited: 7,
+				Memory: quant.MemoryState{HeapLive: 300 << 20, Limit: 1 << 30, Shedding: true, Shed: 42}}
 			s.Jobs = &quant.JobsSnapshot{Workers: 2, Running: 1, Done: 40, Submitted: 44, Store: &quant.JobCounts{Queued: 3, Running: 2, Done: 120, Failed: 1}}
 			h.src.mu.Lock()
 			h.src.snaps = append(h.src.snaps, &s)

@@ -633,10 +633,35 @@ func (m Model) requestsPanel(w int, compact bool) panel {
 		fmt.Sprintf("p50 %s  p95 %s  p99 %s  max %s", fmtMS(l.P50MS), fmtMS(l.P95MS), fmtMS(l.P99MS), fmtMS(l.MaxMS)),
 		strings.Join(sc, "  "),
 	}
+	if lim := m.snap.Limits; lim != nil {
+		p.lines = append(p.lines, m.limitsLines(lim)...)
+	}
 	if !compact {
 		p.lines = append(p.lines, m.withSpark(" ", w, monitor.RequestsPerS, 0))
 	}
 	return p
+}
+
+// limitsLines are the process-level limits: connections and the rate
+// limit with its refusals, then memory against its limit and the shedding
+// (first, so a narrow panel still shows it).
+func (m Model) limitsLines(l *quant.LimitsSnapshot) []string {
+	rate := "rate limit off"
+	if l.RateLimit > 0 {
+		rate = fmt.Sprintf("rate %g/s per client, 429 %d", l.RateLimit, l.RateLimited)
+	}
+	mem := "memory: "
+	if l.Memory.Shedding {
+		mem += m.st.bad.Render("SHEDDING") + " "
+	}
+	mem += "heap " + fmtBytes(int64(l.Memory.HeapLive))
+	if l.Memory.Limit > 0 {
+		mem += fmt.Sprintf(" of %s limit", fmtBytes(l.Memory.Limit))
+	}
+	if l.Memory.Shed > 0 {
+		mem += fmt.Sprintf(", shed %d", l.Memory.Shed)
+	}
+	return []string{fmt.Sprintf("conns %d/%d · %s", l.Conns, l.MaxConns, rate), mem}
 }
 
 // clusterPanel shows the instances sharing this one's Redis, their shared
