@@ -3,46 +3,54 @@ package redis
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/quantops/quant/internal/quant"
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 var _ quant.ControlBus = (*Bus)(nil)
 
-// The bus's Redis names. They stand outside the cache's "quant:" prefix,
-// so a cache flush never removes the recorded overrides.
+// The bus's Redis names, after the Bus's prefix. They stand outside the
+// cache's "quant:" keys, so a cache flush never removes the recorded
+// overrides. They share the hash tag {quantctl}, so on a Redis Cluster
+// they live in one hash slot, on one node: a MULTI may touch any of them
+// (a cluster runs one only within a slot; Publish's touches the overrides
+// and publishes), and go-redis subscribes on the node of the channel's
+// slot, the node Publish talks to, so an event needs no hop between
+// nodes. (A PUBLISH on any node reaches the subscribers of every node.)
 const (
-	busChannel   = "quantctl:events"
-	busOverrides = "quantctl:breakers" // hash: analysis -> the ControlEvent in force
+	busChannel   = "{quantctl}:events"
+	busOverrides = "{quantctl}:breakers" // hash: analysis -> the ControlEvent in force
 )
 
 // Bus is a quant.ControlBus on Redis: events go out with PUBLISH, breaker
 // overrides are also kept in a hash that a subscriber replays first. It
 // uses its own connections (pub/sub holds one open).
 type Bus struct {
-	rdb redis.UniversalClient
+	rdb       redis.UniversalClient
+	channel   string // prefix + busChannel
+	overrides string // prefix + busOverrides
+	instances string // prefix + busInstances
 }
 
-// OpenBus connects to the Redis of rawURL for the control bus.
-func OpenBus(rawURL string) (*Bus, error) {
-	o, err := redis.ParseURL(rawURL)
+// OpenBus connects to the Redis of rawURL, any form Open accepts, for the
+// control bus. Of the options it uses only WithPrefix, which puts the
+// bus's keys and channel under a prefix, so that several groups of
+// instances (or tests) can share a Redis without meeting.
+func OpenBus(rawURL string, opts ...Option) (*Bus, error) {
+	t, err := parseURL(rawURL)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("redis: bus: parse url %s: %s", Redact(rawURL), strings.ReplaceAll(err.Error(), rawURL, Redact(rawURL)))
+		return nil, err
 	}
-	o.DialTimeout = time.Second
-	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	return &Bus{rdb: redis.NewClient(o)}, nil
+	cfg := newConfig(opts)
+	return &Bus{
+		rdb:       t.client(tuning{dial: time.Second}),
+		channel:   cfg.prefix + busChannel,
+		overrides: cfg.prefix + busOverrides,
+		instances: cfg.prefix + busInstances,
+	}, nil
 }
 
 // Close releases the bus's connections.
@@ -58,12 +66,12 @@ func (b *Bus) Publish(ctx context.Context, e quant.ControlEvent) error {
 	pipe := b.rdb.TxPipeline()
 	if e.Kind == "breaker" {
 		if e.Action == "auto" {
-			pipe.HDel(ctx, busOverrides, e.Breaker)
+			pipe.HDel(ctx, b.overrides, e.Breaker)
 		} else {
-			pipe.HSet(ctx, busOverrides, e.Breaker, msg)
+			pipe.HSet(ctx, b.overrides, e.Breaker, msg)
 		}
 	}
-	pipe.Publish(ctx, busChannel, msg)
+	pipe.Publish(ctx, b.channel, msg)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("redis: bus: publish %s: %w: %w", e.Kind, quant.ErrUnavailable, err)
 	}
@@ -74,7 +82,7 @@ func (b *Bus) Publish(ctx context.Context, e quant.ControlEvent) error {
 // the recorded overrides after, so no event falls between the two; an
 // override whose expiry has passed is not replayed.
 func (b *Bus) Subscribe(ctx context.Context, apply func(quant.ControlEvent)) error {
-	ps := b.rdb.Subscribe(ctx, busChannel)
+	ps := b.rdb.Subscribe(ctx, b.channel)
 	defer ps.Close()
 	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
 		return fmt.Errorf("redis: bus: subscribe: %w", err)
@@ -110,7 +118,7 @@ func (b *Bus) Subscribe(ctx context.Context, apply func(quant.ControlEvent)) err
 // their origin, so they apply on the instance that made them too (a replay
 // is idempotent there).
 func (b *Bus) replay(ctx context.Context, apply func(quant.ControlEvent), anyOrigin bool) error {
-	recorded, err := b.rdb.HGetAll(ctx, busOverrides).Result()
+	recorded, err := b.rdb.HGetAll(ctx, b.overrides).Result()
 	if err != nil {
 		return fmt.Errorf("redis: bus: read overrides: %w", err)
 	}

@@ -3,23 +3,32 @@ package redis_test
 import (
 	"context"
 	"slices"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/quantops/quant/internal/quant"
 	"github.com/quantops/quant/internal/redis"
 	"github.com/quantops/quant/internal/redis/redistest"
-	goredis "github.com/redis/go-redis/v9"
 )
 
-// subscribe starts a subscriber on a new bus and returns its events.
-func subscribe(t *testing.T, url string) <-chan quant.ControlEvent {
+// openBus opens a Bus on the Redis of url under prefix.
+func openBus(t *testing.T, url, prefix string) *redis.Bus {
 	t.Helper()
-	bus, err := redis.OpenBus(url)
+	bus, err := redis.OpenBus(url, redis.WithPrefix(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { bus.Close() })
+	return bus
+}
+
+// subscribe starts a subscriber on a new bus and returns its events.
+func subscribe(t *testing.T, url, prefix string) <-chan quant.ControlEvent {
+	t.Helper()
+	bus := openBus(t, url, prefix)
 	ctx, cancel := context.WithCancel(context.Background())
 	events := make(chan quant.ControlEvent, 16)
 	done := make(chan struct{})
@@ -27,120 +36,135 @@ func subscribe(t *testing.T, url string) <-chan quant.ControlEvent {
 		defer close(done)
 		bus.Subscribe(ctx, func(e quant.ControlEvent) { events <- e })
 	}()
-	t.Cleanup(func() { cancel(); <-done; bus.Close() })
+	t.Cleanup(func() { cancel(); <-done })
 	return events
 }
 
-// waitSubscribers waits until n clients listen on the bus's channel.
-func waitSubscribers(t *testing.T, url string, n int64) {
-	t.Helper()
-	o, _ := goredis.ParseURL(url)
-	c := goredis.NewClient(o)
-	defer c.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		m, err := c.PubSubNumSub(context.Background(), "quantctl:events").Result()
-		if err == nil && m["quantctl:events"] >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("fewer than %d subscribers after 5 s (%v, %v)", n, m, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
+// next returns the next event; 5 s without one fails the test.
 func next(t *testing.T, events <-chan quant.ControlEvent) quant.ControlEvent {
 	t.Helper()
 	select {
 	case e := <-events:
 		return e
-	case <-time.After(time.Second):
-		t.Fatal("no event within 1 s")
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event within 5 s")
 	}
 	return quant.ControlEvent{}
 }
 
-// TestBus uses a private redis-server: the recorded overrides are global
-// to a Redis.
-func TestBus(t *testing.T) {
-	rs := redistest.Start(t)
-	pub, err := redis.OpenBus(rs.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	ctx := context.Background()
-	early := subscribe(t, rs.URL())
-	waitSubscribers(t, rs.URL(), 1)
-	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
-	pub.Publish(ctx, quant.ControlEvent{Kind: "breaker", Breaker: "hmm", Action: "open", Reason: "drill", Until: until, Origin: "a"})
-	pub.Publish(ctx, quant.ControlEvent{Kind: "breaker", Breaker: "dtw", Action: "open", Reason: "gone", Until: time.Now().Add(-time.Minute), Origin: "a"})
-	pub.Publish(ctx, quant.ControlEvent{Kind: "flush", Origin: "a"})
-	// The early subscriber may also replay hmm's record (its replay can
-	// run after the first publish: replays are idempotent by design), so
-	// read until the flush and check the order of what came.
-	var got []string
-	for len(got) < 10 {
-		e := next(t, early)
-		if e.Kind == "flush" {
-			got = append(got, "flush")
-			break
-		}
-		if e.Breaker == "hmm" && (e.Action != "open" || !e.Until.Equal(until) || e.Origin != "a") {
-			t.Errorf("hmm event = %+v", e)
-		}
-		got = append(got, e.Breaker)
-	}
-	if s := strings.Join(slices.Compact(got), " "); s != "hmm dtw flush" {
-		t.Errorf("early subscriber saw %v, want hmm (once or twice), dtw, flush", got)
-	}
-	// An instance that starts later applies the override still in force,
-	// not the expired one, and no flush.
-	late := subscribe(t, rs.URL())
-	if e := next(t, late); e.Breaker != "hmm" || e.Reason != "drill" {
-		t.Errorf("late subscriber replayed %+v, want hmm's override", e)
-	}
-	select {
-	case e := <-late:
-		t.Errorf("late subscriber also got %+v", e)
-	case <-time.After(200 * time.Millisecond):
-	}
-	// auto removes the record.
-	pub.Publish(ctx, quant.ControlEvent{Kind: "breaker", Breaker: "hmm", Action: "auto", Origin: "a"})
-	if e := next(t, late); e.Action != "auto" {
-		t.Errorf("auto event = %+v", e)
-	}
-	later := subscribe(t, rs.URL())
-	select {
-	case e := <-later:
-		t.Errorf("after auto a new subscriber replayed %+v", e)
-	case <-time.After(300 * time.Millisecond):
+func publish(t *testing.T, bus *redis.Bus, e quant.ControlEvent) {
+	t.Helper()
+	if err := bus.Publish(context.Background(), e); err != nil {
+		t.Fatalf("Publish(%+v): %v", e, err)
 	}
 }
 
-func TestLease(t *testing.T) {
-	rs := redistest.Start(t)
-	c, err := redis.Open(rs.URL())
-	if err != nil {
-		t.Fatal(err)
+// testBus needs no sleeps: a subscriber replays the recorded overrides
+// only once it is subscribed, so the first replayed event says that it
+// hears everything published from then on; and it delivers in order, so
+// an event published as a marker says that nothing else was pending
+// before it.
+func testBus(t *testing.T, url string) {
+	prefix := redistest.Prefix(t)
+	pub := openBus(t, url, prefix)
+	until := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	hmm := quant.ControlEvent{Kind: "breaker", Breaker: "hmm", Action: "open", Reason: "drill", Until: until, Origin: "a"}
+	publish(t, pub, hmm)
+	publish(t, pub, quant.ControlEvent{Kind: "breaker", Breaker: "dtw", Action: "open", Reason: "gone", Until: time.Now().Add(-time.Minute), Origin: "a"})
+
+	early := subscribe(t, url, prefix)
+	if e := next(t, early); !cmp.Equal(e, hmm) {
+		t.Errorf("first subscriber replayed %+v, want hmm's override %+v (and not dtw's, expired)", e, hmm)
 	}
-	defer c.Close()
+	publish(t, pub, quant.ControlEvent{Kind: "breaker", Breaker: "network", Action: "close", Reason: "known good", Origin: "a"})
+	publish(t, pub, quant.ControlEvent{Kind: "flush", Origin: "a"})
+	if e := next(t, early); e.Breaker != "network" || e.Action != "close" {
+		t.Errorf("first subscriber got %+v, want network's override", e)
+	}
+	if e := next(t, early); e.Kind != "flush" {
+		t.Errorf("first subscriber got %+v, want the flush", e)
+	}
+
+	// An instance that starts later applies the overrides in force, not
+	// the expired one, and no flush.
+	late := subscribe(t, url, prefix)
+	replayed := []string{next(t, late).Breaker, next(t, late).Breaker}
+	if slices.Sort(replayed); !slices.Equal(replayed, []string{"hmm", "network"}) {
+		t.Errorf("late subscriber replayed %v, want hmm and network", replayed)
+	}
+	// auto removes the record, and reaches both.
+	publish(t, pub, quant.ControlEvent{Kind: "breaker", Breaker: "hmm", Action: "auto", Origin: "a"})
+	for name, events := range map[string]<-chan quant.ControlEvent{"first": early, "late": late} {
+		if e := next(t, events); e.Breaker != "hmm" || e.Action != "auto" {
+			t.Errorf("%s subscriber got %+v, want hmm's auto", name, e)
+		}
+	}
+	later := subscribe(t, url, prefix)
+	if e := next(t, later); e.Breaker != "network" {
+		t.Errorf("after auto a new subscriber replayed %+v, want only network's override", e)
+	}
+	// A bus under another prefix is another bus.
+	publish(t, openBus(t, url, redistest.Prefix(t)), quant.ControlEvent{Kind: "flush", Origin: "elsewhere"})
+	publish(t, pub, quant.ControlEvent{Kind: "flush", Origin: "marker"})
+	if e := next(t, later); e.Kind != "flush" || e.Origin != "marker" {
+		t.Errorf("later subscriber got %+v, want the marker flush (nothing else replayed, nothing from another prefix)", e)
+	}
+}
+
+func testInstances(t *testing.T, url string) {
+	bus := openBus(t, url, redistest.Prefix(t))
 	ctx := context.Background()
-	release, ok, err := c.TryLease(ctx, "k", 300*time.Millisecond)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	fresh := []quant.InstanceStatus{
+		{ID: "a", Addr: "10.0.0.1:8080", StartedAt: now.Add(-time.Hour), SeenAt: now, Requests: 7},
+		{ID: "b", Addr: "10.0.0.2:8080", StartedAt: now.Add(-time.Minute), SeenAt: now, Hits: 3},
+	}
+	gone := quant.InstanceStatus{ID: "c", SeenAt: now.Add(-2 * redis.InstanceTTL)}
+	for _, s := range append([]quant.InstanceStatus{gone}, fresh...) {
+		if err := bus.Announce(ctx, s); err != nil {
+			t.Fatalf("Announce(%s): %v", s.ID, err)
+		}
+	}
+	for range 2 { // the second read finds c removed
+		got, err := bus.Instances(ctx)
+		if err != nil {
+			t.Fatalf("Instances: %v", err)
+		}
+		if diff := cmp.Diff(fresh, got, cmpopts.EquateApproxTime(0)); diff != "" {
+			t.Errorf("Instances mismatch (-want +got):\n%s", diff)
+		}
+	}
+
+	publish(t, bus, quant.ControlEvent{Kind: "breaker", Breaker: "network", Action: "open", Origin: "a"})
+	publish(t, bus, quant.ControlEvent{Kind: "breaker", Breaker: "dtw", Action: "close", Origin: "b"})
+	got, err := bus.RecordedOverrides(ctx)
+	if err != nil {
+		t.Fatalf("RecordedOverrides: %v", err)
+	}
+	if len(got) != 2 || got[0].Breaker != "dtw" || got[1].Breaker != "network" {
+		t.Errorf("RecordedOverrides = %+v, want dtw's and network's, in that order", got)
+	}
+}
+
+func testLease(t *testing.T, url string) {
+	c, _ := openTest(t, url)
+	ctx := context.Background()
+	const ttl = time.Second
+	release, ok, err := c.TryLease(ctx, "k", ttl)
 	if err != nil || !ok {
 		t.Fatalf("first TryLease = %v, %v", ok, err)
 	}
 	if _, ok, _ := c.TryLease(ctx, "k", time.Second); ok {
 		t.Error("a second TryLease got a held lease")
 	}
-	// Renewal keeps the lease past its ttl while the holder works.
-	deadline := time.Now().Add(time.Second)
-	for time.Now().Before(deadline) {
-		if held, _ := c.Held(ctx, "k"); !held {
-			t.Fatal("the lease lapsed while its holder was alive")
+	// Renewal keeps the lease past its ttl while the holder works: look
+	// at it every 50 ms for two ttls.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for end := time.Now().Add(2 * ttl); time.Now().Before(end); <-tick.C {
+		if held, err := c.Held(ctx, "k"); !held {
+			t.Fatalf("the lease lapsed while its holder was alive (Held: %v)", err)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	release()
 	if held, _ := c.Held(ctx, "k"); held {

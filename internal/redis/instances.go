@@ -14,8 +14,9 @@ import (
 var _ quant.ClusterRegistry = (*Bus)(nil)
 
 // busInstances is a hash: instance id -> its latest quant.InstanceStatus.
-// One key, so it lives on one node of a Redis Cluster.
-const busInstances = "quantctl:instances"
+// Every command on it touches only it; its hash tag keeps it with the
+// bus's other keys all the same.
+const busInstances = "{quantctl}:instances"
 
 // InstanceTTL is how long an announced status counts: an instance that
 // has not announced itself for this long is gone (its entry is removed by
@@ -28,7 +29,7 @@ func (b *Bus) Announce(ctx context.Context, s quant.InstanceStatus) error {
 	if err != nil {
 		return fmt.Errorf("redis: announce: %w", err)
 	}
-	if err := b.rdb.HSet(ctx, busInstances, s.ID, v).Err(); err != nil {
+	if err := b.rdb.HSet(ctx, b.instances, s.ID, v).Err(); err != nil {
 		return fmt.Errorf("redis: announce: %w: %w", quant.ErrUnavailable, err)
 	}
 	return nil
@@ -37,7 +38,7 @@ func (b *Bus) Announce(ctx context.Context, s quant.InstanceStatus) error {
 // Instances implements quant.ClusterRegistry. Entries older than
 // InstanceTTL are left out and removed.
 func (b *Bus) Instances(ctx context.Context) ([]quant.InstanceStatus, error) {
-	all, err := b.rdb.HGetAll(ctx, busInstances).Result()
+	all, err := b.rdb.HGetAll(ctx, b.instances).Result()
 	if err != nil {
 		return nil, fmt.Errorf("redis: instances: %w: %w", quant.ErrUnavailable, err)
 	}
@@ -53,7 +54,7 @@ func (b *Bus) Instances(ctx context.Context) ([]quant.InstanceStatus, error) {
 		out = append(out, s)
 	}
 	if len(gone) > 0 {
-		b.rdb.HDel(ctx, busInstances, gone...) // best effort: the next reader retries
+		b.rdb.HDel(ctx, b.instances, gone...) // best effort: the next reader retries
 	}
 	slices.SortFunc(out, func(a, b quant.InstanceStatus) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil

@@ -13,7 +13,9 @@ import (
 
 var _ quant.Leaser = (*Cache)(nil)
 
-// leasePrefix keeps leases apart from cached answers.
+// leasePrefix keeps leases apart from cached answers. Every lease command
+// (SET NX PX, EXISTS, the scripts) touches one key, so leases work on a
+// Redis Cluster as they are: each lives on the node of its key's slot.
 const leasePrefix = "quantlease:"
 
 // Scripts that touch a lease only while it is still ours.

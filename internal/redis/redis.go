@@ -2,7 +2,10 @@
 // several quant instances share computed answers. It is meant as the L2 of
 // the cache package's Tiered cache: every call has a short deadline
 // (a slow Redis must not slow hot requests), errors come back quickly when
-// Redis is down, and go-redis reconnects by itself when it returns.
+// Redis is down, and go-redis reconnects by itself when it returns. It
+// also carries operators' actions between instances (Bus) and their
+// leases on keys being computed (TryLease). Redis may be one node, a Redis
+// Cluster or a master behind Redis Sentinel: see Open for the URLs.
 package redis
 
 import (
@@ -15,7 +18,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/quantops/quant/internal/quant"
 )
@@ -95,34 +97,55 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-// Open connects to the Redis of a redis:// or rediss:// (TLS) URL such as
-// redis://user:password@host:6379/0. The client dials lazily: Open does
-// not fail when Redis is down, the calls do until it is back. Errors never
-// contain the URL's password.
+// Open connects to the Redis that rawURL names. The scheme names the
+// topology; the rest is go-redis's syntax for it (redis.ParseURL,
+// redis.ParseClusterURL, redis.ParseFailoverURL), query options included
+// (pool_size=20, ...), except where noted:
+//
+//	redis://[user:password@]host[:port][/db]
+//	    one node; rediss:// for TLS, or unix://[user:password@]/path/to/socket
+//
+//	redis+cluster://[user:password@]host:port[?addr=host:port...]
+//	    a Redis Cluster; rediss+cluster:// for TLS. host:port and each
+//	    addr are seed nodes: one that answers is enough, more help when
+//	    some are down. A cluster has only database 0: no /db.
+//
+//	redis+sentinel://[user:password@]host:port[/db]?master_name=NAME[&addr=host:port...][&sentinel_auth=true]
+//	    the master that Redis Sentinel calls NAME; rediss+sentinel:// for
+//	    TLS. host:port and each addr are sentinels. The user info
+//	    authenticates to the master and its replicas, as in the other
+//	    forms; the sentinels get it too only with sentinel_auth=true.
+//	    (go-redis's own form gives the user info to the sentinels and the
+//	    master's password as a query option, where logs and proxies see
+//	    it: username= and password= are refused here.)
+//
+// The port defaults to 6379 everywhere, sentinels included (theirs is
+// usually 26379: write it). Open overrides the URL's dial, read, write and
+// pool timeouts with WithTimeout's.
+//
+// The client dials lazily: Open does not fail when Redis is down, the
+// calls do until it is back. Errors never contain the URL's password.
 func Open(rawURL string, opts ...Option) (*Cache, error) {
-	o, err := redis.ParseURL(rawURL)
+	t, err := parseURL(rawURL)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // url.Error repeats the URL, password included
-		}
-		return nil, fmt.Errorf("redis: parse url %s: %s", Redact(rawURL), strings.ReplaceAll(err.Error(), rawURL, Redact(rawURL)))
+		return nil, err
 	}
 	cfg := newConfig(opts)
-	o.DialTimeout = max(cfg.timeout, time.Second)
-	o.DialerRetries = 1
-	o.ReadTimeout = cfg.timeout
-	o.WriteTimeout = cfg.timeout
-	o.PoolTimeout = cfg.timeout
-	o.ContextTimeoutEnabled = true
-	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	c := newCache(redis.NewClient(o), cfg)
+	rdb := t.client(tuning{
+		dial:           max(cfg.timeout, time.Second),
+		read:           cfg.timeout,
+		write:          cfg.timeout,
+		pool:           cfg.timeout,
+		dialerRetries:  1,
+		contextTimeout: true,
+	})
+	c := newCache(rdb, cfg)
 	c.owned = true
 	return c, nil
 }
 
-// New returns a Cache over a client the caller configured (a sentinel or
-// cluster client, say) and closes. Set ContextTimeoutEnabled on it so that
+// New returns a Cache over a client the caller configured and closes (for
+// settings a URL cannot carry). Set ContextTimeoutEnabled on it so that
 // the per-call deadlines apply to reads and writes.
 func New(rdb redis.UniversalClient, opts ...Option) *Cache {
 	return newCache(rdb, newConfig(opts))
@@ -134,12 +157,27 @@ func newCache(rdb redis.UniversalClient, cfg config) *Cache {
 	return c
 }
 
-// Redact returns rawURL with its password replaced by "xxxxx", or a
+// Redact returns rawURL with its password replaced by "xxxxx", in the
+// user info and in any query option whose name contains "password", or a
 // placeholder when it does not parse.
 func Redact(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "<unparsable url>"
+	}
+	if q := u.Query(); len(q) > 0 {
+		redacted := false
+		for k, vs := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				for i := range vs {
+					vs[i] = "xxxxx"
+				}
+				redacted = true
+			}
+		}
+		if redacted {
+			u.RawQuery = q.Encode()
+		}
 	}
 	return u.Redacted()
 }
@@ -206,7 +244,8 @@ func (c *Cache) Set(ctx context.Context, key string, e *quant.CacheEntry) error 
 
 // Flush removes the keys the cache package writes (prefix + "quant:*"),
 // with SCAN and UNLINK in batches; other keys, and other databases, are
-// left alone (never FLUSHDB). On a cluster client it scans every master.
+// left alone (never FLUSHDB). On a cluster client it scans every master,
+// at once.
 func (c *Cache) Flush(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, c.flushTimeout)
 	defer cancel()
@@ -228,7 +267,16 @@ func flushNode(ctx context.Context, rdb redis.Cmdable, match string) error {
 			return err
 		}
 		if len(keys) > 0 {
-			if err := rdb.Unlink(ctx, keys...).Err(); err != nil {
+			// One UNLINK per key, pipelined (one round trip a batch): a
+			// cluster node refuses a multi-key UNLINK whose keys fall in
+			// different hash slots (CROSSSLOT), and a batch's keys do.
+			_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for _, k := range keys {
+					p.Unlink(ctx, k)
+				}
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 		}

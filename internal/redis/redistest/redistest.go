@@ -1,6 +1,8 @@
 // Package redistest gives tests the Redis servers they run against: the
-// shared one of `make test` (QUANT_TEST_REDIS_URL) and private
-// redis-server processes that a test may stop and restart.
+// shared one of `make test` (QUANT_TEST_REDIS_URL), private redis-server
+// processes that a test may stop and restart, a private Redis Cluster
+// (StartCluster) and a private master behind Redis Sentinel
+// (StartSentinel).
 package redistest
 
 import (
@@ -58,24 +60,45 @@ func FreePort(tb testing.TB) int {
 
 // Server is a private redis-server process on a loopback port.
 type Server struct {
-	tb   testing.TB
-	Port int
-	dir  string
-	cmd  *exec.Cmd
+	tb    testing.TB
+	Port  int
+	dir   string
+	args  []string // redis-server's arguments
+	ready string   // the log line that says it accepts connections
+	cmd   *exec.Cmd
 }
 
 // Start runs a redis-server on a free port, without persistence, and waits
 // until it accepts connections. It skips the test when redis-server is not
-// installed. The server is stopped when the test ends.
-func Start(tb testing.TB) *Server {
+// installed. The server is stopped when the test ends. args are added to
+// redis-server's command line ("--replicaof", "127.0.0.1 6379", say).
+func Start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		tb.Skip("redis-server not installed: run make test (it installs it)")
-	}
-	s := &Server{tb: tb, Port: FreePort(tb), dir: tb.TempDir()}
+	need(tb, "redis-server")
+	port, dir := FreePort(tb), tb.TempDir()
+	return start(tb, port, dir, "Ready to accept connections", append([]string{
+		"--bind", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--save", "", "--appendonly", "no", "--dir", dir, "--logfile", "",
+	}, args...))
+}
+
+// start runs redis-server with args until the test ends.
+func start(tb testing.TB, port int, dir, ready string, args []string) *Server {
+	tb.Helper()
+	s := &Server{tb: tb, Port: port, dir: dir, args: args, ready: ready}
 	s.Restart()
 	tb.Cleanup(s.Stop)
 	return s
+}
+
+// need skips the test when a program is not installed.
+func need(tb testing.TB, programs ...string) {
+	tb.Helper()
+	for _, p := range programs {
+		if _, err := exec.LookPath(p); err != nil {
+			tb.Skipf("%s not installed: run make test (it installs redis-server and redis-cli), or apt-get install redis-server", p)
+		}
+	}
 }
 
 // URL returns the server's redis:// URL.
@@ -92,13 +115,15 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
+// Addr returns the server's host:port.
+func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
+
 // Restart starts the server again on the same port (empty) and waits until
 // it logs that it accepts connections.
 func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Stop()
-	cmd := exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(s.Port),
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", "")
+	cmd := exec.Command("redis-server", s.args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		s.tb.Fatal(err)
@@ -112,7 +137,7 @@ func (s *Server) Restart() {
 		sc := bufio.NewScanner(out)
 		var last []string
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Ready to accept connections") {
+			if strings.Contains(sc.Text(), s.ready) {
 				ready <- nil
 				for sc.Scan() { // drain, so the server never blocks on its log
 				}
