@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/quantops/quant/internal/ingest"
@@ -136,11 +137,28 @@ func redact(flag, v string) string {
 	return redactURL(v)
 }
 
-// redactURL replaces a URL's password with "xxxxx".
+// redactURL replaces a URL's password, and any query option whose name
+// holds "password", with "xxxxx". A value that does not parse as a URL is
+// not shown at all: it may hold a password where no rule can find it.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	if err != nil {
+		return "(a URL that does not parse)"
+	}
+	if q := u.Query(); len(q) > 0 {
+		changed := false
+		for k := range q {
+			if strings.Contains(strings.ToLower(k), "password") {
+				q.Set(k, "xxxxx")
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	}
+	if u.User == nil {
+		return u.String()
 	}
 	return u.Redacted()
 }

@@ -281,6 +281,7 @@ func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protect
 	closeFn := func() {}
 	var lease quant.Leaser
 	if cfg.RedisURL != "" {
+		redis.SetLogger(log)
 		rc, err := redis.Open(cfg.RedisURL, redis.WithTimeout(cfg.RedisTimeout))
 		if err != nil {
 			return nil, fmt.Errorf("--redis-url %s: %w", redactURL(cfg.RedisURL), err)

@@ -81,7 +81,7 @@ func ExampleDTWIndex_Nearest() {
 	// ann: bob 2.309
 	// bob: ann 2.309
 	// cy: bob 3.729
-	// ensemble: dtw: politician "dee": quant: not found
+	// ensemble: dtw: no politician "dee"
 }
 
 // Correlation of weekly series: ties in r go by the pair's ids.
