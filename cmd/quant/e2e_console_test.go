@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,22 +16,10 @@ import (
 var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]|\x1b[=>]`)
 
 // ptyOutput collects what a program writes to its terminal.
-type ptyOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+type ptyOutput struct{ lockedBuffer }
 
-func (o *ptyOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *ptyOutput) text() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return ansi.ReplaceAllString(o.buf.String(), "")
-}
+// text is the output so far without its escape sequences.
+func (o *ptyOutput) text() string { return ansi.ReplaceAllString(o.String(), "") }
 
 // TestE2EConsole runs `quant` (the embedded server and the console) in a
 // pseudo-terminal of 120x40, as an operator would: the panels appear, the

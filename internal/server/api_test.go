@@ -1,34 +1,18 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/quantops/quant/internal/inmem"
-	"github.com/quantops/quant/internal/quant"
-	"github.com/quantops/quant/internal/storetest"
 )
 
 // newTestServer serves the storetest fixture from an in-memory store.
 func newTestServer(tb testing.TB) *httptest.Server {
 	tb.Helper()
-	st := inmem.New()
-	fix := storetest.Fixture()
-	_, err := st.Import(context.Background(), quant.ImportInfo{Source: "fixture", Fingerprint: "fixture"}, func(yield func(quant.Trade, error) bool) {
-		for _, t := range fix {
-			if !yield(t, nil) {
-				return
-			}
-		}
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := fixtureStore(tb)
 	ts := httptest.NewServer(New(Config{Store: st}).Handler())
 	tb.Cleanup(ts.Close)
 	return ts

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,25 +15,13 @@ import (
 
 	"github.com/quantops/quant/internal/ensemble"
 	"github.com/quantops/quant/internal/inmem"
-	"github.com/quantops/quant/internal/quant"
-	"github.com/quantops/quant/internal/storetest"
 )
 
 // fuzzHandler is the whole API (listings, analyses over the real ensemble
 // service, jobs, ingest with token "t") over the storetest fixture.
 func fuzzHandler(tb testing.TB) http.Handler {
 	tb.Helper()
-	st := inmem.New()
-	_, err := st.Import(context.Background(), quant.ImportInfo{Source: "fixture", Fingerprint: "fixture"}, func(yield func(quant.Trade, error) bool) {
-		for _, t := range storetest.Fixture() {
-			if !yield(t, nil) {
-				return
-			}
-		}
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := fixtureStore(tb)
 	svc := ensemble.NewService(st)
 	jobs := NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: svc})
 	return New(Config{Store: st, Analyzer: svc, Jobs: jobs, IngestToken: "t", MaxIngestBytes: 64 << 10}).Handler()
