@@ -283,11 +283,12 @@ func TestE2EClusterCoalescing(t *testing.T) {
 		t.Skip("starts redis-server: skipped with -short")
 	}
 	rs := redistest.Start(t)
+	db := testDatabase(t) // the deployment of issue 7: 3 instances, one Redis, one PostgreSQL
 	var apis, admins []string
 	for range 3 {
 		// A generous Redis timeout: under a loaded CI machine a 100 ms call
 		// can time out, which (by design) degrades to computing locally.
-		api, admin := startWithRedis(t, rs, "--redis-timeout", "2s")
+		api, admin := startWithRedis(t, rs, "--redis-timeout", "2s", "--database-url", db)
 		apis, admins = append(apis, api), append(admins, admin)
 	}
 	var wg sync.WaitGroup
