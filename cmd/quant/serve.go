@@ -115,6 +115,9 @@ func (c *serveConfig) Validate() error {
 	if c.JobWorkers < 0 {
 		return fmt.Errorf("--job-workers must be >= 0, got %d", c.JobWorkers)
 	}
+	if c.JobWorkers == 0 && c.DatabaseURL == "" {
+		return fmt.Errorf("--job-workers 0 needs --database-url: without a database the jobs live in this process, and no other instance can run them")
+	}
 	origins, cerr := server.ParseCORSOrigins(c.CORSOrigins)
 	if cerr != nil {
 		return fmt.Errorf("--cors-origins: %w", cerr)

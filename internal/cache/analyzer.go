@@ -154,6 +154,7 @@ type Analyzer struct {
 	hits, misses, stale, staleIfError, coalesced atomic.Int64
 	refreshes, earlyRefreshes, refreshErrors     atomic.Int64
 	backendErrors, versionErrors                 atomic.Int64
+	leaseWaits, leaseTakeovers                   atomic.Int64
 }
 
 type versionState struct {
@@ -373,6 +374,7 @@ func (a *Analyzer) leased(ctx context.Context, key string) (func(), *quant.Resul
 			}
 			return release, nil, nil
 		}
+		a.leaseWaits.Add(1)
 		ch := a.waits.DoChan(key, func() (any, error) { return a.await(context.WithoutCancel(ctx), key) })
 		select {
 		case r := <-ch:
@@ -383,6 +385,7 @@ func (a *Analyzer) leased(ctx context.Context, key string) (func(), *quant.Resul
 				return nil, nil, nil // the backend failed: compute here
 			}
 			// The holder died: try to take the lease over.
+			a.leaseTakeovers.Add(1)
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
 		}
@@ -592,7 +595,11 @@ type Stats struct {
 	BackendErrors int64
 	// VersionErrors counts failed Versioner calls.
 	VersionErrors int64
-	Backend       quant.CacheStats
+	// LeaseWaits counts the misses that waited for another instance's
+	// answer (its lease held); LeaseTakeovers those that then computed the
+	// answer here because the holder left without one (it died).
+	LeaseWaits, LeaseTakeovers int64
+	Backend                    quant.CacheStats
 }
 
 // HitRate returns the share of requests answered from the cache, fresh or
@@ -618,6 +625,8 @@ func (a *Analyzer) Stats() Stats {
 		EarlyRefreshes: a.earlyRefreshes.Load(),
 		RefreshErrors:  a.refreshErrors.Load(),
 		BackendErrors:  a.backendErrors.Load(),
+		LeaseWaits:     a.leaseWaits.Load(),
+		LeaseTakeovers: a.leaseTakeovers.Load(),
 		VersionErrors:  a.versionErrors.Load(),
 		Backend:        a.c.Stats(),
 	}

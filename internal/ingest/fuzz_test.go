@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // checkParse parses in with a fixed clock and checks the invariants every
@@ -27,6 +28,11 @@ func checkParse(t *testing.T, format Format, in []byte) {
 		if !tr.Type.Valid() || tr.Ticker != strings.ToUpper(strings.TrimSpace(tr.Ticker)) || tr.Line <= 0 {
 			t.Fatalf("record not normalized: %+v", tr)
 		}
+		for _, f := range []string{tr.PoliticianName, tr.Ticker, tr.Owner, tr.AssetType, tr.AssetDescription, tr.Comment, tr.PTRLink} {
+			if !utf8.ValidString(f) || strings.ContainsRune(f, 0) {
+				t.Fatalf("stored text %q is not valid UTF-8 without NUL (PostgreSQL would refuse it)", f)
+			}
+		}
 	}
 	if s.RowsRead != s.Records+s.Rejected {
 		t.Fatalf("rows %d != records %d + rejected %d", s.RowsRead, s.Records, s.Rejected)
@@ -39,6 +45,7 @@ func FuzzCSV(f *testing.F) {
 		"11/10/2020,Spouse,BYND,\"Beyond Meat, Inc.\",Stock,Sale (Full),\"$50,001 - $100,000\",--,Ron L Wyden,https://x/\n"))
 	f.Add([]byte("senator,transaction_date\n\"Rafael Edward (Ted) Cruz\",2020-01-13\nJr.,01/01/2020\n,\n"))
 	f.Add([]byte("\xef\xbb\xbftransaction_date,senator\n02/30/2020,A\n\"01/01/2020\",\"B\"\"C\"\n"))
+	f.Add([]byte("transaction_date,owner,senator,asset_description\n01/02/2020,Se\x00lf,Ann\xff\x00Bee,Beyond\xffMeat\n"))
 	f.Fuzz(func(t *testing.T, in []byte) { checkParse(t, FormatCSV, in) })
 }
 

@@ -233,18 +233,31 @@ func normalize(raw *rawRecord, pos int, today time.Time) (quant.Trade, Reason, s
 	return quant.Trade{
 		Line:             pos,
 		PoliticianID:     id,
-		PoliticianName:   raw.name,
+		PoliticianName:   cleanText(raw.name),
 		TransactionDate:  d,
-		Ticker:           NormalizeTicker(raw.ticker),
+		Ticker:           cleanText(NormalizeTicker(raw.ticker)),
 		Type:             lookupType(raw.types, raw.typ),
 		AmountMin:        lo,
 		AmountMax:        hi,
-		Owner:            raw.owner,
-		AssetType:        raw.assetType,
-		AssetDescription: raw.assetDescription,
-		Comment:          comment,
-		PTRLink:          raw.ptrLink,
+		Owner:            cleanText(raw.owner),
+		AssetType:        cleanText(raw.assetType),
+		AssetDescription: cleanText(raw.assetDescription),
+		Comment:          cleanText(comment),
+		PTRLink:          cleanText(raw.ptrLink),
 	}, "", ""
+}
+
+// cleanText makes a stored text field valid UTF-8 without NUL bytes: every
+// invalid byte sequence and every NUL becomes U+FFFD (which PoliticianID
+// reads as a separator, as it reads the raw bytes, so a name's id does not
+// change). Both stores
+// then keep the same text (PostgreSQL refuses the raw bytes, which would
+// fail the whole import over one field no analysis reads).
+func cleanText(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		return s
+	}
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", "\uFFFD"), "\uFFFD")
 }
 
 // quoteShort quotes s for a reject detail, cut to 40 bytes on a rune boundary.

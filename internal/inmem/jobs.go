@@ -20,11 +20,17 @@ type Jobs struct {
 	active map[string]string     // guarded by mu; key -> id of its queued or running job
 	order  []string              // guarded by mu; ids in submission order (pruned lazily)
 	now    func() time.Time
+	max    int // jobs kept at most: past it, the oldest finished go first
 }
+
+// MaxJobs is how many jobs a Jobs keeps at most, finished ones included:
+// a submission past it forgets the oldest finished jobs (as PruneJobs
+// would later), so memory stays bounded however fast jobs come.
+const MaxJobs = 100_000
 
 // NewJobs returns an empty job store.
 func NewJobs() *Jobs {
-	return &Jobs{jobs: map[string]*quant.Job{}, active: map[string]string{}, now: time.Now}
+	return &Jobs{jobs: map[string]*quant.Job{}, active: map[string]string{}, now: time.Now, max: MaxJobs}
 }
 
 // SubmitJob implements quant.JobStore.
@@ -39,6 +45,9 @@ func (s *Jobs) SubmitJob(ctx context.Context, j quant.Job) (quant.Job, bool, err
 	}
 	if _, dup := s.jobs[j.ID]; dup {
 		return quant.Job{}, false, fmt.Errorf("inmem: job %q exists", j.ID)
+	}
+	if len(s.jobs) >= s.max {
+		s.evict(len(s.jobs) - s.max*9/10)
 	}
 	now := s.now()
 	j.State, j.Attempts, j.Owner = quant.JobQueued, 0, ""
@@ -138,14 +147,17 @@ func (s *Jobs) FinishJob(ctx context.Context, id, owner string, res *quant.Resul
 }
 
 // RequeueJob implements quant.JobStore.
-func (s *Jobs) RequeueJob(ctx context.Context, id, owner string, notBefore time.Time) error {
+func (s *Jobs) RequeueJob(ctx context.Context, id, owner string, delay time.Duration, refund bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j, err := s.held(id, owner)
 	if err != nil {
 		return err
 	}
-	j.State, j.Owner, j.LeaseUntil, j.NotBefore = quant.JobQueued, "", time.Time{}, notBefore
+	j.State, j.Owner, j.LeaseUntil, j.NotBefore = quant.JobQueued, "", time.Time{}, s.now().Add(delay)
+	if refund && j.Attempts > 0 {
+		j.Attempts--
+	}
 	return nil
 }
 
@@ -169,6 +181,13 @@ func (s *Jobs) JobCounts(ctx context.Context) (quant.JobCounts, error) {
 	return c, nil
 }
 
+// ActiveJobs implements quant.JobStore.
+func (s *Jobs) ActiveJobs(ctx context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.active)), nil
+}
+
 // PruneJobs implements quant.JobStore.
 func (s *Jobs) PruneJobs(ctx context.Context, before time.Time) (int, error) {
 	s.mu.Lock()
@@ -187,6 +206,21 @@ func (s *Jobs) PruneJobs(ctx context.Context, before time.Time) (int, error) {
 	clear(s.order[len(kept):])
 	s.order = kept
 	return n, nil
+}
+
+// evict forgets up to n of the oldest finished jobs. s.mu must be held.
+func (s *Jobs) evict(n int) {
+	kept := s.order[:0]
+	for _, id := range s.order {
+		if j := s.jobs[id]; n > 0 && j.State.Finished() {
+			delete(s.jobs, id)
+			n--
+			continue
+		}
+		kept = append(kept, id)
+	}
+	clear(s.order[len(kept):])
+	s.order = kept
 }
 
 // clone copies j so callers never share the stored job.

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"os"
@@ -44,29 +45,15 @@ type Local struct {
 	// Limits returns the process-level limits' figures (nil: none).
 	Limits func() quant.LimitsSnapshot
 
+	// mu serializes breaker actions, made here or received, with latest.
 	mu sync.Mutex
-	// latest is, per breaker, the time of the newest override carried
-	// out here (made here or received): an older one arriving later (a
-	// replay of the recorded overrides that read them just before an
-	// operator's change) is stale and skipped.
+	// latest is, per breaker, the time of the newest action carried out
+	// here (made here or received): an older one arriving later (a replay
+	// of the records that read them just before an operator's change) is
+	// stale and skipped. The times are the origins' clocks: instances whose
+	// clocks disagree by more than the time between two operators' actions
+	// on one breaker may order those two differently.
 	latest map[string]time.Time
-}
-
-// newer records at as breaker's latest override time and reports whether
-// it is newer than the one recorded (a zero at always is).
-func (l *Local) newer(breaker string, at time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.latest == nil {
-		l.latest = map[string]time.Time{}
-	}
-	if !at.IsZero() && !at.After(l.latest[breaker]) {
-		return false
-	}
-	if at.After(l.latest[breaker]) {
-		l.latest[breaker] = at
-	}
-	return true
 }
 
 // Heartbeat announces this instance's status to the Cluster every period
@@ -118,11 +105,15 @@ func (l *Local) cluster(ctx context.Context) *quant.ClusterSnapshot {
 	return c
 }
 
-// instanceID names this process: host:pid.
-func instanceID() string {
+// instanceID names this process: host:pid and a random suffix drawn at
+// start, since host:pid repeats (a restarted container is PID 1 on the same
+// host name again; containers on the host network share the host name).
+func instanceID() string { return processID }
+
+var processID = func() string {
 	host, _ := os.Hostname()
-	return fmt.Sprintf("%s:%d", host, os.Getpid())
-}
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), rand.Text()[:6])
+}()
 
 // Snapshot implements quant.Controller.
 func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
@@ -166,6 +157,7 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 			Hits: cs.Hits, Misses: cs.Misses, Stale: cs.Stale, Coalesced: cs.Coalesced,
 			Refreshes: cs.Refreshes, EarlyRefreshes: cs.EarlyRefreshes,
 			Errors: cs.BackendErrors, HitRate: cs.HitRate(),
+			LeaseWaits: cs.LeaseWaits, LeaseTakeovers: cs.LeaseTakeovers,
 		}
 	}
 	if l.Requests != nil {
@@ -248,28 +240,38 @@ func (l *Local) publish(ctx context.Context, e quant.ControlEvent) error {
 }
 
 // Apply carries out an action another instance published. Its own events,
-// overrides already in force and overrides older than the latest carried
-// out here (by the time their origin gave them) are skipped, so replays
-// are harmless.
+// actions already in force and actions older than the latest carried out
+// here (by the time their origin gave them) are skipped, so the periodic
+// replays are harmless; only what changes something is logged.
 func (l *Local) Apply(e quant.ControlEvent) {
 	if e.Origin == instanceID() {
 		return
 	}
-	if e.Kind == "breaker" && !l.newer(e.Breaker, e.At) {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var err error
+	var (
+		err     error
+		changed bool
+	)
 	switch e.Kind {
 	case "flush":
 		if l.Cache != nil {
-			err = l.Cache.Flush(ctx)
+			err, changed = l.Cache.Flush(ctx), true
 		}
 	case "breaker":
-		err = l.setBreaker(e.Breaker, e.Action, e.Reason, e.Until, true)
+		l.mu.Lock()
+		if l.latest == nil {
+			l.latest = map[string]time.Time{}
+		}
+		if e.At.Before(l.latest[e.Breaker]) {
+			l.mu.Unlock()
+			return
+		}
+		l.latest[e.Breaker] = e.At
+		changed, err = l.setBreaker(e.Breaker, e.Action, e.Reason, e.Until, true)
+		l.mu.Unlock()
 	}
-	if l.Logger != nil {
+	if l.Logger != nil && (changed || err != nil) {
 		l.Logger.Info("operator action from another instance", "kind", e.Kind, "breaker", e.Breaker, "action", e.Action, "origin", e.Origin, "err", err)
 	}
 }
@@ -280,31 +282,41 @@ var actions = map[string]guard.Mode{"open": guard.ModeForcedOpen, "close": guard
 // SetBreaker implements quant.Controller; with a Bus, every instance's
 // breaker of that name follows.
 func (l *Local) SetBreaker(ctx context.Context, name, action, reason string, until time.Time) error {
-	if err := l.setBreaker(name, action, reason, until, false); err != nil {
+	l.mu.Lock()
+	e := quant.ControlEvent{Kind: "breaker", Breaker: name, Action: action, Reason: reason, Until: until, At: time.Now().UTC()}
+	_, err := l.setBreaker(name, action, reason, until, false)
+	if err == nil {
+		if l.latest == nil {
+			l.latest = map[string]time.Time{}
+		}
+		l.latest[name] = e.At
+	}
+	l.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	e := quant.ControlEvent{Kind: "breaker", Breaker: name, Action: action, Reason: reason, Until: until, At: time.Now().UTC()}
-	l.newer(name, e.At)
 	return l.publish(ctx, e)
 }
 
-func (l *Local) setBreaker(name, action, reason string, until time.Time, skipIfSame bool) error {
+// setBreaker forces the named breaker and reports whether that changed
+// its mode or override (with skipIfSame, the same again is skipped).
+func (l *Local) setBreaker(name, action, reason string, until time.Time, skipIfSame bool) (bool, error) {
 	mode, ok := actions[action]
 	if !ok {
-		return quant.Invalid("action", "must be open, close or auto, got %q", action)
+		return false, quant.Invalid("action", "must be open, close or auto, got %q", action)
 	}
 	if l.Guard == nil {
-		return fmt.Errorf("monitor: this server runs without breakers: %w", quant.ErrNotFound)
+		return false, fmt.Errorf("monitor: this server runs without breakers: %w", quant.ErrNotFound)
 	}
 	b := l.Guard.Breaker(quant.Analysis(name))
 	if b == nil {
-		return fmt.Errorf("monitor: breaker %q (the analyses are %v): %w", name, quant.Analyses, quant.ErrNotFound)
+		return false, fmt.Errorf("monitor: breaker %q (the analyses are %v): %w", name, quant.Analyses, quant.ErrNotFound)
 	}
 	if skipIfSame {
 		st := b.Stats()
 		if st.Mode == mode && (mode == guard.ModeAuto || st.Override != nil && st.Override.Reason == reason && st.Override.Until.Equal(until)) {
-			return nil
+			return false, nil
 		}
 	}
-	return b.Force(mode, reason, until)
+	return true, b.Force(mode, reason, until)
 }

@@ -212,8 +212,10 @@ func (s *Store) FinishJob(ctx context.Context, id, owner string, res *quant.Resu
 }
 
 // RequeueJob implements quant.JobStore.
-func (s *Store) RequeueJob(ctx context.Context, id, owner string, notBefore time.Time) error {
-	return s.held(ctx, "requeue job", id, owner, `state = 'queued', owner = NULL, lease_until = NULL, not_before = $3`, notBefore)
+func (s *Store) RequeueJob(ctx context.Context, id, owner string, delay time.Duration, refund bool) error {
+	return s.held(ctx, "requeue job", id, owner, `state = 'queued', owner = NULL, lease_until = NULL,
+		not_before = now() + $3 * interval '1 microsecond',
+		attempts = CASE WHEN $4 AND attempts > 0 THEN attempts - 1 ELSE attempts END`, delay.Microseconds(), refund)
 }
 
 // JobCounts implements quant.JobStore.
@@ -232,6 +234,20 @@ func (s *Store) JobCounts(ctx context.Context) (quant.JobCounts, error) {
 		FROM jobs`).Scan(&n.Queued, &n.Running, &n.Done, &n.Failed)
 	if err != nil {
 		return quant.JobCounts{}, jobErr(ctx, "count jobs", err)
+	}
+	return n, nil
+}
+
+// ActiveJobs implements quant.JobStore. It reads the jobs_claimable index.
+func (s *Store) ActiveJobs(ctx context.Context) (int64, error) {
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Release()
+	var n int64
+	if err := c.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')`).Scan(&n); err != nil {
+		return 0, jobErr(ctx, "count active jobs", err)
 	}
 	return n, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/postgres"
 	"github.com/quantops/quant/internal/quant"
 	"github.com/quantops/quant/internal/storetest"
@@ -293,4 +294,39 @@ func BenchmarkSeries(b *testing.B) {
 	s := newStore(b)
 	storetest.LoadFile(b, s, storetest.BenchFile())
 	storetest.BenchmarkSeries(b, s, s.ForgetDataset)
+}
+
+// TestImportBadBytes: a file whose text fields hold invalid UTF-8 and NUL
+// bytes (which PostgreSQL refuses in text) is stored, the bytes replaced,
+// as the in-memory store stores it; nothing fails the whole import.
+func TestImportBadBytes(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	csv := "transaction_date,owner,ticker,asset_description,asset_type,type,amount,comment,senator,ptr_link\n" +
+		"01/02/2020,Se\x00lf,AA\xffPL,Beyond\xffMeat,Stock,Purchase,\"$1,001 - $15,000\",a\x00b,Ann Bee,x\n"
+	p := &ingest.Parser{}
+	var trades []quant.Trade
+	for tr, err := range p.Records(strings.NewReader(csv), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		trades = append(trades, tr)
+	}
+	_, err := s.Import(ctx, quant.ImportInfo{Source: "bad-bytes", Fingerprint: "bad-bytes"}, func(yield func(quant.Trade, error) bool) {
+		for _, tr := range trades {
+			if !yield(tr, nil) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	page, err := s.Trades(ctx, quant.TradeQuery{PoliticianID: "ann-bee", Limit: 10})
+	if err != nil || len(page.Trades) != 1 {
+		t.Fatalf("Trades = %v, %v", page.Trades, err)
+	}
+	if got := page.Trades[0]; got.AssetDescription != "Beyond\uFFFDMeat" || got.Owner != "Se\uFFFDlf" || got.Comment != "a\uFFFDb" {
+		t.Errorf("stored %q %q %q; want the bad bytes replaced by U+FFFD", got.AssetDescription, got.Owner, got.Comment)
+	}
 }

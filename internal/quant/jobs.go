@@ -83,10 +83,15 @@ type JobStore interface {
 	// exactly one of them set, or returns ErrJobLost.
 	FinishJob(ctx context.Context, id, owner string, res *Result, jerr *JobError) error
 	// RequeueJob puts owner's running job back in the queue, not to be
-	// claimed before notBefore, or returns ErrJobLost.
-	RequeueJob(ctx context.Context, id, owner string, notBefore time.Time) error
+	// claimed for delay (on the store's clock), or returns ErrJobLost.
+	// With refund the claim's attempt is given back: the worker let the
+	// job go (a shutdown) rather than the analysis being refused.
+	RequeueJob(ctx context.Context, id, owner string, delay time.Duration, refund bool) error
 	// JobCounts counts jobs by state.
 	JobCounts(ctx context.Context) (JobCounts, error)
+	// ActiveJobs counts the queued and running jobs (cheaper than
+	// JobCounts: it reads only the active ones).
+	ActiveJobs(ctx context.Context) (int64, error)
 	// PruneJobs deletes finished jobs that finished before t and returns
 	// how many.
 	PruneJobs(ctx context.Context, before time.Time) (int, error)

@@ -223,6 +223,11 @@ type CacheSnapshot struct {
 	EarlyRefreshes int64   `json:"early_refreshes"`
 	Errors         int64   `json:"errors"`
 	HitRate        float64 `json:"hit_rate"` // (hits + stale) / lookups since start
+	// LeaseWaits counts misses that waited for another instance computing
+	// the same key; LeaseTakeovers those that computed it here after the
+	// other left without an answer.
+	LeaseWaits     int64 `json:"lease_waits"`
+	LeaseTakeovers int64 `json:"lease_takeovers"`
 }
 
 // CoalescingStats are the coalescer's figures.

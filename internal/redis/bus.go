@@ -56,8 +56,10 @@ func OpenBus(rawURL string, opts ...Option) (*Bus, error) {
 // Close releases the bus's connections.
 func (b *Bus) Close() error { return b.rdb.Close() }
 
-// Publish implements quant.ControlBus. A breaker override is recorded
-// (and an "auto" removes the record) before it is published.
+// Publish implements quant.ControlBus. A breaker action is recorded
+// before it is published, an "auto" too: an instance that missed the
+// message (its subscription was reconnecting) finds it at the next replay,
+// where a removed record would leave that instance forced for good.
 func (b *Bus) Publish(ctx context.Context, e quant.ControlEvent) error {
 	msg, err := json.Marshal(e)
 	if err != nil {
@@ -65,11 +67,7 @@ func (b *Bus) Publish(ctx context.Context, e quant.ControlEvent) error {
 	}
 	pipe := b.rdb.TxPipeline()
 	if e.Kind == "breaker" {
-		if e.Action == "auto" {
-			pipe.HDel(ctx, b.overrides, e.Breaker)
-		} else {
-			pipe.HSet(ctx, b.overrides, e.Breaker, msg)
-		}
+		pipe.HSet(ctx, b.overrides, e.Breaker, msg)
 	}
 	pipe.Publish(ctx, b.channel, msg)
 	if _, err := pipe.Exec(ctx); err != nil {

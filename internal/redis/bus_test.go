@@ -92,7 +92,7 @@ func testBus(t *testing.T, url string) {
 	if slices.Sort(replayed); !slices.Equal(replayed, []string{"hmm", "network"}) {
 		t.Errorf("late subscriber replayed %v, want hmm and network", replayed)
 	}
-	// auto removes the record, and reaches both.
+	// auto reaches both, and replaces the record.
 	publish(t, pub, quant.ControlEvent{Kind: "breaker", Breaker: "hmm", Action: "auto", Origin: "a"})
 	for name, events := range map[string]<-chan quant.ControlEvent{"first": early, "late": late} {
 		if e := next(t, events); e.Breaker != "hmm" || e.Action != "auto" {
@@ -100,8 +100,16 @@ func testBus(t *testing.T, url string) {
 		}
 	}
 	later := subscribe(t, url, prefix)
-	if e := next(t, later); e.Breaker != "network" {
-		t.Errorf("after auto a new subscriber replayed %+v, want only network's override", e)
+	got := []string{}
+	for range 2 {
+		e := next(t, later)
+		got = append(got, e.Breaker+" "+e.Action)
+	}
+	if slices.Sort(got); !slices.Equal(got, []string{"hmm auto", "network close"}) {
+		t.Errorf("after auto a new subscriber replayed %v, want network's override and hmm's auto", got)
+	}
+	if ov, err := pub.RecordedOverrides(context.Background()); err != nil || len(ov) != 1 || ov[0].Breaker != "network" {
+		t.Errorf("RecordedOverrides = %+v, %v; want network's only (hmm is back to auto)", ov, err)
 	}
 	// A bus under another prefix is another bus.
 	publish(t, openBus(t, url, redistest.Prefix(t)), quant.ControlEvent{Kind: "flush", Origin: "elsewhere"})

@@ -63,7 +63,11 @@ func (b *Bus) Instances(ctx context.Context) ([]quant.InstanceStatus, error) {
 // RecordedOverrides implements quant.ClusterRegistry.
 func (b *Bus) RecordedOverrides(ctx context.Context) ([]quant.ControlEvent, error) {
 	var out []quant.ControlEvent
-	err := b.replay(ctx, func(e quant.ControlEvent) { out = append(out, e) }, false)
+	err := b.replay(ctx, func(e quant.ControlEvent) {
+		if e.Action != "auto" { // the record of a return to automatic: no override
+			out = append(out, e)
+		}
+	}, false)
 	slices.SortFunc(out, func(a, b quant.ControlEvent) int { return strings.Compare(a.Breaker, b.Breaker) })
 	return out, err
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/quant"
@@ -36,8 +37,8 @@ func (s *Server) bodyLimit(r *http.Request) int64 {
 
 // bearer checks r's Authorization header against token in constant time.
 func bearer(r *http.Request, token string) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	return ok && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }
 
 // ingestResult is the answer to an ingest.
@@ -76,8 +77,8 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 	if force != "" && force != "true" && force != "false" {
 		q.fail("force", "must be true or false, got %q", clip(force))
 	}
-	if len(source) > 200 || strings.ContainsFunc(source, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		q.fail("source", "must be at most 200 printable characters")
+	if len(source) > 200 || !utf8.ValidString(source) || strings.ContainsFunc(source, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		q.fail("source", "must be at most 200 printable characters (UTF-8)")
 	}
 	if source == "" {
 		source = "api"

@@ -117,6 +117,9 @@ func TestIngestRefusals(t *testing.T) {
 		{"empty", h, "/api/v1/trades", "text/csv", "s3cret", "  \n", 400, "body", false},
 		{"missing columns", h, "/api/v1/trades", "text/csv", "s3cret", "a,b\n1,2\n", 400, "body", false},
 		{"not a JSON array", h, "/api/v1/trades", "application/json", "s3cret", `{"a":1}`, 400, "body", false},
+		{"good records, then the array breaks", h, "/api/v1/trades", "application/json", "s3cret",
+			`[{"transaction_date":"01/02/2021","type":"Purchase","senator":"Jane Q Public"},{"transaction_date":"01/03/2021","type":"Sale","senator":"Jane Q Public"},{"senator":`, 400, "body", false},
+		{"source not UTF-8", h, "/api/v1/trades?source=%FF%FE", "text/csv", "s3cret", ingestCSV, 400, "source", false},
 		{"bad force", h, "/api/v1/trades?force=yes", "text/csv", "s3cret", ingestCSV, 400, "force", false},
 		{"unknown parameter", h, "/api/v1/trades?sauce=x", "text/csv", "s3cret", ingestCSV, 400, "sauce", false},
 		{"control characters in source", h, "/api/v1/trades?source=a%0Ab", "text/csv", "s3cret", ingestCSV, 400, "source", false},
@@ -140,5 +143,15 @@ func TestIngestRefusals(t *testing.T) {
 	}
 	if v := version(t, st); v != v0 {
 		t.Errorf("refused ingests changed the dataset version %d -> %d", v0, v)
+	}
+	// The scheme is case-insensitive (RFC 9110): "bearer" gets past the
+	// token check to the parameter check.
+	r := httptest.NewRequest("POST", "/api/v1/trades?force=maybe", strings.NewReader(ingestCSV))
+	r.Header.Set("Authorization", "bearer s3cret")
+	r.Header.Set("Content-Type", "text/csv")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusBadRequest {
+		t.Errorf("lower-case bearer: %d; want the 400 of force=maybe", w.Code)
 	}
 }

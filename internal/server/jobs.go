@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -43,6 +44,10 @@ type JobRunnerConfig struct {
 	// IdlePoll is the longest pause between claims when there is no work
 	// (default 1 s); a job submitted to this process wakes it at once.
 	IdlePoll time.Duration
+	// MaxActive bounds the jobs queued or running in the store (default
+	// 10,000): past it, a submission is refused with 503 and Retry-After,
+	// so a flood of distinct submissions cannot grow the queue without end.
+	MaxActive int64
 }
 
 // JobStats are a JobRunner's counters since it started.
@@ -89,6 +94,9 @@ func NewJobRunner(cfg JobRunnerConfig) *JobRunner {
 	if cfg.Instance == "" {
 		cfg.Instance = "quant"
 	}
+	if cfg.MaxActive <= 0 {
+		cfg.MaxActive = 10000
+	}
 	return &JobRunner{cfg: cfg, wake: make(chan struct{}, cfg.Workers)}
 }
 
@@ -108,6 +116,16 @@ func (j *JobRunner) Counts(ctx context.Context) (quant.JobCounts, error) {
 // Submit stores a job for req (normalized) and wakes a worker. A queued
 // or running job of the same work is returned instead (created false).
 func (j *JobRunner) Submit(ctx context.Context, req quant.Request) (quant.Job, bool, error) {
+	n, err := j.cfg.Store.ActiveJobs(ctx)
+	if err != nil {
+		return quant.Job{}, false, err
+	}
+	if n >= j.cfg.MaxActive {
+		return quant.Job{}, false, &quant.UnavailableError{
+			Reason:     fmt.Sprintf("the job queue is full (%d jobs queued or running); retry later", n),
+			RetryAfter: 5 * time.Second,
+		}
+	}
 	var b [16]byte
 	rand.Read(b[:])
 	job, created, err := j.cfg.Store.SubmitJob(ctx, quant.Job{ID: hex.EncodeToString(b[:]), Request: req, Key: req.Key()})
@@ -188,8 +206,10 @@ func (j *JobRunner) run(ctx context.Context, owner string, job quant.Job) {
 	j.running.Add(1)
 	defer j.running.Add(-1)
 	log := j.cfg.Logger.With("job", job.ID, "key", job.Key, "attempt", job.Attempts)
-	// bg outlives ctx so the outcome of an interrupted job is still recorded.
-	bg := context.WithoutCancel(ctx)
+	// The outcome is recorded even when ctx is done (a shutdown), within a
+	// bound of its own so a store that hangs cannot hold the shutdown.
+	bg, cancelBG := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancelBG()
 	record := func(op string, err error) {
 		switch {
 		case errors.Is(err, quant.ErrJobLost):
@@ -237,11 +257,13 @@ func (j *JobRunner) run(ctx context.Context, owner string, job quant.Job) {
 	case err == nil:
 		j.done.Add(1)
 		record("finish", j.cfg.Store.FinishJob(bg, job.ID, owner, res, nil))
-	case ctx.Err() != nil: // shutting down: let any instance run it
-		record("requeue", j.cfg.Store.RequeueJob(bg, job.ID, owner, time.Now()))
-	case errors.Is(err, quant.ErrUnavailable) || errors.Is(err, quant.ErrTimeout) || errors.Is(err, context.DeadlineExceeded):
+	case ctx.Err() != nil: // shutting down: let any instance run it, and give the attempt back
+		record("requeue", j.cfg.Store.RequeueJob(bg, job.ID, owner, 0, true))
+	case (errors.Is(err, quant.ErrUnavailable) || errors.Is(err, quant.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) &&
+		job.Attempts < j.cfg.MaxAttempts:
 		// Overload, an open breaker or a store outage: try again later,
-		// when the refusal says or with exponential backoff.
+		// when the refusal says or with exponential backoff. The last
+		// attempt's refusal fails the job with its own problem (below).
 		wait := time.Duration(math.Min(30, math.Pow(2, float64(job.Attempts)))) * time.Second
 		var ue *quant.UnavailableError
 		if errors.As(err, &ue) && ue.RetryAfter > 0 {
@@ -249,7 +271,7 @@ func (j *JobRunner) run(ctx context.Context, owner string, job quant.Job) {
 		}
 		j.retried.Add(1)
 		log.Info("jobs: refused; retrying later", "err", err, "after", wait)
-		record("requeue", j.cfg.Store.RequeueJob(bg, job.ID, owner, time.Now().Add(wait)))
+		record("requeue", j.cfg.Store.RequeueJob(bg, job.ID, owner, wait, false))
 	default:
 		p, _ := classify(err)
 		if p.Status == http.StatusInternalServerError {
@@ -353,7 +375,7 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 		}
 		return quant.Request{}, quant.Invalid("body", "want a JSON object {\"analysis\": ..., \"id\": ..., \"params\": {...}}: %s", clip(strings.TrimPrefix(err.Error(), "json: ")))
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return quant.Request{}, quant.Invalid("body", "holds more than one JSON value")
 	}
 	req := quant.Request{Analysis: in.Analysis}

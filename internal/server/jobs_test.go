@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -164,22 +165,6 @@ func TestJobRetriesARefusal(t *testing.T) {
 	})
 }
 
-func TestJobGivesUpAfterMaxAttempts(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		a := &scriptedAnalyzer{outcomes: []outcome{{err: &quant.UnavailableError{Reason: "breaker open", RetryAfter: time.Second}}}}
-		h := newJobHarness(t, a)
-		_, j := h.do(t, "POST", "/api/v1/jobs", `{"analysis":"network"}`)
-		for range 10 {
-			time.Sleep(2 * time.Second)
-			synctest.Wait()
-		}
-		_, got := h.do(t, "GET", j.Location, "")
-		if got.Status != quant.JobFailed || got.Error == nil || got.Error.Status != 503 || a.calls.Load() != 3 {
-			t.Errorf("job = %s error %+v after %d calls; want failed 503 after 3 (MaxAttempts)", got.Status, got.Error, a.calls.Load())
-		}
-	})
-}
-
 func TestJobInterruptedByShutdownIsRequeued(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		js := inmem.NewJobs()
@@ -196,8 +181,8 @@ func TestJobInterruptedByShutdownIsRequeued(t *testing.T) {
 		cancel()
 		<-done
 		got, _ := js.Job(context.Background(), j.ID)
-		if got.State != quant.JobQueued || got.Owner != "" {
-			t.Errorf("job after shutdown = %s owner %q; want queued for any instance", got.State, got.Owner)
+		if got.State != quant.JobQueued || got.Owner != "" || got.Attempts != 0 {
+			t.Errorf("job after shutdown = %s owner %q attempts %d; want queued for any instance, the attempt given back", got.State, got.Owner, got.Attempts)
 		}
 	})
 }
@@ -259,4 +244,110 @@ func TestJobAPIValidation(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestJobLeaseRenewed: a job computing longer than its lease keeps it (the
+// worker renews), so another worker never runs it twice.
+func TestJobLeaseRenewed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		a := &scriptedAnalyzer{outcomes: []outcome{{gate: gate}, {}}}
+		js := inmem.NewJobs()
+		r := NewJobRunner(JobRunnerConfig{Store: js, Analyzer: a, Workers: 2, Lease: 3 * time.Second})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); r.Run(ctx) }()
+		j, _, err := r.Submit(ctx, quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Second) // virtual: many leases long
+		synctest.Wait()
+		if n := a.calls.Load(); n != 1 {
+			t.Errorf("the job ran %d times while its first run renewed its lease; want once", n)
+		}
+		close(gate)
+		synctest.Wait()
+		got, _ := js.Job(ctx, j.ID)
+		if got.State != quant.JobDone || got.Attempts != 1 {
+			t.Errorf("job = %s, attempt %d; want done on attempt 1", got.State, got.Attempts)
+		}
+		cancel()
+		<-done
+	})
+}
+
+// lostJobs is a job store in which every renewal finds the job taken over.
+type lostJobs struct {
+	*inmem.Jobs
+	finishes atomic.Int64
+}
+
+func (l *lostJobs) RenewJob(context.Context, string, string, time.Duration) error {
+	return quant.ErrJobLost
+}
+
+func (l *lostJobs) FinishJob(ctx context.Context, id, owner string, res *quant.Result, jerr *quant.JobError) error {
+	l.finishes.Add(1)
+	return l.Jobs.FinishJob(ctx, id, owner, res, jerr)
+}
+
+// TestJobLeaseLost: a worker that learns its lease is gone stops the
+// analysis and records nothing (the new owner will).
+func TestJobLeaseLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &scriptedAnalyzer{outcomes: []outcome{{gate: make(chan struct{})}}}
+		js := &lostJobs{Jobs: inmem.NewJobs()}
+		r := NewJobRunner(JobRunnerConfig{Store: js, Analyzer: a, Workers: 1, Lease: 3 * time.Second})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); r.Run(ctx) }()
+		if _, _, err := r.Submit(ctx, quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second) // past the first renewal (every lease/3)
+		synctest.Wait()
+		if st := r.Stats(); st.Lost != 1 || st.Running != 0 || js.finishes.Load() != 0 {
+			t.Errorf("after losing the lease: stats %+v, %d finishes; want the job abandoned, nothing recorded", st, js.finishes.Load())
+		}
+		cancel()
+		<-done
+	})
+}
+
+// TestJobQueueBounded: past MaxActive queued or running jobs, a
+// submission is a 503 with Retry-After.
+func TestJobQueueBounded(t *testing.T) {
+	js := inmem.NewJobs()
+	r := NewJobRunner(JobRunnerConfig{Store: js, Analyzer: &scriptedAnalyzer{outcomes: []outcome{{}}}, MaxActive: 3})
+	h := New(Config{Store: inmem.New(), Jobs: r}).Handler()
+	for i := range 4 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/api/v1/jobs", strings.NewReader(fmt.Sprintf(`{"analysis":"dtw","id":"p%d"}`, i))))
+		want := http.StatusAccepted
+		if i == 3 {
+			want = http.StatusServiceUnavailable
+		}
+		if w.Code != want || (i == 3 && w.Header().Get("Retry-After") == "") {
+			t.Errorf("submission %d: %d (Retry-After %q); want %d", i+1, w.Code, w.Header().Get("Retry-After"), want)
+		}
+	}
+}
+
+// TestJobLastRefusalFails: a refusal on the last attempt fails the job
+// with that refusal's problem.
+func TestJobLastRefusalFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &scriptedAnalyzer{outcomes: []outcome{{err: &quant.UnavailableError{Reason: "breaker network open", RetryAfter: time.Second}}}}
+		h := newJobHarness(t, a) // MaxAttempts 3
+		_, j := h.do(t, "POST", "/api/v1/jobs", `{"analysis":"network"}`)
+		for range 10 {
+			time.Sleep(2 * time.Second)
+			synctest.Wait()
+		}
+		_, got := h.do(t, "GET", j.Location, "")
+		if got.Status != quant.JobFailed || got.Error == nil || got.Error.Status != 503 || got.Error.Detail != "breaker network open" || a.calls.Load() != 3 {
+			t.Errorf("job = %s error %+v after %d calls; want failed with the last refusal after 3", got.Status, got.Error, a.calls.Load())
+		}
+	})
 }

@@ -24,6 +24,8 @@ func RunJobs(t *testing.T, newJobs func(t *testing.T) quant.JobStore) {
 		{"ClaimRunFinish", testJobLifecycle},
 		{"Failed", testJobFailed},
 		{"Requeue", testJobRequeue},
+		{"RequeueRefund", testJobRefund},
+		{"ConcurrentSubmitsOfOneKey", testJobConcurrentSubmits},
 		{"ExpiredLeaseIsClaimedAgain", testJobTakeover},
 		{"ConcurrentClaimsTakeEachJobOnce", testJobConcurrentClaims},
 		{"CountsAndPrune", testJobCountsPrune},
@@ -180,10 +182,10 @@ func testJobRequeue(t *testing.T, s quant.JobStore) {
 	ctx := context.Background()
 	submit(t, s, job("j1", quant.Request{Analysis: quant.AnalysisFourier, ID: "a"}))
 	claim(t, s, "w1", time.Minute)
-	if err := s.RequeueJob(ctx, "j1", "w2", time.Now()); !errors.Is(err, quant.ErrJobLost) {
+	if err := s.RequeueJob(ctx, "j1", "w2", 0, false); !errors.Is(err, quant.ErrJobLost) {
 		t.Errorf("RequeueJob by another worker = %v; want ErrJobLost", err)
 	}
-	if err := s.RequeueJob(ctx, "j1", "w1", time.Now().Add(-time.Second)); err != nil {
+	if err := s.RequeueJob(ctx, "j1", "w1", -time.Second, false); err != nil {
 		t.Fatal(err)
 	}
 	if j, _ := s.Job(ctx, "j1"); j.State != quant.JobQueued || j.Owner != "" {
@@ -192,10 +194,55 @@ func testJobRequeue(t *testing.T, s quant.JobStore) {
 	if j := claim(t, s, "w2", time.Minute); j.Attempts != 2 || j.Owner != "w2" {
 		t.Errorf("claim after requeue = owner %s attempt %d; want w2, attempt 2", j.Owner, j.Attempts)
 	}
-	if err := s.RequeueJob(ctx, "j1", "w2", time.Now().Add(time.Hour)); err != nil {
+	if err := s.RequeueJob(ctx, "j1", "w2", time.Hour, false); err != nil {
 		t.Fatal(err)
 	}
 	noClaim(t, s) // not before an hour from now
+}
+
+func testJobRefund(t *testing.T, s quant.JobStore) {
+	ctx := context.Background()
+	submit(t, s, job("j1", quant.Request{Analysis: quant.AnalysisFourier, ID: "a"}))
+	for range 3 {
+		// A worker that lets the job go (a shutdown) gives its attempt back.
+		j := claim(t, s, "w", time.Minute)
+		if j.Attempts != 1 {
+			t.Fatalf("attempts after released claims = %d; want 1", j.Attempts)
+		}
+		if err := s.RequeueJob(ctx, "j1", "w", -time.Second, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func testJobConcurrentSubmits(t *testing.T, s quant.JobStore) {
+	ctx := context.Background()
+	req := quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.5}
+	var (
+		mu      sync.Mutex
+		ids     = map[string]bool{}
+		created int
+		wg      sync.WaitGroup
+	)
+	for i := range 16 {
+		wg.Go(func() {
+			j, c, err := s.SubmitJob(ctx, job(fmt.Sprintf("j%02d", i), req))
+			if err != nil {
+				t.Errorf("SubmitJob: %v", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			ids[j.ID] = true
+			if c {
+				created++
+			}
+		})
+	}
+	wg.Wait()
+	if created != 1 || len(ids) != 1 {
+		t.Errorf("16 concurrent submissions of one key: %d created, %d distinct jobs; want 1 and 1", created, len(ids))
+	}
 }
 
 func testJobTakeover(t *testing.T, s quant.JobStore) {
@@ -206,6 +253,9 @@ func testJobTakeover(t *testing.T, s quant.JobStore) {
 	j := claim(t, s, "alive", time.Minute)
 	if j.ID != "j1" || j.Owner != "alive" || j.Attempts != 2 {
 		t.Fatalf("takeover = %s owner %s attempts %d; want j1 by alive, attempt 2", j.ID, j.Owner, j.Attempts)
+	}
+	if err := s.RenewJob(ctx, "j1", "dead", time.Minute); !errors.Is(err, quant.ErrJobLost) {
+		t.Errorf("the dead worker's late renewal = %v; want ErrJobLost", err)
 	}
 	res := &quant.Result{Analysis: quant.AnalysisFourier, Key: j.Key, Body: []byte(`{}`)}
 	if err := s.FinishJob(ctx, "j1", "dead", res, nil); !errors.Is(err, quant.ErrJobLost) {
