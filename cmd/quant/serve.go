@@ -403,7 +403,9 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		}
 		defer bus.Close()
 		local.Bus, local.Logger, local.Cluster = bus, log, bus
-		go local.Heartbeat(ctx, 2*time.Second)
+		beat := make(chan struct{})
+		go func() { defer close(beat); local.Heartbeat(ctx, 2*time.Second) }()
+		defer func() { stop(); <-beat }() // it leaves the registry before the bus closes
 		octx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		if err := bus.Overrides(octx, local.Apply); err != nil {
 			log.Warn("control bus: could not read the overrides in force; they apply once Redis answers", "err", err)

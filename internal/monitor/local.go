@@ -57,7 +57,8 @@ type Local struct {
 }
 
 // Heartbeat announces this instance's status to the Cluster every period
-// until ctx is done.
+// until ctx is done, then removes it (the others stop counting this
+// instance at once rather than when its status ages out).
 func (l *Local) Heartbeat(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -75,6 +76,9 @@ func (l *Local) Heartbeat(ctx context.Context, every time.Duration) {
 		cancel()
 		select {
 		case <-ctx.Done():
+			lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			l.Cluster.Leave(lctx, s.ID)
+			cancel()
 			return
 		case <-t.C:
 		}

@@ -116,6 +116,8 @@ type InstanceStatus struct {
 type ClusterRegistry interface {
 	// Announce records s as this instance's latest status.
 	Announce(ctx context.Context, s InstanceStatus) error
+	// Leave removes the instance's status (it is stopping).
+	Leave(ctx context.Context, id string) error
 	// Instances returns the statuses announced recently, by ID.
 	Instances(ctx context.Context) ([]InstanceStatus, error)
 	// RecordedOverrides returns the breaker overrides in force for every

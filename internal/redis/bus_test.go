@@ -143,6 +143,14 @@ func testInstances(t *testing.T, url string) {
 		}
 	}
 
+	// An instance that stops leaves at once.
+	if err := bus.Leave(ctx, "a"); err != nil {
+		t.Fatalf("Leave: %v", err)
+	}
+	if got, err := bus.Instances(ctx); err != nil || len(got) != 1 || got[0].ID != "b" {
+		t.Errorf("Instances after a left = %+v, %v; want b only", got, err)
+	}
+
 	publish(t, bus, quant.ControlEvent{Kind: "breaker", Breaker: "network", Action: "open", Origin: "a"})
 	publish(t, bus, quant.ControlEvent{Kind: "breaker", Breaker: "dtw", Action: "close", Origin: "b"})
 	got, err := bus.RecordedOverrides(ctx)

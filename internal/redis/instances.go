@@ -35,6 +35,14 @@ func (b *Bus) Announce(ctx context.Context, s quant.InstanceStatus) error {
 	return nil
 }
 
+// Leave implements quant.ClusterRegistry.
+func (b *Bus) Leave(ctx context.Context, id string) error {
+	if err := b.rdb.HDel(ctx, b.instances, id).Err(); err != nil {
+		return fmt.Errorf("redis: leave: %w: %w", quant.ErrUnavailable, err)
+	}
+	return nil
+}
+
 // Instances implements quant.ClusterRegistry. Entries older than
 // InstanceTTL are left out and removed.
 func (b *Bus) Instances(ctx context.Context) ([]quant.InstanceStatus, error) {
