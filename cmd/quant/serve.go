@@ -383,15 +383,14 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		Limits: srv.Limits,
 	}
 	local.Jobs = func(ctx context.Context) *quant.JobsSnapshot {
-		st := jobs.Stats()
-		js := &quant.JobsSnapshot{Workers: cfg.JobWorkers, Running: st.Running, Done: st.Done, Failed: st.Failed,
-			Retried: st.Retried, Lost: st.Lost, Submitted: st.Submitted}
+		js := jobs.Stats()
+		js.Workers = cfg.JobWorkers // 0: the runner is not started
 		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		if c, err := jobs.Counts(cctx); err == nil {
 			js.Store = &c
 		}
-		return js
+		return &js
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -154,6 +154,17 @@ func set[T comparable](dst *T, v T) {
 	}
 }
 
+// apply sets the options of any topology's client (the three option
+// structs share these fields, not a type) that tn sets.
+func (tn tuning) apply(dial, read, write, pool *time.Duration, retries *int, ctxTimeout *bool) {
+	set(dial, tn.dial)
+	set(read, tn.read)
+	set(write, tn.write)
+	set(pool, tn.pool)
+	set(retries, tn.dialerRetries)
+	set(ctxTimeout, tn.contextTimeout)
+}
+
 // client returns a new client of the parsed topology, tuned.
 func (t *target) client(tn tuning) redis.UniversalClient {
 	off := func() *maintnotifications.Config {
@@ -162,31 +173,16 @@ func (t *target) client(tn tuning) redis.UniversalClient {
 	switch {
 	case t.cluster != nil:
 		o := *t.cluster
-		set(&o.DialTimeout, tn.dial)
-		set(&o.ReadTimeout, tn.read)
-		set(&o.WriteTimeout, tn.write)
-		set(&o.PoolTimeout, tn.pool)
-		set(&o.DialerRetries, tn.dialerRetries)
-		set(&o.ContextTimeoutEnabled, tn.contextTimeout)
+		tn.apply(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.DialerRetries, &o.ContextTimeoutEnabled)
 		o.MaintNotificationsConfig = off()
 		return redis.NewClusterClient(&o)
 	case t.failover != nil:
 		o := *t.failover // go-redis turns maintenance notifications off for it
-		set(&o.DialTimeout, tn.dial)
-		set(&o.ReadTimeout, tn.read)
-		set(&o.WriteTimeout, tn.write)
-		set(&o.PoolTimeout, tn.pool)
-		set(&o.DialerRetries, tn.dialerRetries)
-		set(&o.ContextTimeoutEnabled, tn.contextTimeout)
+		tn.apply(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.DialerRetries, &o.ContextTimeoutEnabled)
 		return redis.NewFailoverClient(&o)
 	default:
 		o := *t.simple
-		set(&o.DialTimeout, tn.dial)
-		set(&o.ReadTimeout, tn.read)
-		set(&o.WriteTimeout, tn.write)
-		set(&o.PoolTimeout, tn.pool)
-		set(&o.DialerRetries, tn.dialerRetries)
-		set(&o.ContextTimeoutEnabled, tn.contextTimeout)
+		tn.apply(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.DialerRetries, &o.ContextTimeoutEnabled)
 		o.MaintNotificationsConfig = off()
 		return redis.NewClient(&o)
 	}

@@ -103,7 +103,8 @@ func TestHostileRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Store: inmem.New()}).HTTPServer("")
+	jobs := NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: &scriptedAnalyzer{outcomes: []outcome{{}}}})
+	srv := New(Config{Store: inmem.New(), Jobs: jobs}).HTTPServer("")
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	raw := func(req string) int {
@@ -125,6 +126,8 @@ func TestHostileRequests(t *testing.T) {
 		return resp.StatusCode
 	}
 	long := strings.Repeat("a", 100<<10)
+	// A job submission that is still valid JSON when the body limit cuts it.
+	bigJob := `{"analysis":"` + strings.Repeat("a", 1<<20) + `"}`
 	tests := []struct {
 		name string
 		req  string
@@ -135,7 +138,7 @@ func TestHostileRequests(t *testing.T) {
 		{"10,000 headers", "GET /healthz HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", 10000) + "\r\n", 431},
 		{"a 2 KiB id", "GET /api/v1/politicians/" + strings.Repeat("a", 2048) + " HTTP/1.1\r\nHost: x\r\n\r\n", 400},
 		{"a NUL in the path", "GET /api/v1/politicians/a%00b HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-		{"a 1 MiB+1 body", fmt.Sprintf("POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", 1<<20+1, strings.Repeat("x", 1<<20+1)), 404},
+		{"a JSON body past 1 MiB", fmt.Sprintf("POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(bigJob), bigJob), 413},
 		{"a bad request line", "GET\r\n\r\n", 400},
 		{"no Host", "GET /healthz HTTP/1.1\r\n\r\n", 400},
 	}

@@ -50,17 +50,6 @@ type JobRunnerConfig struct {
 	MaxActive int64
 }
 
-// JobStats are a JobRunner's counters since it started.
-type JobStats struct {
-	Workers   int   `json:"workers"`
-	Running   int64 `json:"running"`   // jobs this process's workers hold now
-	Done      int64 `json:"done"`      // finished with a result
-	Failed    int64 `json:"failed"`    // finished with an error
-	Retried   int64 `json:"retried"`   // put back after a refusal (503/504)
-	Lost      int64 `json:"lost"`      // taken over by another worker while running here
-	Submitted int64 `json:"submitted"` // accepted through this process's API
-}
-
 // JobRunner runs jobs: the API submits through it, and its workers claim
 // jobs from the shared JobStore, run them through the Analyzer and record
 // the outcome. Any instance's runner may run any instance's job.
@@ -100,9 +89,9 @@ func NewJobRunner(cfg JobRunnerConfig) *JobRunner {
 	return &JobRunner{cfg: cfg, wake: make(chan struct{}, cfg.Workers)}
 }
 
-// Stats returns the runner's counters.
-func (j *JobRunner) Stats() JobStats {
-	return JobStats{
+// Stats returns the runner's counters (Store left nil: Counts reads it).
+func (j *JobRunner) Stats() quant.JobsSnapshot {
+	return quant.JobsSnapshot{
 		Workers: j.cfg.Workers, Running: j.running.Load(), Done: j.done.Load(), Failed: j.failed.Load(),
 		Retried: j.retried.Load(), Lost: j.lost.Load(), Submitted: j.submitted.Load(),
 	}
