@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -315,12 +316,21 @@ func copyInProgress(t *testing.T, dbURL string) bool {
 // freeAddr returns a free loopback address.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// A port below the ephemeral range (32768-60999 here): a port the kernel
+	// hands out for ":0" can be taken by any outgoing connection between
+	// this check and the server's listen, which made tests fail with
+	// "address already in use".
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 15000+mrand.IntN(15000))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return addr
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port in 15000-29999")
+	return ""
 }
 
 // startServer runs `quant serve` on a free loopback port until the test
