@@ -162,19 +162,11 @@ func TestE2EKillLeaseHolder(t *testing.T) {
 	case <-time.After(3 * time.Minute):
 		t.Fatal("B never answered")
 	}
-	if resp == nil || resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MISS" {
-		t.Fatalf("B: %v; want 200 MISS (computed by B after A's lease ran out)", resp)
+	if resp == nil || resp.StatusCode != 200 {
+		t.Fatalf("B: %v; want 200", resp)
 	}
-	// B waited for A's answer, then took the work over: not computed at once.
-	var snap struct {
-		Cache struct {
-			LeaseWaits     int64 `json:"lease_waits"`
-			LeaseTakeovers int64 `json:"lease_takeovers"`
-		} `json:"cache"`
-	}
-	getJSON(t, "http://"+adminB+"/admin/v1/snapshot", &snap)
-	if snap.Cache.LeaseWaits < 1 || snap.Cache.LeaseTakeovers != 1 {
-		t.Errorf("B's cache: %+v; want a wait on A's lease and one takeover", snap.Cache)
+	if xc := resp.Header.Get("X-Cache"); xc != "MISS" && xc != "COALESCED" {
+		t.Errorf("B: X-Cache %s; want MISS or COALESCED (computed by B after A's lease ran out)", xc)
 	}
 	eventually(t, 2*time.Minute, "the dead instance's job finished by B", func() bool {
 		getJSON(t, b+"/api/v1/jobs/"+job.ID, &running)
@@ -186,7 +178,27 @@ func TestE2EKillLeaseHolder(t *testing.T) {
 	if running.Status != "done" || running.Attempts < 2 || len(running.Result) == 0 {
 		t.Errorf("the job after the kill: %s, attempt %d; want done by B on a later attempt", running.Status, running.Attempts)
 	}
-	t.Logf("A killed while computing; B answered 200 %s after %v; the job finished on attempt %d", resp.Header.Get("X-Cache"), time.Since(start).Round(time.Millisecond), running.Attempts)
+	// B took A's work over: it waited on A's lease, then computed once.
+	// The request answers MISS when it led B's computation, COALESCED when
+	// B's job worker, claiming the dead instance's job, got there first
+	// (a -race build starved of CPU can be seconds late): either way the
+	// answer was computed by B after A's lease ran out, which B's cache
+	// counters show once the job is done too (a follower returns before its
+	// leader counts).
+	var snap struct {
+		Cache struct {
+			Misses         int64 `json:"misses"`
+			Coalesced      int64 `json:"coalesced"`
+			Errors         int64 `json:"errors"`
+			LeaseWaits     int64 `json:"lease_waits"`
+			LeaseTakeovers int64 `json:"lease_takeovers"`
+		} `json:"cache"`
+	}
+	getJSON(t, "http://"+adminB+"/admin/v1/snapshot", &snap)
+	if snap.Cache.LeaseWaits < 1 || snap.Cache.LeaseTakeovers != 1 || snap.Cache.Misses != 1 {
+		t.Errorf("B's cache: %+v; want a wait on A's lease, one takeover and one computation", snap.Cache)
+	}
+	t.Logf("A killed while computing; B answered 200 %s after %v; the job finished on attempt %d; B's cache %+v", resp.Header.Get("X-Cache"), time.Since(start).Round(time.Millisecond), running.Attempts, snap.Cache)
 }
 
 // TestE2EIngestReachesEveryInstance ingests records through one instance's
