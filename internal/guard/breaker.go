@@ -170,6 +170,23 @@ type Ticket struct {
 func (b *Breaker) Allow() (Ticket, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.admitLocked(true)
+}
+
+// refuse returns the error Allow would refuse a call with now, or nil,
+// without taking a half-open probe: the guard asks it before a call
+// queues, so an open breaker refuses at once. (Asking for a ticket there
+// and dropping it would leak a probe and keep the breaker half open.)
+func (b *Breaker) refuse() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, err := b.admitLocked(false)
+	return err
+}
+
+// admitLocked decides a call; take says whether a half-open probe is
+// taken for it.
+func (b *Breaker) admitLocked(take bool) (Ticket, error) {
 	now := b.cfg.Now()
 	b.expire(now)
 	if o := b.override; o != nil {
@@ -195,6 +212,9 @@ func (b *Breaker) Allow() (Ticket, error) {
 		if b.probes >= b.cfg.HalfOpenProbes {
 			b.rejected++
 			return Ticket{}, &quant.UnavailableError{Reason: fmt.Sprintf("breaker %s half open, probing", b.cfg.Name), RetryAfter: time.Second}
+		}
+		if !take {
+			return Ticket{}, nil
 		}
 		b.probes++
 		return Ticket{gen: b.gen, probe: true}, nil

@@ -89,11 +89,10 @@ func (g *Guard) Analyze(ctx context.Context, req quant.Request) (*quant.Result, 
 	if br == nil {
 		return nil, quant.Invalid("analysis", "unknown analysis %q", req.Analysis)
 	}
-	// A fast refusal: an open breaker rejects before the call queues.
-	if s := br.peek(); s == StateOpen {
-		if _, err := br.Allow(); err != nil {
-			return nil, err
-		}
+	// A fast refusal: an open breaker, or a half-open one with its probes
+	// out, rejects before the call queues.
+	if err := br.refuse(); err != nil {
+		return nil, err
 	}
 	if _, err := pool.Acquire(ctx); err != nil {
 		return nil, err
@@ -127,17 +126,6 @@ func classify(ctx context.Context, err error) Outcome {
 		return Ignored
 	}
 	return Failure
-}
-
-// peek returns the breaker's state without counting a refusal.
-func (b *Breaker) peek() State {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.expire(b.cfg.Now())
-	if b.override != nil && b.override.Mode == ModeForcedOpen {
-		return StateOpen
-	}
-	return b.state
 }
 
 // Breaker returns the breaker of analysis a (nil if a is unknown).

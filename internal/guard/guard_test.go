@@ -390,3 +390,56 @@ func TestGuardConfigErrors(t *testing.T) {
 		t.Error("a pool of capacity 0 was accepted")
 	}
 }
+
+// tickingClock moves on by step at every reading, so the open period can
+// end between two readings within one call.
+type tickingClock struct {
+	mu   sync.Mutex
+	now  time.Time
+	step time.Duration
+}
+
+func (c *tickingClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.now
+	c.now = c.now.Add(c.step)
+	return t
+}
+
+// The open period ending in the middle of a call must not leak the
+// half-open probe: the breaker recovers on the next call (it used to stay
+// half open, refusing every call, until an operator stepped in).
+func TestGuardOpenPeriodEndingMidCallLeaksNoProbe(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk := &tickingClock{now: start}
+	next := &countingAnalyzer{err: errors.New("store exploded")}
+	cfg := DefaultConfig()
+	cfg.Breaker.Now = clk.Now
+	g, err := New(next, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}
+	for range 5 {
+		g.Analyze(context.Background(), req)
+	}
+	br := g.Breaker(quant.AnalysisHMM)
+	opened := br.Stats().LastTransition
+	if opened == nil || opened.To != StateOpen {
+		t.Fatalf("after 5 failures: %+v, want open", br.Stats())
+	}
+	next.err = nil
+	clk.mu.Lock()
+	clk.now = opened.At.Add(time.Minute - time.Nanosecond) // the last nanosecond of the open period
+	clk.step = time.Nanosecond
+	clk.mu.Unlock()
+	var errs []error
+	for range 3 {
+		_, err := g.Analyze(context.Background(), req)
+		errs = append(errs, err)
+	}
+	if errs[2] != nil || br.Stats().State != StateClosed {
+		t.Errorf("calls as the open period ended: %v; breaker %s; want it closed by a probe", errs, br.Stats().State)
+	}
+}
