@@ -226,7 +226,7 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.DurationVar(&cfg.BreakerOpen, "breaker-open", 60*time.Second, "how long an open breaker refuses before probing")
 	f.DurationVar(&cfg.BreakerSlow, "breaker-slow", 30*time.Second, "a computation slower than this counts as slow for the breaker")
 	f.Int64Var(&cfg.CacheMaxBytes, "cache-max-bytes", cache.DefaultMaxBytes, "bound of the in-process answer cache, in bytes")
-	f.DurationVar(&cfg.CacheMaxStale, "cache-max-stale", cache.DefaultMaxStale, "how long past its lifetime an answer may be served as STALE")
+	f.DurationVar(&cfg.CacheMaxStale, "cache-max-stale", cache.DefaultMaxStale, "how long past its lifetime an answer may be served as STALE (0: never)")
 	f.DurationVar(&cfg.RedisTimeout, "redis-timeout", 100*time.Millisecond, "bound of one Redis cache call: past it the call counts as a miss and the in-process cache answers alone for a second")
 	f.BoolVar(&cfg.Unprotected, "unprotected", false, "serve analyses with no cache, coalescing, bulkheads or breakers: for the benchmark that shows what the protection buys, never for production")
 	f.StringVar(&cfg.IngestToken, "ingest-token", "", "bearer token POST /api/v1/trades requires; empty disables ingest over HTTP")
@@ -265,6 +265,12 @@ type protection struct {
 	close     func()
 }
 
+// workBudget is how long one analysis may take from arrival to answer:
+// the longest queue wait, then the computation, and a margin.
+func (c *serveConfig) workBudget() time.Duration {
+	return max(c.MLPool.MaxWait, c.NetworkPool.MaxWait) + c.ComputeTimeout + 10*time.Second
+}
+
 func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protection, error) {
 	if cfg.Unprotected {
 		log.Warn("serving UNPROTECTED: no cache, coalescing, bulkheads or breakers (--unprotected is for benchmarks only)")
@@ -279,7 +285,10 @@ func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protect
 	if err != nil {
 		return nil, err
 	}
-	co := guard.NewCoalescer(g, 0)
+	// Shared work outlives its callers: it may wait for the longest queue
+	// and then compute, like a request (the API's write timeout is the
+	// same budget).
+	co := guard.NewCoalescer(g, cfg.workBudget())
 	var backend quant.Cache = cache.NewMemory(cache.MemoryOptions{MaxBytes: cfg.CacheMaxBytes})
 	closeFn := func() {}
 	var lease quant.Leaser
@@ -294,8 +303,33 @@ func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protect
 		closeFn = func() { rc.Close() }
 		log.Info("cache: in process + redis", "url", redactURL(cfg.RedisURL))
 	}
-	ca := cache.New(co, backend, st, cache.Options{MaxStale: cfg.CacheMaxStale, TTL: cfg.cacheTTL, Logger: log, Lease: lease, LeaseTTL: cfg.LeaseTTL})
-	return &protection{analyzer: ca, guard: g, coalescer: co, cache: ca, close: closeFn}, nil
+	maxStale := cfg.CacheMaxStale
+	if maxStale == 0 {
+		maxStale = -1 // --cache-max-stale 0: never serve an answer past its lifetime
+	}
+	ca := cache.New(co, backend, st, cache.Options{
+		MaxStale: maxStale, TTL: cfg.cacheTTL, Logger: log, Lease: lease, LeaseTTL: cfg.LeaseTTL,
+		RefreshTimeout: cfg.workBudget(),
+	})
+	// Key the first requests by the dataset version rather than passing
+	// them through uncached (what the cache does until it has read one).
+	pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ca.Prime(pctx); err != nil {
+		log.Warn("cache: no dataset version yet; requests pass through uncached until one is read", "error", err)
+	}
+	return &protection{analyzer: ca, guard: g, coalescer: co, cache: ca, close: func() {
+		// Background refreshes end before Redis and the store close, or
+		// after the shutdown grace at the latest.
+		done := make(chan struct{})
+		go func() { ca.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(cfg.ShutdownGrace):
+			log.Warn("shutdown: background cache refreshes still running after the grace period")
+		}
+		closeFn()
+	}}, nil
 }
 
 // openStore returns the configured store: PostgreSQL (migrated) when a
@@ -360,7 +394,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	}
 	// A response may wait for the longest queue and then compute: the write
 	// timeout must outlast both.
-	writeTimeout := max(cfg.MLPool.MaxWait, cfg.NetworkPool.MaxWait) + cfg.ComputeTimeout + 10*time.Second
+	writeTimeout := cfg.workBudget()
 	// Jobs live with the trades: in PostgreSQL (shared, surviving restarts)
 	// or in this process.
 	var jobStore quant.JobStore = inmem.NewJobs()

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"math"
@@ -139,8 +140,9 @@ type Analyzer struct {
 	rand           func() float64
 	log            *slog.Logger
 
-	ver     atomic.Pointer[versionState]
-	verBusy atomic.Bool // one caller re-reads the version at a time
+	ver      atomic.Pointer[versionState]
+	verBusy  atomic.Bool        // one caller re-reads the version at a time
+	verFirst singleflight.Group // the first callers share the first read
 
 	lease    quant.Leaser
 	leaseTTL time.Duration
@@ -155,6 +157,8 @@ type Analyzer struct {
 	refreshes, earlyRefreshes, refreshErrors     atomic.Int64
 	backendErrors, versionErrors                 atomic.Int64
 	leaseWaits, leaseTakeovers                   atomic.Int64
+
+	lastRefreshLog, refreshLogsDropped atomic.Int64 // logRefreshError's rate limit
 }
 
 type versionState struct {
@@ -257,16 +261,17 @@ func (a *Analyzer) Analyze(ctx context.Context, req quant.Request) (*quant.Resul
 	}
 
 	// Past the SWR window: recompute now, joining a refresh in flight.
+	led := false
 	ch := a.sf.DoChan(key, func() (any, error) {
+		led = true // only the leader's closure runs; read after the receive
 		return a.shared(ctx, req, ver)
 	})
-	var res *quant.Result
 	select {
 	case r := <-ch:
 		if r.Err == nil {
-			res = r.Val.(*quant.Result)
+			res := r.Val.(*quant.Result)
 			status := res.Status
-			if r.Shared && status == "" {
+			if !led && status == "" {
 				status = quant.CacheCoalesced
 			}
 			a.count(status)
@@ -275,6 +280,12 @@ func (a *Analyzer) Analyze(ctx context.Context, req quant.Request) (*quant.Resul
 		err = r.Err
 	case <-ctx.Done():
 		err = ctx.Err()
+	}
+	if errors.Is(err, errRefreshElsewhere) {
+		// Another instance is recomputing it: serve this answer until
+		// the other's reaches the shared backend.
+		a.stale.Add(1)
+		return e.Result.WithStatus(quant.CacheStale), nil
 	}
 	if errors.Is(err, quant.ErrUnavailable) || errors.Is(err, quant.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
 		a.stale.Add(1)
@@ -291,11 +302,12 @@ func Key(ver int64, req quant.Request) string {
 	return KeyPrefix + strconv.FormatInt(ver, 10) + ":" + req.Key()
 }
 
-// compute answers a miss with next under the caller's context and stores
-// the answer when store is set.
+// compute answers a miss: once per key in this process, stored, when
+// store is set; else (no dataset version to key it by) with next under the
+// caller's context, uncached.
 func (a *Analyzer) compute(ctx context.Context, req quant.Request, ver int64, store bool) (*quant.Result, error) {
-	if store && a.lease != nil {
-		return a.computeLeased(ctx, req, ver)
+	if store {
+		return a.computeOnce(ctx, req, ver)
 	}
 	res, err := a.next.Analyze(ctx, req)
 	if err != nil {
@@ -303,31 +315,32 @@ func (a *Analyzer) compute(ctx context.Context, req quant.Request, ver int64, st
 		return nil, err
 	}
 	a.count(res.Status)
-	if store {
-		a.store(context.WithoutCancel(ctx), req, res, ver)
-	}
 	return res.WithStatus(orMiss(res.Status)), nil
 }
 
-// computeLeased answers a miss once per key in this process (the others
-// wait for it) and, through the lease, once between the instances that
-// share the backend. The work runs detached from the callers, within
-// RefreshTimeout.
-func (a *Analyzer) computeLeased(ctx context.Context, req quant.Request, ver int64) (*quant.Result, error) {
+// computeOnce answers a miss once per key in this process (the others
+// wait for it) and, through the lease when there is one, once between the
+// instances that share the backend. The work runs detached from the
+// callers, within RefreshTimeout, and stores its answer even when every
+// caller has given up, so the next request finds it.
+func (a *Analyzer) computeOnce(ctx context.Context, req quant.Request, ver int64) (*quant.Result, error) {
 	key := Key(ver, req)
 	led := false
 	ch := a.leaders.DoChan(key, func() (any, error) {
 		led = true // only the leader's closure runs; read after the receive
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
 		defer cancel()
-		release, res, err := a.leased(wctx, key)
-		if err != nil || res != nil {
-			return res, err
+		if a.lease != nil {
+			release, res, err := a.leased(wctx, key)
+			if err != nil || res != nil {
+				return res, err
+			}
+			if release != nil {
+				defer release()
+			}
 		}
-		if release != nil {
-			defer release()
-		}
-		if res, err = a.next.Analyze(wctx, req); err != nil {
+		res, err := a.analyzeAt(wctx, req, ver)
+		if err != nil {
 			return nil, err
 		}
 		a.store(wctx, req, res, ver)
@@ -350,6 +363,18 @@ func (a *Analyzer) computeLeased(ctx context.Context, req quant.Request, ver int
 		a.misses.Add(1)
 		return nil, ctx.Err()
 	}
+}
+
+// analyzeAt computes req with next for a caller that keyed it at dataset
+// version ver. The layers below coalesce by request, not by version: an
+// answer from a computation that started before the version moved is
+// older than ver, and is computed again rather than served as ver's.
+func (a *Analyzer) analyzeAt(ctx context.Context, req quant.Request, ver int64) (*quant.Result, error) {
+	res, err := a.next.Analyze(ctx, req)
+	if err == nil && res.DatasetVersion != 0 && res.DatasetVersion < ver {
+		res, err = a.next.Analyze(ctx, req)
+	}
+	return res, err
 }
 
 // errLeaseGone: the holder of a lease left without storing an answer.
@@ -424,12 +449,32 @@ func (a *Analyzer) await(ctx context.Context, key string) (*quant.Result, error)
 	}
 }
 
-// shared computes req detached from the caller, within RefreshTimeout,
-// and stores the answer. It runs once per key at a time, under a.sf.
+// errRefreshElsewhere: another instance holds the key's lease; it is
+// recomputing the answer, which reaches the shared backend when done.
+var errRefreshElsewhere = errors.New("cache: being refreshed by another instance")
+
+// shared recomputes req detached from the caller, within RefreshTimeout,
+// and stores the answer. It runs once per key at a time in this process,
+// under a.sf, and with a lease once between instances: when another
+// instance holds the key's lease it returns errRefreshElsewhere, and the
+// stale answer is served until the other's arrives (a Tiered backend reads
+// L2 when its L1 copy is past fresh). Without a lease every instance
+// refreshes its own copy.
 func (a *Analyzer) shared(ctx context.Context, req quant.Request, ver int64) (*quant.Result, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
 	defer cancel()
-	res, err := a.next.Analyze(ctx, req)
+	if a.lease != nil {
+		release, ok, err := a.lease.TryLease(ctx, Key(ver, req), a.leaseTTL)
+		switch {
+		case err != nil:
+			a.backendErrors.Add(1) // no lease to be had: refresh here
+		case !ok:
+			return nil, errRefreshElsewhere
+		default:
+			defer release()
+		}
+	}
+	res, err := a.analyzeAt(ctx, req, ver)
 	if err != nil {
 		return nil, err
 	}
@@ -456,27 +501,49 @@ func (a *Analyzer) refresh(ctx context.Context, key string, req quant.Request, v
 		_, err, _ := a.sf.Do(key, func() (any, error) {
 			return a.shared(ctx, req, ver)
 		})
-		if err != nil {
+		if err != nil && !errors.Is(err, errRefreshElsewhere) {
 			a.refreshErrors.Add(1)
-			a.log.LogAttrs(ctx, slog.LevelWarn, "cache: background refresh failed",
-				slog.String("key", key), slog.Bool("early", early), slog.String("error", err.Error()))
+			a.logRefreshError(ctx, key, early, err)
 		}
 	}()
+}
+
+// logRefreshError logs a failed background refresh, at most one a second:
+// with a breaker open every stale hit's refresh fails at once, and a log
+// line each would flood the log. The line says how many were not logged.
+func (a *Analyzer) logRefreshError(ctx context.Context, key string, early bool, err error) {
+	now := a.now().UnixNano()
+	last := a.lastRefreshLog.Load()
+	if now-last < int64(time.Second) || !a.lastRefreshLog.CompareAndSwap(last, now) {
+		a.refreshLogsDropped.Add(1)
+		return
+	}
+	a.log.LogAttrs(ctx, slog.LevelWarn, "cache: background refresh failed",
+		slog.String("key", key), slog.Bool("early", early), slog.String("error", err.Error()),
+		slog.Int64("not_logged_since_last", a.refreshLogsDropped.Swap(0)))
 }
 
 // Wait blocks until the background refreshes started so far have ended.
 // Call it on shutdown, after the last request.
 func (a *Analyzer) Wait() { a.wg.Wait() }
 
-// store caches res: under the version it was computed at when it reports
-// one, else under ver.
+// store caches res under the version it was computed at when it reports
+// one, else under ver. An answer computed at a newer version than ver is
+// stored under ver too: other instances waiting on ver's lease look for
+// it there (an older one never is: it would pass for ver's).
 func (a *Analyzer) store(ctx context.Context, req quant.Request, res *quant.Result, ver int64) {
+	at := ver
 	if res.DatasetVersion != 0 {
-		ver = res.DatasetVersion
+		at = res.DatasetVersion
 	}
-	key := Key(ver, req)
-	now := a.now()
-	fresh := now.Add(a.TTL(req.Analysis, key))
+	a.storeAt(ctx, Key(at, req), req.Analysis, res)
+	if at > ver {
+		a.storeAt(ctx, Key(ver, req), req.Analysis, res)
+	}
+}
+
+func (a *Analyzer) storeAt(ctx context.Context, key string, an quant.Analysis, res *quant.Result) {
+	fresh := a.now().Add(a.TTL(an, key))
 	e := &quant.CacheEntry{Result: res.WithStatus(""), FreshUntil: fresh, StaleUntil: fresh.Add(a.maxStale)}
 	if err := a.c.Set(ctx, key, e); err != nil {
 		a.backendErrors.Add(1)
@@ -533,29 +600,60 @@ func (a *Analyzer) xfetch(e *quant.CacheEntry, now time.Time) bool {
 // version returns the memoized dataset version and whether there is one.
 func (a *Analyzer) version(ctx context.Context, now time.Time) (int64, bool) {
 	s := a.ver.Load()
-	if s != nil {
-		if now.Sub(s.at) < a.versionRefresh {
-			return s.v, true
+	if s == nil {
+		// No version yet: the first callers share one read.
+		r, _, _ := a.verFirst.Do("", func() (any, error) { return a.readVersion(ctx, now, nil), nil })
+		if st := r.(*versionState); st != nil {
+			return st.v, true
 		}
-		if !a.verBusy.CompareAndSwap(false, true) {
-			return s.v, true // another caller is re-reading it
-		}
-		defer a.verBusy.Store(false)
+		return 0, false
 	}
-	vctx, cancel := context.WithTimeout(ctx, a.versionTimeout)
+	if now.Sub(s.at) < a.versionRefresh {
+		return s.v, true
+	}
+	if !a.verBusy.CompareAndSwap(false, true) {
+		return s.v, true // another caller is re-reading it
+	}
+	defer a.verBusy.Store(false)
+	return a.readVersion(ctx, now, s).v, true
+}
+
+// readVersion reads the dataset version, detached from the caller (one
+// that leaves must neither cut the read short for the others nor count a
+// failure), and memoizes it. When the read fails it keeps last, stamped
+// now so the next read waits VersionRefresh, and returns it (nil if none).
+func (a *Analyzer) readVersion(ctx context.Context, now time.Time, last *versionState) *versionState {
+	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.versionTimeout)
 	v, err := a.versions.DatasetVersion(vctx)
 	cancel()
 	if err != nil {
 		a.versionErrors.Add(1)
-		if s == nil {
-			return 0, false
+		if last == nil {
+			return nil
 		}
-		// Keep the last good version; try again after VersionRefresh.
-		a.ver.Store(&versionState{v: s.v, at: now})
-		return s.v, true
+		last = &versionState{v: last.v, at: now}
+		a.ver.Store(last)
+		return last
 	}
-	a.ver.Store(&versionState{v: v, at: now})
-	return v, true
+	st := &versionState{v: v, at: now}
+	a.ver.Store(st)
+	return st
+}
+
+// Prime reads the dataset version now, so that the first requests are
+// keyed (cached, coalesced and leased) rather than passed through
+// uncached, as they are while no version has been read. Servers call it
+// before they listen.
+func (a *Analyzer) Prime(ctx context.Context) error {
+	vctx, cancel := context.WithTimeout(ctx, a.versionTimeout)
+	defer cancel()
+	v, err := a.versions.DatasetVersion(vctx)
+	if err != nil {
+		a.versionErrors.Add(1)
+		return fmt.Errorf("cache: read the dataset version: %w", err)
+	}
+	a.ver.Store(&versionState{v: v, at: a.now()})
+	return nil
 }
 
 // count records a computed answer by the status next gave it.
@@ -576,6 +674,17 @@ func orMiss(s quant.CacheStatus) quant.CacheStatus {
 
 // Flush removes every cached answer from the backend.
 func (a *Analyzer) Flush(ctx context.Context) error { return a.c.Flush(ctx) }
+
+// FlushLocal removes the answers this process holds and leaves a shared
+// backend's alone: what an instance does when another instance's flush
+// reaches it (that one flushed the shared level; flushing it again would
+// erase the answers computed since).
+func (a *Analyzer) FlushLocal(ctx context.Context) error {
+	if l, ok := a.c.(interface{ FlushLocal(context.Context) error }); ok {
+		return l.FlushLocal(ctx)
+	}
+	return a.c.Flush(ctx)
+}
 
 // Stats counts the Analyzer's answers since it was created. Every request
 // that passed normalization is counted once in Hits, Stale, Misses or

@@ -37,4 +37,22 @@
 //
 // Keys carry the dataset version ("quant:<version>:<request key>"), so new
 // data makes every older answer unreachable at once; old entries age out.
+// The version is read at most every VersionRefresh, detached from the
+// caller; Prime reads it before serving. An answer the layers below
+// computed at an older version than the request's key (a coalesced
+// computation that began before the version moved) is computed again,
+// never served or stored as the newer version's.
+//
+// # Misses and refreshes
+//
+// A miss is computed once per key in the process, detached from its
+// callers: a caller that gives up leaves the others waiting, and the
+// answer is stored even when every caller has gone. With a Lease (Redis),
+// instances sharing the backend compute a miss once between them; a
+// background refresh takes the same lease, and skips the key while another
+// instance holds it, serving the stale answer until that instance's answer
+// reaches the shared level. Tiered reads L2 whenever its L1 copy is past
+// fresh, so that answer is picked up instead of being recomputed here.
+// A flush made on another instance empties only this process's level
+// (FlushLocal): the origin flushed the shared one.
 package cache

@@ -64,8 +64,12 @@ func (t *Tiered) l2Usable() bool {
 	return t.now().UnixNano()-t.failedAt.Load() >= int64(t.retry)
 }
 
-// l2Done records the outcome of an L2 call.
-func (t *Tiered) l2Done(err error) {
+// l2Done records the outcome of an L2 call made under ctx. A call cut
+// short because its caller left says nothing about L2.
+func (t *Tiered) l2Done(ctx context.Context, err error) {
+	if err != nil && ctx.Err() != nil {
+		return
+	}
 	if err != nil {
 		t.errors.Add(1)
 		t.failedAt.Store(t.now().UnixNano())
@@ -75,23 +79,26 @@ func (t *Tiered) l2Done(err error) {
 	t.unhealthy.Store(false)
 }
 
-// Get returns the entry under key from L1, else from L2 (copying it into
-// L1), else nil. It returns an error only when L1 does.
+// Get returns the entry under key from L1 while it is fresh; else the
+// fresher of L1's and L2's (copying L2's into L1), or nil. Reading L2
+// for an L1 entry past its freshness picks up the answer another instance
+// refreshed, instead of refreshing it again here. It returns an error only
+// when L1 does.
 func (t *Tiered) Get(ctx context.Context, key string) (*quant.CacheEntry, error) {
 	e, err := t.l1.Get(ctx, key)
-	if err != nil || e != nil {
-		return e, err
+	if err != nil {
+		return nil, err
 	}
-	if !t.l2Usable() {
-		return nil, nil
+	if e != nil && t.now().Before(e.FreshUntil) || !t.l2Usable() {
+		return e, nil
 	}
-	e, err = t.l2.Get(ctx, key)
-	t.l2Done(err)
-	if err != nil || e == nil {
-		return nil, nil
+	e2, err := t.l2.Get(ctx, key)
+	t.l2Done(ctx, err)
+	if err != nil || e2 == nil || e != nil && !e2.FreshUntil.After(e.FreshUntil) {
+		return e, nil
 	}
-	_ = t.l1.Set(ctx, key, e)
-	return e, nil
+	_ = t.l1.Set(ctx, key, e2)
+	return e2, nil
 }
 
 // Set stores e in L1 and L2. An L2 failure is counted, not returned.
@@ -100,7 +107,7 @@ func (t *Tiered) Set(ctx context.Context, key string, e *quant.CacheEntry) error
 		return err
 	}
 	if t.l2Usable() {
-		t.l2Done(t.l2.Set(ctx, key, e))
+		t.l2Done(ctx, t.l2.Set(ctx, key, e))
 	}
 	return nil
 }
@@ -110,12 +117,15 @@ func (t *Tiered) Set(ctx context.Context, key string, e *quant.CacheEntry) error
 func (t *Tiered) Flush(ctx context.Context) error {
 	err1 := t.l1.Flush(ctx)
 	err2 := t.l2.Flush(ctx)
-	t.l2Done(err2)
+	t.l2Done(ctx, err2)
 	if err1 != nil {
 		return err1
 	}
 	return err2
 }
+
+// FlushLocal flushes L1 only (see Analyzer.FlushLocal).
+func (t *Tiered) FlushLocal(ctx context.Context) error { return t.l1.Flush(ctx) }
 
 // Stats reports L1's entries and bytes, the errors of both levels and
 // Healthy=false while L2 is failing.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/quantops/quant/internal/cache"
+	"github.com/quantops/quant/internal/quant"
 )
 
 func TestTieredDegradesAndRecovers(t *testing.T) {
@@ -82,5 +83,82 @@ func TestTieredDegradesAndRecovers(t *testing.T) {
 	}
 	if err := tc.Flush(ctx); err != nil {
 		t.Errorf("Flush = %v", err)
+	}
+}
+
+// An L1 entry past its freshness gives way to a fresher L2 entry (another
+// instance refreshed it), which is copied into L1; while L1's is fresh L2
+// is not asked.
+func TestTieredPrefersFresherL2(t *testing.T) {
+	clk := newClock()
+	ctx := context.Background()
+	l1 := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
+	l2 := &flaky{Cache: cache.NewMemory(cache.MemoryOptions{Now: clk.Now})}
+	tc := cache.NewTiered(l1, l2, cache.TieredOptions{Now: clk.Now})
+	old := memEntry(clk.Now(), 1, 2*time.Hour) // fresh for 1 h
+	tc.Set(ctx, "k", old)
+	calls := l2.calls.Load()
+	if e, _ := tc.Get(ctx, "k"); e != old || l2.calls.Load() != calls {
+		t.Fatalf("fresh L1 entry: got %v after %d L2 calls; want L1's, L2 not asked", e, l2.calls.Load()-calls)
+	}
+	clk.Advance(time.Hour + time.Minute)
+	if e, _ := tc.Get(ctx, "k"); e != old {
+		t.Fatalf("L1 past fresh, L2 no fresher: got %v, want L1's stale entry", e)
+	}
+	newer := memEntry(clk.Now(), 2, 2*time.Hour)
+	l2.Set(ctx, "k", newer)
+	if e, _ := tc.Get(ctx, "k"); e == nil || !e.FreshUntil.Equal(newer.FreshUntil) {
+		t.Fatalf("L1 past fresh, L2 refreshed: got %v, want L2's", e)
+	}
+	if e, _ := l1.Get(ctx, "k"); e == nil || !e.FreshUntil.Equal(newer.FreshUntil) {
+		t.Errorf("L2's fresher entry not copied into L1: %v", e)
+	}
+}
+
+// ctxCache fails like a network client when its caller's context is done.
+type ctxCache struct{ quant.Cache }
+
+func (c ctxCache) Get(ctx context.Context, key string) (*quant.CacheEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.Cache.Get(ctx, key)
+}
+
+// A caller that left says nothing about L2: its cut-short call neither
+// counts as an L2 error nor sends the others to L1 alone.
+func TestTieredCallerGoneIsNotAnL2Failure(t *testing.T) {
+	clk := newClock()
+	l2 := ctxCache{cache.NewMemory(cache.MemoryOptions{Now: clk.Now})}
+	tc := cache.NewTiered(cache.NewMemory(cache.MemoryOptions{Now: clk.Now}), l2, cache.TieredOptions{Now: clk.Now})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tc.Get(ctx, "k")
+	if s := tc.Stats(); !s.Healthy || s.Errors != 0 {
+		t.Errorf("after a cancelled caller's Get: %+v; want healthy, no error", s)
+	}
+	l2.Set(context.Background(), "k", memEntry(clk.Now(), 1, time.Hour))
+	if e, _ := tc.Get(context.Background(), "k"); e == nil {
+		t.Error("the next caller did not read L2")
+	}
+}
+
+// FlushLocal empties L1 and leaves L2: another instance's flush, which
+// flushed L2 itself, reaching this one.
+func TestTieredFlushLocal(t *testing.T) {
+	clk := newClock()
+	ctx := context.Background()
+	l1 := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
+	l2 := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
+	tc := cache.NewTiered(l1, l2, cache.TieredOptions{Now: clk.Now})
+	tc.Set(ctx, "k", memEntry(clk.Now(), 1, time.Hour))
+	a := cache.New(&fakeNext{}, tc, &versions{v: 1}, cache.Options{Now: clk.Now})
+	if err := a.FlushLocal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e1, _ := l1.Get(ctx, "k")
+	e2, _ := l2.Get(ctx, "k")
+	if e1 != nil || e2 == nil {
+		t.Errorf("after FlushLocal: L1 %v, L2 %v; want L1 empty, L2 kept", e1, e2)
 	}
 }

@@ -259,8 +259,10 @@ func (l *Local) Apply(e quant.ControlEvent) {
 	)
 	switch e.Kind {
 	case "flush":
+		// The origin flushed the shared level: this instance drops only
+		// what it holds itself.
 		if l.Cache != nil {
-			err, changed = l.Cache.Flush(ctx), true
+			err, changed = l.Cache.FlushLocal(ctx), true
 		}
 	case "breaker":
 		l.mu.Lock()

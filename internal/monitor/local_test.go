@@ -111,3 +111,23 @@ func TestApplySkipsStaleOverrides(t *testing.T) {
 		t.Errorf("an override older than the local one won: %s", m)
 	}
 }
+
+// A flush that reaches this instance from another empties what this
+// process holds and leaves the shared level alone: the origin flushed it,
+// and answers computed since must survive.
+func TestApplyFlushIsLocal(t *testing.T) {
+	ctx := context.Background()
+	l1, l2 := cache.NewMemory(cache.MemoryOptions{}), cache.NewMemory(cache.MemoryOptions{})
+	st := inmem.New()
+	l := &Local{Store: st, Cache: cache.New(okAnalyzer{}, cache.NewTiered(l1, l2, cache.TieredOptions{}), st, cache.Options{})}
+	if _, err := l.Cache.Analyze(ctx, quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if l1.Stats().Entries != 1 || l2.Stats().Entries != 1 {
+		t.Fatalf("entries before: L1 %d, L2 %d", l1.Stats().Entries, l2.Stats().Entries)
+	}
+	l.Apply(quant.ControlEvent{Kind: "flush", Origin: "other", At: time.Now()})
+	if l1.Stats().Entries != 0 || l2.Stats().Entries != 1 {
+		t.Errorf("after another instance's flush: L1 %d, L2 %d entries; want 0 and 1", l1.Stats().Entries, l2.Stats().Entries)
+	}
+}

@@ -193,8 +193,13 @@ func (c *Cache) Close() error {
 // Client returns the underlying go-redis client.
 func (c *Cache) Client() redis.UniversalClient { return c.rdb }
 
-// done records the outcome of a call and returns err wrapped.
-func (c *Cache) done(op string, err error) error {
+// done records the outcome of a call made for a caller with context ctx
+// and returns err wrapped. A call cut short because its caller left says
+// nothing about Redis: it is neither counted nor marks Redis unhealthy.
+func (c *Cache) done(ctx context.Context, op string, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("redis: %s: %w", op, err)
+	}
 	if err != nil {
 		c.errors.Add(1)
 		c.healthy.Store(false)
@@ -208,13 +213,13 @@ func (c *Cache) done(op string, err error) error {
 // written in another format. It fails within the timeout when Redis does
 // not answer.
 func (c *Cache) Get(ctx context.Context, key string) (*quant.CacheEntry, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	b, err := c.rdb.Get(ctx, c.prefix+key).Bytes()
+	b, err := c.rdb.Get(cctx, c.prefix+key).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, c.done("get", nil)
+		return nil, c.done(ctx, "get", nil)
 	}
-	if err := c.done("get", err); err != nil {
+	if err := c.done(ctx, "get", err); err != nil {
 		return nil, err
 	}
 	e, err := decode(b)
@@ -237,9 +242,9 @@ func (c *Cache) Set(ctx context.Context, key string, e *quant.CacheEntry) error 
 	if ttl < time.Millisecond {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	return c.done("set", c.rdb.Set(ctx, c.prefix+key, encode(e), ttl).Err())
+	return c.done(ctx, "set", c.rdb.Set(cctx, c.prefix+key, encode(e), ttl).Err())
 }
 
 // Flush removes the keys the cache package writes (prefix + "quant:*"),
@@ -247,15 +252,15 @@ func (c *Cache) Set(ctx context.Context, key string, e *quant.CacheEntry) error 
 // left alone (never FLUSHDB). On a cluster client it scans every master,
 // at once.
 func (c *Cache) Flush(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.flushTimeout)
+	cctx, cancel := context.WithTimeout(ctx, c.flushTimeout)
 	defer cancel()
 	match := escapeGlob(c.prefix) + flushPattern
 	if cl, ok := c.rdb.(*redis.ClusterClient); ok {
-		return c.done("flush", cl.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		return c.done(ctx, "flush", cl.ForEachMaster(cctx, func(ctx context.Context, node *redis.Client) error {
 			return flushNode(ctx, node, match)
 		}))
 	}
-	return c.done("flush", flushNode(ctx, c.rdb, match))
+	return c.done(ctx, "flush", flushNode(cctx, c.rdb, match))
 }
 
 // flushNode unlinks every key of one node matching match.
@@ -314,7 +319,7 @@ func (c *Cache) Stats() quant.CacheStats {
 
 // Ping reports whether Redis answers within the timeout.
 func (c *Cache) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	return c.done("ping", c.rdb.Ping(ctx).Err())
+	return c.done(ctx, "ping", c.rdb.Ping(cctx).Err())
 }

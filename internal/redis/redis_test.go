@@ -347,6 +347,13 @@ func testCacheHonoursCallerContext(t *testing.T, url string) {
 	if _, err := c.Get(ctx, "quant:1:x"); !errors.Is(err, context.Canceled) {
 		t.Errorf("Get(cancelled ctx) = %v, want context.Canceled", err)
 	}
+	if err := c.Set(ctx, "quant:1:x", entry("quant:1:x", time.Hour, time.Hour)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Set(cancelled ctx) = %v, want context.Canceled", err)
+	}
+	// The caller left: that says nothing about Redis.
+	if s := c.Stats(); !s.Healthy || s.Errors != 0 {
+		t.Errorf("after calls of a caller that left: %+v; want healthy, no error", s)
+	}
 }
 
 // countKeys counts the keys matching pattern, on every master of a
