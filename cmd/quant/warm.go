@@ -170,6 +170,9 @@ func warmCall(ctx context.Context, client *http.Client, method, u string, body [
 		}
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
+			// A new job, not a recently done one: the point is to fill the
+			// cache, which may have been flushed since that job ran.
+			req.Header.Set("Cache-Control", "no-cache")
 		}
 		resp, err := client.Do(req)
 		if err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,10 +14,21 @@ import (
 
 var _ quant.JobStore = (*Store)(nil)
 
-// The jobs table (migrations/0002_jobs.sql) keeps every instance's jobs.
-// Claims use FOR UPDATE SKIP LOCKED, so workers of many instances never
-// wait for one another nor take the same job; leases use the database's
-// clock.
+// The jobs table (migrations/0002_jobs.sql, 0003_jobs_key_hash.sql) keeps
+// every instance's jobs. Claims use FOR UPDATE SKIP LOCKED, so workers of
+// many instances never wait for one another nor take the same job; leases
+// use the database's clock.
+
+// keyHash is a job key's key_hash: what the unique index of active jobs
+// holds, as keys may pass a btree entry's 2704 bytes. It equals the
+// migration's sha256(convert_to(key, 'UTF8')).
+func keyHash(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// errUndecodable marks a job row that was read but cannot be decoded.
+var errUndecodable = errors.New("undecodable row")
 
 const jobColumns = `id, key, request, state, attempts, coalesce(owner, ''),
 	created_at, started_at, finished_at, not_before, lease_until,
@@ -42,7 +54,7 @@ func scanJob(row pgx.Row) (quant.Job, error) {
 	}
 	j.State = quant.JobState(state)
 	if err := json.Unmarshal(req, &j.Request); err != nil {
-		return j, fmt.Errorf("postgres: job %s: request: %w", j.ID, err)
+		return j, fmt.Errorf("postgres: job %s: request: %w: %w", j.ID, errUndecodable, err)
 	}
 	for _, t := range []struct {
 		dst *time.Time
@@ -70,20 +82,27 @@ func scanJob(row pgx.Row) (quant.Job, error) {
 	if errJSON != nil {
 		j.Error = &quant.JobError{}
 		if err := json.Unmarshal(errJSON, j.Error); err != nil {
-			return j, fmt.Errorf("postgres: job %s: error: %w", j.ID, err)
+			return j, fmt.Errorf("postgres: job %s: error: %w: %w", j.ID, errUndecodable, err)
 		}
 	}
 	return j, nil
 }
 
 // jobErr wraps a failed statement's error: quant.ErrUnavailable when the
-// database could not be reached, ctx's error when ctx is done.
+// database could not be reached, ctx's error when ctx is done. A row that
+// cannot be decoded is no outage: its error is kept as it is (a 500, not a
+// 503 that would ask the client to retry for ever).
 func jobErr(ctx context.Context, op string, err error) error {
+	if errors.Is(err, errUndecodable) {
+		return fmt.Errorf("postgres: %s: %w", op, err)
+	}
 	return fmt.Errorf("postgres: %s: %w", op, readErr(ctx, err))
 }
 
-// SubmitJob implements quant.JobStore.
-func (s *Store) SubmitJob(ctx context.Context, j quant.Job) (quant.Job, bool, error) {
+// SubmitJob implements quant.JobStore. MaxActive is checked against a
+// count taken as the job is inserted: concurrent submissions may pass it
+// by a few.
+func (s *Store) SubmitJob(ctx context.Context, j quant.Job, opt quant.SubmitOptions) (quant.Job, bool, error) {
 	req, err := json.Marshal(j.Request)
 	if err != nil {
 		return quant.Job{}, false, fmt.Errorf("postgres: submit job: %w", err)
@@ -93,15 +112,30 @@ func (s *Store) SubmitJob(ctx context.Context, j quant.Job) (quant.Job, bool, er
 		return quant.Job{}, false, err
 	}
 	defer c.Release()
+	h := keyHash(j.Key)
+	if opt.ReuseDone > 0 {
+		got, err := scanJob(c.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs
+			WHERE key_hash = $1 AND key = $2 AND state = 'done' AND dataset_version = $3
+			  AND finished_at > now() - $4 * interval '1 microsecond'
+			ORDER BY finished_at DESC
+			LIMIT 1`, h, j.Key, opt.DatasetVersion, opt.ReuseDone.Microseconds()))
+		if err == nil {
+			return got, false, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return quant.Job{}, false, jobErr(ctx, "submit job", err)
+		}
+	}
 	// The partial unique index admits one active job per key; on conflict
 	// the insert does nothing and the active job is read instead. A job
 	// that finishes between the two statements makes the read find
-	// nothing: then try again.
+	// nothing: then try again. A full queue inserts nothing either.
 	for range 3 {
-		got, err := scanJob(c.QueryRow(ctx, `INSERT INTO jobs (id, key, request, state)
-			VALUES ($1, $2, $3, 'queued')
-			ON CONFLICT (key) WHERE state IN ('queued', 'running') DO NOTHING
-			RETURNING `+jobColumns, j.ID, j.Key, req))
+		got, err := scanJob(c.QueryRow(ctx, `INSERT INTO jobs (id, key, key_hash, request, state)
+			SELECT $1, $2, $3, $4, 'queued'
+			WHERE $5::bigint <= 0 OR (SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')) < $5::bigint
+			ON CONFLICT (key_hash) WHERE state IN ('queued', 'running') DO NOTHING
+			RETURNING `+jobColumns, j.ID, j.Key, h, req, opt.MaxActive))
 		if err == nil {
 			return got, true, nil
 		}
@@ -109,12 +143,21 @@ func (s *Store) SubmitJob(ctx context.Context, j quant.Job) (quant.Job, bool, er
 			return quant.Job{}, false, jobErr(ctx, "submit job", err)
 		}
 		got, err = scanJob(c.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs
-			WHERE key = $1 AND state IN ('queued', 'running')`, j.Key))
+			WHERE key_hash = $1 AND key = $2 AND state IN ('queued', 'running')`, h, j.Key))
 		if err == nil {
 			return got, false, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return quant.Job{}, false, jobErr(ctx, "submit job", err)
+		}
+		if opt.MaxActive > 0 {
+			var n int64
+			if err := c.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')`).Scan(&n); err != nil {
+				return quant.Job{}, false, jobErr(ctx, "submit job", err)
+			}
+			if n >= opt.MaxActive {
+				return quant.Job{}, false, fmt.Errorf("postgres: submit job: %d jobs queued or running: %w", n, quant.ErrJobQueueFull)
+			}
 		}
 	}
 	return quant.Job{}, false, fmt.Errorf("postgres: submit job %s: the active job of its key kept changing: %w", j.Key, quant.ErrUnavailable)
@@ -137,7 +180,10 @@ func (s *Store) Job(ctx context.Context, id string) (quant.Job, error) {
 	return j, nil
 }
 
-// ClaimJob implements quant.JobStore.
+// ClaimJob implements quant.JobStore. A claimed row that cannot be
+// decoded (written by a newer or broken binary) is failed at once, with an
+// error saying so: left running, it would be claimed again each time its
+// lease ran out, for ever.
 func (s *Store) ClaimJob(ctx context.Context, owner string, lease time.Duration) (quant.Job, bool, error) {
 	c, err := s.acquire(ctx)
 	if err != nil {
@@ -158,6 +204,17 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, lease time.Duration)
 		RETURNING `+jobColumns, owner, lease.Microseconds()))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return quant.Job{}, false, nil
+	}
+	if errors.Is(err, errUndecodable) {
+		b, _ := json.Marshal(quant.JobError{
+			Status: 500, Type: "about:blank", Title: "Internal Server Error",
+			Detail: "the stored job cannot be read; submit it again",
+		})
+		if _, ferr := c.Exec(ctx, `UPDATE jobs SET state = 'failed', owner = NULL, lease_until = NULL, finished_at = now(), error = $3
+			WHERE id = $1 AND owner = $2 AND state = 'running'`, j.ID, owner, b); ferr != nil {
+			return quant.Job{}, false, fmt.Errorf("postgres: claim job: %w (and cannot fail it: %w)", err, jobErr(ctx, "fail undecodable job", ferr))
+		}
+		return quant.Job{}, false, fmt.Errorf("postgres: claim job: failed it: %w", err)
 	}
 	if err != nil {
 		return quant.Job{}, false, jobErr(ctx, "claim job", err)

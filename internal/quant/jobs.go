@@ -59,17 +59,48 @@ type JobCounts struct {
 	Queued, Running, Done, Failed int64
 }
 
-// ErrJobLost is returned to a worker that renews or finishes a job it no
-// longer holds (its lease ran out and another worker claimed the job).
-var ErrJobLost = errors.New("quant: job lease lost")
+// The errors of a JobStore.
+var (
+	// ErrJobLost is returned to a worker that renews or finishes a job it
+	// no longer holds (its lease ran out and another worker claimed the
+	// job).
+	ErrJobLost = errors.New("quant: job lease lost")
+	// ErrJobQueueFull is returned by SubmitJob when creating the job would
+	// pass SubmitOptions.MaxActive.
+	ErrJobQueueFull = errors.New("quant: job queue full")
+)
+
+// SubmitOptions says when SubmitJob answers with an existing job, or
+// refuses, rather than creating one. The zero value creates a job unless
+// one of the same Key is queued or running.
+type SubmitOptions struct {
+	// ReuseDone, if positive, lets a done job of the same Key that
+	// finished less than ReuseDone ago (on the store's clock), with its
+	// result at DatasetVersion, answer instead of a new job: a client that
+	// submits the same work again and again then shares one stored result
+	// rather than storing a copy per submission. A result of another
+	// dataset version is never reused: it may answer for other data.
+	ReuseDone      time.Duration
+	DatasetVersion int64
+	// MaxActive, if positive, bounds the queued and running jobs: a
+	// submission that would create a job while MaxActive are active fails
+	// with ErrJobQueueFull. One that joins or reuses a job never does, as
+	// it adds no work.
+	MaxActive int64
+}
 
 // JobStore keeps jobs where every instance can reach them. The inmem and
-// postgres packages implement it; both pass storetest.RunJobs.
+// postgres packages implement it; both pass storetest.RunJobs. Every method
+// honours ctx: with ctx done it fails with an error wrapping ctx.Err(), so
+// a caller that means to record an outcome during a shutdown passes a
+// context of its own.
 type JobStore interface {
-	// SubmitJob stores j (its ID, Request and Key set) as queued, unless a
-	// queued or running job with the same Key exists: then it returns that
-	// one and created=false.
-	SubmitJob(ctx context.Context, j Job) (job Job, created bool, err error)
+	// SubmitJob stores j (its ID, Request and Key set) as queued, unless
+	// opt lets an existing job answer: a recent done job of the same Key
+	// (opt.ReuseDone), else a queued or running job with the same Key.
+	// Then it returns that one and created=false. Keys may be long (a
+	// correlation of 100 ids is about 3 KB).
+	SubmitJob(ctx context.Context, j Job, opt SubmitOptions) (job Job, created bool, err error)
 	// Job returns one job or an error wrapping ErrNotFound.
 	Job(ctx context.Context, id string) (Job, error)
 	// ClaimJob hands the oldest claimable job (queued and due, or running
@@ -80,7 +111,9 @@ type JobStore interface {
 	// ErrJobLost.
 	RenewJob(ctx context.Context, id, owner string, lease time.Duration) error
 	// FinishJob records a running job's result (done) or error (failed),
-	// exactly one of them set, or returns ErrJobLost.
+	// exactly one of them set, or returns ErrJobLost. The store may keep
+	// res.Body itself rather than a copy: like every Result's, it is never
+	// modified once returned by an Analyzer.
 	FinishJob(ctx context.Context, id, owner string, res *Result, jerr *JobError) error
 	// RequeueJob puts owner's running job back in the queue, not to be
 	// claimed for delay (on the store's clock), or returns ErrJobLost.

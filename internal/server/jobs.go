@@ -45,10 +45,43 @@ type JobRunnerConfig struct {
 	// (default 1 s); a job submitted to this process wakes it at once.
 	IdlePoll time.Duration
 	// MaxActive bounds the jobs queued or running in the store (default
-	// 10,000): past it, a submission is refused with 503 and Retry-After,
-	// so a flood of distinct submissions cannot grow the queue without end.
+	// 10,000): past it, a submission that would create a job is refused
+	// with 503 and Retry-After, so a flood of distinct submissions cannot
+	// grow the queue without end. One that joins an existing job is
+	// answered as usual: it adds no work.
 	MaxActive int64
+	// ReuseDone is how long a done job answers new submissions of the
+	// same work, at the same dataset version, instead of a new job that
+	// would store the same result again (default 10 min; negative: never).
+	// Without it every POST after the previous job finished stored a copy
+	// of the answer (~273 KB for network), for a day. The cache already
+	// serves answers up to their TTL old (30 min to 2 h), so a result up
+	// to a third of the shortest TTL older is of the same freshness, and
+	// one of an older dataset version is never reused.
+	ReuseDone time.Duration
+	// Versions reads the current dataset version for ReuseDone. If nil,
+	// Store serves when it has a DatasetVersion method (the PostgreSQL
+	// store does); else done jobs are never reused.
+	Versions interface {
+		DatasetVersion(ctx context.Context) (int64, error)
+	}
 }
+
+// The runner's bounds on its own store calls.
+const (
+	// outcomeTimeout bounds each call that records a job's outcome. The
+	// call runs even when the runner is stopping, so it needs a bound of
+	// its own, counted from the call: a job may run far longer.
+	outcomeTimeout = 10 * time.Second
+	// maxClaimTimeout bounds a claim (or a third of the lease, if less: a
+	// claim slower than that would eat the lease it takes).
+	maxClaimTimeout = 5 * time.Second
+	// maxRetryWait bounds how long a refused job waits before its next
+	// attempt, whatever the refusal's Retry-After: an operator may force
+	// a breaker open for days, and every submission of the same work
+	// would join a job parked that long.
+	maxRetryWait = 30 * time.Second
+)
 
 // JobRunner runs jobs: the API submits through it, and its workers claim
 // jobs from the shared JobStore, run them through the Analyzer and record
@@ -86,6 +119,14 @@ func NewJobRunner(cfg JobRunnerConfig) *JobRunner {
 	if cfg.MaxActive <= 0 {
 		cfg.MaxActive = 10000
 	}
+	if cfg.ReuseDone == 0 {
+		cfg.ReuseDone = 10 * time.Minute
+	}
+	if v, ok := cfg.Store.(interface {
+		DatasetVersion(ctx context.Context) (int64, error)
+	}); ok && cfg.Versions == nil {
+		cfg.Versions = v
+	}
 	return &JobRunner{cfg: cfg, wake: make(chan struct{}, cfg.Workers)}
 }
 
@@ -103,21 +144,38 @@ func (j *JobRunner) Counts(ctx context.Context) (quant.JobCounts, error) {
 }
 
 // Submit stores a job for req (normalized) and wakes a worker. A queued
-// or running job of the same work is returned instead (created false).
+// or running job of the same work, or a done one recent enough (see
+// ReuseDone), is returned instead (created false).
 func (j *JobRunner) Submit(ctx context.Context, req quant.Request) (quant.Job, bool, error) {
-	n, err := j.cfg.Store.ActiveJobs(ctx)
-	if err != nil {
-		return quant.Job{}, false, err
-	}
-	if n >= j.cfg.MaxActive {
-		return quant.Job{}, false, &quant.UnavailableError{
-			Reason:     fmt.Sprintf("the job queue is full (%d jobs queued or running); retry later", n),
-			RetryAfter: 5 * time.Second,
+	return j.submit(ctx, req, true)
+}
+
+// SubmitFresh is Submit without reusing a done job: the work runs again,
+// through the cache. It is for a client that wants the answer in the
+// cache now (quant warm): a done job would answer without touching the
+// cache, which may have been flushed since.
+func (j *JobRunner) SubmitFresh(ctx context.Context, req quant.Request) (quant.Job, bool, error) {
+	return j.submit(ctx, req, false)
+}
+
+func (j *JobRunner) submit(ctx context.Context, req quant.Request, reuse bool) (quant.Job, bool, error) {
+	opt := quant.SubmitOptions{MaxActive: j.cfg.MaxActive}
+	if reuse && j.cfg.ReuseDone > 0 && j.cfg.Versions != nil {
+		// Without the version nothing is reused; the submission itself
+		// says whether the store answers.
+		if v, err := j.cfg.Versions.DatasetVersion(ctx); err == nil {
+			opt.ReuseDone, opt.DatasetVersion = j.cfg.ReuseDone, v
 		}
 	}
 	var b [16]byte
 	rand.Read(b[:])
-	job, created, err := j.cfg.Store.SubmitJob(ctx, quant.Job{ID: hex.EncodeToString(b[:]), Request: req, Key: req.Key()})
+	job, created, err := j.cfg.Store.SubmitJob(ctx, quant.Job{ID: hex.EncodeToString(b[:]), Request: req, Key: req.Key()}, opt)
+	if errors.Is(err, quant.ErrJobQueueFull) {
+		return quant.Job{}, false, &quant.UnavailableError{
+			Reason:     fmt.Sprintf("the job queue is full (%d jobs queued or running); retry later", j.cfg.MaxActive),
+			RetryAfter: 5 * time.Second,
+		}
+	}
 	if err != nil {
 		return job, false, err
 	}
@@ -168,13 +226,27 @@ func (j *JobRunner) work(ctx context.Context, owner string) {
 	idle := 50 * time.Millisecond
 	var lastErr time.Time
 	for ctx.Err() == nil {
-		job, ok, err := j.cfg.Store.ClaimJob(ctx, owner, j.cfg.Lease)
+		// The claim is not cut short by a shutdown: cancelled in flight, it
+		// could commit on PostgreSQL while we saw only the cancellation,
+		// leaving the job running for nobody until its lease ran out.
+		claimedAt := time.Now() // the lease starts after this
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(maxClaimTimeout, j.cfg.Lease/3))
+		job, ok, err := j.cfg.Store.ClaimJob(cctx, owner, j.cfg.Lease)
+		cancel()
 		if err != nil && ctx.Err() == nil && time.Since(lastErr) > 30*time.Second {
 			j.cfg.Logger.Warn("jobs: cannot claim; retrying", "err", err)
 			lastErr = time.Now()
 		}
+		if ok && ctx.Err() != nil {
+			// Claimed as the shutdown began: let any instance run it, and
+			// give the attempt back.
+			j.record(ctx, j.jobLog(job), "requeue", func(ctx context.Context) error {
+				return j.cfg.Store.RequeueJob(ctx, job.ID, owner, 0, true)
+			})
+			return
+		}
 		if ok {
-			j.run(ctx, owner, job)
+			j.run(ctx, owner, job, claimedAt)
 			idle = 50 * time.Millisecond
 			continue
 		}
@@ -190,86 +262,130 @@ func (j *JobRunner) work(ctx context.Context, owner string) {
 	}
 }
 
-// run runs one claimed job, renewing its lease meanwhile.
-func (j *JobRunner) run(ctx context.Context, owner string, job quant.Job) {
+// jobLog is the logger of one job's events.
+func (j *JobRunner) jobLog(job quant.Job) *slog.Logger {
+	return j.cfg.Logger.With("job", job.ID, "key", job.Key, "attempt", job.Attempts)
+}
+
+// record makes one store call that records a job's outcome and logs its
+// failure; it reports whether the store took the outcome. The call runs
+// even when ctx is done (a shutdown), bounded by outcomeTimeout from now.
+func (j *JobRunner) record(ctx context.Context, log *slog.Logger, op string, call func(context.Context) error) bool {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
+	defer cancel()
+	err := call(rctx)
+	switch {
+	case errors.Is(err, quant.ErrJobLost):
+		j.lost.Add(1)
+		log.Warn("jobs: lost the job to another worker (lease ran out)", "op", op)
+	case err != nil:
+		log.Warn("jobs: cannot record the outcome; the job runs again when its lease runs out", "op", op, "err", err)
+	}
+	return err == nil
+}
+
+// run runs one claimed job, renewing its lease meanwhile. claimedAt is
+// when the claim was sent: the lease runs out Lease after it at the
+// latest unless renewed.
+func (j *JobRunner) run(ctx context.Context, owner string, job quant.Job, claimedAt time.Time) {
 	j.running.Add(1)
 	defer j.running.Add(-1)
-	log := j.cfg.Logger.With("job", job.ID, "key", job.Key, "attempt", job.Attempts)
-	// The outcome is recorded even when ctx is done (a shutdown), within a
-	// bound of its own so a store that hangs cannot hold the shutdown.
-	bg, cancelBG := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancelBG()
-	record := func(op string, err error) {
-		switch {
-		case errors.Is(err, quant.ErrJobLost):
-			j.lost.Add(1)
-			log.Warn("jobs: lost the job to another worker (lease ran out)", "op", op)
-		case err != nil:
-			log.Warn("jobs: cannot record the outcome; the job runs again when its lease runs out", "op", op, "err", err)
+	log := j.jobLog(job)
+	fail := func(op string, jerr *quant.JobError) {
+		if j.record(ctx, log, op, func(ctx context.Context) error { return j.cfg.Store.FinishJob(ctx, job.ID, owner, nil, jerr) }) {
+			j.failed.Add(1)
 		}
 	}
 	if job.Attempts > j.cfg.MaxAttempts {
-		j.failed.Add(1)
-		record("give up", j.cfg.Store.FinishJob(bg, job.ID, owner, nil, &quant.JobError{
+		fail("give up", &quant.JobError{
 			Status: http.StatusServiceUnavailable, Type: problemBase + "unavailable", Title: http.StatusText(http.StatusServiceUnavailable),
 			Detail: fmt.Sprintf("gave up after %d attempts (the analysis was refused or its workers stopped each time)", j.cfg.MaxAttempts),
-		}))
+		})
 		return
 	}
 	jctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var lost atomic.Bool
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		t := time.NewTicker(j.cfg.Lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-jctx.Done():
-				return
-			case <-t.C:
-				if err := j.cfg.Store.RenewJob(jctx, job.ID, owner, j.cfg.Lease); errors.Is(err, quant.ErrJobLost) {
-					log.Warn("jobs: lease lost while running; abandoning the job")
-					cancel()
-					return
-				}
-			}
+		if j.renew(jctx, log, job.ID, owner, claimedAt) {
+			lost.Store(true)
+			cancel()
 		}
 	}()
 	res, err := j.cfg.Analyzer.Analyze(jctx, job.Request)
-	lostLease := jctx.Err() != nil && ctx.Err() == nil
 	cancel()
 	<-renewed
 	switch {
-	case lostLease:
+	case lost.Load():
 		j.lost.Add(1)
 	case err == nil:
-		j.done.Add(1)
-		record("finish", j.cfg.Store.FinishJob(bg, job.ID, owner, res, nil))
+		if j.record(ctx, log, "finish", func(ctx context.Context) error { return j.cfg.Store.FinishJob(ctx, job.ID, owner, res, nil) }) {
+			j.done.Add(1)
+		}
 	case ctx.Err() != nil: // shutting down: let any instance run it, and give the attempt back
-		record("requeue", j.cfg.Store.RequeueJob(bg, job.ID, owner, 0, true))
+		j.record(ctx, log, "requeue", func(ctx context.Context) error { return j.cfg.Store.RequeueJob(ctx, job.ID, owner, 0, true) })
 	case (errors.Is(err, quant.ErrUnavailable) || errors.Is(err, quant.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)) &&
 		job.Attempts < j.cfg.MaxAttempts:
 		// Overload, an open breaker or a store outage: try again later,
-		// when the refusal says or with exponential backoff. The last
-		// attempt's refusal fails the job with its own problem (below).
-		wait := time.Duration(math.Min(30, math.Pow(2, float64(job.Attempts)))) * time.Second
+		// when the refusal says or with exponential backoff, within
+		// maxRetryWait either way. The last attempt's refusal fails the
+		// job with its own problem (below).
+		wait := time.Duration(math.Min(maxRetryWait.Seconds(), math.Pow(2, float64(job.Attempts)))) * time.Second
 		var ue *quant.UnavailableError
 		if errors.As(err, &ue) && ue.RetryAfter > 0 {
-			wait = ue.RetryAfter
+			wait = min(ue.RetryAfter, maxRetryWait)
 		}
-		j.retried.Add(1)
 		log.Info("jobs: refused; retrying later", "err", err, "after", wait)
-		record("requeue", j.cfg.Store.RequeueJob(bg, job.ID, owner, wait, false))
+		if j.record(ctx, log, "requeue", func(ctx context.Context) error { return j.cfg.Store.RequeueJob(ctx, job.ID, owner, wait, false) }) {
+			j.retried.Add(1)
+		}
 	default:
 		p, _ := classify(err)
 		if p.Status == http.StatusInternalServerError {
 			log.Error("jobs: analysis failed", "err", err)
 		}
-		j.failed.Add(1)
-		record("fail", j.cfg.Store.FinishJob(bg, job.ID, owner, nil, &quant.JobError{
+		fail("fail", &quant.JobError{
 			Status: p.Status, Type: p.Type, Title: http.StatusText(p.Status), Detail: p.Detail, Param: p.Param, Reason: p.Reason,
-		}))
+		})
+	}
+}
+
+// renew renews the lease on a running job every third of Lease until ctx
+// is done, and reports whether the job must be abandoned: the store says
+// another worker holds it, or no renewal has succeeded for a whole Lease
+// (the store is unreachable or slow), after which another worker may have
+// claimed it. Each renewal is bounded by a third of Lease, so one that
+// hangs cannot outlive the lease it extends.
+func (j *JobRunner) renew(ctx context.Context, log *slog.Logger, id, owner string, since time.Time) bool {
+	t := time.NewTicker(j.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+		sent := time.Now()
+		rctx, cancel := context.WithTimeout(ctx, j.cfg.Lease/3)
+		err := j.cfg.Store.RenewJob(rctx, id, owner, j.cfg.Lease)
+		cancel()
+		switch {
+		case err == nil:
+			since = sent
+			continue
+		case errors.Is(err, quant.ErrJobLost):
+			log.Warn("jobs: lease lost while running; abandoning the job")
+			return true
+		case ctx.Err() != nil: // the job ended meanwhile
+			return false
+		case time.Since(since) < j.cfg.Lease:
+			log.Warn("jobs: cannot renew the lease; retrying", "err", err, "lease_left", j.cfg.Lease-time.Since(since))
+		default:
+			log.Warn("jobs: cannot renew the lease, which has run out; abandoning the job (another worker may run it)", "err", err)
+			return true
+		}
 	}
 }
 
@@ -456,7 +572,11 @@ func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	job, created, err := s.cfg.Jobs.Submit(r.Context(), req)
+	submit := s.cfg.Jobs.Submit
+	if noCache(r.Header) {
+		submit = s.cfg.Jobs.SubmitFresh
+	}
+	job, created, err := submit(r.Context(), req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -464,13 +584,28 @@ func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
 	out := toJobJSON(job)
 	h := w.Header()
 	h.Set("Location", out.Location)
-	h.Set("Retry-After", "1")
+	if !job.State.Finished() {
+		h.Set("Retry-After", "1")
+	}
 	if !created {
-		h.Set("X-Job-Existing", "true") // the same work was already queued or running
+		h.Set("X-Job-Existing", "true") // the same work was queued, running or recently done
 	}
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	json.NewEncoder(w).Encode(out)
+}
+
+// noCache reports whether a request's Cache-Control has no-cache: the
+// client wants no stored answer (RFC 9111, 5.2.1.4), here no done job.
+func noCache(h http.Header) bool {
+	for _, v := range h.Values("Cache-Control") {
+		for d := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(d), "no-cache") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // validJobID reports whether id has the form Submit gives out.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,10 @@ func RunJobs(t *testing.T, newJobs func(t *testing.T) quant.JobStore) {
 		{"ExpiredLeaseIsClaimedAgain", testJobTakeover},
 		{"ConcurrentClaimsTakeEachJobOnce", testJobConcurrentClaims},
 		{"CountsAndPrune", testJobCountsPrune},
+		{"DoneJobReused", testJobReuseDone},
+		{"LongKey", testJobLongKey},
+		{"QueueFull", testJobQueueFull},
+		{"ContextHonoured", testJobContext},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newJobs(t)) })
@@ -45,7 +50,7 @@ func job(id string, req quant.Request) quant.Job {
 
 func submit(t *testing.T, s quant.JobStore, j quant.Job) quant.Job {
 	t.Helper()
-	got, created, err := s.SubmitJob(context.Background(), j)
+	got, created, err := s.SubmitJob(context.Background(), j, quant.SubmitOptions{})
 	if err != nil || !created {
 		t.Fatalf("SubmitJob(%s) = created %v, %v; want a new job", j.ID, created, err)
 	}
@@ -94,7 +99,7 @@ func testJobDedup(t *testing.T, s quant.JobStore) {
 	ctx := context.Background()
 	req := quant.Request{Analysis: quant.AnalysisDTW, ID: "x", K: 3}
 	submit(t, s, job("first", req))
-	again, created, err := s.SubmitJob(ctx, job("second", req))
+	again, created, err := s.SubmitJob(ctx, job("second", req), quant.SubmitOptions{})
 	if err != nil || created || again.ID != "first" {
 		t.Fatalf("second submission = %s created %v, %v; want the queued job first", again.ID, created, err)
 	}
@@ -103,14 +108,14 @@ func testJobDedup(t *testing.T, s quant.JobStore) {
 		t.Errorf("a different key joined job %s", other.ID)
 	}
 	j := claim(t, s, "w1", time.Minute)
-	if again, created, _ := s.SubmitJob(ctx, job("third", j.Request)); created || again.ID != j.ID {
+	if again, created, _ := s.SubmitJob(ctx, job("third", j.Request), quant.SubmitOptions{}); created || again.ID != j.ID {
 		t.Errorf("submission while running = %s created %v; want the running job %s", again.ID, created, j.ID)
 	}
 	if err := s.FinishJob(ctx, j.ID, "w1", &quant.Result{Analysis: quant.AnalysisDTW, Key: j.Key, Body: []byte(`{}`)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Finished work no longer absorbs submissions: the answer may be stale.
-	if fresh, created, err := s.SubmitJob(ctx, job("fourth", j.Request)); err != nil || !created || fresh.ID != "fourth" {
+	if fresh, created, err := s.SubmitJob(ctx, job("fourth", j.Request), quant.SubmitOptions{}); err != nil || !created || fresh.ID != "fourth" {
 		t.Errorf("submission after the job finished = %s created %v, %v; want a new job", fresh.ID, created, err)
 	}
 }
@@ -226,7 +231,7 @@ func testJobConcurrentSubmits(t *testing.T, s quant.JobStore) {
 	)
 	for i := range 16 {
 		wg.Go(func() {
-			j, c, err := s.SubmitJob(ctx, job(fmt.Sprintf("j%02d", i), req))
+			j, c, err := s.SubmitJob(ctx, job(fmt.Sprintf("j%02d", i), req), quant.SubmitOptions{})
 			if err != nil {
 				t.Errorf("SubmitJob: %v", err)
 				return
@@ -337,5 +342,178 @@ func testJobCountsPrune(t *testing.T, s quant.JobStore) {
 	}
 	if _, err := s.Job(ctx, c.ID); err != nil {
 		t.Errorf("running job %s pruned: %v", c.ID, err)
+	}
+}
+
+// finish claims the job (the only claimable one) for w and finishes it
+// with res.
+func finish(t *testing.T, s quant.JobStore, id string, res *quant.Result) {
+	t.Helper()
+	if j := claim(t, s, "w", time.Minute); j.ID != id {
+		t.Fatalf("claimed %s; want %s", j.ID, id)
+	}
+	if err := s.FinishJob(context.Background(), id, "w", res, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testJobReuseDone: with ReuseDone, a recent done job of the key at the
+// given dataset version answers a submission; a job done at another
+// version, a failed one or an older one does not.
+func testJobReuseDone(t *testing.T, s quant.JobStore) {
+	ctx := context.Background()
+	req := quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.3}
+	submit(t, s, job("v7", req))
+	body := []byte(`{"graph":{}}`)
+	finish(t, s, "v7", &quant.Result{Analysis: quant.AnalysisNetwork, Key: job("", req).Key, Body: body, DatasetVersion: 7})
+	reuse := func(version int64) quant.SubmitOptions {
+		return quant.SubmitOptions{ReuseDone: time.Hour, DatasetVersion: version}
+	}
+
+	got, created, err := s.SubmitJob(ctx, job("again", req), reuse(7))
+	if err != nil || created || got.ID != "v7" || got.State != quant.JobDone || got.Result == nil || string(got.Result.Body) != string(body) {
+		t.Fatalf("submission at version 7 = %s %s created %v, %v; want done job v7 with its result", got.ID, got.State, created, err)
+	}
+	if _, err := s.Job(ctx, "again"); !errors.Is(err, quant.ErrNotFound) {
+		t.Errorf("a reused submission stored job \"again\" (%v); want nothing stored", err)
+	}
+	// The dataset changed: v7's answer may be wrong for it.
+	got, created, err = s.SubmitJob(ctx, job("v8", req), reuse(8))
+	if err != nil || !created || got.ID != "v8" {
+		t.Fatalf("submission at version 8 = %s created %v, %v; want a new job v8", got.ID, created, err)
+	}
+	if got, created, err := s.SubmitJob(ctx, job("join", req), reuse(8)); err != nil || created || got.ID != "v8" {
+		t.Errorf("submission at version 8 while v8 is queued = %s created %v, %v; want v8", got.ID, created, err)
+	}
+
+	finish(t, s, "v8", &quant.Result{Body: []byte(`{}`), DatasetVersion: 8})
+
+	// A done job older than ReuseDone is not reused.
+	old := quant.Request{Analysis: quant.AnalysisFourier, ID: "q"}
+	submit(t, s, job("old", old))
+	finish(t, s, "old", &quant.Result{Body: []byte(`{}`), DatasetVersion: 1})
+	time.Sleep(20 * time.Millisecond) // time passes on the store's clock; nothing to wait for
+	opt := quant.SubmitOptions{ReuseDone: 10 * time.Millisecond, DatasetVersion: 1}
+	if got, created, err := s.SubmitJob(ctx, job("newer", old), opt); err != nil || !created || got.ID != "newer" {
+		t.Fatalf("submission 20 ms after the job finished, reusing 10 ms = %s created %v, %v; want a new job", got.ID, created, err)
+	}
+	finish(t, s, "newer", &quant.Result{Body: []byte(`{}`), DatasetVersion: 1})
+
+	// A failed job is not reused: the failure may have been passing.
+	other := quant.Request{Analysis: quant.AnalysisHMM, ID: "p"}
+	submit(t, s, job("failed", other))
+	claim(t, s, "w", time.Minute)
+	if err := s.FinishJob(ctx, "failed", "w", nil, &quant.JobError{Status: 503}); err != nil {
+		t.Fatal(err)
+	}
+	if got, created, err := s.SubmitJob(ctx, job("retry", other), reuse(0)); err != nil || !created || got.ID != "retry" {
+		t.Errorf("submission after a failed job = %s created %v, %v; want a new job", got.ID, created, err)
+	}
+}
+
+// testJobLongKey: a key longer than a btree entry (a correlation of 100
+// ids of 30 characters, 3.1 KB) is stored, deduplicated and reused.
+func testJobLongKey(t *testing.T, s quant.JobStore) {
+	ctx := context.Background()
+	// Random ids: PostgreSQL compresses a long value before indexing it,
+	// so a repetitive key would fit.
+	rng := rand.New(rand.NewPCG(1, 2))
+	const chars = "abcdefghijklmnopqrstuvwxyz0123456789"
+	ids := make([]string, quant.MaxSetSize)
+	for i := range ids {
+		b := make([]byte, 30)
+		for k := range b {
+			b[k] = chars[rng.IntN(len(chars))]
+		}
+		ids[i] = string(b)
+	}
+	req := quant.Request{Analysis: quant.AnalysisCorrelation, IDs: ids}
+	first := submit(t, s, job("first", req))
+	if len(first.Key) < 3000 {
+		t.Fatalf("key is %d bytes; want a long one", len(first.Key))
+	}
+	if got, created, err := s.SubmitJob(ctx, job("second", req), quant.SubmitOptions{}); err != nil || created || got.ID != "first" {
+		t.Fatalf("second submission = %s created %v, %v; want first", got.ID, created, err)
+	}
+	// Keys that differ in their last byte only are different work.
+	ids2 := append([]string(nil), ids...)
+	ids2[len(ids2)-1] += "y"
+	other := submit(t, s, job("other", quant.Request{Analysis: quant.AnalysisCorrelation, IDs: ids2}))
+	if other.Key == first.Key {
+		t.Fatal("test keys are equal")
+	}
+	finish(t, s, "first", &quant.Result{Body: []byte(`{}`), DatasetVersion: 2})
+	got, created, err := s.SubmitJob(ctx, job("third", req), quant.SubmitOptions{ReuseDone: time.Hour, DatasetVersion: 2})
+	if err != nil || created || got.ID != "first" || got.Key != first.Key {
+		t.Errorf("submission after first finished = %s created %v, %v; want first reused, its key whole", got.ID, created, err)
+	}
+}
+
+// testJobQueueFull: MaxActive refuses a submission that would create a job
+// past it, never one that joins an active job.
+func testJobQueueFull(t *testing.T, s quant.JobStore) {
+	ctx := context.Background()
+	opt := quant.SubmitOptions{MaxActive: 2}
+	a := quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}
+	for _, j := range []quant.Job{job("a", a), job("b", quant.Request{Analysis: quant.AnalysisHMM, ID: "b"})} {
+		if _, created, err := s.SubmitJob(ctx, j, opt); err != nil || !created {
+			t.Fatalf("SubmitJob(%s) = created %v, %v; want a new job", j.ID, created, err)
+		}
+	}
+	c := job("c", quant.Request{Analysis: quant.AnalysisHMM, ID: "c"})
+	if got, created, err := s.SubmitJob(ctx, c, opt); !errors.Is(err, quant.ErrJobQueueFull) || created {
+		t.Errorf("third job past MaxActive 2 = %s created %v, %v; want ErrJobQueueFull", got.ID, created, err)
+	}
+	if got, created, err := s.SubmitJob(ctx, job("a2", a), opt); err != nil || created || got.ID != "a" {
+		t.Errorf("the same work as a, queue full = %s created %v, %v; want a", got.ID, created, err)
+	}
+	finish(t, s, "a", &quant.Result{Body: []byte(`{}`)})
+	if got, created, err := s.SubmitJob(ctx, c, opt); err != nil || !created || got.ID != "c" {
+		t.Errorf("third job once one finished = %s created %v, %v; want c", got.ID, created, err)
+	}
+}
+
+// testJobContext: every method fails with a done context, with an error
+// wrapping the context's, and changes nothing. The job runner relies on
+// it: it bounds its calls by contexts of their own.
+func testJobContext(t *testing.T, s quant.JobStore) {
+	ctx := context.Background()
+	submit(t, s, job("run", quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}))
+	submit(t, s, job("queued", quant.Request{Analysis: quant.AnalysisHMM, ID: "b"}))
+	before := claim(t, s, "w", time.Hour)
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	res := &quant.Result{Body: []byte(`{}`)}
+	for name, call := range map[string]func() error{
+		"SubmitJob": func() error {
+			_, _, err := s.SubmitJob(done, job("new", quant.Request{Analysis: quant.AnalysisHMM, ID: "c"}), quant.SubmitOptions{})
+			return err
+		},
+		"Job":        func() error { _, err := s.Job(done, "run"); return err },
+		"ClaimJob":   func() error { _, _, err := s.ClaimJob(done, "w2", time.Hour); return err },
+		"RenewJob":   func() error { return s.RenewJob(done, "run", "w", 2*time.Hour) },
+		"FinishJob":  func() error { return s.FinishJob(done, "run", "w", res, nil) },
+		"RequeueJob": func() error { return s.RequeueJob(done, "run", "w", 0, true) },
+		"JobCounts":  func() error { _, err := s.JobCounts(done); return err },
+		"ActiveJobs": func() error { _, err := s.ActiveJobs(done); return err },
+		"PruneJobs":  func() error { _, err := s.PruneJobs(done, time.Now().Add(time.Hour)); return err },
+	} {
+		if err := call(); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s(canceled context) = %v; want an error wrapping context.Canceled", name, err)
+		}
+	}
+	after, err := s.Job(ctx, "run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.State != quant.JobRunning || after.Owner != "w" || after.Attempts != 1 || !after.LeaseUntil.Equal(before.LeaseUntil) {
+		t.Errorf("claimed job after the calls = %s owner %q attempt %d lease %v; want unchanged (running, w, 1, %v)",
+			after.State, after.Owner, after.Attempts, after.LeaseUntil, before.LeaseUntil)
+	}
+	if _, err := s.Job(ctx, "new"); !errors.Is(err, quant.ErrNotFound) {
+		t.Errorf("job submitted with a canceled context: %v; want ErrNotFound", err)
+	}
+	if got, err := s.JobCounts(ctx); err != nil || got != (quant.JobCounts{Queued: 1, Running: 1}) {
+		t.Errorf("JobCounts = %+v, %v; want 1 queued, 1 running", got, err)
 	}
 }
