@@ -402,7 +402,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		jobStore = js
 	}
 	jobs := server.NewJobRunner(server.JobRunnerConfig{
-		Store: jobStore, Analyzer: prot.analyzer, Logger: log, Instance: instanceName(ln.Addr()),
+		Store: jobStore, Analyzer: prot.analyzer, Logger: log, Instance: instanceName(ln.Addr()), Versions: st,
 		Workers: max(cfg.JobWorkers, 1), Lease: cfg.JobLease,
 	})
 	srv := server.New(server.Config{
@@ -470,6 +470,13 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("--admin-addr: %w", err)
+		}
+		// The flag was checked by name; check what it resolved to too (a
+		// "localhost" that is not the loopback must not go without a token).
+		if ap, err := netip.ParseAddrPort(aln.Addr().String()); cfg.AdminToken == "" && (err != nil || !ap.Addr().Unmap().IsLoopback()) {
+			aln.Close()
+			ln.Close()
+			return fmt.Errorf("--admin-addr %s listens on %s, beyond loopback: set QUANT_ADMIN_TOKEN (or --admin-token)", cfg.AdminAddr, aln.Addr())
 		}
 		admin := server.NewAdmin(server.AdminConfig{Controller: local, Token: cfg.AdminToken, Logger: log, Version: buildVersion()})
 		log.Info("admin API", "addr", aln.Addr().String(), "token_required", cfg.AdminToken != "")

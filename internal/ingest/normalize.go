@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -19,9 +20,11 @@ type Reason string
 // The reject reasons of ANALYTICS.md section 1.
 const (
 	// ReasonMalformedRow: a CSV row with the wrong field count or broken
-	// quoting, or a JSON element that is not an object.
+	// quoting, a JSON element that is not an object, or a ticker longer
+	// than quant.MaxTickerLen (no real one is).
 	ReasonMalformedRow Reason = "malformed_row"
-	// ReasonBadPolitician: the filer's name gives an empty id.
+	// ReasonBadPolitician: the filer's name gives an empty id, or one
+	// longer than quant.MaxPoliticianIDLen (no API path could name it).
 	ReasonBadPolitician Reason = "bad_politician"
 	// ReasonBadDate: the date is not exactly MM/DD/YYYY or YYYY-MM-DD, or not
 	// a real calendar date.
@@ -72,22 +75,31 @@ func PoliticianID(name string) string {
 
 // removeParens replaces every "(...)" part by a space, innermost first, so
 // "a (b (c) d) e" becomes "a   e". Unbalanced parentheses stay and act as
-// separators.
+// separators: a ')' that closes nothing becomes a space, a '(' never
+// closed stays. One pass with a stack of the open '(' positions in the
+// output (rebuilding the string at every ')' made a name of many ')'
+// quadratic: 100 KB took 10 s).
 func removeParens(s string) string {
-	for {
-		closeAt := strings.IndexByte(s, ')')
-		if closeAt < 0 {
-			return s
-		}
-		openAt := strings.LastIndexByte(s[:closeAt], '(')
-		if openAt < 0 {
-			// A ')' with no '(' before it can close nothing; later pairs may
-			// still match, so blank it and go on.
-			s = s[:closeAt] + " " + s[closeAt+1:]
-			continue
-		}
-		s = s[:openAt] + " " + s[closeAt+1:]
+	if !strings.ContainsAny(s, "()") {
+		return s
 	}
+	out := make([]byte, 0, len(s))
+	var open []int
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '(':
+			open = append(open, len(out))
+			out = append(out, c)
+		case c == ')' && len(open) > 0:
+			out = append(out[:open[len(open)-1]], ' ')
+			open = open[:len(open)-1]
+		case c == ')':
+			out = append(out, ' ')
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(out)
 }
 
 // ParseDate reads a trimmed transaction date, exactly MM/DD/YYYY or
@@ -214,9 +226,16 @@ type rawRecord struct {
 // normalize applies the rules of ANALYTICS.md section 1 to raw. today is
 // the import day (UTC midnight).
 func normalize(raw *rawRecord, pos int, today time.Time) (quant.Trade, Reason, string) {
+	ticker := cleanText(NormalizeTicker(raw.ticker))
+	if len(ticker) > quant.MaxTickerLen {
+		return quant.Trade{}, ReasonMalformedRow, fmt.Sprintf("ticker %s has %d bytes (at most %d)", quoteShort(ticker), len(ticker), quant.MaxTickerLen)
+	}
 	id := PoliticianID(raw.name)
 	if id == "" {
 		return quant.Trade{}, ReasonBadPolitician, "name " + quoteShort(raw.name) + " gives an empty id"
+	}
+	if len(id) > quant.MaxPoliticianIDLen {
+		return quant.Trade{}, ReasonBadPolitician, fmt.Sprintf("name %s gives an id of %d bytes (at most %d)", quoteShort(raw.name), len(id), quant.MaxPoliticianIDLen)
 	}
 	d, ok := ParseDate(raw.date)
 	if !ok {
@@ -235,7 +254,7 @@ func normalize(raw *rawRecord, pos int, today time.Time) (quant.Trade, Reason, s
 		PoliticianID:     id,
 		PoliticianName:   cleanText(raw.name),
 		TransactionDate:  d,
-		Ticker:           cleanText(NormalizeTicker(raw.ticker)),
+		Ticker:           ticker,
 		Type:             lookupType(raw.types, raw.typ),
 		AmountMin:        lo,
 		AmountMax:        hi,

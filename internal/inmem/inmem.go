@@ -112,6 +112,13 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 		}
 		res.Replaced = s.remove(info.Fingerprint)
 	}
+	if n == 0 && res.Replaced == 0 {
+		// Nothing stored, nothing replaced: the data did not change, so
+		// neither does the version (every cache keyed by it stays valid),
+		// and the file is not recorded.
+		res.DatasetVersion = s.version
+		return res, nil
+	}
 	s.imports[info.Fingerprint] = info.Source
 	s.trades = slices.Grow(s.trades, n)
 	touched := map[string]bool{}

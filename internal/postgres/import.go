@@ -99,6 +99,13 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 		return fail("copy trades", err)
 	}
 	res.Records = int(n)
+	if n == 0 && res.Replaced == 0 {
+		// Nothing stored, nothing replaced: the data did not change, so
+		// neither does the version (every cache keyed by it stays valid),
+		// and the file is not recorded (the deferred rollback).
+		res.DatasetVersion, err = s.DatasetVersion(ctx)
+		return res, err
+	}
 
 	if err := recompute(ctx, tx, affected); err != nil {
 		return fail("recompute aggregates", err)

@@ -39,6 +39,16 @@ func (t TradeType) Valid() bool {
 	return false
 }
 
+// Bounds of the indexed text of a trade. No real filer's id or ticker
+// comes near them (in the Senate data: ids under 30 bytes, tickers up to
+// 18, an option); a record past them is rejected on import, in
+// every store alike (PostgreSQL's indexes refuse entries over 2,704
+// bytes), and the API takes ids and tickers up to the same lengths.
+const (
+	MaxPoliticianIDLen = 128
+	MaxTickerLen       = 32
+)
+
 // Trade is one normalized disclosure record.
 //
 // Dates are civil dates held as time.Time at midnight UTC. An empty Ticker

@@ -5,9 +5,12 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -64,8 +67,9 @@ func NewAdmin(cfg AdminConfig) *Admin {
 	r.HandleFunc("/admin/v1/cache/flush", a.flush).Methods(http.MethodPost)
 	r.HandleFunc("/admin/v1/breakers/{name}/{action}", a.breaker).Methods(http.MethodPost)
 	r.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)})).Methods(http.MethodGet)
+	// No /debug/pprof/cmdline: the command line holds --database-url and
+	// tokens given as flags, and profiles do not need it.
 	r.HandleFunc("/debug/pprof/", pprof.Index)
-	r.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	r.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	r.HandleFunc("/debug/pprof/trace", pprof.Trace)
@@ -73,9 +77,52 @@ func NewAdmin(cfg AdminConfig) *Admin {
 	return a
 }
 
-// Handler returns the admin API behind its token check.
+// Handler returns the admin API behind its browser guard and token check.
 func (a *Admin) Handler() http.Handler {
-	return a.api.withMiddleware(a.authorize(a.router))
+	return a.api.withMiddleware(a.browserGuard(a.authorize(a.router)))
+}
+
+// browserGuard keeps web pages away from the admin API. A page the
+// operator opens could otherwise send it a POST (force every breaker open,
+// flush the cache) or, by DNS rebinding a name of its own to 127.0.0.1,
+// read it. Cross-origin state-changing browser requests are refused (the
+// standard library's CrossOriginProtection: Sec-Fetch-Site, Origin), and
+// without a token only requests addressed to localhost or a loopback
+// address are served: a rebound name is neither. (With a token a page
+// cannot authenticate: browsers send no Authorization header by
+// themselves.)
+func (a *Admin) browserGuard(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.api.writeError(w, r, withDetail(errForbidden, "cross-origin browser requests to the admin API are refused"))
+	}))
+	h := cop.Handler(next)
+	if a.cfg.Token != "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackHost(r.Host) {
+			a.api.writeError(w, r, withDetail(errForbidden,
+				"without a token the admin API answers only requests addressed to localhost or a loopback address, not %q", clip(r.Host)))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether a Host header names this machine's
+// loopback: localhost or a loopback address, with or without a port.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // HTTPServer returns an http.Server for the admin API on addr. Its write
@@ -146,7 +193,7 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 	name, action := vars["name"], vars["action"]
 	var br breakerRequest
 	if r.ContentLength != 0 && r.Body != nil {
-		if err := json.NewDecoder(r.Body).Decode(&br); err != nil && !errors.Is(err, errEOF) {
+		if err := json.NewDecoder(r.Body).Decode(&br); err != nil && !errors.Is(err, io.EOF) {
 			a.api.writeError(w, r, quant.Invalid("body", "must be JSON {reason, until, for}: %v", err))
 			return
 		}
@@ -203,9 +250,6 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, map[string]string{"status": "ok"})
 }
-
-// errEOF is what decoding an empty body returns.
-var errEOF = errors.New("EOF")
 
 // collectTimeout bounds the snapshot a scrape reads.
 const collectTimeout = 5 * time.Second

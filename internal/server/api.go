@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"database/sql"
 	_ "embed"
 	"encoding/base64"
@@ -25,7 +26,7 @@ var openapiYAML []byte
 const (
 	defaultLimit = 100
 	maxLimit     = 1000
-	maxIDLen     = 128
+	maxIDLen     = quant.MaxPoliticianIDLen
 )
 
 func (s *Server) routes() {
@@ -56,13 +57,47 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // readyz answers 200 when the store answers, else 503.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.cfg.Store.Ping(r.Context()); err != nil {
-		s.cfg.Logger.Warn("store not ready", "err", err)
+	st := s.readiness(r.Context())
+	if st.err != nil {
 		s.writeError(w, r, withDetail(quant.ErrUnavailable, "the trade store does not answer"))
 		return
 	}
-	v, _ := s.cfg.Store.DatasetVersion(r.Context())
-	writeJSON(w, map[string]any{"status": "ready", "dataset_version": v})
+	writeJSON(w, map[string]any{"status": "ready", "dataset_version": st.version})
+}
+
+// readiness is the outcome of one readiness check.
+type readiness struct {
+	at      time.Time
+	version int64
+	err     error
+}
+
+// readyFor is how long a passed readiness check answers /readyz.
+const readyFor = time.Second
+
+// readiness checks the store, or reuses a check that passed within
+// readyFor; concurrent checks share one. /readyz is exempt from rate
+// limits and shedding (orchestrators must reach it), so a flood of it
+// must not become a flood of store round trips. A failed check is not
+// reused: recovery shows at once.
+func (s *Server) readiness(ctx context.Context) *readiness {
+	if st := s.ready.Load(); st != nil && time.Since(st.at) < readyFor {
+		return st
+	}
+	v, _, _ := s.readySF.Do("", func() (any, error) {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		st := &readiness{at: time.Now()}
+		if st.err = s.cfg.Store.Ping(cctx); st.err != nil {
+			s.cfg.Logger.Warn("store not ready", "err", st.err)
+			s.ready.Store(nil)
+			return st, nil
+		}
+		st.version, _ = s.cfg.Store.DatasetVersion(cctx)
+		s.ready.Store(st)
+		return st, nil
+	})
+	return v.(*readiness)
 }
 
 // politicianJSON is a politician on the wire.
@@ -319,10 +354,10 @@ func (s *Server) listTrades(w http.ResponseWriter, r *http.Request) {
 	if !tq.From.IsZero() && !tq.To.IsZero() && tq.From.After(tq.To) {
 		q.fail("from", "is after to")
 	}
-	if len(tq.Ticker) > 16 || strings.ContainsFunc(tq.Ticker, func(r rune) bool {
+	if len(tq.Ticker) > quant.MaxTickerLen || strings.ContainsFunc(tq.Ticker, func(r rune) bool {
 		return !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '-' || r == '/')
 	}) {
-		q.fail("ticker", "must be up to 16 of A-Z, 0-9, '.', '-', '/'")
+		q.fail("ticker", "must be up to %d of A-Z, 0-9, '.', '-', '/'", quant.MaxTickerLen)
 	}
 	if tq.Type != "" && !tq.Type.Valid() {
 		q.fail("type", "must be one of %v", quant.TradeTypes)

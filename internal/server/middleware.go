@@ -148,7 +148,7 @@ func (s *Server) admit(r *http.Request, ri *routeInfo, now time.Time) error {
 			}
 		}
 	}
-	if sheddable(r.URL.Path) && s.shedder.check(now) {
+	if s.shedder != nil && sheddable(r.URL.Path) && s.shedder.check(now) {
 		s.shedder.shed.Add(1)
 		ri.template = "(shed)"
 		return &quant.UnavailableError{Reason: "memory pressure: the server is shedding load", RetryAfter: shedRetryAfter}

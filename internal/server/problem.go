@@ -46,6 +46,7 @@ var errorKinds = []struct {
 	{errTooLarge, http.StatusRequestEntityTooLarge, "too-large", 0},
 	{errMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", 0},
 	{errRateLimited, http.StatusTooManyRequests, "rate-limited", 1},
+	{errRequestTimeout, http.StatusRequestTimeout, "request-timeout", 0},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, "timeout", 0},
 }
 
@@ -58,7 +59,13 @@ var (
 	// errRateLimited: a client over its request rate (429); a
 	// *rateLimitedError carries when it may try again.
 	errRateLimited = errors.New("rate limit exceeded")
+	// errRequestTimeout: the request's body did not arrive in time (408).
+	errRequestTimeout = errors.New("request body not received in time")
 )
+
+// statusClientClosed records a request whose client left before its
+// answer (nginx's 499 "client closed request"); it is never read.
+const statusClientClosed = 499
 
 // problemBase prefixes problem type slugs.
 const problemBase = "https://github.com/quantops/quant/blob/main/docs/problems.md#"
@@ -67,6 +74,13 @@ const problemBase = "https://github.com/quantops/quant/blob/main/docs/problems.m
 // kind are logged with the request id and answered with a bare 500: their
 // text never reaches the client.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The client hung up: nothing failed here, and nobody reads the
+		// answer. Recorded as the client's doing (499), not as a 5xx.
+		s.cfg.Logger.Debug("client left before the answer", "request_id", requestID(r.Context()), "path", r.URL.Path)
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	p, retry := classify(err)
 	p.Instance, p.RequestID = r.URL.Path, requestID(r.Context())
 	if p.Status == http.StatusInternalServerError {

@@ -47,6 +47,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/quantops/quant/internal/quant"
+	"golang.org/x/sync/singleflight"
 )
 
 // Config configures a Server. Zero durations and sizes take the defaults
@@ -159,6 +160,13 @@ type Server struct {
 	limiter  *rateLimiter // nil: no rate limiting
 	shedder  *shedder
 	listener atomic.Pointer[limitListener] // set by Serve
+	// ingests admits one ingest at a time: each holds its body (up to
+	// MaxIngestBytes) in memory, and the store imports one at a time
+	// anyway.
+	ingests chan struct{}
+	// ready is the last passed readiness check; readySF shares checks.
+	ready   atomic.Pointer[readiness]
+	readySF singleflight.Group
 	// clock, when set, is the time the limits see instead of the request's
 	// arrival (tests).
 	clock func() time.Time
@@ -180,7 +188,7 @@ func New(cfg Config) *Server {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), requests: newRequestStats(),
-		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Logger)}
+		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Logger), ingests: make(chan struct{}, 1)}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.RateLimitClients)
 	}

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) quant.Store) {
 		{"Duplicate", testDuplicate},
 		{"Force", testForce},
 		{"FailedImportLeavesStore", testFailedImport},
+		{"EmptyImportChangesNothing", testEmptyImport},
 		{"CanceledImportLeavesStore", testCanceledImport},
 		{"ConcurrentReadsDuringImport", testConcurrent},
 	}
@@ -395,6 +396,26 @@ func testFailedImport(t *testing.T, s quant.Store) {
 	}
 	// The fingerprint of a failed import is not recorded.
 	mustImport(t, s, "fp-bad", Fixture())
+}
+
+// An import with no records (a header-only file, or one whose every
+// record was rejected) changes nothing: the version stays, so no cache on
+// any instance is invalidated, and the file is not recorded, so its
+// records can come later.
+func testEmptyImport(t *testing.T, s quant.Store) {
+	mustImport(t, s, "fp1", Fixture())
+	before, v := snapshot(t, s), version(t, s)
+	res, err := s.Import(context.Background(), quant.ImportInfo{Source: "empty.csv", Fingerprint: "fp-empty"}, seq(nil))
+	if err != nil {
+		t.Fatalf("empty Import: %v", err)
+	}
+	if res.Records != 0 || res.DatasetVersion != v {
+		t.Errorf("empty Import = %+v, want 0 records at the current version %d", res, v)
+	}
+	if after := snapshot(t, s); after != before || version(t, s) != v {
+		t.Errorf("an empty import changed the store:\nbefore %s\nafter  %s", before, after)
+	}
+	mustImport(t, s, "fp-empty", Fixture()[:1]) // not recorded as imported
 }
 
 func testCanceledImport(t *testing.T, s quant.Store) {

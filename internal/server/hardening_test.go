@@ -1,0 +1,185 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/quantops/quant/internal/quant"
+)
+
+// A web page the operator opens must not steer or read the admin API: a
+// cross-origin browser POST is refused, and without a token so is any
+// request addressed to a name other than localhost or a loopback address
+// (what a DNS-rebound name is).
+func TestAdminRefusesBrowsersAndForeignHosts(t *testing.T) {
+	fc := &fakeController{}
+	open := httptest.NewServer(NewAdmin(AdminConfig{Controller: fc}).Handler())
+	defer open.Close()
+	tokened := httptest.NewServer(NewAdmin(AdminConfig{Controller: fc, Token: "tok"}).Handler())
+	defer tokened.Close()
+	tests := []struct {
+		name    string
+		base    string
+		method  string
+		path    string
+		headers map[string]string
+		host    string
+		want    int
+	}{
+		{"cross-site POST", open.URL, "POST", "/admin/v1/breakers/hmm/open?reason=pwned", map[string]string{"Sec-Fetch-Site": "cross-site"}, "", 403},
+		{"foreign Origin POST", open.URL, "POST", "/admin/v1/cache/flush", map[string]string{"Origin": "https://evil.example"}, "", 403},
+		{"cross-site POST with a token", tokened.URL, "POST", "/admin/v1/cache/flush", map[string]string{"Sec-Fetch-Site": "cross-site", "Authorization": "Bearer tok"}, "", 403},
+		{"rebound Host", open.URL, "GET", "/admin/v1/snapshot", nil, "rebind.evil.example:9090", 403},
+		{"rebound Host, pprof", open.URL, "GET", "/debug/pprof/", nil, "rebind.evil.example", 403},
+		{"localhost", open.URL, "GET", "/admin/v1/snapshot", nil, "localhost:9090", 200},
+		{"LOCALHOST", open.URL, "GET", "/admin/v1/snapshot", nil, "LOCALHOST", 200},
+		{"127.0.0.1", open.URL, "GET", "/admin/v1/snapshot", nil, "", 200},
+		{"[::1]", open.URL, "GET", "/admin/v1/snapshot", nil, "[::1]:9090", 200},
+		{"same-origin POST", open.URL, "POST", "/admin/v1/cache/flush", map[string]string{"Sec-Fetch-Site": "same-origin"}, "", 200},
+		{"curl POST", open.URL, "POST", "/admin/v1/cache/flush", nil, "", 200},
+		{"any Host with a token", tokened.URL, "GET", "/admin/v1/snapshot", map[string]string{"Authorization": "Bearer tok"}, "quant.internal:9090", 200},
+		{"no command line", open.URL, "GET", "/debug/pprof/cmdline", nil, "", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, tt.base+tt.path, nil)
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			if tt.host != "" {
+				req.Host = tt.host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("%s %s = %d, want %d", tt.method, tt.path, resp.StatusCode, tt.want)
+			}
+		})
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	for _, a := range fc.actions {
+		if strings.Contains(a, "pwned") {
+			t.Errorf("a cross-site request reached the controller: %v", fc.actions)
+		}
+	}
+}
+
+// The admin API answers paths of the public API with a 404, not a panic.
+func TestAdminUnknownAPIPath(t *testing.T) {
+	ts := httptest.NewServer(NewAdmin(AdminConfig{Controller: &fakeController{}}).Handler())
+	defer ts.Close()
+	if resp, body := do(t, "GET", ts.URL+"/api/v1/anything", "", ""); resp.StatusCode != 404 {
+		t.Errorf("GET /api/v1/anything on the admin API = %d %s, want 404", resp.StatusCode, body)
+	}
+}
+
+// A breaker action with an empty chunked body is an action without a
+// body, not a bad one.
+func TestAdminEmptyChunkedBody(t *testing.T) {
+	fc := &fakeController{}
+	ts := httptest.NewServer(NewAdmin(AdminConfig{Controller: fc}).Handler())
+	defer ts.Close()
+	req, _ := http.NewRequest("POST", ts.URL+"/admin/v1/breakers/hmm/open?reason=drill", strings.NewReader(""))
+	req.ContentLength = -1 // sent chunked
+	req.Body = http.NoBody
+	req.TransferEncoding = []string{"chunked"}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("empty chunked body = %d, want 200", resp.StatusCode)
+	}
+}
+
+// A request whose client hung up is recorded as 499, not as a server
+// error.
+func TestClientGoneIsNot5xx(t *testing.T) {
+	s := New(Config{Store: fixtureStore(t)})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, "GET", "/api/v1/politicians", nil)
+	rec := httptest.NewRecorder()
+	s.writeError(rec, req, context.Canceled)
+	if rec.Code != statusClientClosed {
+		t.Errorf("client gone: %d, want %d", rec.Code, statusClientClosed)
+	}
+	// A deadline of the server's own, the client still there: 504.
+	rec = httptest.NewRecorder()
+	s.writeError(rec, httptest.NewRequest("GET", "/api/v1/politicians", nil), context.DeadlineExceeded)
+	if rec.Code != http.StatusGatewayTimeout {
+		t.Errorf("server deadline: %d, want 504", rec.Code)
+	}
+}
+
+// pingCounter is a store that counts readiness checks and fails them on
+// demand.
+type pingCounter struct {
+	quant.Store
+	pings atomic.Int64
+	down  atomic.Bool
+}
+
+func (p *pingCounter) Ping(ctx context.Context) error {
+	p.pings.Add(1)
+	if p.down.Load() {
+		return errors.New("store down")
+	}
+	return p.Store.Ping(ctx)
+}
+
+// A flood of /readyz (exempt from rate limits) costs one store check a
+// second; a failed check is not reused, so recovery shows at once.
+func TestReadyzChecksTheStoreOnceASecond(t *testing.T) {
+	st := &pingCounter{Store: fixtureStore(t)}
+	ts := httptest.NewServer(New(Config{Store: st}).Handler())
+	defer ts.Close()
+	for range 50 {
+		if resp, _ := get(t, ts, "/readyz"); resp.StatusCode != 200 {
+			t.Fatalf("/readyz = %d", resp.StatusCode)
+		}
+	}
+	if n := st.pings.Load(); n > 2 {
+		t.Errorf("50 readiness requests pinged the store %d times, want 1 (2 if a second passed)", n)
+	}
+	st.down.Store(true)
+	s2 := New(Config{Store: st})
+	ts2 := httptest.NewServer(s2.Handler())
+	defer ts2.Close()
+	if resp, _ := get(t, ts2, "/readyz"); resp.StatusCode != 503 {
+		t.Errorf("/readyz with the store down = %d, want 503", resp.StatusCode)
+	}
+	st.down.Store(false)
+	if resp, _ := get(t, ts2, "/readyz"); resp.StatusCode != 200 {
+		t.Errorf("/readyz once the store is back = %d, want 200 at once", resp.StatusCode)
+	}
+}
+
+// Every problem type the API answers with links to a section of
+// docs/problems.md that exists.
+func TestProblemTypesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/problems.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slugs := []string{"internal", "method-not-allowed"}
+	for _, k := range errorKinds {
+		slugs = append(slugs, k.slug)
+	}
+	for _, slug := range slugs {
+		if !strings.Contains(string(doc), "\n## "+slug+"\n") {
+			t.Errorf("problem type %q has no section in docs/problems.md", slug)
+		}
+	}
+}
