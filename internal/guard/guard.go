@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -105,13 +106,27 @@ func (g *Guard) Analyze(ctx context.Context, req quant.Request) (*quant.Result, 
 	cctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	start := time.Now()
-	res, err := g.next.Analyze(cctx, req)
+	res, err := g.call(cctx, req)
 	elapsed := time.Since(start)
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		err = fmt.Errorf("guard: %s did not finish within %v: %w", req.Analysis, g.timeout, quant.ErrTimeout)
 	}
 	br.Record(ticket, classify(ctx, err), elapsed)
 	return res, err
+}
+
+// call runs the analysis, turning a panic into an error: the computation
+// runs on a goroutine of the coalescer's, where a panic would end the
+// process (every request in flight with it) rather than one request. The
+// error is of no known kind, so its request gets a 500 and the server log
+// the stack; the breaker counts it as a failure.
+func (g *Guard) call(ctx context.Context, req quant.Request) (res *quant.Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = nil, fmt.Errorf("guard: %s %s panicked: %v\n%s", req.Analysis, req.Key(), v, debug.Stack())
+		}
+	}()
+	return g.next.Analyze(ctx, req)
 }
 
 // classify turns a call's error into a breaker outcome: the caller's own

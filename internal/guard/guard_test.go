@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -441,5 +442,29 @@ func TestGuardOpenPeriodEndingMidCallLeaksNoProbe(t *testing.T) {
 	}
 	if errs[2] != nil || br.Stats().State != StateClosed {
 		t.Errorf("calls as the open period ended: %v; breaker %s; want it closed by a probe", errs, br.Stats().State)
+	}
+}
+
+// panicking panics on every call.
+type panicking struct{}
+
+func (panicking) Analyze(context.Context, quant.Request) (*quant.Result, error) {
+	var m map[string]int
+	m["boom"]++ // a nil map write: a bug in an analysis
+	return nil, nil
+}
+
+// An analysis that panics fails its request (and counts for its breaker)
+// instead of ending the process: the coalescer runs it on a goroutine of
+// its own, where nothing else would recover it.
+func TestGuardRecoversAPanickingAnalysis(t *testing.T) {
+	g := newTestGuard(t, panicking{}, &clock{now: time.Now()})
+	co := NewCoalescer(g, 0)
+	_, err := co.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisHMM, ID: "a"})
+	if err == nil || !strings.Contains(err.Error(), "panicked") || errors.Is(err, quant.ErrUnavailable) {
+		t.Fatalf("a panicking analysis: %v; want an error naming the panic", err)
+	}
+	if s := g.Breaker(quant.AnalysisHMM).Stats(); s.Counts.Failures != 1 {
+		t.Errorf("breaker counts %+v; want the panic counted as a failure", s.Counts)
 	}
 }
