@@ -222,7 +222,12 @@ func getJSON(ctx context.Context, c *http.Client, u, token string, v any) error 
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() {
+		// Read the rest (the encoder's newline) so that the connection is
+		// kept for the next poll instead of a new one each second.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+	}()
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(v); err != nil {
 		return fmt.Errorf("monitor: decode %s: %w", req.URL.Path, err)
 	}
