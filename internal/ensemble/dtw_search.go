@@ -123,7 +123,7 @@ func (x *DTWIndex) nearest(q, k int) ([]Neighbor, dtwStats) {
 	if pm := cmp.Or(x.parallelMin, dtwParallelMin); len(cands) > pm {
 		workers = cores
 	}
-	var wg sync.WaitGroup
+	var wg workGroup
 	for _, w := range qu.works[1:workers] {
 		wg.Go(func() { x.search(qu, w, q, k) })
 	}

@@ -3,7 +3,6 @@ package ensemble
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"gonum.org/v1/gonum/dsp/fourier"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -139,7 +138,7 @@ func Forecast(y []float64, h int) (ForecastResult, error) {
 			fc.analog(bt.Analog, y[:bt.Origin])
 		}
 	}
-	var wg sync.WaitGroup
+	var wg workGroup
 	wg.Go(func() { backtest(&fcs[0], 0) })
 	backtest(&fcs[1], 1)
 

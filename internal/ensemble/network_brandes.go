@@ -3,7 +3,6 @@ package ensemble
 import (
 	"math/bits"
 	"runtime"
-	"sync"
 	"sync/atomic"
 )
 
@@ -46,7 +45,7 @@ func betweenness(g *netGraph) []float64 {
 	blocks := min(brandesBlocks, n)
 	partial := make([][]float64, blocks)
 	var next atomic.Int64
-	var wg sync.WaitGroup
+	var wg workGroup
 	for range min(runtime.GOMAXPROCS(0), blocks) {
 		wg.Go(func() {
 			b := newBrandes(g, mat)
@@ -110,8 +109,11 @@ type brandes struct {
 	coef  []float64 // (1 + delta[w]) / sigma[w]
 	order []int32   // nodes by BFS level
 	lvl   []int     // level d is order[lvl[d]:lvl[d+1]]
-	seen  []uint64  // dense search: nodes of the levels found so far
-	cur   []uint64  // dense search: the level at hand
+	// scaled[d]: level d's path counts, and so every deeper level's,
+	// were multiplied by sigmaScale (see rescale).
+	scaled []bool
+	seen   []uint64 // dense search: nodes of the levels found so far
+	cur    []uint64 // dense search: the level at hand
 }
 
 func newBrandes(g *netGraph, mat *bitMatrix) *brandes {
@@ -133,6 +135,44 @@ func newBrandes(g *netGraph, mat *bitMatrix) *brandes {
 	return b
 }
 
+// Path counts grow geometrically with depth (a chain of k triangles has
+// 3^k shortest paths end to end) and would overflow float64 to +Inf past
+// about 1e308, making the dependencies NaN and the answer unencodable.
+// When a level's largest count passes sigmaLimit, the level is multiplied
+// by sigmaScale (so is every deeper level, computed from it), and the
+// dependency pass multiplies the coefficients of that level by
+// sigmaScale too: delta_v = sigma_v * sum (1+delta_w)/sigma_w needs the
+// ratio of true counts, and sigma_v/sigma_w over a scaled boundary is
+// sigmaScale times too small. Powers of two scale exactly, so a graph
+// that never passes the limit gets bit-for-bit the unscaled answer.
+const (
+	sigmaLimit = 0x1p600
+	sigmaScale = 0x1p-600
+)
+
+// rescale scales level d (the nodes lvlNodes, whose counts are final)
+// when its largest count passes sigmaLimit, recording it in b.scaled.
+func (b *brandes) rescale(d int, lvlNodes []int32) {
+	for len(b.scaled) <= d {
+		b.scaled = append(b.scaled, false)
+	}
+	b.scaled[d] = false
+	big := false
+	for _, v := range lvlNodes {
+		if b.sigma[v] > sigmaLimit {
+			big = true
+			break
+		}
+	}
+	if !big {
+		return
+	}
+	for _, v := range lvlNodes {
+		b.sigma[v] *= sigmaScale
+	}
+	b.scaled[d] = true
+}
+
 // source adds to acc[v], v != s, the dependency delta_s(v) of s on v:
 // the sum over t of the share of shortest s-t paths through v.
 func (b *brandes) source(s int, acc []float64) {
@@ -146,8 +186,14 @@ func (b *brandes) source(s int, acc []float64) {
 	g, dist, sigma, coef := b.g, b.dist, b.sigma, b.coef
 	order := append(b.order[:0], int32(s))
 	dist[s], sigma[s] = 0, 1
+	b.rescale(0, nil)
 	for h := 0; h < len(order); h++ {
 		v := order[h]
+		if h > 0 && dist[v] != dist[order[h-1]] {
+			// The first of its level: the whole level is queued, its
+			// counts final.
+			b.rescale(int(dist[v]), order[h:])
+		}
 		dv, sv := dist[v], sigma[v]
 		for _, w := range g.adj[g.off[v]:g.off[v+1]] {
 			if dist[w] < 0 {
@@ -173,6 +219,9 @@ func (b *brandes) source(s int, acc []float64) {
 			acc[v] += d
 		}
 		coef[v] = (1 + d) / sigma[v]
+		if b.scaled[dv] {
+			coef[v] *= sigmaScale
+		}
 	}
 	for _, v := range order {
 		dist[v], sigma[v] = -1, 0
@@ -191,6 +240,7 @@ func (b *brandes) denseSource(s int, acc []float64) {
 	for {
 		lo, hi := lvl[len(lvl)-2], lvl[len(lvl)-1]
 		level := order[lo:hi]
+		b.rescale(len(lvl)-2, level)
 		uniform := true
 		for _, v := range level[1:] {
 			if sigma[v] != sigma[level[0]] {
@@ -252,6 +302,9 @@ func (b *brandes) denseSource(s int, acc []float64) {
 	last := len(lvl) - 2
 	for _, w := range order[lvl[last]:lvl[last+1]] {
 		coef[w] = 1 / sigma[w]
+		if b.scaled[last] {
+			coef[w] *= sigmaScale
+		}
 	}
 	for d := last - 1; d >= 0; d-- {
 		deeper := order[lvl[d+1]:lvl[d+2]]
@@ -277,6 +330,9 @@ func (b *brandes) denseSource(s int, acc []float64) {
 				acc[v] += dv
 			}
 			coef[v] = (1 + dv) / sigma[v]
+			if b.scaled[d] {
+				coef[v] *= sigmaScale
+			}
 		}
 		for _, w := range deeper {
 			cur[w/64] = 0

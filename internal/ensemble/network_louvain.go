@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 )
 
@@ -52,7 +51,7 @@ func louvain(g *netGraph) ([][]int32, float64) {
 	parts := make([][]int32, louvainSeeds)
 	qs := make([]float64, louvainSeeds)
 	var next atomic.Int64
-	var wg sync.WaitGroup
+	var wg workGroup
 	for range min(runtime.GOMAXPROCS(0), louvainSeeds) {
 		wg.Go(func() {
 			for {

@@ -220,3 +220,65 @@ func TestNetworkGenDeterministic(t *testing.T) {
 	}
 	t.Logf("gen 500: %d nodes, %d edges, %d communities, Q = %.6f", first.Graph.Nodes, first.Graph.Edges, len(first.Communities), first.Graph.Modularity)
 }
+
+// triangleChain is k layers of 3 nodes, each layer a triangle joined to
+// the next by all 9 edges: what filers holding tickers {T_i, T_i+1} give at
+// a min_weight up to 1/3. From an end there are 3^(k-1) shortest paths
+// to the other end.
+func triangleChain(k int) *netGraph {
+	n := 3 * k
+	up := upperGraph{n: n, off: make([]int, n+1)}
+	for i := range n {
+		layer := i / 3
+		for j := i + 1; j < n && j/3 <= layer+1; j++ {
+			up.add(upperEdge{j: int32(j), shared: 1, union: 3})
+		}
+		up.off[i+1] = up.m
+	}
+	return up.graph()
+}
+
+// Path counts past float64's range (a chain of 700 triangles has 3^699,
+// about 1e333, shortest paths end to end) must not turn betweenness into
+// NaN (the network answer then failed to encode: a 500 on an accepted
+// import). Levels are rescaled by powers of two: at 400 triangles (3^399,
+// past the rescaling threshold, within float64) both kernels agree with
+// the unscaled textbook Brandes; at 700 every value is finite and the
+// chain's mirror symmetry holds.
+func TestNetworkBetweennessHugePathCounts(t *testing.T) {
+	kernels := func(g *netGraph) map[string][]float64 {
+		out := map[string][]float64{"auto": betweenness(g)}
+		for _, mat := range []*bitMatrix{nil, newBitMatrix(g)} {
+			acc := make([]float64, g.n)
+			b := newBrandes(g, mat)
+			for s := range g.n {
+				b.source(s, acc)
+			}
+			for v := range acc {
+				acc[v] /= float64(g.n-1) * float64(g.n-2)
+			}
+			out[fmt.Sprintf("bit matrix %v", mat != nil)] = acc
+		}
+		return out
+	}
+	g := triangleChain(400)
+	want := refBetweenness(g)
+	for name, got := range kernels(g) {
+		for v := range want {
+			if math.IsNaN(want[v]) || math.Abs(got[v]-want[v]) > 1e-12*math.Abs(want[v]) {
+				t.Fatalf("400 triangles, %s: betweenness(%d) = %.17g, textbook %.17g", name, v, got[v], want[v])
+			}
+		}
+	}
+	g = triangleChain(700)
+	for name, got := range kernels(g) {
+		for v, x := range got {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				t.Fatalf("700 triangles, %s: betweenness(%d) = %v", name, v, x)
+			}
+			if m := g.n - 1 - v; math.Abs(x-got[m]) > 1e-9*math.Abs(x) {
+				t.Errorf("700 triangles, %s: betweenness(%d) = %.17g but its mirror %d has %.17g", name, v, x, m, got[m])
+			}
+		}
+	}
+}

@@ -6,14 +6,16 @@ import "math"
 // 3: repeatedly take the best remaining value v*; among the remaining items
 // whose value lies within rel*|v*| + abs of v*, take the one whose key is
 // smallest. higher selects "best" as the largest value (else the smallest).
-// NaN values are never ranked. limit < 0 ranks every item.
+// NaN values are never ranked, nor infinite ones (no analysis produces
+// them; an infinite best would make every tolerance test NaN and leave
+// nothing to pick). limit < 0 ranks every item.
 //
 // It runs in O(limit * len(items)), which is what the analyses need (a few
 // peaks or neighbours out of at most thousands of items).
 func rankTies[T any](items []T, value func(T) float64, higher bool, rel, abs float64, less func(a, b T) bool, limit int) []T {
 	rem := make([]T, 0, len(items))
 	for _, it := range items {
-		if !math.IsNaN(value(it)) {
+		if v := value(it); !math.IsNaN(v) && !math.IsInf(v, 0) {
 			rem = append(rem, it)
 		}
 	}

@@ -3,6 +3,7 @@ package ensemble
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -60,15 +61,28 @@ func (s *Service) Analyze(ctx context.Context, req quant.Request) (*quant.Result
 	if err != nil {
 		return nil, err
 	}
-	ds, err := s.store.Dataset(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+	var (
+		ds     *quant.Dataset
+		answer any
+		start  time.Time
+	)
+	// Twice at most: an import that commits between the dataset read and
+	// a politician lookup leaves the snapshot behind the store.
+	for range 2 {
+		if ds, err = s.store.Dataset(ctx); err != nil {
+			return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		start = time.Now()
+		if answer, err = s.compute(ctx, ds, req); !errors.Is(err, errSnapshotBehind) {
+			break
+		}
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if errors.Is(err, errSnapshotBehind) {
+		return nil, &quant.UnavailableError{Reason: "the data changed during the request; retry", RetryAfter: time.Second}
 	}
-	start := time.Now()
-	answer, err := s.compute(ctx, ds, req)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +186,11 @@ func (s *Service) compute(ctx context.Context, ds *quant.Dataset, req quant.Requ
 	return nil, quant.Invalid("analysis", "unknown analysis %q", req.Analysis)
 }
 
+// errSnapshotBehind: the store knows a politician with analyzable records
+// that the dataset snapshot at hand lacks (an import committed after the
+// snapshot was read). Analyze reads the dataset again.
+var errSnapshotBehind = errors.New("ensemble: the dataset snapshot is behind the store")
+
 // activity returns the politician's activity, or the error a client
 // should see: 404 for an unknown id, 422 for a politician whose records
 // are all of unknown type (stored, listed, never analyzed).
@@ -182,6 +201,9 @@ func (s *Service) activity(ctx context.Context, ds *quant.Dataset, req quant.Req
 	p, err := s.store.Politician(ctx, req.ID)
 	if err != nil {
 		return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+	}
+	if p.AnalyzableCount > 0 {
+		return nil, errSnapshotBehind
 	}
 	reason := quant.ReasonInsufficientHistory
 	if req.Analysis == quant.AnalysisDTW {
@@ -201,8 +223,12 @@ func (s *Service) withInactive(ctx context.Context, ds *quant.Dataset, ids []str
 		if _, ok := ds.Find(id); ok {
 			continue
 		}
-		if _, err := s.store.Politician(ctx, id); err != nil {
+		p, err := s.store.Politician(ctx, id)
+		if err != nil {
 			return nil, fmt.Errorf("ensemble: correlation: %w", err)
+		}
+		if p.AnalyzableCount > 0 {
+			return nil, errSnapshotBehind
 		}
 		extra = append(extra, quant.Activity{ID: id})
 	}

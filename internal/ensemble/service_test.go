@@ -183,3 +183,61 @@ func TestServiceUnanalyzable(t *testing.T) {
 		t.Errorf("correlation with an unanalyzable politician = %s", res.Body)
 	}
 }
+
+// lagging serves a dataset snapshot taken before an import for its first
+// stale reads, then the store's own: an import that committed between a
+// request's dataset read and its politician lookup.
+type lagging struct {
+	quant.Store
+	old   *quant.Dataset
+	stale int
+}
+
+func (l *lagging) Dataset(ctx context.Context) (*quant.Dataset, error) {
+	if l.stale > 0 {
+		l.stale--
+		return l.old, nil
+	}
+	return l.Store.Dataset(ctx)
+}
+
+// A politician whose records arrived after the request's snapshot gets an
+// answer over the new data (the snapshot is read again), not a 422 that
+// says none of their records is analyzable; a store that keeps lagging
+// gets a 503 to retry.
+func TestServiceSnapshotBehindStore(t *testing.T) {
+	st := inmem.New()
+	csv := func(name string) string {
+		out := "transaction_date,owner,ticker,asset_description,asset_type,type,amount,comment,senator,ptr_link\n"
+		for i := range 20 {
+			d := time.Date(2020, 1, 6, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*i*2).Format("01/02/2006")
+			out += d + ",Self,AAPL,Apple,Stock,Purchase,\"$1,001 - $15,000\",--," + name + ",x\n"
+		}
+		return out
+	}
+	imp := func(fp, name string) {
+		if _, err := st.Import(context.Background(), quant.ImportInfo{Source: fp, Fingerprint: quant.Fingerprint(fp)}, (&ingest.Parser{}).Records(strings.NewReader(csv(name)), nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	imp("a", "Ann Active")
+	old, err := st.Dataset(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp("b", "Bo Busy")
+	now, err := st.DatasetVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []quant.Request{{Analysis: quant.AnalysisHMM, ID: "bo-busy"}, {Analysis: quant.AnalysisCorrelation, IDs: []string{"ann-active", "bo-busy"}}} {
+		res, err := ensemble.NewService(&lagging{Store: st, old: old, stale: 1}).Analyze(context.Background(), req)
+		if err != nil || res.DatasetVersion != now {
+			t.Errorf("%s after an import the snapshot missed: %v %v; want an answer at the new version", req.Analysis, res, err)
+		}
+		_, err = ensemble.NewService(&lagging{Store: st, old: old, stale: 2}).Analyze(context.Background(), req)
+		if !errors.Is(err, quant.ErrUnavailable) {
+			t.Errorf("%s with the snapshot behind twice: %v; want 503", req.Analysis, err)
+		}
+	}
+}
