@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -34,7 +35,7 @@ func (f *consoleFlags) add(cmd *cobra.Command) {
 	fl.BoolVar(&f.readOnly, "readonly", false, "watch only: no flush, breaker or burst keys")
 	fl.BoolVar(&f.noColor, "no-color", false, "draw without colour (also when NO_COLOR is set)")
 	fl.DurationVar(&f.refresh, "refresh", tui.DefaultRefresh, "time between snapshots")
-	fl.StringVar(&f.logFile, "log-file", "", "with the embedded server: write its logs here (default: quant-console.log in the temporary directory)")
+	fl.StringVar(&f.logFile, "log-file", "", "with the embedded server: write its logs here (default: quant-console-UID.log in the temporary directory, one per user)")
 }
 
 func newConsoleCmd(serve *cobra.Command, cfg *serveConfig, cf *consoleFlags) *cobra.Command {
@@ -82,8 +83,11 @@ func runConsole(cmd *cobra.Command, cfg *serveConfig, cf *consoleFlags, explicit
 	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
 	if !isTerminal(out) || !isTerminal(cmd.InOrStdin()) {
-		if explicit {
-			return errors.New("the console needs a terminal (use quant serve to run headless)")
+		// Console-only flags ask for a console: serving instead would
+		// start a second server where the operator meant to watch one
+		// (ssh host quant --attach ... without -t).
+		if explicit || cf.attach != "" || cf.token != "" || cf.readOnly {
+			return errors.New("the console needs a terminal (use ssh -t for a remote one, or quant serve to run headless)")
 		}
 		log, err := newLogger(cmd, cmd.ErrOrStderr())
 		if err != nil {
@@ -112,8 +116,12 @@ func runConsole(cmd *cobra.Command, cfg *serveConfig, cf *consoleFlags, explicit
 		admin, api := strings.TrimRight(cf.attach, "/"), cf.apiURL
 		if isPublicAPI(ctx, admin) {
 			// The operator gave the public API (http://host:8080): the
-			// admin API is on the same host, port 9090 by default.
-			api, admin = admin, u.Scheme+"://"+net.JoinHostPort(u.Hostname(), "9090")
+			// admin API is on the same host, port 9090 by default. An
+			// explicit --api-url stays.
+			if api == "" {
+				api = admin
+			}
+			admin = u.Scheme + "://" + net.JoinHostPort(u.Hostname(), "9090")
 		}
 		if api == "" {
 			api = u.Scheme + "://" + net.JoinHostPort(u.Hostname(), "8080")
@@ -126,7 +134,9 @@ func runConsole(cmd *cobra.Command, cfg *serveConfig, cf *consoleFlags, explicit
 	}
 	path := cf.logFile
 	if path == "" {
-		path = os.TempDir() + "/quant-console.log"
+		// One file per user: on a shared host another user's file (mode
+		// 0600) would refuse this one.
+		path = filepath.Join(os.TempDir(), fmt.Sprintf("quant-console-%d.log", os.Getuid()))
 	}
 	lf, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

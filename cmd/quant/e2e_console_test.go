@@ -76,3 +76,15 @@ func tail(s string, n int) string {
 	}
 	return s
 }
+
+// Console-only flags without a terminal fail, rather than start a server
+// where the operator meant to watch one (ssh host quant --attach ...
+// without -t used to serve on :8080 and :9090).
+func TestE2EAttachWithoutTerminal(t *testing.T) {
+	for _, args := range [][]string{{"--attach", "http://127.0.0.1:1"}, {"--readonly"}, {"console", "--attach", "http://127.0.0.1:1"}} {
+		_, stderr, code := run(t, nil, args...)
+		if code == 0 || !strings.Contains(stderr, "needs a terminal") || strings.Contains(stderr, "serving") {
+			t.Errorf("quant %v without a terminal: exit %d, stderr %q; want a failure naming the terminal", args, code, stderr)
+		}
+	}
+}

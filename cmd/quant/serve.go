@@ -320,13 +320,14 @@ func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protect
 	}
 	return &protection{analyzer: ca, guard: g, coalescer: co, cache: ca, close: func() {
 		// Background refreshes end before Redis and the store close, or
-		// after the shutdown grace at the latest.
+		// are left after a few seconds: the servers' grace is spent
+		// already, and a refresh only saves a later computation.
 		done := make(chan struct{})
 		go func() { ca.Wait(); close(done) }()
 		select {
 		case <-done:
-		case <-time.After(cfg.ShutdownGrace):
-			log.Warn("shutdown: background cache refreshes still running after the grace period")
+		case <-time.After(min(cfg.ShutdownGrace, 3*time.Second)):
+			log.Warn("shutdown: background cache refreshes left running")
 		}
 		closeFn()
 	}}, nil

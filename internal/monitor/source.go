@@ -213,6 +213,10 @@ func (s *RemoteSource) Burst(ctx context.Context, spec BurstSpec, progress func(
 // Name implements Source.
 func (s *RemoteSource) Name() string { return "attached " + s.AdminURL }
 
+// BurstTarget is the API a burst from the console goes to: the attached
+// server's public API, which the console's prompt names.
+func (s *RemoteSource) BurstTarget() string { return s.APIURL }
+
 func getJSON(ctx context.Context, c *http.Client, u, token string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
@@ -228,8 +230,10 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 		}
 		until = time.Now().Add(d)
 	}
-	if len(br.Reason) > 200 {
-		a.api.writeError(w, r, quant.Invalid("reason", "must be at most 200 bytes"))
+	if len(br.Reason) > 200 || !utf8.ValidString(br.Reason) || strings.ContainsFunc(br.Reason, unicode.IsControl) {
+		// It is drawn on every instance's console: a newline or an escape
+		// sequence would break (or drive) the operators' terminals.
+		a.api.writeError(w, r, quant.Invalid("reason", "must be at most 200 bytes of printable text (UTF-8, no control characters)"))
 		return
 	}
 	if err := a.cfg.Controller.SetBreaker(r.Context(), name, action, br.Reason, until); err != nil {

@@ -3,12 +3,15 @@ package server
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/quantops/quant/internal/quant"
 )
@@ -181,5 +184,58 @@ func TestProblemTypesDocumented(t *testing.T) {
 		if !strings.Contains(string(doc), "\n## "+slug+"\n") {
 			t.Errorf("problem type %q has no section in docs/problems.md", slug)
 		}
+	}
+}
+
+// An override's reason is drawn on every instance's console: control
+// characters are refused, with the parameter named.
+func TestAdminReasonPrintable(t *testing.T) {
+	fc := &fakeController{}
+	ts := httptest.NewServer(NewAdmin(AdminConfig{Controller: fc}).Handler())
+	defer ts.Close()
+	for _, reason := range []string{"line\nbreak", "esc\x1b]52;c;aGk=\x07", "bad \xff utf-8"} {
+		resp, body := do(t, "POST", ts.URL+"/admin/v1/breakers/hmm/open?reason="+url.QueryEscape(reason), "", "")
+		if resp.StatusCode != 400 || !strings.Contains(body, `"param":"reason"`) {
+			t.Errorf("reason %q: %d %s; want 400 naming reason", reason, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := do(t, "POST", ts.URL+"/admin/v1/breakers/hmm/open", "", `{"reason":"maintenance – ünïcode ok"}`); resp.StatusCode != 200 {
+		t.Errorf("a printable unicode reason: %d, want 200", resp.StatusCode)
+	}
+}
+
+// A request still running when the shutdown grace is over is cut and the
+// shutdown ends normally (it used to fail the process: exit 1 with
+// "context deadline exceeded").
+func TestServeGraceOverIsNotAFailure(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	s := New(Config{Store: fixtureStore(t)})
+	s.router.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, s.HTTPServer(""), ln, 50*time.Millisecond) }()
+	clientErr := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
+		if err == nil {
+			resp.Body.Close()
+		}
+		clientErr <- err
+	}()
+	<-started
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve after the grace = %v, want nil", err)
+	}
+	if err := <-clientErr; err == nil {
+		t.Error("the request still running was not cut")
 	}
 }

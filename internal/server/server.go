@@ -36,6 +36,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -238,8 +239,9 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 // letting requests in flight finish for up to grace. For a server from
 // Server.HTTPServer, at most Config.MaxConns connections are open at once.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+	var lln *limitListener
 	if h, ok := srv.Handler.(*apiHandler); ok {
-		lln := newLimitListener(ln, h.s.cfg.MaxConns)
+		lln = newLimitListener(ln, h.s.cfg.MaxConns)
 		h.s.listener.Store(lln)
 		ln = lln
 	}
@@ -253,6 +255,20 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Du
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The grace is over: cut what is left (a long ingest upload, a CPU
+		// profile, a computation) and say so. That is the end of a normal
+		// shutdown, not a failure of the process.
+		still := "the connections still open"
+		if lln != nil {
+			still = fmt.Sprintf("the %d connections still open", lln.open())
+		}
+		srv.Close()
+		if srv.ErrorLog != nil {
+			srv.ErrorLog.Printf("shutdown: the grace of %v is over: closed %s", grace, still)
+		}
+		err = nil
+	}
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}

@@ -384,7 +384,11 @@ func (m Model) ask(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			s = bigBurst
 		}
 		s.Analysis = m.analysis
-		a = action{kind: "burst", spec: s, prompt: "fire a burst of " + specText(s).String() + " at " + m.opts.Source.Name()}
+		target := m.opts.Source.Name()
+		if bt, ok := m.opts.Source.(interface{ BurstTarget() string }); ok {
+			target = bt.BurstTarget() // the API the burst goes to, not the admin API watched
+		}
+		a = action{kind: "burst", spec: s, prompt: "fire a burst of " + specText(s).String() + " at " + target}
 	}
 	m.confirm = &a
 	m.status = ""

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -544,7 +545,7 @@ func (m Model) breakersPanel(w int) panel {
 		f := "  └ " + strings.ReplaceAll(b.Mode, "_", " ")
 		if o := b.Override; o != nil {
 			if o.Reason != "" {
-				f += ": " + o.Reason
+				f += ": " + printable(o.Reason)
 			}
 			if !o.Until.IsZero() {
 				f += fmt.Sprintf(" · until %s (%s)", o.Until.In(m.loc).Format("15:04:05"), fmtDur(o.Until.Sub(now)))
@@ -678,7 +679,7 @@ func (m Model) clusterPanel() (panel, bool) {
 		for _, o := range c.Overrides {
 			line := fmt.Sprintf("override: %s %s", o.Breaker, o.Action)
 			if o.Reason != "" {
-				line += " (" + o.Reason + ")"
+				line += " (" + printable(o.Reason) + ")"
 			}
 			if !o.Until.IsZero() {
 				line += " until " + o.Until.Local().Format("15:04:05")
@@ -770,4 +771,16 @@ func counts(c map[string]int) string {
 		parts[i] = fmt.Sprintf("%s %d", k, c[k])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// printable replaces the control characters of a string another process
+// sent (an operator's override reason, from any instance) with spaces: a
+// newline would break the panel, an escape sequence drive the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
 }
