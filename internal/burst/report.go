@@ -28,13 +28,26 @@ type Report struct {
 	StatusCodes  map[string]int `json:"status_codes"`
 	// Errors counts the requests that were not 2xx by kind: "503",
 	// "timeout", "connection_refused", "connection_reset", "http_4xx", ...
-	Errors       map[string]int `json:"errors"`
+	Errors map[string]int `json:"errors"`
+	// Latency and Histogram cover the requests the server answered, with
+	// any HTTP status: a refused connection fails in microseconds and a
+	// timeout takes exactly the timeout, so counting them would describe
+	// the client, not the server (refusals made p50 read 0.1 ms).
 	Latency      Latency        `json:"latency"`
 	DurationS    float64        `json:"duration_s"`
 	Throughput   float64        `json:"throughput_rps"` // answers per second of wall time
 	Cache        map[string]int `json:"cache"`          // X-Cache values
 	CacheHitRate float64        `json:"cache_hit_rate"` // (HIT+STALE) / 2xx
 	Histogram    []Bucket       `json:"histogram"`
+	// RequestedRate (open loop only) is the rate asked for, Planned the
+	// requests it calls for over the duration, and AchievedRate the
+	// requests sent per second of the duration. Too few workers for the
+	// server's latency send fewer than planned: see Shortfall.
+	RequestedRate float64 `json:"requested_rate_rps,omitempty"`
+	AchievedRate  float64 `json:"achieved_rate_rps,omitempty"`
+	Planned       int     `json:"planned,omitempty"`
+
+	canceled bool // the burst was canceled: a shortfall is no surprise
 
 	lat []time.Duration
 }
@@ -62,7 +75,9 @@ func newReport() *Report {
 
 func (r *Report) add(res Result) {
 	r.Requests++
-	r.lat = append(r.lat, res.Latency)
+	if res.Code != 0 {
+		r.lat = append(r.lat, res.Latency)
+	}
 	code := "error"
 	if res.Code != 0 {
 		code = strconv.Itoa(res.Code)
@@ -108,6 +123,7 @@ func (r *Report) finish(elapsed time.Duration) {
 		r.lat = nil
 		return
 	}
+	defer func() { r.lat = nil }()
 	r.SuccessRate = float64(r.Successes) / float64(r.Requests)
 	r.AnsweredRate = float64(r.Answered) / float64(r.Requests)
 	if elapsed > 0 {
@@ -115,6 +131,9 @@ func (r *Report) finish(elapsed time.Duration) {
 	}
 	if r.Successes > 0 {
 		r.CacheHitRate = float64(r.Cache["HIT"]+r.Cache["STALE"]) / float64(r.Successes)
+	}
+	if len(r.lat) == 0 {
+		return
 	}
 	slices.Sort(r.lat)
 	var sum time.Duration
@@ -130,7 +149,26 @@ func (r *Report) finish(elapsed time.Duration) {
 		P50MS: q(0.50), P95MS: q(0.95), P99MS: q(0.99),
 	}
 	r.Histogram = histogram(r.lat)
-	r.lat = nil
+}
+
+// rateFigures records an open loop's requested and achieved rates; sent
+// is r.Requests over window.
+func (r *Report) rateFigures(rate float64, planned int, window time.Duration, canceled bool) {
+	r.RequestedRate, r.Planned, r.canceled = rate, planned, canceled
+	if window > 0 {
+		r.AchievedRate = float64(r.Requests) * 1e9 / float64(window)
+	}
+}
+
+// Shortfall returns a warning when an open loop sent fewer requests than
+// its rate called for (its workers were all waiting for answers), or "".
+// A burst that was canceled has none.
+func (r *Report) Shortfall() string {
+	if r.RequestedRate == 0 || r.canceled || r.Requests >= r.Planned {
+		return ""
+	}
+	return fmt.Sprintf("sent %d of %d planned requests (%.1f/s of the %.1f/s asked): every worker (-c) was waiting for an answer; raise -c or expect the server's latency to cap the rate",
+		r.Requests, r.Planned, r.AchievedRate, r.RequestedRate)
 }
 
 // histogramBounds are 1-2.5-5 steps from 0.1 ms to 5 min.
@@ -174,14 +212,20 @@ func (r *Report) WriteText(w io.Writer) {
 		100*r.SuccessRate, r.Successes, r.Requests, 100*r.AnsweredRate)
 	fmt.Fprintf(w, "avg response  %s\n", fmtMS(r.Latency.MeanMS))
 	fmt.Fprintf(w, "throughput    %.1f req/s\n", r.Throughput)
+	if r.RequestedRate > 0 {
+		fmt.Fprintf(w, "rate          requested %.1f/s, achieved %.1f/s (%d of %d planned)\n", r.RequestedRate, r.AchievedRate, r.Requests, r.Planned)
+		if m := r.Shortfall(); m != "" {
+			fmt.Fprintf(w, "warning       %s\n", m)
+		}
+	}
 	fmt.Fprintf(w, "cache hits    %.1f%% of 2xx %s\n", 100*r.CacheHitRate, fmtCounts(r.Cache))
 	fmt.Fprintf(w, "status codes  %s\n", fmtCounts(r.StatusCodes))
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(w, "not 2xx       %s\n", fmtCounts(r.Errors))
 	}
 	l := r.Latency
-	fmt.Fprintf(w, "latency       min %s  mean %s  p50 %s  p95 %s  p99 %s  max %s\n",
-		fmtMS(l.MinMS), fmtMS(l.MeanMS), fmtMS(l.P50MS), fmtMS(l.P95MS), fmtMS(l.P99MS), fmtMS(l.MaxMS))
+	fmt.Fprintf(w, "latency       (%d HTTP responses, any status) min %s  mean %s  p50 %s  p95 %s  p99 %s  max %s\n",
+		r.Requests-r.StatusCodes["error"], fmtMS(l.MinMS), fmtMS(l.MeanMS), fmtMS(l.P50MS), fmtMS(l.P95MS), fmtMS(l.P99MS), fmtMS(l.MaxMS))
 	if len(r.Histogram) == 0 {
 		return
 	}
