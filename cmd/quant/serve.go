@@ -234,7 +234,7 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	f.IntVar(&cfg.JobWorkers, "job-workers", 2, "workers running POST /api/v1/jobs jobs in this process (0: this instance only accepts jobs, others run them)")
 	f.DurationVar(&cfg.JobLease, "job-lease", 30*time.Second, "how long a running job stays this instance's without renewal; a job of a dead instance is taken over after it")
 	f.StringSliceVar(&cfg.CORSOrigins, "cors-origins", nil, "browser origins allowed to read the API's answers (https://app.example.com, comma-separated; * for any); empty: CORS off")
-	f.IntVar(&cfg.DBMaxConns, "db-max-conns", postgres.DefaultMaxConns, "with --database-url: connections the PostgreSQL pool holds at most (many instances: lower it, or put pgbouncer in front)")
+	f.IntVar(&cfg.DBMaxConns, "db-max-conns", postgres.DefaultMaxConns, "with --database-url: connections the PostgreSQL pool holds at most (many instances: lower it, or put pgbouncer in front); it overrides pool_max_conns in the URL")
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 10*time.Second, "with --redis-url: lifetime of the lease an instance takes on a key it computes (renewed meanwhile); the others wait for the answer, or compute it once a dead holder's lease runs out")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
 	f.IntVar(&cfg.MaxConns, "max-conns", server.DefaultMaxConns, "API connections open at once; past it new connections wait in the kernel's accept queue")

@@ -133,6 +133,12 @@ func (h *History) Add(s *quant.Snapshot) {
 	if prev == nil {
 		return
 	}
+	if s.Instance.ID != prev.Instance.ID || !s.Instance.StartedAt.Equal(prev.Instance.StartedAt) {
+		// Another process (a restart, or another instance behind the
+		// same address): its counters started again, so a difference
+		// with the last one's is no rate, even when it is positive.
+		return
+	}
 	dt := s.Instance.Now.Sub(prev.Instance.Now).Seconds()
 	if dt <= 0 {
 		return

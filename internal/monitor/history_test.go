@@ -106,3 +106,25 @@ func TestSparkline(t *testing.T) {
 		})
 	}
 }
+
+// A snapshot of another process (a restart) adds no rates, even when its
+// counters are already past the last process's.
+func TestHistoryRestartAddsNoRate(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	h := NewHistory(0)
+	a := snapAt(t0, 0, 100, 10, 10, 0, 1)
+	a.Instance.ID, a.Instance.StartedAt = "box:1", t0.Add(-time.Hour)
+	h.Add(a)
+	b := snapAt(t0, 2, 900, 500, 20, 0, 1) // the new process counted 900 already
+	b.Instance.ID, b.Instance.StartedAt = "box:2", t0.Add(time.Second)
+	h.Add(b)
+	if got := h.Series(RequestsPerS); len(got) != 0 {
+		t.Errorf("rates across a restart: %v, want none", got)
+	}
+	c := snapAt(t0, 4, 1000, 600, 20, 0, 1)
+	c.Instance = quant.InstanceInfo{ID: "box:2", StartedAt: b.Instance.StartedAt, Now: c.Instance.Now}
+	h.Add(c)
+	if got := h.Series(RequestsPerS); !cmp.Equal(got, []float64{50}) {
+		t.Errorf("rates after the restart: %v, want [50]", got)
+	}
+}
