@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -57,7 +59,7 @@ the given --ids or the --top most active politicians, or the URLs of
 	fl.IntVar(&f.top, "top", 10, "with no --ids, target this many of the most active politicians (0: all)")
 	fl.StringVar(&f.urlsFile, "urls-file", "", "request these URLs (one per line) instead of an analysis")
 	fl.BoolVar(&f.cold, "cold", false, "flush the server's cache through its admin API first")
-	fl.StringVar(&f.adminURL, "admin-url", "http://127.0.0.1:9090", "the server's admin API (for --cold)")
+	fl.StringVar(&f.adminURL, "admin-url", "", "the server's admin API (for --cold; default: --url's host, port 9090)")
 	fl.StringVar(&f.adminToken, "admin-token", "", "bearer token of the admin API (QUANT_ADMIN_TOKEN)")
 	fl.Float64Var(&f.rate, "rate", 0, "requests per second (open loop; needs --duration)")
 	fl.DurationVar(&f.duration, "duration", 0, "how long an open loop runs")
@@ -72,16 +74,29 @@ func runBurst(cmd *cobra.Command, f *burstFlags) error {
 	if u, err := url.Parse(base); err != nil || u.Scheme == "" || u.Host == "" {
 		return fmt.Errorf("--url %q: want http://host:port", f.url)
 	}
-	targets, err := burstTargets(ctx, base, f)
-	if err != nil {
-		return err
-	}
-	cfg := burst.Config{Targets: targets, Requests: f.n, Concurrency: f.c, Rate: f.rate, Duration: f.duration, Timeout: f.timeout}
+	// The settings are checked before the server is asked for anything.
+	cfg := burst.Config{Targets: []string{base}, Requests: f.n, Concurrency: f.c, Rate: f.rate, Duration: f.duration, Timeout: f.timeout}
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("-n %d -c %d --rate %v --duration %v: %w", f.n, f.c, f.rate, f.duration, err)
 	}
+	// The calls before the burst (listing politicians, flushing the cache)
+	// give up after --timeout like the burst's requests: a hung server
+	// must not hang the command before it has sent anything.
+	client := &http.Client{Timeout: cfg.Timeout}
+	if client.Timeout <= 0 {
+		client.Timeout = 30 * time.Second
+	}
+	targets, err := burstTargets(ctx, client, base, f)
+	if err != nil {
+		return err
+	}
+	cfg.Targets = targets
 	if f.cold {
-		if err := flushCache(ctx, f.adminURL, f.adminToken); err != nil {
+		admin := f.adminURL
+		if admin == "" {
+			admin = burstAdminURL(base)
+		}
+		if err := flushCache(ctx, client, admin, f.adminToken); err != nil {
 			return fmt.Errorf("--cold: %w", err)
 		}
 	}
@@ -89,7 +104,7 @@ func runBurst(cmd *cobra.Command, f *burstFlags) error {
 	if isTerminal(cmd.ErrOrStderr()) {
 		total := int64(f.n)
 		if f.rate > 0 {
-			total = int64(f.rate * f.duration.Seconds())
+			total = int64(math.Ceil(f.rate * f.duration.Seconds()))
 		}
 		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionShowCount(),
 			progressbar.OptionSetDescription("burst"), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
@@ -104,6 +119,11 @@ func runBurst(cmd *cobra.Command, f *burstFlags) error {
 	}
 	if rep == nil {
 		return err
+	}
+	if m := rep.Shortfall(); m != "" && f.jsonOut {
+		// The text report carries the warning; JSON goes to a file or a
+		// pipe, where a person would not see it.
+		fmt.Fprintf(cmd.ErrOrStderr(), "quant burst: warning: %s\n", m)
 	}
 	if f.jsonOut {
 		enc := json.NewEncoder(cmd.OutOrStdout())
@@ -126,7 +146,7 @@ func describeTargets(f *burstFlags) string {
 }
 
 // burstTargets builds the URLs of a burst.
-func burstTargets(ctx context.Context, base string, f *burstFlags) ([]string, error) {
+func burstTargets(ctx context.Context, client *http.Client, base string, f *burstFlags) ([]string, error) {
 	if f.urlsFile != "" {
 		file, err := os.Open(f.urlsFile)
 		if err != nil {
@@ -160,7 +180,7 @@ func burstTargets(ctx context.Context, base string, f *burstFlags) ([]string, er
 	}
 	if needIDs && len(ids) == 0 {
 		var err error
-		if ids, err = mostActive(ctx, base, f.top); err != nil {
+		if ids, err = mostActive(ctx, client, base, f.top); err != nil {
 			return nil, err
 		}
 	}
@@ -181,7 +201,7 @@ func burstTargets(ctx context.Context, base string, f *burstFlags) ([]string, er
 }
 
 // mostActive asks the server for its top politicians by trades (0: all).
-func mostActive(ctx context.Context, base string, top int) ([]string, error) {
+func mostActive(ctx context.Context, client *http.Client, base string, top int) ([]string, error) {
 	if top < 0 {
 		return nil, fmt.Errorf("--top must be >= 0, got %d", top)
 	}
@@ -192,7 +212,7 @@ func mostActive(ctx context.Context, base string, top int) ([]string, error) {
 			limit = min(1000, top-len(ids))
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/politicians?sort=trades&limit=%d&offset=%d", base, limit, offset), nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			return nil, fmt.Errorf("list politicians: %w", err)
 		}
@@ -220,8 +240,20 @@ func mostActive(ctx context.Context, base string, top int) ([]string, error) {
 	return ids, nil
 }
 
+// burstAdminURL is where --cold looks for the admin API when --admin-url
+// is not given: --url's host, port 9090, as `quant console --attach` does.
+// A fixed 127.0.0.1:9090 flushed a local server's cache whatever --url
+// named.
+func burstAdminURL(api string) string {
+	u, err := url.Parse(api)
+	if err != nil || u.Host == "" {
+		return "http://127.0.0.1:9090"
+	}
+	return u.Scheme + "://" + net.JoinHostPort(u.Hostname(), "9090")
+}
+
 // flushCache empties a server's cache through its admin API.
-func flushCache(ctx context.Context, adminURL, token string) error {
+func flushCache(ctx context.Context, client *http.Client, adminURL, token string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(adminURL, "/")+"/admin/v1/cache/flush", nil)
 	if err != nil {
 		return fmt.Errorf("--admin-url: %w", err)
@@ -229,7 +261,7 @@ func flushCache(ctx context.Context, adminURL, token string) error {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,10 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal cancels ctx and commands wind down (a burst stops
+	// and reports what it sent); stopping the notification then restores
+	// the default action, so a second Ctrl-C kills a wind-down that hangs.
+	context.AfterFunc(ctx, stop)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
