@@ -47,8 +47,8 @@ check: lint
 ## Senate and House JSON, politician ids) and the HTTP API's router
 fuzz:
 	@for t in FuzzCSV FuzzJSON FuzzPoliticianID; do \
-	  $(GO) test ./internal/ingest/ -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
-	$(GO) test ./internal/server/ -run '^$$' -fuzz '^FuzzAPI$$' -fuzztime $(FUZZTIME)
+	  GO=$(GO) bash scripts/fuzz.sh ./internal/ingest/ $$t $(FUZZTIME) || exit 1; done
+	GO=$(GO) bash scripts/fuzz.sh ./internal/server/ FuzzAPI $(FUZZTIME)
 
 ## bench: the old system's scenarios (bench/burst.sh), the import timings and
 ## the hot-path benchmark of BENCHMARKS.md (under 10 minutes)
