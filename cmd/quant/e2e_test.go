@@ -503,3 +503,29 @@ func TestE2EConfigErrors(t *testing.T) {
 		t.Errorf("quant completion bash: exit %d", code)
 	}
 }
+
+// quant import --json lists every file it was given, a failed one with its
+// error, in the order given; the exit code says some failed.
+func TestE2EImportJSONListsFailedFiles(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.csv"), filepath.Join(dir, "bad.csv")
+	if _, stderr, code := run(t, nil, "gen", "--politicians", "5", "--trades", "50", "-o", good); code != 0 {
+		t.Fatalf("quant gen: %s", stderr)
+	}
+	os.WriteFile(bad, []byte("not,a,disclosure,header\n1,2,3,4\n"), 0o600)
+	missing := filepath.Join(dir, "missing.csv")
+	stdout, _, code := run(t, nil, "import", "--json", good, bad, missing)
+	var out struct {
+		Files []struct {
+			File  string `json:"file"`
+			Error string `json:"error"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("quant import --json: %v\n%s", err, stdout)
+	}
+	if code != 1 || len(out.Files) != 3 || out.Files[0].File != good || out.Files[0].Error != "" ||
+		out.Files[1].File != bad || out.Files[1].Error == "" || out.Files[2].File != missing || out.Files[2].Error == "" {
+		t.Errorf("exit %d, files %+v; want exit 1 and the three files in order, the two failed ones with their errors", code, out.Files)
+	}
+}

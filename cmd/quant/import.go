@@ -77,7 +77,7 @@ JSON line (the summary lists the first 10,000).`,
 					}{current, r})
 				}
 			}
-			var results []loadResult
+			var results []importOutcome
 			failed := 0
 			for _, path := range args {
 				current = path
@@ -85,12 +85,13 @@ JSON line (the summary lists the first 10,000).`,
 				if err != nil {
 					failed++
 					fmt.Fprintf(cmd.ErrOrStderr(), "quant import: %v (nothing from this file was stored)\n", err)
+					results = append(results, importOutcome{res: loadResult{Path: path}, err: err})
 					if ctx.Err() != nil {
 						break
 					}
 					continue
 				}
-				results = append(results, res)
+				results = append(results, importOutcome{res: res})
 				if !jsonOut {
 					printSummary(cmd.OutOrStdout(), res, st.Stats().Backend)
 				}
@@ -152,9 +153,17 @@ func printSummary(w io.Writer, res loadResult, backend string) {
 }
 
 // printJSON writes every file's summary as one JSON object.
-func printJSON(w io.Writer, results []loadResult, backend string) error {
+// importOutcome is one file of quant import: its result, or why nothing
+// of it was stored.
+type importOutcome struct {
+	res loadResult
+	err error
+}
+
+func printJSON(w io.Writer, results []importOutcome, backend string) error {
 	type fileJSON struct {
 		File           string          `json:"file"`
+		Error          string          `json:"error,omitempty"` // nothing from the file was stored
 		Skipped        bool            `json:"skipped"`
 		Replaced       int             `json:"replaced"`
 		DatasetVersion int64           `json:"dataset_version"`
@@ -165,11 +174,16 @@ func printJSON(w io.Writer, results []loadResult, backend string) error {
 		Store string     `json:"store"`
 		Files []fileJSON `json:"files"`
 	}{Store: backend, Files: []fileJSON{}}
-	for _, r := range results {
-		out.Files = append(out.Files, fileJSON{
+	for _, o := range results {
+		r := o.res
+		f := fileJSON{
 			File: r.Path, Skipped: r.Skipped, Replaced: r.Result.Replaced, DatasetVersion: r.Result.DatasetVersion,
 			DurationMS: float64(r.Duration.Microseconds()) / 1000, Summary: r.Summary,
-		})
+		}
+		if o.err != nil {
+			f.Error = o.err.Error()
+		}
+		out.Files = append(out.Files, f)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
