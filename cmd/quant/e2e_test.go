@@ -34,6 +34,16 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the binary the end-to-end tests built (37 MB with
+// -race): left in the temporary directory, every run added one.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // quantBin builds the binary once per test run.
 func quantBin(t *testing.T) string {
 	t.Helper()
