@@ -75,3 +75,11 @@ func TestE2ESecretsStayOut(t *testing.T) {
 		}
 	}
 }
+
+// The admin API does not start beyond loopback without a token.
+func TestE2EAdminBeyondLoopbackNeedsToken(t *testing.T) {
+	_, stderr, code := run(t, nil, "serve", "--addr", freeAddr(t), "--admin-addr", "0.0.0.0:"+strings.Split(freeAddr(t), ":")[1])
+	if code == 0 || !strings.Contains(stderr, "beyond loopback") {
+		t.Errorf("serve with the admin API on 0.0.0.0 and no token: exit %d, stderr %q; want a refusal", code, stderr)
+	}
+}

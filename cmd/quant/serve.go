@@ -79,7 +79,7 @@ func (c *serveConfig) Validate() error {
 		if err != nil {
 			return fmt.Errorf("--admin-addr %q: want host:port (\"127.0.0.1:9090\"): %v", c.AdminAddr, err)
 		}
-		if !isLoopback(host) && c.AdminToken == "" {
+		if !server.LoopbackHost(host) && c.AdminToken == "" {
 			return fmt.Errorf("--admin-addr %q listens beyond loopback: set --admin-token (QUANT_ADMIN_TOKEN) or listen on 127.0.0.1", c.AdminAddr)
 		}
 	}
@@ -246,15 +246,6 @@ synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
 	return cmd, cfg
 }
 
-// isLoopback reports whether host names only this machine.
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // protection is the request path of the analyses: cache -> coalescer ->
 // guard -> service.
 type protection struct {
@@ -313,9 +304,7 @@ func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protect
 	})
 	// Key the first requests by the dataset version rather than passing
 	// them through uncached (what the cache does until it has read one).
-	pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := ca.Prime(pctx); err != nil {
+	if err := ca.Prime(context.Background()); err != nil {
 		log.Warn("cache: no dataset version yet; requests pass through uncached until one is read", "error", err)
 	}
 	return &protection{analyzer: ca, guard: g, coalescer: co, cache: ca, close: func() {
@@ -474,7 +463,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		}
 		// The flag was checked by name; check what it resolved to too (a
 		// "localhost" that is not the loopback must not go without a token).
-		if ap, err := netip.ParseAddrPort(aln.Addr().String()); cfg.AdminToken == "" && (err != nil || !ap.Addr().Unmap().IsLoopback()) {
+		if cfg.AdminToken == "" && !server.LoopbackHost(aln.Addr().String()) {
 			aln.Close()
 			ln.Close()
 			return fmt.Errorf("--admin-addr %s listens on %s, beyond loopback: set QUANT_ADMIN_TOKEN (or --admin-token)", cfg.AdminAddr, aln.Addr())

@@ -602,7 +602,10 @@ func (a *Analyzer) version(ctx context.Context, now time.Time) (int64, bool) {
 	s := a.ver.Load()
 	if s == nil {
 		// No version yet: the first callers share one read.
-		r, _, _ := a.verFirst.Do("", func() (any, error) { return a.readVersion(ctx, now, nil), nil })
+		r, _, _ := a.verFirst.Do("", func() (any, error) {
+			st, _ := a.readVersion(ctx, now, nil)
+			return st, nil
+		})
 		if st := r.(*versionState); st != nil {
 			return st.v, true
 		}
@@ -615,44 +618,40 @@ func (a *Analyzer) version(ctx context.Context, now time.Time) (int64, bool) {
 		return s.v, true // another caller is re-reading it
 	}
 	defer a.verBusy.Store(false)
-	return a.readVersion(ctx, now, s).v, true
+	st, _ := a.readVersion(ctx, now, s)
+	return st.v, true
 }
 
 // readVersion reads the dataset version, detached from the caller (one
 // that leaves must neither cut the read short for the others nor count a
 // failure), and memoizes it. When the read fails it keeps last, stamped
-// now so the next read waits VersionRefresh, and returns it (nil if none).
-func (a *Analyzer) readVersion(ctx context.Context, now time.Time, last *versionState) *versionState {
+// now so the next read waits VersionRefresh, and returns it (nil if none)
+// with the error.
+func (a *Analyzer) readVersion(ctx context.Context, now time.Time, last *versionState) (*versionState, error) {
 	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.versionTimeout)
 	v, err := a.versions.DatasetVersion(vctx)
 	cancel()
 	if err != nil {
 		a.versionErrors.Add(1)
-		if last == nil {
-			return nil
+		if last != nil {
+			last = &versionState{v: last.v, at: now}
+			a.ver.Store(last)
 		}
-		last = &versionState{v: last.v, at: now}
-		a.ver.Store(last)
-		return last
+		return last, err
 	}
 	st := &versionState{v: v, at: now}
 	a.ver.Store(st)
-	return st
+	return st, nil
 }
 
 // Prime reads the dataset version now, so that the first requests are
 // keyed (cached, coalesced and leased) rather than passed through
-// uncached, as they are while no version has been read. Servers call it
-// before they listen.
+// uncached, as they are while no version has been read. The read takes
+// at most VersionTimeout. Servers call it before they listen.
 func (a *Analyzer) Prime(ctx context.Context) error {
-	vctx, cancel := context.WithTimeout(ctx, a.versionTimeout)
-	defer cancel()
-	v, err := a.versions.DatasetVersion(vctx)
-	if err != nil {
-		a.versionErrors.Add(1)
+	if _, err := a.readVersion(ctx, a.now(), a.ver.Load()); err != nil {
 		return fmt.Errorf("cache: read the dataset version: %w", err)
 	}
-	a.ver.Store(&versionState{v: v, at: a.now()})
 	return nil
 }
 

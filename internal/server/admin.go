@@ -103,7 +103,7 @@ func (a *Admin) browserGuard(next http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !loopbackHost(r.Host) {
+		if !LoopbackHost(r.Host) {
 			a.api.writeError(w, r, withDetail(errForbidden,
 				"without a token the admin API answers only requests addressed to localhost or a loopback address, not %q", clip(r.Host)))
 			return
@@ -112,9 +112,10 @@ func (a *Admin) browserGuard(next http.Handler) http.Handler {
 	})
 }
 
-// loopbackHost reports whether a Host header names this machine's
-// loopback: localhost or a loopback address, with or without a port.
-func loopbackHost(hostport string) bool {
+// LoopbackHost reports whether a host (a Host header, a listen address)
+// names this machine's loopback: localhost or a loopback address, with or
+// without a port.
+func LoopbackHost(hostport string) bool {
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h

@@ -239,3 +239,15 @@ func TestServeGraceOverIsNotAFailure(t *testing.T) {
 		t.Error("the request still running was not cut")
 	}
 }
+
+func TestLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LocalHost:9090": true, "127.0.0.1": true, "127.0.0.2:9090": true, "[::1]:9090": true, "::1": true,
+		"[::ffff:127.0.0.1]:9090": true, "": false, "0.0.0.0:9090": false, "[::]:9090": false, "10.0.0.1": false,
+		"localhost.evil.example": false, "rebind.evil.example:9090": false,
+	} {
+		if got := LoopbackHost(host); got != want {
+			t.Errorf("LoopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

@@ -68,10 +68,7 @@ func newJobHarness(t *testing.T, a quant.Analyzer) *jobHarness {
 	versions := &fakeVersions{}
 	versions.v.Store(3) // scriptedAnalyzer's results are at version 3
 	r := NewJobRunner(JobRunnerConfig{Store: js, Analyzer: a, Workers: 1, Lease: 30 * time.Second, MaxAttempts: 3, Versions: versions})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); r.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	startRunner(t, r)
 	return &jobHarness{h: New(Config{Store: inmem.New(), Jobs: r}).Handler(), runner: r, store: js, versions: versions}
 }
 
