@@ -22,7 +22,7 @@ func TestRejectsOverlongIDAndTicker(t *testing.T) {
 	recs, sum := parseAll(t, p, "in.csv", []byte(in))
 	var lines []int
 	for _, r := range recs {
-		lines = append(lines, r.Line)
+		lines = append(lines, r.Place.Line)
 	}
 	if diff := cmp.Diff([]int{2, 5}, lines); diff != "" {
 		t.Errorf("accepted lines (-want +got):\n%s", diff)

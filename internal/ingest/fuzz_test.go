@@ -25,7 +25,7 @@ func checkParse(t *testing.T, format Format, in []byte) {
 		if tr.TransactionDate.Before(minDate) || tr.TransactionDate.After(vectorDay.AddDate(0, 0, 1)) {
 			t.Fatalf("record dated %v out of range", tr.TransactionDate)
 		}
-		if !tr.Type.Valid() || tr.Ticker != strings.ToUpper(strings.TrimSpace(tr.Ticker)) || tr.Line <= 0 {
+		if !tr.Type.Valid() || tr.Ticker != strings.ToUpper(strings.TrimSpace(tr.Ticker)) || tr.Place.Line <= 0 {
 			t.Fatalf("record not normalized: %+v", tr)
 		}
 		for _, f := range []string{tr.PoliticianName, tr.Ticker, tr.Owner, tr.AssetType, tr.AssetDescription, tr.Comment, tr.PTRLink} {

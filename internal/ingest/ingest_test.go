@@ -68,7 +68,7 @@ func recordJSON(t quant.Trade) map[string]any {
 		ticker = t.Ticker
 	}
 	return map[string]any{
-		"line": float64(t.Line), "politician_id": t.PoliticianID, "politician_name": t.PoliticianName,
+		"line": float64(t.Place.Line), "politician_id": t.PoliticianID, "politician_name": t.PoliticianName,
 		"transaction_date": t.TransactionDate.Format(time.DateOnly), "ticker": ticker, "type": string(t.Type),
 		"amount_min": null(t.AmountMin), "amount_max": null(t.AmountMax), "owner": t.Owner,
 		"asset_type": t.AssetType, "asset_description": t.AssetDescription, "comment": t.Comment,
@@ -244,7 +244,7 @@ func TestRealData(t *testing.T) {
 	}
 	for i := range csvRecs {
 		c, j := csvRecs[i], jsonRecs[i]
-		c.Line, j.Line = 0, 0
+		c.Place, j.Place = quant.Place{}, quant.Place{}
 		if c != j {
 			t.Fatalf("record %d differs:\ncsv  %+v\njson %+v", i+1, c, j)
 		}
@@ -266,7 +266,7 @@ func TestRejects(t *testing.T) {
 	recs, sum := parseAll(t, p, "in.csv", []byte(in))
 	var lines []int
 	for _, r := range recs {
-		lines = append(lines, r.Line)
+		lines = append(lines, r.Place.Line)
 	}
 	if diff := cmp.Diff([]int{2, 5, 8}, lines); diff != "" {
 		t.Errorf("accepted lines (-want +got):\n%s", diff)
@@ -295,10 +295,10 @@ func TestJSONFormats(t *testing.T) {
 	if len(recs) != 3 {
 		t.Fatalf("got %d records, want 3: %+v", len(recs), recs)
 	}
-	if recs[0].Ticker != "AAPL" || recs[0].Type != quant.TypePurchase || recs[0].Line != 1 {
+	if recs[0].Ticker != "AAPL" || recs[0].Type != quant.TypePurchase || recs[0].Place.Line != 1 {
 		t.Errorf("senate record = %+v", recs[0])
 	}
-	if r := recs[1]; r.PoliticianID != "hon-bo-bee" || r.Type != quant.TypeSalePartial || r.Ticker != "" || r.Line != 3 || r.AmountMax.V != 50000 {
+	if r := recs[1]; r.PoliticianID != "hon-bo-bee" || r.Type != quant.TypeSalePartial || r.Ticker != "" || r.Place.Line != 3 || r.AmountMax.V != 50000 {
 		t.Errorf("house record = %+v", r)
 	}
 	if r := recs[2]; r.Type != quant.TypeUnknown { // House types are lower case: "Purchase" is not one

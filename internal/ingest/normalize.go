@@ -250,7 +250,7 @@ func normalize(raw *rawRecord, pos int, today time.Time) (quant.Trade, Reason, s
 		comment = ""
 	}
 	return quant.Trade{
-		Line:             pos,
+		Place:            quant.Place{Line: pos},
 		PoliticianID:     id,
 		PoliticianName:   cleanText(raw.name),
 		TransactionDate:  d,

@@ -207,7 +207,7 @@ func (s *source) Next() bool {
 	}
 	r := &s.row
 	r[0] = s.importID
-	r[1] = int32(tr.Line)
+	r[1] = int32(tr.Place.Line + tr.Place.Index)
 	r[2] = tr.PoliticianID
 	r[3] = tr.PoliticianName
 	r[4] = tr.TransactionDate

@@ -175,7 +175,7 @@ func scanTrade(row pgx.CollectableRow) (quant.Trade, error) {
 		typ      string
 		min, max pgtype.Int8
 	)
-	err := row.Scan(&t.ID, &t.Line, &t.PoliticianID, &t.PoliticianName, &t.TransactionDate, &ticker, &typ,
+	err := row.Scan(&t.ID, &t.Place.Line, &t.PoliticianID, &t.PoliticianName, &t.TransactionDate, &ticker, &typ,
 		&min, &max, &t.Owner, &t.AssetType, &t.AssetDescription, &t.Comment, &t.PTRLink)
 	t.Ticker = ticker.String
 	t.Type = quant.TradeType(typ)

@@ -8,11 +8,37 @@ import (
 
 // Store keeps trade records and answers the queries of the API. The inmem
 // and postgres packages implement it; both pass internal/storetest.
+//
+// Filings. A filing (a periodic transaction report, Trade.FilingID) is the
+// unit of disclosure, and a store holds each filing once (ANALYTICS.md
+// section 1.2). When an import brings records of a filing id the store
+// already holds, they replace every stored record of that filing in the
+// same transaction, whatever import stored them: the next version of a
+// cumulative file, the JSON twin of a CSV, an amended report. Within one
+// import every record of a filing counts, repeats included, wherever in
+// the file it stands. A filing brought with exactly the records the store
+// holds for it (the same content in the same order, IDs aside) is left
+// as stored. Records with no filing id are never merged: they are added,
+// except that an import with Force removes those the earlier import of
+// the same fingerprint stored.
+//
+// Versions. DatasetVersion is positive once anything is stored and
+// strictly increases with every import that changes stored data; an import
+// that changes nothing (a refused duplicate, no records, every filing
+// already stored as brought) leaves it as it was. It never decreases:
+// not in one store, not across restarts of a persistent store, not
+// between Stores that share a database. Stores that share a database
+// read the same versions; in-memory stores that imported the same files
+// in the same order (the same content, fingerprints and AsOf) hold the
+// same versions, so instances can share cache keys. Versions are
+// microseconds since 1970 or the previous version plus one, whichever is
+// larger: a store derives them from its clock (postgres) or from
+// ImportInfo.AsOf (inmem).
 type Store interface {
 	// Import stores records as one all-or-nothing unit: on any error,
 	// including ctx's cancellation, the store is left as it was. A file whose
 	// fingerprint is already stored is refused with ErrAlreadyImported unless
-	// info.Force is set, in which case it replaces the earlier import.
+	// info.Force is set. Filings are replaced as the Store comment says.
 	// records yields accepted records in source order; an error it yields
 	// aborts the import.
 	Import(ctx context.Context, info ImportInfo, records iter.Seq2[Trade, error]) (ImportResult, error)
@@ -21,8 +47,9 @@ type Store interface {
 	Politicians(ctx context.Context, q PoliticianQuery) ([]Politician, int, error)
 	// Politician returns one politician or an error wrapping ErrNotFound.
 	Politician(ctx context.Context, id string) (Politician, error)
-	// Trades pages through one politician's trades, newest first. An unknown
-	// politician is an error wrapping ErrNotFound.
+	// Trades pages through trades, newest first: one politician's when
+	// q.PoliticianID is set (an unknown politician is an error wrapping
+	// ErrNotFound), else every politician's.
 	Trades(ctx context.Context, q TradeQuery) (TradePage, error)
 	// Tickers lists the most traded known tickers (analyzable records),
 	// ties by ticker.
@@ -31,8 +58,9 @@ type Store interface {
 	// Dataset returns every politician's analyzable activity as of the
 	// current dataset version.
 	Dataset(ctx context.Context) (*Dataset, error)
-	// DatasetVersion returns a number that changes whenever stored data
-	// changes; analyses and cache keys carry it.
+	// DatasetVersion returns the current dataset version (see the Store
+	// comment); analyses and cache keys carry it. 0 means nothing was
+	// ever stored.
 	DatasetVersion(ctx context.Context) (int64, error)
 
 	// Ping reports whether the store can answer.
@@ -41,6 +69,17 @@ type Store interface {
 	Stats() StoreStats
 	// Close releases the store's resources.
 	Close()
+}
+
+// NextVersion returns the dataset version that follows prev for a change
+// made as of at: at in microseconds since 1970, or prev+1 when that is not
+// larger. Every store derives its versions with it.
+func NextVersion(prev int64, at time.Time) int64 {
+	v := at.UnixMicro()
+	if v <= prev {
+		v = prev + 1
+	}
+	return v
 }
 
 // PoliticianSort orders Store.Politicians.
@@ -65,13 +104,25 @@ type PoliticianQuery struct {
 	Offset int
 }
 
-// TradeQuery selects a page of one politician's trades.
+// TradeQuery selects a page of trades: one politician's, or, with an
+// empty PoliticianID, everyone's. Every filter set must hold; a zero field
+// does not filter.
 type TradeQuery struct {
 	PoliticianID string
-	From, To     time.Time // inclusive bounds on the transaction date; zero means open
-	Ticker       string    // exact, upper case; empty means any
-	Type         TradeType // empty means any
-	Limit        int       // page size, > 0
+	From, To     time.Time // inclusive bounds on the transaction date
+	Ticker       string    // exact, upper case
+	Type         TradeType
+	Chamber      Chamber
+	State        string    // two upper-case letters (House records only have one)
+	Owner        OwnerKind // the record's owner kind
+	// DisclosedFrom and DisclosedTo bound the disclosure date (inclusive);
+	// with either set, records without a disclosure date never match.
+	DisclosedFrom, DisclosedTo time.Time
+	// MinAmount keeps records known to be worth at least this many
+	// dollars: AmountMin >= MinAmount. Records of unknown amount never
+	// match a positive MinAmount.
+	MinAmount int64
+	Limit     int // page size, > 0
 	// After continues a listing: only trades that sort after this cursor
 	// (older date, or same date and smaller ID) are returned.
 	After *Cursor
@@ -87,6 +138,29 @@ type Cursor struct {
 type TradePage struct {
 	Trades []Trade
 	Next   *Cursor
+}
+
+// TickerDetail is who traded one ticker, over every stored record with it.
+type TickerDetail struct {
+	Ticker      string
+	Trades      int // records with this ticker
+	Analyzable  int // of them, of a known type
+	First, Last time.Time
+	// Politicians lists who traded it, most records first, ties by id.
+	Politicians []TickerTrader
+}
+
+// TickerTrader is one politician's records of one ticker.
+type TickerTrader struct {
+	ID          string
+	Trades      int
+	Purchases   int // type purchase
+	Sales       int // type sale, sale_full or sale_partial
+	First, Last time.Time
+	// AmountMin and AmountMax sum the known bounds of the records' amounts
+	// (a record of unknown amount adds nothing; an open band adds its
+	// lower bound to AmountMin only).
+	AmountMin, AmountMax int64
 }
 
 // StoreStats describes a store for the console and /metrics. Pool figures

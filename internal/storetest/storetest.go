@@ -67,7 +67,7 @@ func amount(v int64) sql.Null[int64] { return sql.Null[int64]{V: v, Valid: true}
 func Fixture() []quant.Trade {
 	t := func(line int, id, name, date, ticker string, typ quant.TradeType) quant.Trade {
 		return quant.Trade{
-			Line: line, PoliticianID: id, PoliticianName: name, TransactionDate: day(date),
+			Place: quant.Place{Line: line}, PoliticianID: id, PoliticianName: name, TransactionDate: day(date),
 			Ticker: ticker, Type: typ, AmountMin: amount(1001), AmountMax: amount(15000),
 			Owner: "Self", AssetType: "Stock", AssetDescription: ticker + " Inc.", PTRLink: fmt.Sprintf("https://example.invalid/%d", line),
 		}
@@ -192,7 +192,7 @@ func testPoliticians(t *testing.T, s quant.Store) {
 func tradeKeys(ts []quant.Trade) []string {
 	var out []string
 	for _, tr := range ts {
-		out = append(out, fmt.Sprintf("%s#%d", tr.TransactionDate.Format(time.DateOnly), tr.Line))
+		out = append(out, fmt.Sprintf("%s#%d", tr.TransactionDate.Format(time.DateOnly), tr.Place.Line))
 	}
 	return out
 }
@@ -234,16 +234,16 @@ func testTrades(t *testing.T, s quant.Store) {
 	}
 	want := map[int]quant.Trade{}
 	for _, tr := range Fixture() {
-		want[tr.Line] = tr
+		want[tr.Place.Line] = tr
 	}
 	for _, got := range page.Trades {
 		if got.ID <= 0 {
-			t.Errorf("trade line %d has ID %d, want > 0", got.Line, got.ID)
+			t.Errorf("trade line %d has ID %d, want > 0", got.Place.Line, got.ID)
 		}
-		w := want[got.Line]
+		w := want[got.Place.Line]
 		w.ID = got.ID
 		if diff := cmp.Diff(w, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
-			t.Errorf("trade line %d mismatch (-want +got):\n%s", got.Line, diff)
+			t.Errorf("trade line %d mismatch (-want +got):\n%s", got.Place.Line, diff)
 		}
 	}
 }
@@ -253,7 +253,7 @@ func testTradesPaging(t *testing.T, s quant.Store) {
 	var trades []quant.Trade
 	for i := range 23 {
 		tr := Fixture()[0]
-		tr.Line = i + 2
+		tr.Place.Line = i + 2
 		tr.TransactionDate = day("2020-01-01").AddDate(0, 0, i/3) // three trades a day: ties on date
 		trades = append(trades, tr)
 	}
@@ -279,7 +279,7 @@ func testTradesPaging(t *testing.T, s quant.Store) {
 	}
 	var want []string
 	for i := len(trades) - 1; i >= 0; i-- {
-		want = append(want, fmt.Sprintf("%s#%d", trades[i].TransactionDate.Format(time.DateOnly), trades[i].Line))
+		want = append(want, fmt.Sprintf("%s#%d", trades[i].TransactionDate.Format(time.DateOnly), trades[i].Place.Line))
 	}
 	if !slices.Equal(seen, want) {
 		t.Errorf("paged trades = %v, want %v", seen, want)
@@ -428,7 +428,7 @@ func testCanceledImport(t *testing.T, s quant.Store) {
 				cancel()
 			}
 			tr := Fixture()[i%len(Fixture())]
-			tr.Line = i + 2
+			tr.Place.Line = i + 2
 			if !yield(tr, nil) {
 				return
 			}
