@@ -153,7 +153,7 @@ func TestDatasetCachedByVersion(t *testing.T) {
 	if d2, err := s.Dataset(ctx); err != nil || d2 != d1 {
 		t.Errorf("second Dataset() = %p, %v; want the cached %p", d2, err, d1)
 	}
-	res, err := s.Import(ctx, quant.ImportInfo{Source: "b", Fingerprint: "b"}, synthetic(10, 10))
+	res, err := s.Import(ctx, quant.ImportInfo{Source: "b", Fingerprint: "b"}, syntheticFrom(1000, 10, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,26 +217,57 @@ func TestRedact(t *testing.T) {
 }
 
 // synthetic yields n generated records over politicians filers, without
-// holding them in memory.
+// holding them in memory. Records come in filings of four, each of one
+// politician; politicians with an odd number file with the House (state,
+// district, a PDF source URL), the others with the Senate (a bioguide).
+// Every fifth record has an open amount band; every 97th filing has no
+// filing id.
 func synthetic(n, politicians int) iter.Seq2[quant.Trade, error] {
+	return syntheticFrom(0, n, politicians)
+}
+
+// syntheticFrom yields records first..first+n-1 of the synthetic sequence
+// (see synthetic): a later part of the same cumulative file.
+func syntheticFrom(first, n, politicians int) iter.Seq2[quant.Trade, error] {
 	tickers := []string{"AAPL", "MSFT", "XOM", "KO", "NVDA", "TSLA", "JPM", "BRK.B", "", "GOOGL", "AMZN", "META"}
+	owners := []string{"Self", "Spouse", "Joint", "Child", "--"}
+	kinds := []quant.OwnerKind{quant.OwnerSelf, quant.OwnerSpouse, quant.OwnerJoint, quant.OwnerDependent, quant.OwnerUnknown}
+	states := []string{"NY", "CA", "TX", "MT"}
 	start := time.Date(2012, 1, 2, 0, 0, 0, 0, time.UTC)
 	return func(yield func(quant.Trade, error) bool) {
-		for i := range n {
-			p := (i * 7919) % politicians
+		for i := first; i < first+n; i++ {
+			f := i / 4
+			p := (f * 7919) % politicians
+			date := start.AddDate(0, 0, (i*31)%4400)
 			tr := quant.Trade{
-				Line:             i + 2,
+				Place:            quant.Place{Line: i + 2},
+				Format:           quant.FormatSenateCSV,
 				PoliticianID:     fmt.Sprintf("politician-%04d", p),
 				PoliticianName:   fmt.Sprintf("Politician %04d", p),
-				TransactionDate:  start.AddDate(0, 0, (i*31)%4400),
+				TransactionDate:  date,
 				Ticker:           tickers[i%len(tickers)],
 				Type:             quant.TradeTypes[i%len(quant.TradeTypes)],
 				AmountMin:        sql.Null[int64]{V: 1001, Valid: true},
 				AmountMax:        sql.Null[int64]{V: 15000, Valid: i%5 != 0},
-				Owner:            "Self",
+				Owner:            owners[i%len(owners)],
+				OwnerKind:        kinds[i%len(kinds)],
 				AssetType:        "Stock",
 				AssetDescription: "Synthetic Holdings Inc.",
-				PTRLink:          "https://example.invalid/ptr",
+				Chamber:          quant.ChamberSenate,
+				DisclosureDate:   date.AddDate(0, 0, 3+i%60),
+			}
+			if f%97 != 0 {
+				tr.FilingID = fmt.Sprintf("filing-%07d", f)
+			}
+			if p%2 == 1 {
+				tr.Format, tr.Place = quant.FormatHouse, quant.Place{Index: i + 1}
+				tr.Chamber = quant.ChamberHouse
+				tr.State = states[p%len(states)]
+				tr.District = sql.Null[int32]{V: int32(p % 40), Valid: true}
+				tr.SourceURL = "https://example.invalid/ptr-pdfs/" + tr.FilingID + ".pdf"
+			} else {
+				tr.Bioguide = fmt.Sprintf("S%06d", p)
+				tr.PTRLink = "https://example.invalid/search/view/ptr/" + tr.FilingID + "/"
 			}
 			if !yield(tr, nil) {
 				return
