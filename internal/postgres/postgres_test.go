@@ -248,13 +248,16 @@ func syntheticFrom(first, n, politicians int) iter.Seq2[quant.Trade, error] {
 				Ticker:           tickers[i%len(tickers)],
 				Type:             quant.TradeTypes[i%len(quant.TradeTypes)],
 				AmountMin:        sql.Null[int64]{V: 1001, Valid: true},
-				AmountMax:        sql.Null[int64]{V: 15000, Valid: i%5 != 0},
+
 				Owner:            owners[i%len(owners)],
 				OwnerKind:        kinds[i%len(kinds)],
 				AssetType:        "Stock",
 				AssetDescription: "Synthetic Holdings Inc.",
 				Chamber:          quant.ChamberSenate,
 				DisclosureDate:   date.AddDate(0, 0, 3+i%60),
+			}
+			if i%5 != 0 {
+				tr.AmountMax = sql.Null[int64]{V: 15000, Valid: true}
 			}
 			if f%97 != 0 {
 				tr.FilingID = fmt.Sprintf("filing-%07d", f)
