@@ -123,8 +123,11 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 
 	// The aggregate queries are simple scans; JIT compilation only adds
 	// latency to them.
-	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
-		return fail("set jit", err)
+	// The staging join and the aggregates' sorts and hashes of a large
+	// import fit in memory with more than the default 4 MB; one import
+	// runs at a time.
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`); err != nil {
+		return fail("set jit and work_mem", err)
 	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.quant.import'))`); err != nil {
 		return fail("lock", err)
@@ -353,22 +356,20 @@ func recompute(ctx context.Context, tx pgx.Tx, affected map[string]struct{}) err
 	// index.
 	b.Queue(`INSERT INTO politicians (id, names, trade_count, analyzable_count, first_trade, last_trade,
 			chambers, state, district, first_disclosure, last_disclosure, bioguides)
-		SELECT a.*, sd.state, sd.district, d.first_disclosure, d.last_disclosure, d.bioguides
+		SELECT a.id, a.names, a.trade_count, a.analyzable_count, a.first_trade, a.last_trade,
+			a.chambers, sd.state, sd.district, a.first_disclosure, a.last_disclosure, a.bioguides
 		FROM (
-			SELECT politician_id,
-				array_agg(DISTINCT politician_name COLLATE "C" ORDER BY politician_name COLLATE "C"),
-				count(*), count(*) FILTER (WHERE type <> $2),
-				min(transaction_date), max(transaction_date),
-				coalesce(array_agg(DISTINCT chamber COLLATE "C" ORDER BY chamber COLLATE "C") FILTER (WHERE type <> $2 AND chamber <> ''), '{}')
-			FROM trades WHERE politician_id = ANY($1)
-			GROUP BY politician_id
-		) a (id)
-		JOIN (
-			SELECT politician_id, min(disclosure_date) AS first_disclosure, max(disclosure_date) AS last_disclosure,
+			SELECT politician_id AS id,
+				array_agg(DISTINCT politician_name COLLATE "C" ORDER BY politician_name COLLATE "C") AS names,
+				count(*) AS trade_count, count(*) FILTER (WHERE type <> $2) AS analyzable_count,
+				min(transaction_date) AS first_trade, max(transaction_date) AS last_trade,
+				coalesce(array_agg(DISTINCT chamber COLLATE "C" ORDER BY chamber COLLATE "C")
+					FILTER (WHERE type <> $2 AND chamber <> ''), '{}') AS chambers,
+				min(disclosure_date) AS first_disclosure, max(disclosure_date) AS last_disclosure,
 				coalesce(array_agg(DISTINCT bioguide ORDER BY bioguide) FILTER (WHERE bioguide IS NOT NULL), '{}') AS bioguides
 			FROM trades WHERE politician_id = ANY($1)
 			GROUP BY politician_id
-		) d ON d.politician_id = a.id
+		) a
 		LEFT JOIN LATERAL (
 			SELECT t.state, t.district FROM trades t
 			WHERE t.politician_id = a.id AND t.district IS NOT NULL

@@ -240,14 +240,14 @@ func syntheticFrom(first, n, politicians int) iter.Seq2[quant.Trade, error] {
 			p := (f * 7919) % politicians
 			date := start.AddDate(0, 0, (i*31)%4400)
 			tr := quant.Trade{
-				Place:            quant.Place{Line: i + 2},
-				Format:           quant.FormatSenateCSV,
-				PoliticianID:     fmt.Sprintf("politician-%04d", p),
-				PoliticianName:   fmt.Sprintf("Politician %04d", p),
-				TransactionDate:  date,
-				Ticker:           tickers[i%len(tickers)],
-				Type:             quant.TradeTypes[i%len(quant.TradeTypes)],
-				AmountMin:        sql.Null[int64]{V: 1001, Valid: true},
+				Place:           quant.Place{Line: i + 2},
+				Format:          quant.FormatSenateCSV,
+				PoliticianID:    fmt.Sprintf("politician-%04d", p),
+				PoliticianName:  fmt.Sprintf("Politician %04d", p),
+				TransactionDate: date,
+				Ticker:          tickers[i%len(tickers)],
+				Type:            quant.TradeTypes[i%len(quant.TradeTypes)],
+				AmountMin:       sql.Null[int64]{V: 1001, Valid: true},
 
 				Owner:            owners[i%len(owners)],
 				OwnerKind:        kinds[i%len(kinds)],
