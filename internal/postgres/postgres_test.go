@@ -90,7 +90,26 @@ func newStore(tb testing.TB) *postgres.Store {
 
 func TestStore(t *testing.T) {
 	baseURL(t)
-	storetest.Run(t, func(t *testing.T) quant.Store { return newStore(t) })
+	var urls sync.Map // *postgres.Store -> the URL of its schema
+	storetest.Run(t, func(t *testing.T) quant.Store {
+		u := newSchema(t)
+		s := open(t, u)
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		urls.Store(s, u)
+		return s
+	}, storetest.WithReopen(func(t *testing.T, s quant.Store) quant.Store {
+		u, ok := urls.Load(s)
+		if !ok {
+			t.Fatalf("reopen: %T %p is not a Store of this test", s, s)
+		}
+		s2, err := postgres.Open(context.Background(), u.(string))
+		if err != nil {
+			t.Fatalf("reopen: Open: %v", err)
+		}
+		return s2
+	}))
 }
 
 func TestJobs(t *testing.T) {

@@ -145,3 +145,13 @@ UPDATE politicians p SET
 	(state, district) = (SELECT t.state, t.district FROM trades t
 		WHERE t.politician_id = p.id AND t.district IS NOT NULL
 		ORDER BY t.transaction_date DESC, t.id DESC LIMIT 1);
+
+-- The quant.Store contract: version 0 means nothing was ever stored. 0001
+-- started the version at the database's creation time so that a
+-- recreated database would not reuse an earlier one's versions; versions
+-- are now greatest(version + 1, now in microseconds), so the first import
+-- into a database at 0 already gets a version above every one an earlier
+-- database (on a clock that did not go back) handed out. A database that
+-- never stored anything (no import row: an import that stores nothing is
+-- not recorded) goes to 0; any other keeps its version.
+UPDATE dataset SET version = 0 WHERE NOT EXISTS (SELECT 1 FROM imports);
