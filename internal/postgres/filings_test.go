@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/jackc/pgx/v5"
+	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/postgres"
 	"github.com/quantops/quant/internal/quant"
 )
@@ -464,3 +466,65 @@ func TestImportAbortLeavesStore(t *testing.T) {
 }
 
 var _ quant.Store = (*postgres.Store)(nil)
+
+// realFile parses one of the real files of ../shared/data, or skips.
+func realFile(tb testing.TB, name string) []quant.Trade {
+	tb.Helper()
+	path := "../../../shared/data/" + name
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		tb.Skipf("needs ../shared/data/%s (the real files of ../shared/data/README.md); absent in this clone", name)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var out []quant.Trade
+	for tr, err := range (&ingest.Parser{}).Records(f, nil) {
+		if err != nil {
+			tb.Fatalf("%s: %v", name, err)
+		}
+		out = append(out, tr)
+	}
+	return out
+}
+
+// TestRealSenateFiles: the scenarios on the real Senate files.
+// The CSV then its JSON twin hold 8,350 records (every filing replaced);
+// the CSV plus one new row, 8,351; the same file again changes nothing.
+func TestRealSenateFiles(t *testing.T) {
+	ctx := context.Background()
+	csv := realFile(t, "senate_all_transactions.csv")
+	json := realFile(t, "senate_all_transactions.json")
+	s := newStore(t)
+	timed := func(name string, info quant.ImportInfo, trades []quant.Trade) quant.ImportResult {
+		t.Helper()
+		start := time.Now()
+		res, err := s.Import(ctx, info, seq(trades...))
+		if err != nil {
+			t.Fatalf("%s: Import: %v", name, err)
+		}
+		t.Logf("%s: %d records in %v: %+v", name, len(trades), time.Since(start).Round(time.Millisecond), res)
+		return res
+	}
+	total := func() int64 { return s.Stats().Trades }
+	r1 := timed("csv", quant.ImportInfo{Source: "csv", Fingerprint: "csv"}, csv)
+	if r1.Records != 8350 || total() != 8350 || r1.FilingsAdded != r1.Filings || r1.Filings == 0 {
+		t.Errorf("CSV: %+v, %d stored; want 8350 records in new filings", r1, total())
+	}
+	r2 := timed("json twin", quant.ImportInfo{Source: "json", Fingerprint: "json"}, json)
+	if total() != 8350 || r2.Replaced != r2.Records-r2.Unchanged || r2.FilingsAdded != 0 {
+		t.Errorf("JSON twin: %+v, %d stored; want 8350, every filing replaced", r2, total())
+	}
+	extra := csv[len(csv)-1]
+	extra.Place.Line += 1
+	extra.FilingID, extra.PTRLink, extra.Ticker = "tomorrow", "https://efdsearch.senate.gov/search/view/ptr/tomorrow/", "NEW"
+	r3 := timed("csv plus a row", quant.ImportInfo{Source: "csv+1", Fingerprint: "csv+1"}, append(slices.Clip(csv), extra))
+	if total() != 8351 || r3.FilingsAdded != 1 || r3.Records != 8351 {
+		t.Errorf("CSV plus one row: %+v, %d stored; want 8351", r3, total())
+	}
+	r4 := timed("the same again, forced", quant.ImportInfo{Source: "csv+1", Fingerprint: "csv+1", Force: true}, append(slices.Clip(csv), extra))
+	if r4.Changed || r4.DatasetVersion != r3.DatasetVersion || total() != 8351 || r4.Unchanged != 8351 {
+		t.Errorf("the same file forced: %+v, %d stored; want nothing changed at version %d", r4, total(), r3.DatasetVersion)
+	}
+}

@@ -68,6 +68,10 @@ CREATE TEMPORARY TABLE import_filings (
 	state     text NOT NULL DEFAULT 'added'
 ) ON COMMIT DROP`
 
+// largeImport is the number of records past which an import's
+// connection is closed afterwards (see Import).
+const largeImport = 50_000
+
 // Import stores records as one transaction, filing by filing (see the
 // quant.Store comment): nothing is visible to readers before the commit,
 // and a failure, a cancellation or a crash at any point before it leaves
@@ -84,15 +88,19 @@ CREATE TEMPORARY TABLE import_filings (
 //     stored it, and is stored again from the staging table;
 //   - a new filing, and every record without a filing id, is added; with
 //     info.Force, the records without a filing id that the earlier import of
-//     the same fingerprint stored are deleted first;
+//     the same fingerprint stored are deleted first, unless the import
+//     brings exactly them again (the same digest, kept in imports): then
+//     they are kept, as an unchanged filing is;
 //   - the filings table takes the digests, the aggregates of every
 //     politician who gained or lost a record are recomputed, and the dataset
 //     version moves to greatest(version + 1, now in microseconds).
 //
-// When nothing was added or removed the transaction is rolled back: data,
-// imports and version stay as they were, and the result reports
-// Changed false and the current version. Stored records get ids in import
-// order, after every earlier id.
+// When nothing was added or removed, data and version stay as they were
+// and the result reports Changed false and the current version; only a
+// new fingerprint with records is recorded (so the same file is refused
+// next time), an empty or forced one is not. Stored records get ids in
+// import order, after every earlier id (ids of unchanged records are
+// skipped, never reused).
 //
 // A fingerprint already stored is refused with an error wrapping
 // quant.ErrAlreadyImported unless info.Force is set; a forced import
@@ -112,7 +120,17 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	if err != nil {
 		return quant.ImportResult{}, err
 	}
-	defer c.Release()
+	// A large import fills up to temp_buffers (see Open) of the
+	// session's local memory, which PostgreSQL keeps until the session
+	// ends: its connection is closed rather than returned to the pool.
+	discard := false
+	defer func() {
+		if discard {
+			c.Hijack().Close(context.WithoutCancel(ctx))
+			return
+		}
+		c.Release()
+	}()
 	tx, err := c.Begin(ctx)
 	if err != nil {
 		return fail("begin", err)
@@ -157,6 +175,7 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	src := newSource(ctx, records)
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_staging"}, stagingColumns, src)
 	src.stop()
+	discard = src.n > largeImport
 	if src.err != nil {
 		// The server only saw "COPY failed"; return the source's own error.
 		return quant.ImportResult{}, fmt.Errorf("postgres: import %s: record %d: %w", info.Source, src.n+1, src.err)

@@ -383,3 +383,45 @@ func TestImportBadBytes(t *testing.T) {
 		t.Errorf("stored %q %q %q; want the bad bytes replaced by U+FFFD", got.AssetDescription, got.Owner, got.Comment)
 	}
 }
+
+// BenchmarkImportRefresh times the daily refresh of a cumulative file: n
+// records stored, then the same filings brought again under a new
+// fingerprint (every filing unchanged) and with one in a hundred records
+// changed (those filings replaced).
+func BenchmarkImportRefresh(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		for _, changed := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%d/changed=%v", n, changed), func(b *testing.B) {
+				ctx := context.Background()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					s := newStore(b)
+					if _, err := s.Import(ctx, quant.ImportInfo{Source: "day1", Fingerprint: "day1"}, synthetic(n, 500)); err != nil {
+						b.Fatal(err)
+					}
+					next := func(yield func(quant.Trade, error) bool) {
+						k := 0
+						for tr := range synthetic(n, 500) {
+							if tr.FilingID == "" {
+								continue // records without a filing id would be added again
+							}
+							if changed && k%100 == 0 {
+								tr.Comment = "amended"
+							}
+							k++
+							if !yield(tr, nil) {
+								return
+							}
+						}
+					}
+					b.StartTimer()
+					res, err := s.Import(ctx, quant.ImportInfo{Source: "day2", Fingerprint: "day2"}, next)
+					if err != nil || res.Changed != changed {
+						b.Fatalf("Import = %+v, %v", res, err)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			})
+		}
+	}
+}
