@@ -11,24 +11,104 @@ import (
 	"github.com/quantops/quant/internal/quant"
 )
 
-// tradeColumns are the columns Import copies, in source.Values order.
-var tradeColumns = []string{
-	"import_id", "line", "politician_id", "politician_name", "transaction_date", "ticker", "type",
-	"amount_min", "amount_max", "owner", "asset_type", "asset_description", "comment", "ptr_link",
+// stagingColumns are the columns of the staging table Import copies the
+// records into, in source.Values order: seq (the record's 0-based
+// position in the import) and the trade's columns but id and import_id.
+var stagingColumns = []string{
+	"seq", "line", "place_index", "place_transaction", "format",
+	"politician_id", "politician_name", "transaction_date", "ticker", "type",
+	"amount_min", "amount_max", "amount_exact", "owner", "owner_kind",
+	"asset_type", "asset_description", "comment", "ptr_link", "source_url",
+	"chamber", "disclosure_date", "filing_id", "state", "district", "bioguide",
 }
 
-// Import stores records as one transaction: the import row, the records
-// (streamed with COPY, never held in memory), the recomputed aggregates of
-// the politicians they touch and the new dataset version commit together or
-// not at all. Nothing is visible to readers before the commit, and a crash
-// at any point before it leaves the database as it was.
+// tradeDataColumns are the stored columns a record fills: stagingColumns
+// without seq.
+var tradeDataColumns = stagingColumns[1:]
+
+// createStaging makes the import's temporary tables, dropped at the end of
+// the transaction (commit or rollback): import_staging holds the records
+// as brought, import_filings one row per filing id among them with its
+// quant.FilingDigest, record count and what the import does with it
+// (state: added, replaced or unchanged). Temporary tables are not
+// written to the WAL and have no index to maintain.
+const createStaging = `
+CREATE TEMPORARY TABLE import_staging (
+	seq               bigint NOT NULL,
+	line              integer NOT NULL,
+	place_index       integer NOT NULL,
+	place_transaction integer NOT NULL,
+	format            text NOT NULL,
+	politician_id     text COLLATE "C" NOT NULL,
+	politician_name   text COLLATE "C" NOT NULL,
+	transaction_date  date NOT NULL,
+	ticker            text COLLATE "C",
+	type              text NOT NULL,
+	amount_min        bigint,
+	amount_max        bigint,
+	amount_exact      boolean NOT NULL,
+	owner             text NOT NULL,
+	owner_kind        text NOT NULL,
+	asset_type        text NOT NULL,
+	asset_description text NOT NULL,
+	comment           text NOT NULL,
+	ptr_link          text NOT NULL,
+	source_url        text NOT NULL,
+	chamber           text NOT NULL,
+	disclosure_date   date,
+	filing_id         text COLLATE "C",
+	state             text COLLATE "C",
+	district          integer,
+	bioguide          text COLLATE "C"
+) ON COMMIT DROP;
+CREATE TEMPORARY TABLE import_filings (
+	filing_id text COLLATE "C" PRIMARY KEY,
+	digest    text NOT NULL,
+	records   integer NOT NULL,
+	state     text NOT NULL DEFAULT 'added'
+) ON COMMIT DROP`
+
+// largeImport is the number of records past which an import's
+// connection is closed afterwards (see Import).
+const largeImport = 50_000
+
+// Import stores records as one transaction, filing by filing (see the
+// quant.Store comment): nothing is visible to readers before the commit,
+// and a failure, a cancellation or a crash at any point before it leaves
+// the database as it was.
+//
+// The records are streamed with COPY into a temporary staging table
+// (never held in memory) while the client computes each filing's
+// quant.FilingDigest in import order. Then, in the same transaction:
+//
+//   - a filing whose digest equals the stored one is unchanged: its staged
+//     records are left out;
+//   - a filing stored with another digest (or none: filings stored before
+//     digests were kept) has every stored record deleted, whatever import
+//     stored it, and is stored again from the staging table;
+//   - a new filing, and every record without a filing id, is added; with
+//     info.Force, the records without a filing id that the earlier import of
+//     the same fingerprint stored are deleted first, unless the import
+//     brings exactly them again (the same digest, kept in imports): then
+//     they are kept, as an unchanged filing is;
+//   - the filings table takes the digests, the aggregates of every
+//     politician who gained or lost a record are recomputed, and the dataset
+//     version moves to greatest(version + 1, now in microseconds).
+//
+// When nothing was added or removed, data and version stay as they were
+// and the result reports Changed false and the current version; only a
+// new fingerprint with records is recorded (so the same file is refused
+// next time), an empty or forced one is not. Stored records get ids in
+// import order, after every earlier id (ids of unchanged records are
+// skipped, never reused).
 //
 // A fingerprint already stored is refused with an error wrapping
-// quant.ErrAlreadyImported, unless info.Force is set: then the earlier
-// import and its records are deleted in the same transaction. An error
-// yielded by records, or ctx's end, aborts the import and is returned
-// wrapped. Imports are serialized across every Store on the database (and
-// schema) by an advisory lock held until the transaction ends.
+// quant.ErrAlreadyImported unless info.Force is set; a forced import
+// takes over the import row (source, time, record count) of the earlier
+// one. An error yielded by records, or ctx's end, aborts the import and is
+// returned wrapped. Imports are serialized across every Store on the
+// database (and schema) by an advisory lock held until the transaction
+// ends.
 func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.Seq2[quant.Trade, error]) (quant.ImportResult, error) {
 	if info.Fingerprint == "" {
 		return quant.ImportResult{}, fmt.Errorf("postgres: import %s: %w", info.Source, quant.Invalid("fingerprint", "empty"))
@@ -40,7 +120,17 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	if err != nil {
 		return quant.ImportResult{}, err
 	}
-	defer c.Release()
+	// A large import fills up to temp_buffers (see Open) of the
+	// session's local memory, which PostgreSQL keeps until the session
+	// ends: its connection is closed rather than returned to the pool.
+	discard := false
+	defer func() {
+		if discard {
+			c.Hijack().Close(context.WithoutCancel(ctx))
+			return
+		}
+		c.Release()
+	}()
 	tx, err := c.Begin(ctx)
 	if err != nil {
 		return fail("begin", err)
@@ -51,66 +141,188 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 
 	// The aggregate queries are simple scans; JIT compilation only adds
 	// latency to them.
-	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
-		return fail("set jit", err)
+	// The staging join and the aggregates' sorts and hashes of a large
+	// import fit in memory with more than the default 4 MB; one import
+	// runs at a time.
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`); err != nil {
+		return fail("set jit and work_mem", err)
 	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.quant.import'))`); err != nil {
 		return fail("lock", err)
 	}
 
-	affected := map[string]struct{}{}
-	var res quant.ImportResult
-	var oldID int64
-	err = tx.QueryRow(ctx, `SELECT id, records FROM imports WHERE fingerprint = $1`, string(info.Fingerprint)).Scan(&oldID, &res.Replaced)
+	var (
+		importID  int64
+		prevEmpty *string // the earlier import's digest of its records without a filing id
+	)
+	err = tx.QueryRow(ctx, `SELECT id, empty_digest FROM imports WHERE fingerprint = $1`, string(info.Fingerprint)).Scan(&importID, &prevEmpty)
+	forced := err == nil
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
+		if err := tx.QueryRow(ctx, `INSERT INTO imports (fingerprint, source) VALUES ($1, $2) RETURNING id`,
+			string(info.Fingerprint), info.Source).Scan(&importID); err != nil {
+			return fail("insert import", err)
+		}
 	case err != nil:
 		return fail("look up fingerprint", err)
 	case !info.Force:
 		return quant.ImportResult{}, fmt.Errorf("postgres: import %s (fingerprint %s): %w", info.Source, info.Fingerprint, quant.ErrAlreadyImported)
-	default:
-		rows, _ := tx.Query(ctx, `SELECT DISTINCT politician_id FROM trades WHERE import_id = $1`, oldID)
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fail("read replaced import", err)
-		}
-		for _, id := range ids {
-			affected[id] = struct{}{}
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM imports WHERE id = $1`, oldID); err != nil {
-			return fail("delete replaced import", err)
-		}
 	}
 
-	var importID int64
-	if err := tx.QueryRow(ctx, `INSERT INTO imports (fingerprint, source) VALUES ($1, $2) RETURNING id`,
-		string(info.Fingerprint), info.Source).Scan(&importID); err != nil {
-		return fail("insert import", err)
+	if _, err := tx.Exec(ctx, createStaging); err != nil {
+		return fail("create staging tables", err)
 	}
-
-	src := newSource(ctx, importID, records, affected)
-	n, err := tx.CopyFrom(ctx, pgx.Identifier{"trades"}, tradeColumns, src)
+	src := newSource(ctx, records)
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"import_staging"}, stagingColumns, src)
 	src.stop()
+	discard = src.n > largeImport
 	if src.err != nil {
 		// The server only saw "COPY failed"; return the source's own error.
 		return quant.ImportResult{}, fmt.Errorf("postgres: import %s: record %d: %w", info.Source, src.n+1, src.err)
 	}
 	if err != nil {
-		return fail("copy trades", err)
+		return fail("copy records", err)
 	}
-	res.Records = int(n)
-	if n == 0 && res.Replaced == 0 {
-		// Nothing stored, nothing replaced: the data did not change, so
-		// neither does the version (every cache keyed by it stays valid),
-		// and the file is not recorded (the deferred rollback).
-		res.DatasetVersion, err = s.DatasetVersion(ctx)
-		return res, err
+	res := quant.ImportResult{Records: int(n), Filings: len(src.order)}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_filings"}, []string{"filing_id", "digest", "records"},
+		pgx.CopyFromSlice(len(src.order), func(i int) ([]any, error) {
+			f := src.filings[src.order[i]]
+			return []any{src.order[i], f.digest.Sum(), f.digest.Len()}, nil
+		})); err != nil {
+		return fail("copy filing digests", err)
 	}
 
+	// Classify the filings against the stored ones and count the classes.
+	if _, err := tx.Exec(ctx, `UPDATE import_filings sf
+		SET state = CASE WHEN f.digest = sf.digest THEN 'unchanged' ELSE 'replaced' END
+		FROM filings f WHERE f.filing_id = sf.filing_id`); err != nil {
+		return fail("compare filings", err)
+	}
+	rows, _ := tx.Query(ctx, `SELECT state, count(*), sum(records) FROM import_filings GROUP BY state`)
+	var (
+		state          string
+		filings, count int
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&state, &filings, &count}, func() error {
+		switch state {
+		case "added":
+			res.FilingsAdded = filings
+		case "replaced":
+			res.FilingsReplaced = filings
+		case "unchanged":
+			res.FilingsUnchanged, res.Unchanged = filings, count
+		}
+		return nil
+	}); err != nil {
+		return fail("count filings", err)
+	}
+
+	// A forced import that brings the records without a filing id the
+	// earlier import of its fingerprint stored, exactly, keeps them.
+	emptyDigest := src.empty.Sum()
+	keepEmpty := forced && prevEmpty != nil && *prevEmpty == emptyDigest
+	if keepEmpty {
+		res.Unchanged += src.empty.Len()
+	}
+
+	// Delete what the import replaces, noting whose records go.
+	affected := map[string]struct{}{}
+	deleted := func(what, sql string, args ...any) error {
+		rows, _ := tx.Query(ctx, `WITH d AS (`+sql+` RETURNING politician_id)
+			SELECT politician_id, count(*) FROM d GROUP BY politician_id`, args...)
+		var (
+			id string
+			k  int
+		)
+		_, err := pgx.ForEachRow(rows, []any{&id, &k}, func() error {
+			affected[id] = struct{}{}
+			res.Replaced += k
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	if forced && !keepEmpty {
+		if err := deleted("delete the earlier import's records without a filing id",
+			`DELETE FROM trades WHERE import_id = $1 AND filing_id IS NULL`, importID); err != nil {
+			return fail("replace", err)
+		}
+	}
+	if res.FilingsReplaced > 0 {
+		if err := deleted("delete the replaced filings' records",
+			`DELETE FROM trades t USING import_filings sf WHERE sf.state = 'replaced' AND t.filing_id = sf.filing_id`); err != nil {
+			return fail("replace", err)
+		}
+	}
+
+	// Store the rest, with ids in import order: the records keep their
+	// staged position, offset past every id the sequence handed out.
+	if added := res.Records - res.Unchanged; added > 0 {
+		var base int64
+		if err := tx.QueryRow(ctx, `SELECT setval(pg_get_serial_sequence('trades', 'id'),
+				nextval(pg_get_serial_sequence('trades', 'id')) + $1 - 1)`, res.Records).Scan(&base); err != nil {
+			return fail("reserve trade ids", err)
+		}
+		base -= int64(res.Records) - 1 // the first reserved id
+		cols := join(tradeDataColumns, "")
+		rows, _ := tx.Query(ctx, `WITH ins AS (
+				INSERT INTO trades (id, import_id, `+cols+`)
+				SELECT $1 + s.seq, $2, `+join(tradeDataColumns, "s.")+`
+				FROM import_staging s LEFT JOIN import_filings sf ON sf.filing_id = s.filing_id
+				WHERE CASE WHEN s.filing_id IS NULL THEN NOT $3 ELSE sf.state <> 'unchanged' END
+				RETURNING politician_id)
+			SELECT DISTINCT politician_id FROM ins`, base, importID, keepEmpty)
+		var id string
+		if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+			affected[id] = struct{}{}
+			return nil
+		}); err != nil {
+			return fail("insert trades", err)
+		}
+	}
+
+	recordImport := func() error {
+		_, err := tx.Exec(ctx, `UPDATE imports SET records = $2, source = $3, imported_at = now(),
+			empty_digest = $4, empty_records = $5 WHERE id = $1`,
+			importID, res.Records, info.Source, emptyDigest, src.empty.Len())
+		return err
+	}
+	res.Changed = res.Replaced > 0 || res.Records > res.Unchanged
+	if !res.Changed {
+		// Nothing stored, nothing removed: the data did not change, so
+		// neither does the version (every cache keyed by it stays valid).
+		// A new file with records is recorded as imported (they are all
+		// stored); an empty one is not, so its records can come later, and
+		// a forced one leaves its import row as it was.
+		m, err := s.readMeta(ctx, tx)
+		if err != nil {
+			return fail("read dataset version", err)
+		}
+		res.DatasetVersion = m.version
+		if forced || res.Records == 0 {
+			return res, nil // the deferred rollback
+		}
+		if err := recordImport(); err != nil {
+			return fail("update import", err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return fail("commit", err)
+		}
+		return res, nil
+	}
+
+	if _, err := tx.Exec(ctx, `INSERT INTO filings (filing_id, import_id, digest, records)
+		SELECT filing_id, $1, digest, records FROM import_filings WHERE state <> 'unchanged'
+		ON CONFLICT (filing_id) DO UPDATE
+		SET import_id = excluded.import_id, digest = excluded.digest, records = excluded.records`, importID); err != nil {
+		return fail("store filings", err)
+	}
 	if err := recompute(ctx, tx, affected); err != nil {
 		return fail("recompute aggregates", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE imports SET records = $2 WHERE id = $1`, importID, n); err != nil {
+	if err := recordImport(); err != nil {
 		return fail("update import", err)
 	}
 	var m meta
@@ -128,8 +340,22 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	return res, nil
 }
 
-// recompute rebuilds the aggregate rows of the politicians in ids from their
-// trades, in one round trip.
+// join returns cols prefixed with prefix, comma separated.
+func join(cols []string, prefix string) string {
+	var b []byte
+	for i, c := range cols {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, prefix...)
+		b = append(b, c...)
+	}
+	return string(b)
+}
+
+// recompute rebuilds the aggregate rows of the politicians in affected
+// from their trades, in one round trip. A politician left without records
+// loses its rows.
 func recompute(ctx context.Context, tx pgx.Tx, affected map[string]struct{}) error {
 	if len(affected) == 0 {
 		return nil
@@ -144,13 +370,30 @@ func recompute(ctx context.Context, tx pgx.Tx, affected map[string]struct{}) err
 	b.Queue(`DELETE FROM politicians WHERE id = ANY($1)`, ids)
 	b.Queue(`DELETE FROM politician_weeks WHERE politician_id = ANY($1)`, ids)
 	b.Queue(`DELETE FROM politician_tickers WHERE politician_id = ANY($1)`, ids)
-	b.Queue(`INSERT INTO politicians (id, names, trade_count, analyzable_count, first_trade, last_trade)
-		SELECT politician_id,
-			array_agg(DISTINCT politician_name COLLATE "C" ORDER BY politician_name COLLATE "C"),
-			count(*), count(*) FILTER (WHERE type <> $2),
-			min(transaction_date), max(transaction_date)
-		FROM trades WHERE politician_id = ANY($1)
-		GROUP BY politician_id`, ids, unknown)
+	// State and district: those of the latest record (date, then id) that
+	// has a district, found on the (politician_id, date desc, id desc)
+	// index.
+	b.Queue(`INSERT INTO politicians (id, names, trade_count, analyzable_count, first_trade, last_trade,
+			chambers, state, district, first_disclosure, last_disclosure, bioguides)
+		SELECT a.id, a.names, a.trade_count, a.analyzable_count, a.first_trade, a.last_trade,
+			a.chambers, sd.state, sd.district, a.first_disclosure, a.last_disclosure, a.bioguides
+		FROM (
+			SELECT politician_id AS id,
+				array_agg(DISTINCT politician_name COLLATE "C" ORDER BY politician_name COLLATE "C") AS names,
+				count(*) AS trade_count, count(*) FILTER (WHERE type <> $2) AS analyzable_count,
+				min(transaction_date) AS first_trade, max(transaction_date) AS last_trade,
+				coalesce(array_agg(DISTINCT chamber COLLATE "C" ORDER BY chamber COLLATE "C")
+					FILTER (WHERE type <> $2 AND chamber <> ''), '{}') AS chambers,
+				min(disclosure_date) AS first_disclosure, max(disclosure_date) AS last_disclosure,
+				coalesce(array_agg(DISTINCT bioguide ORDER BY bioguide) FILTER (WHERE bioguide IS NOT NULL), '{}') AS bioguides
+			FROM trades WHERE politician_id = ANY($1)
+			GROUP BY politician_id
+		) a
+		LEFT JOIN LATERAL (
+			SELECT t.state, t.district FROM trades t
+			WHERE t.politician_id = a.id AND t.district IS NOT NULL
+			ORDER BY t.transaction_date DESC, t.id DESC LIMIT 1
+		) sd ON true`, ids, unknown)
 	// date_trunc on a timestamp (not timestamptz) is independent of the
 	// session time zone; 'week' truncates to the ISO Monday.
 	b.Queue(`INSERT INTO politician_weeks (politician_id, week, count)
@@ -164,24 +407,31 @@ func recompute(ctx context.Context, tx pgx.Tx, affected map[string]struct{}) err
 	return tx.SendBatch(ctx, b).Close()
 }
 
-// source feeds Import's records to CopyFrom, pulling them one at a time.
-// CopyFrom calls Next, Values and Err from its own goroutine, and returns
-// only after that goroutine is done, so Import may read n, err and affected
-// once CopyFrom has returned.
-type source struct {
-	ctx      context.Context
-	importID int64
-	next     func() (quant.Trade, error, bool)
-	stop     func()
-	affected map[string]struct{} // politician ids seen
-	row      [14]any             // reused: CopyFrom encodes a row before asking for the next
-	n        int                 // records handed out
-	err      error               // the source's error, or ctx's
+// filing accumulates one filing's records as the import brings them.
+type filing struct {
+	digest *quant.FilingDigest
 }
 
-func newSource(ctx context.Context, importID int64, records iter.Seq2[quant.Trade, error], affected map[string]struct{}) *source {
+// source feeds Import's records to CopyFrom, pulling them one at a time,
+// and computes the digest of every filing among them. CopyFrom calls
+// Next, Values and Err from its own goroutine, and returns only after that
+// goroutine is done, so Import may read n, err, filings and order once
+// CopyFrom has returned.
+type source struct {
+	ctx     context.Context
+	next    func() (quant.Trade, error, bool)
+	stop    func()
+	filings map[string]*filing  // by filing id
+	order   []string            // filing ids in order of first appearance
+	empty   *quant.FilingDigest // the records without a filing id
+	row     [26]any             // reused: CopyFrom encodes a row before asking for the next
+	n       int                 // records handed out
+	err     error               // the source's error, or ctx's
+}
+
+func newSource(ctx context.Context, records iter.Seq2[quant.Trade, error]) *source {
 	next, stop := iter.Pull2(records)
-	return &source{ctx: ctx, importID: importID, next: next, stop: stop, affected: affected}
+	return &source{ctx: ctx, next: next, stop: stop, filings: map[string]*filing{}, empty: quant.NewFilingDigest()}
 }
 
 // Next advances to the next record; it stops at the end, at the source's
@@ -202,35 +452,66 @@ func (s *source) Next() bool {
 		s.err = err
 		return false
 	}
-	if _, ok := s.affected[tr.PoliticianID]; !ok {
-		s.affected[tr.PoliticianID] = struct{}{}
+	if tr.FilingID != "" {
+		f := s.filings[tr.FilingID]
+		if f == nil {
+			f = &filing{digest: quant.NewFilingDigest()}
+			s.filings[tr.FilingID] = f
+			s.order = append(s.order, tr.FilingID)
+		}
+		f.digest.Add(&tr)
+	} else {
+		s.empty.Add(&tr)
 	}
 	r := &s.row
-	r[0] = s.importID
-	r[1] = int32(tr.Place.Line + tr.Place.Index)
-	r[2] = tr.PoliticianID
-	r[3] = tr.PoliticianName
-	r[4] = tr.TransactionDate
-	r[5] = nil
-	if tr.Ticker != "" {
-		r[5] = tr.Ticker
-	}
-	r[6] = string(tr.Type)
-	r[7] = nil
+	r[0] = int64(s.n)
+	r[1] = int32(tr.Place.Line)
+	r[2] = int32(tr.Place.Index)
+	r[3] = int32(tr.Place.Transaction)
+	r[4] = string(tr.Format)
+	r[5] = tr.PoliticianID
+	r[6] = tr.PoliticianName
+	r[7] = tr.TransactionDate
+	r[8] = nullString(tr.Ticker)
+	r[9] = string(tr.Type)
+	r[10] = nil
 	if tr.AmountMin.Valid {
-		r[7] = tr.AmountMin.V
+		r[10] = tr.AmountMin.V
 	}
-	r[8] = nil
+	r[11] = nil
 	if tr.AmountMax.Valid {
-		r[8] = tr.AmountMax.V
+		r[11] = tr.AmountMax.V
 	}
-	r[9] = tr.Owner
-	r[10] = tr.AssetType
-	r[11] = tr.AssetDescription
-	r[12] = tr.Comment
-	r[13] = tr.PTRLink
+	r[12] = tr.AmountExact
+	r[13] = tr.Owner
+	r[14] = string(tr.OwnerKind)
+	r[15] = tr.AssetType
+	r[16] = tr.AssetDescription
+	r[17] = tr.Comment
+	r[18] = tr.PTRLink
+	r[19] = tr.SourceURL
+	r[20] = string(tr.Chamber)
+	r[21] = nil
+	if tr.Disclosed() {
+		r[21] = tr.DisclosureDate
+	}
+	r[22] = nullString(tr.FilingID)
+	r[23] = nullString(tr.State)
+	r[24] = nil
+	if tr.District.Valid {
+		r[24] = tr.District.V
+	}
+	r[25] = nullString(tr.Bioguide)
 	s.n++
 	return true
+}
+
+// nullString is s, or nil (NULL) when s is empty.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // Values returns the current record's column values.

@@ -64,7 +64,11 @@ func migrations() ([]migration, error) {
 // together; the second finds the work done. Versions recorded in the
 // database that this binary does not know (a newer binary migrated it) are
 // left alone. Migrate is safe to call on every start.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.migrateTo(ctx, 0) }
+
+// migrateTo is Migrate applying only the migrations up to version upTo
+// (all of them when upTo is 0).
+func (s *Store) migrateTo(ctx context.Context, upTo int) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -108,7 +112,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres: migrate: read schema_migrations: %w", withCtx(ctx, err))
 	}
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.version] || upTo > 0 && m.version > upTo {
 			continue
 		}
 		if err := s.apply(ctx, c, m); err != nil {

@@ -90,7 +90,26 @@ func newStore(tb testing.TB) *postgres.Store {
 
 func TestStore(t *testing.T) {
 	baseURL(t)
-	storetest.Run(t, func(t *testing.T) quant.Store { return newStore(t) })
+	var urls sync.Map // *postgres.Store -> the URL of its schema
+	storetest.Run(t, func(t *testing.T) quant.Store {
+		u := newSchema(t)
+		s := open(t, u)
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		urls.Store(s, u)
+		return s
+	}, storetest.WithReopen(func(t *testing.T, s quant.Store) quant.Store {
+		u, ok := urls.Load(s)
+		if !ok {
+			t.Fatalf("reopen: %T %p is not a Store of this test", s, s)
+		}
+		s2, err := postgres.Open(context.Background(), u.(string))
+		if err != nil {
+			t.Fatalf("reopen: Open: %v", err)
+		}
+		return s2
+	}))
 }
 
 func TestJobs(t *testing.T) {
@@ -153,7 +172,7 @@ func TestDatasetCachedByVersion(t *testing.T) {
 	if d2, err := s.Dataset(ctx); err != nil || d2 != d1 {
 		t.Errorf("second Dataset() = %p, %v; want the cached %p", d2, err, d1)
 	}
-	res, err := s.Import(ctx, quant.ImportInfo{Source: "b", Fingerprint: "b"}, synthetic(10, 10))
+	res, err := s.Import(ctx, quant.ImportInfo{Source: "b", Fingerprint: "b"}, syntheticFrom(1000, 10, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,26 +236,60 @@ func TestRedact(t *testing.T) {
 }
 
 // synthetic yields n generated records over politicians filers, without
-// holding them in memory.
+// holding them in memory. Records come in filings of four, each of one
+// politician; politicians with an odd number file with the House (state,
+// district, a PDF source URL), the others with the Senate (a bioguide).
+// Every fifth record has an open amount band; every 97th filing has no
+// filing id.
 func synthetic(n, politicians int) iter.Seq2[quant.Trade, error] {
+	return syntheticFrom(0, n, politicians)
+}
+
+// syntheticFrom yields records first..first+n-1 of the synthetic sequence
+// (see synthetic): a later part of the same cumulative file.
+func syntheticFrom(first, n, politicians int) iter.Seq2[quant.Trade, error] {
 	tickers := []string{"AAPL", "MSFT", "XOM", "KO", "NVDA", "TSLA", "JPM", "BRK.B", "", "GOOGL", "AMZN", "META"}
+	owners := []string{"Self", "Spouse", "Joint", "Child", "--"}
+	kinds := []quant.OwnerKind{quant.OwnerSelf, quant.OwnerSpouse, quant.OwnerJoint, quant.OwnerDependent, quant.OwnerUnknown}
+	states := []string{"NY", "CA", "TX", "MT"}
 	start := time.Date(2012, 1, 2, 0, 0, 0, 0, time.UTC)
 	return func(yield func(quant.Trade, error) bool) {
-		for i := range n {
-			p := (i * 7919) % politicians
+		for i := first; i < first+n; i++ {
+			f := i / 4
+			p := (f * 7919) % politicians
+			date := start.AddDate(0, 0, (i*31)%4400)
 			tr := quant.Trade{
-				Line:             i + 2,
-				PoliticianID:     fmt.Sprintf("politician-%04d", p),
-				PoliticianName:   fmt.Sprintf("Politician %04d", p),
-				TransactionDate:  start.AddDate(0, 0, (i*31)%4400),
-				Ticker:           tickers[i%len(tickers)],
-				Type:             quant.TradeTypes[i%len(quant.TradeTypes)],
-				AmountMin:        sql.Null[int64]{V: 1001, Valid: true},
-				AmountMax:        sql.Null[int64]{V: 15000, Valid: i%5 != 0},
-				Owner:            "Self",
+				Place:           quant.Place{Line: i + 2},
+				Format:          quant.FormatSenateCSV,
+				PoliticianID:    fmt.Sprintf("politician-%04d", p),
+				PoliticianName:  fmt.Sprintf("Politician %04d", p),
+				TransactionDate: date,
+				Ticker:          tickers[i%len(tickers)],
+				Type:            quant.TradeTypes[i%len(quant.TradeTypes)],
+				AmountMin:       sql.Null[int64]{V: 1001, Valid: true},
+
+				Owner:            owners[i%len(owners)],
+				OwnerKind:        kinds[i%len(kinds)],
 				AssetType:        "Stock",
 				AssetDescription: "Synthetic Holdings Inc.",
-				PTRLink:          "https://example.invalid/ptr",
+				Chamber:          quant.ChamberSenate,
+				DisclosureDate:   date.AddDate(0, 0, 3+i%60),
+			}
+			if i%5 != 0 {
+				tr.AmountMax = sql.Null[int64]{V: 15000, Valid: true}
+			}
+			if f%97 != 0 {
+				tr.FilingID = fmt.Sprintf("filing-%07d", f)
+			}
+			if p%2 == 1 {
+				tr.Format, tr.Place = quant.FormatHouse, quant.Place{Index: i + 1}
+				tr.Chamber = quant.ChamberHouse
+				tr.State = states[p%len(states)]
+				tr.District = sql.Null[int32]{V: int32(p % 40), Valid: true}
+				tr.SourceURL = "https://example.invalid/ptr-pdfs/" + tr.FilingID + ".pdf"
+			} else {
+				tr.Bioguide = fmt.Sprintf("S%06d", p)
+				tr.PTRLink = "https://example.invalid/search/view/ptr/" + tr.FilingID + "/"
 			}
 			if !yield(tr, nil) {
 				return
@@ -328,5 +381,47 @@ func TestImportBadBytes(t *testing.T) {
 	}
 	if got := page.Trades[0]; got.AssetDescription != "Beyond\uFFFDMeat" || got.Owner != "Se\uFFFDlf" || got.Comment != "a\uFFFDb" {
 		t.Errorf("stored %q %q %q; want the bad bytes replaced by U+FFFD", got.AssetDescription, got.Owner, got.Comment)
+	}
+}
+
+// BenchmarkImportRefresh times the daily refresh of a cumulative file: n
+// records stored, then the same filings brought again under a new
+// fingerprint (every filing unchanged) and with one in a hundred records
+// changed (those filings replaced).
+func BenchmarkImportRefresh(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		for _, changed := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%d/changed=%v", n, changed), func(b *testing.B) {
+				ctx := context.Background()
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					s := newStore(b)
+					if _, err := s.Import(ctx, quant.ImportInfo{Source: "day1", Fingerprint: "day1"}, synthetic(n, 500)); err != nil {
+						b.Fatal(err)
+					}
+					next := func(yield func(quant.Trade, error) bool) {
+						k := 0
+						for tr := range synthetic(n, 500) {
+							if tr.FilingID == "" {
+								continue // records without a filing id would be added again
+							}
+							if changed && k%100 == 0 {
+								tr.Comment = "amended"
+							}
+							k++
+							if !yield(tr, nil) {
+								return
+							}
+						}
+					}
+					b.StartTimer()
+					res, err := s.Import(ctx, quant.ImportInfo{Source: "day2", Fingerprint: "day2"}, next)
+					if err != nil || res.Changed != changed {
+						b.Fatalf("Import = %+v, %v", res, err)
+					}
+				}
+				b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			})
+		}
 	}
 }

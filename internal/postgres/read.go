@@ -14,7 +14,8 @@ import (
 	"github.com/quantops/quant/internal/quant"
 )
 
-const politicianColumns = `id, names, trade_count, analyzable_count, first_trade, last_trade`
+const politicianColumns = `id, names, trade_count, analyzable_count, first_trade, last_trade,
+	chambers, state, district, first_disclosure, last_disclosure, bioguides`
 
 // politicianOrders are the ORDER BY clauses of the quant.PoliticianSort
 // values; each is served by an index.
@@ -25,9 +26,37 @@ var politicianOrders = map[quant.PoliticianSort]string{
 }
 
 func scanPolitician(row pgx.CollectableRow) (quant.Politician, error) {
-	var p quant.Politician
-	err := row.Scan(&p.ID, &p.Names, &p.TradeCount, &p.AnalyzableCount, &p.FirstTrade, &p.LastTrade)
-	return p, err
+	var (
+		p                 quant.Politician
+		chambers          []string
+		state             pgtype.Text
+		district          pgtype.Int4
+		firstDis, lastDis pgtype.Date
+	)
+	err := row.Scan(&p.ID, &p.Names, &p.TradeCount, &p.AnalyzableCount, &p.FirstTrade, &p.LastTrade,
+		&chambers, &state, &district, &firstDis, &lastDis, &p.Bioguides)
+	if err != nil {
+		return p, err
+	}
+	for _, c := range chambers {
+		p.Chambers = append(p.Chambers, quant.Chamber(c))
+	}
+	p.State = state.String
+	p.District = sql.Null[int32]{V: district.Int32, Valid: district.Valid}
+	p.FirstDisclosure = dateOrZero(firstDis)
+	p.LastDisclosure = dateOrZero(lastDis)
+	if len(p.Bioguides) == 0 {
+		p.Bioguides = nil
+	}
+	return p, nil
+}
+
+// dateOrZero returns d, or the zero time when d is NULL.
+func dateOrZero(d pgtype.Date) time.Time {
+	if !d.Valid {
+		return time.Time{}
+	}
+	return d.Time
 }
 
 // Politicians lists a page of politicians in q's order and the number of
@@ -94,27 +123,42 @@ func (s *Store) Politician(ctx context.Context, id string) (quant.Politician, er
 	return p, nil
 }
 
-// Trades returns a page of one politician's trades, newest first (ties by
-// descending id), using the (politician_id, transaction_date DESC, id DESC)
-// index for keyset paging: it reads Limit+1 rows, and sets Next only when
-// the extra row exists. An unknown politician is an error wrapping
-// quant.ErrNotFound.
+// tradeColumns are the columns scanTrade reads, in its order.
+const tradeColumns = `id, line, place_index, place_transaction, format, politician_id, politician_name,
+	transaction_date, ticker, type, amount_min, amount_max, amount_exact, owner, owner_kind,
+	asset_type, asset_description, comment, ptr_link, source_url, chamber, disclosure_date,
+	filing_id, state, district, bioguide`
+
+// Trades returns a page of trades, newest first (ties by descending id):
+// one politician's, on the (politician_id, transaction_date DESC, id DESC)
+// index, or with an empty q.PoliticianID everyone's, on the
+// (transaction_date DESC, id DESC) index. Paging is by keyset: it reads
+// Limit+1 rows and sets Next only when the extra row exists. An unknown
+// politician is an error wrapping quant.ErrNotFound; an unknown type,
+// chamber or owner kind, or a negative MinAmount, wraps quant.ErrInvalid.
 func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage, error) {
-	if q.Limit <= 0 {
+	switch {
+	case q.Limit <= 0:
 		return quant.TradePage{}, fmt.Errorf("postgres: trades: %w", quant.Invalid("limit", "must be positive"))
-	}
-	if q.Type != "" && !q.Type.Valid() {
+	case q.Type != "" && !q.Type.Valid():
 		return quant.TradePage{}, fmt.Errorf("postgres: trades: %w", quant.Invalid("type", "unknown type %q", q.Type))
+	case q.Chamber != "" && !q.Chamber.Valid():
+		return quant.TradePage{}, fmt.Errorf("postgres: trades: %w", quant.Invalid("chamber", "unknown chamber %q", q.Chamber))
+	case q.Owner != "" && !q.Owner.Valid():
+		return quant.TradePage{}, fmt.Errorf("postgres: trades: %w", quant.Invalid("owner", "unknown owner kind %q", q.Owner))
+	case q.MinAmount < 0:
+		return quant.TradePage{}, fmt.Errorf("postgres: trades: %w", quant.Invalid("min_amount", "negative"))
 	}
-	args := []any{q.PoliticianID}
+	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
 	var sb strings.Builder
-	sb.WriteString(`SELECT id, line, politician_id, politician_name, transaction_date, ticker, type,
-		amount_min, amount_max, owner, asset_type, asset_description, comment, ptr_link
-		FROM trades WHERE politician_id = $1`)
+	sb.WriteString(`SELECT ` + tradeColumns + ` FROM trades WHERE true`)
+	if q.PoliticianID != "" {
+		sb.WriteString(` AND politician_id = ` + arg(q.PoliticianID))
+	}
 	if !q.From.IsZero() {
 		sb.WriteString(` AND transaction_date >= ` + arg(civil(q.From)))
 	}
@@ -127,11 +171,34 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	if q.Type != "" {
 		sb.WriteString(` AND type = ` + arg(string(q.Type)))
 	}
+	if q.Chamber != "" {
+		sb.WriteString(` AND chamber = ` + arg(string(q.Chamber)))
+	}
+	if q.State != "" {
+		sb.WriteString(` AND state = ` + arg(q.State))
+	}
+	if q.Owner != "" {
+		sb.WriteString(` AND owner_kind = ` + arg(string(q.Owner)))
+	}
+	// A NULL disclosure date or amount compares as NULL: never a match.
+	if !q.DisclosedFrom.IsZero() {
+		sb.WriteString(` AND disclosure_date >= ` + arg(civil(q.DisclosedFrom)))
+	}
+	if !q.DisclosedTo.IsZero() {
+		sb.WriteString(` AND disclosure_date <= ` + arg(civil(q.DisclosedTo)))
+	}
+	if q.MinAmount > 0 {
+		sb.WriteString(` AND amount_min >= ` + arg(q.MinAmount))
+	}
 	if q.After != nil {
 		sb.WriteString(` AND (transaction_date, id) < (` + arg(civil(q.After.Date)) + `::date, ` + arg(q.After.ID) + `::bigint)`)
 	}
 	sb.WriteString(` ORDER BY transaction_date DESC, id DESC LIMIT ` + arg(q.Limit+1))
 
+	who := "everyone"
+	if q.PoliticianID != "" {
+		who = strconv.Quote(q.PoliticianID)
+	}
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return quant.TradePage{}, err
@@ -140,12 +207,15 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	rows, _ := c.Query(ctx, sb.String(), args...)
 	trades, err := pgx.CollectRows(rows, scanTrade)
 	if err != nil {
-		return quant.TradePage{}, fmt.Errorf("postgres: trades of %q: %w", q.PoliticianID, readErr(ctx, err))
+		return quant.TradePage{}, fmt.Errorf("postgres: trades of %s: %w", who, readErr(ctx, err))
 	}
 	if len(trades) == 0 {
+		if q.PoliticianID == "" {
+			return quant.TradePage{}, nil
+		}
 		var exists bool
 		if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM politicians WHERE id = $1)`, q.PoliticianID).Scan(&exists); err != nil {
-			return quant.TradePage{}, fmt.Errorf("postgres: trades of %q: %w", q.PoliticianID, readErr(ctx, err))
+			return quant.TradePage{}, fmt.Errorf("postgres: trades of %s: %w", who, readErr(ctx, err))
 		}
 		if !exists {
 			return quant.TradePage{}, fmt.Errorf("postgres: trades: %w", &quant.NotFoundError{What: "politician", ID: q.PoliticianID})
@@ -170,17 +240,29 @@ func civil(d time.Time) time.Time {
 
 func scanTrade(row pgx.CollectableRow) (quant.Trade, error) {
 	var (
-		t        quant.Trade
-		ticker   pgtype.Text
-		typ      string
-		min, max pgtype.Int8
+		t                               quant.Trade
+		ticker, filing, state, bioguide pgtype.Text
+		format, typ, ownerKind, chamber string
+		min, max                        pgtype.Int8
+		disclosed                       pgtype.Date
+		district                        pgtype.Int4
 	)
-	err := row.Scan(&t.ID, &t.Place.Line, &t.PoliticianID, &t.PoliticianName, &t.TransactionDate, &ticker, &typ,
-		&min, &max, &t.Owner, &t.AssetType, &t.AssetDescription, &t.Comment, &t.PTRLink)
+	err := row.Scan(&t.ID, &t.Place.Line, &t.Place.Index, &t.Place.Transaction, &format, &t.PoliticianID, &t.PoliticianName,
+		&t.TransactionDate, &ticker, &typ, &min, &max, &t.AmountExact, &t.Owner, &ownerKind,
+		&t.AssetType, &t.AssetDescription, &t.Comment, &t.PTRLink, &t.SourceURL, &chamber, &disclosed,
+		&filing, &state, &district, &bioguide)
+	t.Format = quant.SourceFormat(format)
 	t.Ticker = ticker.String
 	t.Type = quant.TradeType(typ)
 	t.AmountMin = sql.Null[int64]{V: min.Int64, Valid: min.Valid}
 	t.AmountMax = sql.Null[int64]{V: max.Int64, Valid: max.Valid}
+	t.OwnerKind = quant.OwnerKind(ownerKind)
+	t.Chamber = quant.Chamber(chamber)
+	t.DisclosureDate = dateOrZero(disclosed)
+	t.FilingID = filing.String
+	t.State = state.String
+	t.District = sql.Null[int32]{V: district.Int32, Valid: district.Valid}
+	t.Bioguide = bioguide.String
 	return t, err
 }
 
@@ -212,6 +294,52 @@ func (s *Store) Tickers(ctx context.Context, limit int) ([]quant.TickerCount, er
 		return nil, fmt.Errorf("postgres: tickers: %w", readErr(ctx, err))
 	}
 	return out, nil
+}
+
+// Ticker describes who traded ticker among every stored record, on the
+// ticker index: counts, the transaction date bounds and, per politician
+// (most records first, ties by id), the purchases, sales, date bounds and
+// the sums of the known amount bounds. A ticker no record holds is an
+// error wrapping quant.ErrNotFound.
+func (s *Store) Ticker(ctx context.Context, ticker string) (quant.TickerDetail, error) {
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return quant.TickerDetail{}, err
+	}
+	defer c.Release()
+	rows, _ := c.Query(ctx, `SELECT politician_id, count(*), count(*) FILTER (WHERE type <> $2),
+			count(*) FILTER (WHERE type = $3), count(*) FILTER (WHERE type = ANY($4)),
+			min(transaction_date), max(transaction_date),
+			coalesce(sum(amount_min), 0)::bigint, coalesce(sum(amount_max), 0)::bigint
+		FROM trades WHERE ticker = $1
+		GROUP BY politician_id
+		ORDER BY 2 DESC, politician_id`,
+		ticker, string(quant.TypeUnknown), string(quant.TypePurchase),
+		[]string{string(quant.TypeSale), string(quant.TypeSaleFull), string(quant.TypeSalePartial)})
+	d := quant.TickerDetail{Ticker: ticker}
+	var (
+		tt         quant.TickerTrader
+		analyzable int
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&tt.ID, &tt.Trades, &analyzable, &tt.Purchases, &tt.Sales,
+		&tt.First, &tt.Last, &tt.AmountMin, &tt.AmountMax}, func() error {
+		d.Trades += tt.Trades
+		d.Analyzable += analyzable
+		if d.First.IsZero() || tt.First.Before(d.First) {
+			d.First = tt.First
+		}
+		if tt.Last.After(d.Last) {
+			d.Last = tt.Last
+		}
+		d.Politicians = append(d.Politicians, tt)
+		return nil
+	}); err != nil {
+		return quant.TickerDetail{}, fmt.Errorf("postgres: ticker %q: %w", ticker, readErr(ctx, err))
+	}
+	if d.Trades == 0 {
+		return quant.TickerDetail{}, fmt.Errorf("postgres: %w", &quant.NotFoundError{What: "ticker", ID: ticker})
+	}
+	return d, nil
 }
 
 // DatasetVersion reads the dataset version, which every committed import
