@@ -166,7 +166,7 @@ func printJSON(w io.Writer, results []importOutcome, backend string) error {
 		Error          string          `json:"error,omitempty"` // nothing from the file was stored
 		Skipped        bool            `json:"skipped"`
 		Replaced       int             `json:"replaced"`
-		DatasetVersion int64           `json:"dataset_version"`
+		DatasetVersion int64           `json:"dataset_version,string"`
 		DurationMS     float64         `json:"duration_ms"`
 		Summary        *ingest.Summary `json:"summary"`
 	}

@@ -56,7 +56,7 @@ type ingestResult struct {
 	Rejects          []ingest.Reject       `json:"rejects"`
 	RejectsTruncated bool                  `json:"rejects_truncated,omitempty"`
 	Replaced         int                   `json:"replaced"`
-	DatasetVersion   int64                 `json:"dataset_version"`
+	DatasetVersion   int64                 `json:"dataset_version,string"`
 	DurationMS       float64               `json:"duration_ms"`
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,7 +62,7 @@ func TestIngest(t *testing.T) {
 		t.Errorf("rejects = %v; want line 3, bad_date", rejects)
 	}
 	v1 := version(t, st)
-	if v1 == v0 || m["dataset_version"] != float64(v1) {
+	if v1 == v0 || m["dataset_version"] != strconv.FormatInt(v1, 10) {
 		t.Errorf("dataset version %d -> %d, answer says %v; want a new version, reported", v0, v1, m["dataset_version"])
 	}
 	if _, err := st.Politician(context.Background(), "pat-roberts"); err != nil {
