@@ -248,6 +248,11 @@ func readCSV(r io.Reader, today time.Time, sink Sink, yield func(quant.Trade, er
 	if err == io.EOF {
 		return // an empty file holds no records
 	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		yield(quant.Trade{}, fmt.Errorf("%w: the header does not parse (%v); a Senate CSV header names %s", ErrMissingColumn, pe, strings.Join(csvColumns, ",")))
+		return
+	}
 	if err != nil {
 		yield(quant.Trade{}, fmt.Errorf("ingest: csv header: %w", err))
 		return
@@ -289,7 +294,6 @@ func readCSV(r io.Reader, today time.Time, sink Sink, yield func(quant.Trade, er
 		if err == io.EOF {
 			return
 		}
-		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			sink.Element(ElementSenateCSV)
 			sink.Reject(Reject{Place: quant.Place{Line: pe.StartLine}, Reason: ReasonMalformedRow, Detail: pe.Err.Error()})

@@ -3,16 +3,40 @@
 // unless a database URL is configured.
 //
 // Reads take a shared lock and never wait for an import's parsing: an
-// import stages its records first and holds the exclusive lock only to
-// append them and refresh the derived views, so an import is all-or-nothing
-// and readers see the data before or after it, never between.
+// import stages its records and hashes its filings first and holds the
+// exclusive lock only to compare them with the stored filings, apply the
+// change and refresh the derived views, so an import is all-or-nothing and
+// readers see the data before or after it, never between.
+//
+// Filings. Each stored filing keeps the quant.FilingDigest of its records
+// (in the order the import that stored it brought them) and their count.
+// An import groups its records by filing id; a filing whose digest equals
+// the stored one is left as stored (its records are not added again), any
+// other stored filing it brings is replaced. Every replaced filing of one
+// import is removed in a single pass over the records, which compacts them
+// and remaps every index without sorting: an import costs O(stored +
+// brought log brought), never a pass per filing. Records without a filing
+// id remember their import; a forced import of the same fingerprint
+// removes them, unless it brings exactly the same ones (the same
+// FilingDigest over them, in order), which it leaves as stored.
+//
+// Versions are quant.NextVersion of the previous one and the import's
+// ImportInfo.AsOf (the time of the import when zero), so two stores that
+// import the same files with the same AsOf in the same order hold the same
+// versions.
+//
+// Memory. Records sit in fixed-size chunks (no copy of every record when
+// the store grows), the strings of one import are interned, and the
+// indexes hold 4-byte positions: one listing of every record ordered
+// (transaction date desc, ID desc), one per politician and one per ticker,
+// each in that order, so a page of a listing costs the records it returns
+// plus those its filters skip.
 package inmem
 
 import (
 	"cmp"
 	"context"
 	"fmt"
-	"hash/fnv"
 	"iter"
 	"maps"
 	"math"
@@ -26,118 +50,294 @@ import (
 
 var _ quant.Store = (*Store)(nil)
 
+// chunk is how many records a chunk of storage, or of staging, holds;
+// Import checks its context once per chunk staged.
+const chunk = 1024
+
 // Store is an in-memory quant.Store, safe for concurrent use.
 type Store struct {
-	mu      sync.RWMutex
-	trades  []stored                     // guarded by mu; in import order, so IDs ascend
-	pols    map[string]*politician       // guarded by mu
-	imports map[quant.Fingerprint]string // guarded by mu; fingerprint -> source
-	nextID  int64                        // guarded by mu; the last ID assigned
-	version int64                        // guarded by mu
-	dataset *quant.Dataset               // guarded by mu; rebuilt on every change
-	tickers []quant.TickerCount          // guarded by mu; rebuilt on every change
+	mu         sync.RWMutex
+	recs       [][]stored                        // guarded by mu; chunks of `chunk` records, the first n stored, in ID order
+	n          int                               // guarded by mu
+	all        []int32                           // guarded by mu; every position, ordered (date desc, ID desc)
+	pols       map[string]*politician            // guarded by mu
+	byTicker   map[string][]int32                // guarded by mu; positions of each known ticker's records, ordered like all
+	filings    map[string]filing                 // guarded by mu; stored filing id -> its records' digest
+	imports    map[quant.Fingerprint]*importInfo // guarded by mu
+	nextImport int32                             // guarded by mu; the seq of the next new fingerprint
+	nextID     int64                             // guarded by mu; the last ID assigned
+	version    int64                             // guarded by mu
+	dataset    *quant.Dataset                    // guarded by mu; rebuilt on every change
+	tickers    []quant.TickerCount               // guarded by mu; rebuilt on every change
 }
 
+// stored is one record and the import (importInfo.seq) that stored it.
 type stored struct {
 	quant.Trade
-	fp quant.Fingerprint // the import it came from
+	imp int32
 }
 
-// politician indexes one id's trades and keeps its running figures.
+// filing is what the store keeps of a stored filing besides its records.
+type filing struct {
+	digest string // quant.FilingDigest of its records, in import order
+	n      int
+}
+
+// importInfo is a stored fingerprint.
+type importInfo struct {
+	source string
+	seq    int32 // stored.imp of the records it stored
+	// emptyDigest and emptyN describe the records without a filing id it
+	// stored (a forced import of the same fingerprint replaces them).
+	emptyDigest string
+	emptyN      int
+}
+
+// politician indexes one id's records and keeps its summary.
 type politician struct {
-	trades     []int // indexes into Store.trades, ordered by (date desc, ID desc)
-	names      map[string]bool
-	analyzable int
-	first      time.Time
-	last       time.Time
-	weeks      map[time.Time]int // analyzable records per week
-	tickers    map[string]int    // analyzable records per known ticker
+	idx []int32 // positions, ordered (date desc, ID desc)
+	sum quant.Politician
+	// weeks and tickers count the analyzable records per week and per
+	// known ticker, for the Dataset and the ticker ranking.
+	weeks   map[time.Time]int
+	tickers map[string]int
 }
 
 // New returns an empty Store.
 func New() *Store {
-	s := &Store{}
-	s.reset()
-	return s
+	return &Store{
+		pols:     map[string]*politician{},
+		byTicker: map[string][]int32{},
+		filings:  map[string]filing{},
+		imports:  map[quant.Fingerprint]*importInfo{},
+		dataset:  quant.NewDataset(0, nil),
+	}
 }
 
-func (s *Store) reset() {
-	s.trades = nil
-	s.pols = map[string]*politician{}
-	s.imports = map[quant.Fingerprint]string{}
-	s.dataset = quant.NewDataset(s.version, nil)
+// at returns the record at position i.
+func (s *Store) at(i int32) *stored { return &s.recs[i/chunk][i%chunk] }
+
+// push stores t at the next position and returns it.
+func (s *Store) push(t stored) int32 {
+	if s.n == len(s.recs)*chunk {
+		s.recs = append(s.recs, make([]stored, chunk))
+	}
+	s.recs[s.n/chunk][s.n%chunk] = t
+	s.n++
+	return int32(s.n - 1)
 }
 
-// stageEvery is how many records Import stages per chunk, checking its
-// context between chunks.
-const stageEvery = 1024
+// staging holds an import's records before the store's lock is taken.
+type staging struct {
+	chunks [][]quant.Trade
+	n      int
+	// next links the records of one filing: next[i] is the position of
+	// the next record of i's filing, -1 after its last (and for records
+	// without a filing id).
+	next    []int32
+	filings []stagedFiling
+	byID    map[string]int32 // filing id -> index in filings
+	empty   *quant.FilingDigest
+	emptyN  int
+}
+
+type stagedFiling struct {
+	id         string
+	head, tail int32
+	n          int
+	digest     string
+	add        bool // decided under the lock: its records are stored
+}
+
+func (st *staging) at(i int32) *quant.Trade { return &st.chunks[i/chunk][i%chunk] }
+
+// stage reads records into chunks, interning their strings and linking
+// each filing's records, then hashes every filing.
+func stage(ctx context.Context, records iter.Seq2[quant.Trade, error]) (*staging, error) {
+	st := &staging{byID: map[string]int32{}, empty: quant.NewFilingDigest()}
+	in := interner{}
+	for tr, err := range records {
+		if err != nil {
+			return nil, err
+		}
+		if st.n%chunk == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			st.chunks = append(st.chunks, make([]quant.Trade, 0, chunk))
+		}
+		in.trade(&tr)
+		tr.ID = 0
+		last := &st.chunks[len(st.chunks)-1]
+		*last = append(*last, tr)
+		pos := int32(st.n)
+		st.n++
+		if st.n > math.MaxInt32 {
+			return nil, fmt.Errorf("more than %d records in one import", math.MaxInt32)
+		}
+		st.next = append(st.next, -1)
+		if tr.FilingID == "" {
+			st.empty.Add(&tr)
+			st.emptyN++
+			continue
+		}
+		fi, ok := st.byID[tr.FilingID]
+		if !ok {
+			fi = int32(len(st.filings))
+			st.byID[tr.FilingID] = fi
+			st.filings = append(st.filings, stagedFiling{id: tr.FilingID, head: pos, tail: pos})
+		} else {
+			st.next[st.filings[fi].tail] = pos
+			st.filings[fi].tail = pos
+		}
+		st.filings[fi].n++
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for k := range st.filings {
+		f := &st.filings[k]
+		if k%chunk == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		d := quant.NewFilingDigest()
+		for i := f.head; i >= 0; i = st.next[i] {
+			d.Add(st.at(i))
+		}
+		f.digest = d.Sum()
+	}
+	st.next = nil // no longer needed; free it before the records are stored
+	return st, nil
+}
 
 // Import implements quant.Store.
 func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.Seq2[quant.Trade, error]) (quant.ImportResult, error) {
-	if !info.Force && s.imported(info.Fingerprint) {
-		return quant.ImportResult{}, fmt.Errorf("inmem: import %s: %w", info.Source, quant.ErrAlreadyImported)
-	}
-	// Stage in fixed-size chunks: a million records never sit in one
-	// slice that must be copied as it grows. Repeated strings (names,
-	// tickers, owners, filing links) are shared as they arrive.
-	var (
-		chunks [][]quant.Trade
-		n      int
-		in     = interner{}
-	)
-	for tr, err := range records {
-		if err != nil {
-			return quant.ImportResult{}, fmt.Errorf("inmem: import %s: %w", info.Source, err)
-		}
-		if n%stageEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return quant.ImportResult{}, fmt.Errorf("inmem: import %s: %w", info.Source, err)
-			}
-			chunks = append(chunks, make([]quant.Trade, 0, stageEvery))
-		}
-		in.trade(&tr)
-		chunks[len(chunks)-1] = append(chunks[len(chunks)-1], tr)
-		n++
-	}
-	if err := ctx.Err(); err != nil {
+	fail := func(err error) (quant.ImportResult, error) {
 		return quant.ImportResult{}, fmt.Errorf("inmem: import %s: %w", info.Source, err)
+	}
+	if !info.Force && s.imported(info.Fingerprint) {
+		return fail(quant.ErrAlreadyImported)
+	}
+	st, err := stage(ctx, records)
+	if err != nil {
+		return fail(err)
+	}
+	asOf := info.AsOf
+	if asOf.IsZero() {
+		asOf = time.Now()
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res := quant.ImportResult{Records: n}
-	if _, dup := s.imports[info.Fingerprint]; dup {
-		if !info.Force {
-			return quant.ImportResult{}, fmt.Errorf("inmem: import %s: %w", info.Source, quant.ErrAlreadyImported)
-		}
-		res.Replaced = s.remove(info.Fingerprint)
+	if err := ctx.Err(); err != nil {
+		return fail(err)
 	}
-	if n == 0 && res.Replaced == 0 {
+	prev, dup := s.imports[info.Fingerprint]
+	if dup && !info.Force {
+		return fail(quant.ErrAlreadyImported)
+	}
+
+	// Decide, filing by filing, what changes.
+	res := quant.ImportResult{Records: st.n, Filings: len(st.filings)}
+	replace := map[string]bool{}
+	added := 0
+	for k := range st.filings {
+		f := &st.filings[k]
+		old, ok := s.filings[f.id]
+		switch {
+		case !ok:
+			f.add = true
+			res.FilingsAdded++
+		case old.digest == f.digest:
+			res.FilingsUnchanged++
+			res.Unchanged += f.n
+		default:
+			f.add = true
+			replace[f.id] = true
+			res.FilingsReplaced++
+		}
+		if f.add {
+			added += f.n
+		}
+	}
+	emptyDigest := ""
+	if st.emptyN > 0 {
+		emptyDigest = st.empty.Sum()
+	}
+	addEmpty, dropImp := true, int32(-1)
+	if dup {
+		if prev.emptyDigest == emptyDigest {
+			// The records without a filing id the fingerprint stored
+			// come again as they are: keep them.
+			addEmpty = false
+			res.Unchanged += st.emptyN
+		} else if prev.emptyN > 0 {
+			dropImp = prev.seq
+		}
+	}
+	if addEmpty {
+		added += st.emptyN
+	}
+
+	if added == 0 && len(replace) == 0 && dropImp < 0 {
 		// Nothing stored, nothing replaced: the data did not change, so
-		// neither does the version (every cache keyed by it stays valid),
-		// and the file is not recorded.
+		// neither does the version (every cache keyed by it stays
+		// valid). A file with records is recorded as imported (they are
+		// all stored); an empty one is not, so its records can come later.
+		if st.n > 0 && !dup {
+			s.imports[info.Fingerprint] = &importInfo{source: info.Source, seq: s.newImport()}
+		}
 		res.DatasetVersion = s.version
 		return res, nil
 	}
-	s.imports[info.Fingerprint] = info.Source
-	s.trades = slices.Grow(s.trades, n)
+
+	seq := int32(0)
+	if dup {
+		seq = prev.seq
+	} else {
+		seq = s.newImport()
+	}
 	touched := map[string]bool{}
-	for _, chunk := range chunks {
-		for i := range chunk {
+	if len(replace) > 0 || dropImp >= 0 {
+		res.Replaced = s.remove(replace, dropImp, touched)
+	}
+	fresh := make([]int32, 0, added)
+	for c := range st.chunks {
+		for i := range st.chunks[c] {
+			tr := &st.chunks[c][i]
+			if tr.FilingID == "" && !addEmpty || tr.FilingID != "" && !st.filings[st.byID[tr.FilingID]].add {
+				continue
+			}
 			s.nextID++
-			chunk[i].ID = s.nextID
-			s.trades = append(s.trades, stored{Trade: chunk[i], fp: info.Fingerprint})
-			s.add(len(s.trades) - 1)
-			touched[chunk[i].PoliticianID] = true
+			tr.ID = s.nextID
+			fresh = append(fresh, s.push(stored{Trade: *tr, imp: seq}))
+			touched[tr.PoliticianID] = true
+		}
+		st.chunks[c] = nil // stored: let the staged copy go
+	}
+	for _, f := range st.filings {
+		if f.add {
+			s.filings[f.id] = filing{digest: f.digest, n: f.n}
 		}
 	}
+	s.imports[info.Fingerprint] = &importInfo{source: info.Source, seq: seq, emptyDigest: emptyDigest, emptyN: st.emptyN}
+	s.index(fresh)
 	for id := range touched {
-		s.sortTrades(s.pols[id])
+		s.refresh(id)
 	}
-	s.version = nextVersion(s.version, info.Fingerprint, res.Replaced > 0)
+	s.version = quant.NextVersion(s.version, asOf)
 	s.rebuildViews()
+	res.Changed = true
 	res.DatasetVersion = s.version
 	return res, nil
+}
+
+func (s *Store) newImport() int32 {
+	seq := s.nextImport
+	s.nextImport++
+	return seq
 }
 
 func (s *Store) imported(fp quant.Fingerprint) bool {
@@ -147,74 +347,174 @@ func (s *Store) imported(fp quant.Fingerprint) bool {
 	return ok
 }
 
-// remove drops the trades of one import and rebuilds the indexes from the
-// rest; it returns how many trades it dropped.
-func (s *Store) remove(fp quant.Fingerprint) int {
-	kept := make([]stored, 0, len(s.trades))
-	for _, t := range s.trades {
-		if t.fp != fp {
-			kept = append(kept, t)
+// remove drops, in one pass, every record of the filings in replace and
+// the records without a filing id of import dropImp; it compacts the
+// records in place, remaps every index and adds the politicians it
+// touched to touched. It returns how many records it dropped.
+func (s *Store) remove(replace map[string]bool, dropImp int32, touched map[string]bool) int {
+	remap := make([]int32, s.n)
+	w := int32(0)
+	for r := int32(0); r < int32(s.n); r++ {
+		t := s.at(r)
+		if t.FilingID != "" && replace[t.FilingID] || t.FilingID == "" && t.imp == dropImp {
+			remap[r] = -1
+			touched[t.PoliticianID] = true
+			continue
 		}
+		remap[r] = w
+		if w != r {
+			*s.at(w) = *t
+		}
+		w++
 	}
-	dropped := len(s.trades) - len(kept)
-	imports, nextID, version := s.imports, s.nextID, s.version
-	s.reset()
-	s.imports, s.nextID, s.version = imports, nextID, version
-	delete(s.imports, fp)
-	for _, t := range kept {
-		s.trades = append(s.trades, t)
-		s.add(len(s.trades) - 1)
+	dropped := s.n - int(w)
+	for r := w; r < int32(s.n); r++ {
+		*s.at(r) = stored{} // let the strings go
 	}
+	s.n = int(w)
+	keep := (s.n + chunk - 1) / chunk
+	clear(s.recs[keep:])
+	s.recs = s.recs[:keep]
+	for id := range replace {
+		delete(s.filings, id)
+	}
+
+	filter := func(idx []int32) []int32 {
+		out := idx[:0]
+		for _, i := range idx {
+			if j := remap[i]; j >= 0 {
+				out = append(out, j)
+			}
+		}
+		return out
+	}
+	s.all = filter(s.all)
 	for _, p := range s.pols {
-		s.sortTrades(p)
+		p.idx = filter(p.idx)
+	}
+	for t, idx := range s.byTicker {
+		if idx = filter(idx); len(idx) == 0 {
+			delete(s.byTicker, t)
+		} else {
+			s.byTicker[t] = idx
+		}
 	}
 	return dropped
 }
 
-// add indexes trades[i] under its politician (unsorted: call sortTrades).
-func (s *Store) add(i int) {
-	t := &s.trades[i].Trade
-	p := s.pols[t.PoliticianID]
-	if p == nil {
-		p = &politician{names: map[string]bool{}, weeks: map[time.Time]int{}, tickers: map[string]int{}, first: t.TransactionDate, last: t.TransactionDate}
-		s.pols[t.PoliticianID] = p
+// newer orders positions in a listing: later date first, then larger ID.
+func (s *Store) newer(a, b int32) int {
+	x, y := s.at(a), s.at(b)
+	return cmp.Or(y.TransactionDate.Compare(x.TransactionDate), cmp.Compare(y.ID, x.ID))
+}
+
+// index adds the new positions fresh to every index: sorted once, then
+// merged into each listing they belong to.
+func (s *Store) index(fresh []int32) {
+	if len(fresh) == 0 {
+		return
 	}
-	p.trades = append(p.trades, i)
-	p.names[t.PoliticianName] = true
-	if t.TransactionDate.Before(p.first) {
-		p.first = t.TransactionDate
-	}
-	if t.TransactionDate.After(p.last) {
-		p.last = t.TransactionDate
-	}
-	if t.Analyzable() {
-		p.analyzable++
-		p.weeks[quant.Week(t.TransactionDate)]++
+	slices.SortFunc(fresh, s.newer)
+	s.all = s.merge(s.all, fresh)
+	byPol := map[string][]int32{}
+	byTicker := map[string][]int32{}
+	for _, i := range fresh {
+		t := s.at(i)
+		byPol[t.PoliticianID] = append(byPol[t.PoliticianID], i)
 		if t.Ticker != "" {
-			p.tickers[t.Ticker]++
+			byTicker[t.Ticker] = append(byTicker[t.Ticker], i)
 		}
 	}
-}
-
-// newer reports whether a sorts before b in a listing: later date, then larger ID.
-func newer(a, b *quant.Trade) bool {
-	if c := a.TransactionDate.Compare(b.TransactionDate); c != 0 {
-		return c > 0
+	for id, add := range byPol {
+		p := s.pols[id]
+		if p == nil {
+			p = &politician{weeks: map[time.Time]int{}, tickers: map[string]int{}}
+			s.pols[id] = p
+		}
+		p.idx = s.merge(p.idx, add)
 	}
-	return a.ID > b.ID
+	for t, add := range byTicker {
+		s.byTicker[t] = s.merge(s.byTicker[t], add)
+	}
 }
 
-func (s *Store) sortTrades(p *politician) {
-	sort.Slice(p.trades, func(i, j int) bool {
-		return newer(&s.trades[p.trades[i]].Trade, &s.trades[p.trades[j]].Trade)
-	})
+// merge merges the ordered positions add into the ordered a, in place
+// from the end (a grows once).
+func (s *Store) merge(a, add []int32) []int32 {
+	n := len(a)
+	a = slices.Grow(a, len(add))[:n+len(add)]
+	i, j := n-1, len(add)-1
+	for k := len(a) - 1; j >= 0; k-- {
+		if i >= 0 && s.newer(a[i], add[j]) > 0 {
+			a[k] = a[i]
+			i--
+		} else {
+			a[k] = add[j]
+			j--
+		}
+	}
+	return a
+}
+
+// refresh recomputes politician id's summary from its records, or
+// forgets it when none is left.
+func (s *Store) refresh(id string) {
+	p := s.pols[id]
+	if p == nil {
+		return
+	}
+	if len(p.idx) == 0 {
+		delete(s.pols, id)
+		return
+	}
+	clear(p.weeks)
+	clear(p.tickers)
+	names := map[string]bool{}
+	chambers := map[quant.Chamber]bool{}
+	bioguides := map[string]bool{}
+	sum := quant.Politician{ID: id, TradeCount: len(p.idx)}
+	for k, i := range p.idx {
+		t := &s.at(i).Trade
+		names[t.PoliticianName] = true
+		if k == 0 {
+			sum.LastTrade = t.TransactionDate
+		}
+		sum.FirstTrade = t.TransactionDate // the index ends with the earliest
+		if t.Analyzable() {
+			sum.AnalyzableCount++
+			chambers[t.Chamber] = true
+			p.weeks[quant.Week(t.TransactionDate)]++
+			if t.Ticker != "" {
+				p.tickers[t.Ticker]++
+			}
+		}
+		if t.District.Valid && !sum.District.Valid { // the first is the latest
+			sum.State, sum.District = t.State, t.District
+		}
+		if t.Disclosed() {
+			if sum.FirstDisclosure.IsZero() || t.DisclosureDate.Before(sum.FirstDisclosure) {
+				sum.FirstDisclosure = t.DisclosureDate
+			}
+			if t.DisclosureDate.After(sum.LastDisclosure) {
+				sum.LastDisclosure = t.DisclosureDate
+			}
+		}
+		if t.Bioguide != "" {
+			bioguides[t.Bioguide] = true
+		}
+	}
+	delete(chambers, "")
+	sum.Names = slices.Sorted(maps.Keys(names))
+	sum.Chambers = slices.Sorted(maps.Keys(chambers))
+	sum.Bioguides = slices.Sorted(maps.Keys(bioguides))
+	p.sum = sum
 }
 
 // interner makes repeated field values share one copy.
 type interner map[string]string
 
 func (in interner) trade(t *quant.Trade) {
-	for _, f := range []*string{&t.PoliticianID, &t.PoliticianName, &t.Ticker, &t.Owner, &t.AssetType, &t.AssetDescription, &t.Comment, &t.PTRLink} {
+	for _, f := range []*string{&t.PoliticianID, &t.PoliticianName, &t.Ticker, &t.Owner, &t.AssetType, &t.AssetDescription, &t.Comment, &t.PTRLink, &t.SourceURL, &t.FilingID, &t.State, &t.Bioguide} {
 		if v, ok := in[*f]; ok {
 			*f = v
 		} else {
@@ -231,10 +531,10 @@ func (s *Store) rebuildViews() {
 	tk := map[string]*tick{}
 	for _, id := range ids {
 		p := s.pols[id]
-		if p.analyzable == 0 {
+		if p.sum.AnalyzableCount == 0 {
 			continue
 		}
-		act := quant.Activity{ID: id, Analyzable: p.analyzable, Tickers: slices.Sorted(maps.Keys(p.tickers))}
+		act := quant.Activity{ID: id, Analyzable: p.sum.AnalyzableCount, Tickers: slices.Sorted(maps.Keys(p.tickers))}
 		for _, w := range slices.SortedFunc(maps.Keys(p.weeks), time.Time.Compare) {
 			act.Weeks = append(act.Weeks, quant.WeekCount{Week: w, Count: p.weeks[w]})
 		}
@@ -257,44 +557,45 @@ func (s *Store) rebuildViews() {
 	})
 }
 
-func (s *Store) summary(id string, p *politician) quant.Politician {
-	return quant.Politician{
-		ID: id, Names: slices.Sorted(maps.Keys(p.names)),
-		TradeCount: len(p.trades), AnalyzableCount: p.analyzable,
-		FirstTrade: p.first, LastTrade: p.last,
-	}
+// summary returns p's summary with its own slices.
+func summary(p *politician) quant.Politician {
+	sum := p.sum
+	sum.Names = slices.Clone(sum.Names)
+	sum.Chambers = slices.Clone(sum.Chambers)
+	sum.Bioguides = slices.Clone(sum.Bioguides)
+	return sum
 }
 
 // Politicians implements quant.Store.
 func (s *Store) Politicians(ctx context.Context, q quant.PoliticianQuery) ([]quant.Politician, int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	all := make([]quant.Politician, 0, len(s.pols))
-	for id, p := range s.pols {
-		all = append(all, quant.Politician{ID: id, TradeCount: len(p.trades), LastTrade: p.last})
+	all := make([]*politician, 0, len(s.pols))
+	for _, p := range s.pols {
+		all = append(all, p)
 	}
-	slices.SortFunc(all, func(a, b quant.Politician) int {
+	slices.SortFunc(all, func(a, b *politician) int {
 		switch q.Sort {
 		case quant.SortName:
 		case quant.SortLastTrade:
-			if c := b.LastTrade.Compare(a.LastTrade); c != 0 {
+			if c := b.sum.LastTrade.Compare(a.sum.LastTrade); c != 0 {
 				return c
 			}
 		default:
-			if c := cmp.Compare(b.TradeCount, a.TradeCount); c != 0 {
+			if c := cmp.Compare(b.sum.TradeCount, a.sum.TradeCount); c != 0 {
 				return c
 			}
 		}
-		return cmp.Compare(a.ID, b.ID)
+		return cmp.Compare(a.sum.ID, b.sum.ID)
 	})
 	total := len(all)
-	page := all[min(q.Offset, total):]
+	page := all[min(max(q.Offset, 0), total):]
 	if q.Limit > 0 && len(page) > q.Limit {
 		page = page[:q.Limit]
 	}
 	out := make([]quant.Politician, len(page))
 	for i, p := range page {
-		out[i] = s.summary(p.ID, s.pols[p.ID])
+		out[i] = summary(p)
 	}
 	return out, total, nil
 }
@@ -307,33 +608,52 @@ func (s *Store) Politician(ctx context.Context, id string) (quant.Politician, er
 	if !ok {
 		return quant.Politician{}, fmt.Errorf("inmem: %w", &quant.NotFoundError{What: "politician", ID: id})
 	}
-	return s.summary(id, p), nil
+	return summary(p), nil
 }
 
-// Trades implements quant.Store.
+// Trades implements quant.Store. It walks the narrowest ordered listing
+// (the politician's, else the ticker's, else everyone's) from the later of
+// the cursor and the To bound, and stops at the From bound: a page costs
+// the records it returns plus those the other filters skip.
 func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	p, ok := s.pols[q.PoliticianID]
-	if !ok {
-		return quant.TradePage{}, fmt.Errorf("inmem: trades: %w", &quant.NotFoundError{What: "politician", ID: q.PoliticianID})
+	var idx []int32
+	switch {
+	case q.PoliticianID != "":
+		p, ok := s.pols[q.PoliticianID]
+		if !ok {
+			return quant.TradePage{}, fmt.Errorf("inmem: trades: %w", &quant.NotFoundError{What: "politician", ID: q.PoliticianID})
+		}
+		idx = p.idx
+	case q.Ticker != "":
+		idx = s.byTicker[q.Ticker]
+	default:
+		idx = s.all
 	}
 	start := 0
 	if q.After != nil {
-		cur := quant.Trade{TransactionDate: q.After.Date, ID: q.After.ID}
-		start = sort.Search(len(p.trades), func(i int) bool { return newer(&cur, &s.trades[p.trades[i]].Trade) })
+		cur := q.After
+		start = sort.Search(len(idx), func(i int) bool {
+			t := s.at(idx[i])
+			c := t.TransactionDate.Compare(cur.Date)
+			return c < 0 || c == 0 && t.ID < cur.ID
+		})
+	}
+	if !q.To.IsZero() {
+		start = max(start, sort.Search(len(idx), func(i int) bool { return !s.at(idx[i]).TransactionDate.After(q.To) }))
 	}
 	limit := q.Limit
 	if limit <= 0 {
-		limit = len(p.trades)
+		limit = len(idx)
 	}
 	var page quant.TradePage
-	for _, i := range p.trades[start:] {
-		t := &s.trades[i].Trade
-		if !q.To.IsZero() && t.TransactionDate.After(q.To) ||
-			!q.From.IsZero() && t.TransactionDate.Before(q.From) ||
-			q.Ticker != "" && t.Ticker != q.Ticker ||
-			q.Type != "" && t.Type != q.Type {
+	for _, i := range idx[start:] {
+		t := &s.at(i).Trade
+		if !q.From.IsZero() && t.TransactionDate.Before(q.From) {
+			break
+		}
+		if !matches(t, &q) {
 			continue
 		}
 		if len(page.Trades) == limit {
@@ -344,6 +664,78 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 		page.Trades = append(page.Trades, *t)
 	}
 	return page, nil
+}
+
+// matches reports whether t passes q's filters other than the politician
+// and the transaction date bounds.
+func matches(t *quant.Trade, q *quant.TradeQuery) bool {
+	switch {
+	case q.Ticker != "" && t.Ticker != q.Ticker,
+		q.Type != "" && t.Type != q.Type,
+		q.Chamber != "" && t.Chamber != q.Chamber,
+		q.State != "" && t.State != q.State,
+		q.Owner != "" && t.OwnerKind != q.Owner,
+		q.MinAmount > 0 && (!t.AmountMin.Valid || t.AmountMin.V < q.MinAmount):
+		return false
+	}
+	if !q.DisclosedFrom.IsZero() || !q.DisclosedTo.IsZero() {
+		if !t.Disclosed() ||
+			!q.DisclosedFrom.IsZero() && t.DisclosureDate.Before(q.DisclosedFrom) ||
+			!q.DisclosedTo.IsZero() && t.DisclosureDate.After(q.DisclosedTo) {
+			return false
+		}
+	}
+	return true
+}
+
+// Ticker implements quant.Store, from the ticker's listing: it costs the
+// ticker's records.
+func (s *Store) Ticker(ctx context.Context, ticker string) (quant.TickerDetail, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	idx := s.byTicker[ticker]
+	if len(idx) == 0 {
+		return quant.TickerDetail{}, fmt.Errorf("inmem: %w", &quant.NotFoundError{What: "ticker", ID: ticker})
+	}
+	d := quant.TickerDetail{Ticker: ticker, Trades: len(idx)}
+	by := map[string]*quant.TickerTrader{}
+	for k, i := range idx {
+		t := &s.at(i).Trade
+		if k == 0 {
+			d.Last = t.TransactionDate
+		}
+		d.First = t.TransactionDate // the listing ends with the earliest
+		if t.Analyzable() {
+			d.Analyzable++
+		}
+		tt := by[t.PoliticianID]
+		if tt == nil {
+			tt = &quant.TickerTrader{ID: t.PoliticianID, Last: t.TransactionDate}
+			by[t.PoliticianID] = tt
+		}
+		tt.Trades++
+		tt.First = t.TransactionDate
+		switch t.Type {
+		case quant.TypePurchase:
+			tt.Purchases++
+		case quant.TypeSale, quant.TypeSaleFull, quant.TypeSalePartial:
+			tt.Sales++
+		}
+		if t.AmountMin.Valid {
+			tt.AmountMin += t.AmountMin.V
+		}
+		if t.AmountMax.Valid {
+			tt.AmountMax += t.AmountMax.V
+		}
+	}
+	d.Politicians = make([]quant.TickerTrader, 0, len(by))
+	for _, tt := range by {
+		d.Politicians = append(d.Politicians, *tt)
+	}
+	slices.SortFunc(d.Politicians, func(a, b quant.TickerTrader) int {
+		return cmp.Or(cmp.Compare(b.Trades, a.Trades), cmp.Compare(a.ID, b.ID))
+	})
+	return d, nil
 }
 
 // Tickers implements quant.Store.
@@ -365,27 +757,12 @@ func (s *Store) Dataset(ctx context.Context) (*quant.Dataset, error) {
 	return s.dataset, nil
 }
 
-// DatasetVersion implements quant.Store: it changes with every committed
-// import (see nextVersion).
+// DatasetVersion implements quant.Store: it moves with every import that
+// changes the data, to quant.NextVersion of the import's AsOf.
 func (s *Store) DatasetVersion(ctx context.Context) (int64, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.version, nil
-}
-
-// nextVersion derives the dataset version after an import from the version
-// before it and the imported file, so that stores loaded with the same files
-// in the same order (a restarted process, a second instance) share version
-// numbers, and with them cache keys, while any other history gives another
-// number. Zero is the empty store's version and never the result.
-func nextVersion(prev int64, fp quant.Fingerprint, replaced bool) int64 {
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d|%s|%t", prev, fp, replaced)
-	v := int64(h.Sum64() & math.MaxInt64)
-	if v == 0 {
-		v = 1
-	}
-	return v
 }
 
 // Ping implements quant.Store; memory is always there.
@@ -395,7 +772,7 @@ func (s *Store) Ping(ctx context.Context) error { return nil }
 func (s *Store) Stats() quant.StoreStats {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return quant.StoreStats{Backend: "memory", Trades: int64(len(s.trades))}
+	return quant.StoreStats{Backend: "memory", Trades: int64(s.n)}
 }
 
 // Close implements quant.Store; it does nothing.

@@ -54,6 +54,10 @@ type Store interface {
 	// Tickers lists the most traded known tickers (analyzable records),
 	// ties by ticker.
 	Tickers(ctx context.Context, limit int) ([]TickerCount, error)
+	// Ticker describes who traded one ticker (exact, upper case) among
+	// every stored record; a ticker no record holds is an error wrapping
+	// ErrNotFound.
+	Ticker(ctx context.Context, ticker string) (TickerDetail, error)
 
 	// Dataset returns every politician's analyzable activity as of the
 	// current dataset version.

@@ -1,0 +1,339 @@
+package inmem_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/quantops/quant/internal/ingest"
+	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/quant"
+	"github.com/quantops/quant/internal/storetest"
+)
+
+// fixtureFile is one import of the storetest fixture with every filing id
+// suffixed, so that each file adds records.
+type fixtureFile struct {
+	fp     string
+	suffix string
+	asOf   time.Time
+	force  bool
+	filed  bool // only the records with a filing id
+}
+
+func (f fixtureFile) trades() []quant.Trade {
+	var trades []quant.Trade
+	for _, tr := range storetest.Fixture() {
+		if tr.FilingID != "" {
+			tr.FilingID += f.suffix
+		} else if f.filed {
+			continue
+		}
+		trades = append(trades, tr)
+	}
+	return trades
+}
+
+func importFixture(t *testing.T, s quant.Store, f fixtureFile) quant.ImportResult {
+	t.Helper()
+	trades := f.trades()
+	res, err := s.Import(context.Background(), quant.ImportInfo{Source: f.fp, Fingerprint: quant.Fingerprint(f.fp), AsOf: f.asOf, Force: f.force}, func(yield func(quant.Trade, error) bool) {
+		for _, tr := range trades {
+			if !yield(tr, nil) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("Import(%s): %v", f.fp, err)
+	}
+	return res
+}
+
+// TestVersionsAgree: two stores that import the same files with the same
+// AsOf in the same order hold the same versions, and those are
+// quant.NextVersion of the AsOf: its microseconds, or one more than the
+// version before when that is not larger. An import that changes nothing
+// does not move them.
+func TestVersionsAgree(t *testing.T) {
+	jan := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
+	files := []struct {
+		file fixtureFile
+		want int64 // 0: the version before
+	}{
+		{fixtureFile{fp: "a", suffix: "-a", asOf: jan}, jan.UnixMicro()},
+		{fixtureFile{fp: "b", suffix: "-b", asOf: jan.Add(time.Second)}, jan.Add(time.Second).UnixMicro()},
+		{fixtureFile{fp: "c", suffix: "-c", asOf: jan.Add(-time.Hour)}, jan.Add(time.Second).UnixMicro() + 1},
+		{fixtureFile{fp: "b", suffix: "-b", asOf: jan.Add(time.Hour), force: true}, 0}, // identical content
+		{fixtureFile{fp: "d", suffix: "-a", asOf: jan.Add(time.Hour), filed: true}, 0}, // every filing as stored
+		{fixtureFile{fp: "e", suffix: "-e", asOf: jan.Add(time.Second)}, jan.Add(time.Second).UnixMicro() + 2},
+		{fixtureFile{fp: "f", suffix: "-f", asOf: jan.Add(time.Minute)}, jan.Add(time.Minute).UnixMicro()},
+	}
+	one, two := inmem.New(), inmem.New()
+	prev := int64(0)
+	for _, f := range files {
+		r1, r2 := importFixture(t, one, f.file), importFixture(t, two, f.file)
+		want := f.want
+		if want == 0 {
+			want = prev
+		}
+		if r1.DatasetVersion != want || r2.DatasetVersion != want {
+			t.Errorf("import %s: versions %d and %d, want %d in both", f.file.fp, r1.DatasetVersion, r2.DatasetVersion, want)
+		}
+		if r1.Changed != (f.want != 0) {
+			t.Errorf("import %s: Changed = %v, want %v", f.file.fp, r1.Changed, f.want != 0)
+		}
+		prev = want
+	}
+	// A zero AsOf is the time of the import.
+	before := time.Now().UnixMicro()
+	res := importFixture(t, one, fixtureFile{fp: "now", suffix: "-now"})
+	if after := time.Now().UnixMicro(); res.DatasetVersion < before || res.DatasetVersion > after {
+		t.Errorf("import with zero AsOf: version %d, want the import's time in [%d, %d]", res.DatasetVersion, before, after)
+	}
+}
+
+// TestIndexesAfterReplacement: after imports that add, replace and
+// remove records in many filings, every listing (everyone, per
+// politician, per ticker) holds exactly the stored records in (date
+// desc, ID desc) order.
+func TestIndexesAfterReplacement(t *testing.T) {
+	s := inmem.New()
+	ctx := context.Background()
+	mk := func(n, gen int) []quant.Trade {
+		var out []quant.Trade
+		for i := range n {
+			tr := storetest.Fixture()[i%8]
+			tr.Place = quant.Place{Line: i + 2}
+			tr.FilingID = fmt.Sprintf("f%d", i%97)
+			tr.Ticker = fmt.Sprintf("T%d", (i*gen)%13)
+			tr.TransactionDate = time.Date(2020, 1, 1+(i*gen)%400, 0, 0, 0, 0, time.UTC)
+			if i%50 == 0 {
+				tr.FilingID = ""
+			}
+			out = append(out, tr)
+		}
+		return out
+	}
+	imports := []struct {
+		fp    string
+		n     int
+		gen   int
+		force bool
+	}{{"a", 3000, 1, false}, {"b", 1500, 2, false}, {"c", 4000, 3, false}, {"a", 500, 4, true}}
+	for _, im := range imports {
+		trades := mk(im.n, im.gen)
+		_, err := s.Import(ctx, quant.ImportInfo{Source: im.fp, Fingerprint: quant.Fingerprint(im.fp), Force: im.force}, func(yield func(quant.Trade, error) bool) {
+			for _, tr := range trades {
+				if !yield(tr, nil) {
+					return
+				}
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := listAll(t, s, quant.TradeQuery{})
+	if int64(len(all)) != s.Stats().Trades {
+		t.Fatalf("listing of everyone holds %d trades, Stats %d", len(all), s.Stats().Trades)
+	}
+	// The last import brought every filing (f0..f96) again, replacing
+	// them, and forced away the first "a"'s records without filing: what
+	// is left is the last import's 500 records, plus the records without
+	// filing of "b" and "c" (one in 50).
+	if want := 500 + 1500/50 + 4000/50; len(all) != want {
+		t.Errorf("stored %d trades, want %d", len(all), want)
+	}
+	checkOrder(t, "everyone", all)
+	byPol, byTicker := map[string]int{}, map[string]int{}
+	for _, tr := range all {
+		byPol[tr.PoliticianID]++
+		byTicker[tr.Ticker]++
+	}
+	for id, n := range byPol {
+		got := listAll(t, s, quant.TradeQuery{PoliticianID: id})
+		checkOrder(t, id, got)
+		if len(got) != n {
+			t.Errorf("politician %s: %d trades listed, want %d", id, len(got), n)
+		}
+	}
+	for ticker, n := range byTicker {
+		if ticker == "" {
+			continue
+		}
+		got := listAll(t, s, quant.TradeQuery{Ticker: ticker})
+		checkOrder(t, ticker, got)
+		d, err := s.Ticker(ctx, ticker)
+		if len(got) != n || err != nil || d.Trades != n {
+			t.Errorf("ticker %s: %d trades listed, detail %d (%v); want %d", ticker, len(got), d.Trades, err, n)
+		}
+	}
+}
+
+func listAll(t *testing.T, s quant.Store, q quant.TradeQuery) []quant.Trade {
+	t.Helper()
+	q.Limit = 100
+	var out []quant.Trade
+	for {
+		page, err := s.Trades(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Trades...)
+		if page.Next == nil {
+			return out
+		}
+		q.After = page.Next
+	}
+}
+
+func checkOrder(t *testing.T, name string, ts []quant.Trade) {
+	t.Helper()
+	for i := 1; i < len(ts); i++ {
+		a, b := ts[i-1], ts[i]
+		if c := a.TransactionDate.Compare(b.TransactionDate); c < 0 || c == 0 && a.ID <= b.ID {
+			t.Fatalf("%s: trade %d (%v, ID %d) before (%v, ID %d); want (date desc, ID desc)", name, i, a.TransactionDate, a.ID, b.TransactionDate, b.ID)
+		}
+	}
+}
+
+// realData is the shared data directory of ../shared/data/README.md.
+const realData = "../../../shared/data"
+
+func realFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(realData, name))
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("needs ../shared/data/%s (the real files of ../shared/data/README.md); absent in this clone", name)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func importBytes(t *testing.T, s quant.Store, fp string, b []byte) (quant.ImportResult, error) {
+	t.Helper()
+	return s.Import(context.Background(), quant.ImportInfo{Source: fp, Fingerprint: quant.Fingerprint(fp)}, (&ingest.Parser{}).Records(bytes.NewReader(b), nil))
+}
+
+func mustImportBytes(t *testing.T, s quant.Store, fp string, b []byte) quant.ImportResult {
+	t.Helper()
+	res, err := importBytes(t, s, fp, b)
+	if err != nil {
+		t.Fatalf("Import(%s): %v", fp, err)
+	}
+	return res
+}
+
+// TestRealFilings imports the real Senate files through the parser: the
+// JSON twin of the CSV replaces its filings (8,350 records, not 16,700),
+// the CSV with one new row appended (tomorrow's cumulative file) adds one
+// record, and the same file twice changes nothing.
+func TestRealFilings(t *testing.T) {
+	csv := realFile(t, "senate_all_transactions.csv")
+	json := realFile(t, "senate_all_transactions.json")
+	trades := func(s quant.Store) int64 { return s.Stats().Trades }
+
+	t.Run("csv then json", func(t *testing.T) {
+		s := inmem.New()
+		first := mustImportBytes(t, s, "csv", csv)
+		if n := trades(s); n != 8350 {
+			t.Fatalf("after the CSV: %d trades, want 8350", n)
+		}
+		if first.Filings == 0 {
+			t.Fatalf("the CSV brought no filing ids (%+v): the parser does not set FilingID", first)
+		}
+		res := mustImportBytes(t, s, "json", json)
+		if n := trades(s); n != 8350 {
+			t.Errorf("after the CSV and its JSON twin: %d trades, want 8350 (%+v)", n, res)
+		}
+		if res.Replaced != 8350 || res.FilingsReplaced != first.Filings || res.FilingsAdded != 0 {
+			t.Errorf("JSON twin import = %+v; want every one of the CSV's %d filings replaced, 8350 records", res, first.Filings)
+		}
+	})
+
+	t.Run("cumulative refresh", func(t *testing.T) {
+		s := inmem.New()
+		first := mustImportBytes(t, s, "day1", csv)
+		next := bytes.TrimRight(csv, "\r\n")
+		next = append(next, "\n11/17/2020,Self,AAPL,Apple Inc.,Stock,Purchase,\"$1,001 - $15,000\",--,Ron L Wyden,https://efdsearch.senate.gov/search/view/ptr/00000000-0000-4000-8000-00000000beef/\n"...)
+		res := mustImportBytes(t, s, "day2", next)
+		if n := trades(s); n != 8351 {
+			t.Errorf("after the CSV and the CSV plus one row: %d trades, want 8351 (%+v)", n, res)
+		}
+		if res.FilingsAdded != 1 || res.FilingsUnchanged != first.Filings || res.Replaced != 0 || res.Unchanged != 8350 || !res.Changed {
+			t.Errorf("refresh import = %+v; want 1 filing added, the %d others unchanged", res, first.Filings)
+		}
+		if res.DatasetVersion <= first.DatasetVersion {
+			t.Errorf("version after the refresh = %d, want > %d", res.DatasetVersion, first.DatasetVersion)
+		}
+	})
+
+	t.Run("same file twice", func(t *testing.T) {
+		s := inmem.New()
+		first := mustImportBytes(t, s, "csv", csv)
+		if _, err := importBytes(t, s, "csv", csv); !errors.Is(err, quant.ErrAlreadyImported) {
+			t.Errorf("the same file again: %v, want ErrAlreadyImported", err)
+		}
+		again := mustImportBytes(t, s, "csv-copy", csv) // the same content under another name
+		if again.Changed || again.Unchanged != 8350 || again.DatasetVersion != first.DatasetVersion {
+			t.Errorf("the same content again = %+v; want unchanged at version %d", again, first.DatasetVersion)
+		}
+		if v, _ := s.DatasetVersion(context.Background()); v != first.DatasetVersion || trades(s) != 8350 {
+			t.Errorf("after the same file twice: version %d, %d trades; want %d, 8350", v, trades(s), first.DatasetVersion)
+		}
+	})
+}
+
+// BenchmarkTradesEveryone pages through the newest trades of everyone,
+// filtered by chamber, in a store of 200,000 records.
+func BenchmarkTradesEveryone(b *testing.B) {
+	s := inmem.New()
+	loadSynthetic(b, s, "bench", 200000, 0)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := s.Trades(ctx, quant.TradeQuery{Chamber: quant.ChamberHouse, Limit: 100}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkImportReplace imports 200,000 records in 20,000 filings over a
+// store holding the same filings with other records: every filing is
+// replaced in one pass.
+func BenchmarkImportReplace(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		s := inmem.New()
+		loadSynthetic(b, s, "first", 200000, 0)
+		b.StartTimer()
+		loadSynthetic(b, s, "second", 200000, 1)
+	}
+}
+
+func loadSynthetic(tb testing.TB, s quant.Store, fp string, n, gen int) {
+	tb.Helper()
+	fix := storetest.Fixture()
+	_, err := s.Import(context.Background(), quant.ImportInfo{Source: fp, Fingerprint: quant.Fingerprint(fp)}, func(yield func(quant.Trade, error) bool) {
+		for i := range n {
+			tr := fix[i%len(fix)]
+			tr.PoliticianID = fmt.Sprintf("p%d", i%500)
+			tr.Place = quant.Place{Line: i + 2 + gen}
+			tr.FilingID = fmt.Sprintf("f%d", i%(n/10))
+			tr.TransactionDate = time.Date(2015, 1, 1+i%3000, 0, 0, 0, 0, time.UTC)
+			if !yield(tr, nil) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
