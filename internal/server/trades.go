@@ -252,14 +252,7 @@ func (s *Server) getTicker(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, q.err)
 		return
 	}
-	ts, ok := s.cfg.Store.(interface {
-		Ticker(ctx context.Context, ticker string) (quant.TickerDetail, error)
-	}) // TEMPORARY until quant.Store gains Ticker (h-stores)
-	if !ok {
-		s.writeError(w, r, errors.New("store lacks Ticker"))
-		return
-	}
-	d, err := ts.Ticker(r.Context(), ticker)
+	d, err := s.cfg.Store.Ticker(r.Context(), ticker)
 	if errors.Is(err, quant.ErrNotFound) {
 		err = withDetail(err, "no record holds the ticker %q", ticker)
 	}
