@@ -99,7 +99,8 @@ func NewImportReport(res quant.ImportResult) *ImportReport {
 }
 
 // ingestTrades stores the records of a disclosure file sent as the body
-// (Senate CSV, Senate or House JSON) as one all-or-nothing import: the
+// (Senate CSV; Senate JSON, Senate filings or House JSON) as one
+// all-or-nothing import: the
 // dataset version moves, so no cached analysis outlives the new data on
 // any instance. Rejected records are listed and the rest kept; a body with
 // no acceptable record changes nothing (422).
@@ -137,7 +138,7 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 		format = ingest.FormatJSON
 	default:
 		if q.err == nil {
-			s.writeError(w, r, withDetail(errMediaType, "send text/csv (Senate Stock Watcher) or application/json (Senate or House Stock Watcher), not %q", clip(mt)))
+			s.writeError(w, r, withDetail(errMediaType, "send text/csv (the Senate CSV) or application/json (Senate JSON, Senate filings or House JSON), not %q", clip(mt)))
 			return
 		}
 	}
