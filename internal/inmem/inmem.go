@@ -414,7 +414,22 @@ func (s *Store) index(fresh []int32) {
 	if len(fresh) == 0 {
 		return
 	}
-	slices.SortFunc(fresh, s.newer)
+	// Sort on keys read once: a comparison reading two records through
+	// their chunks costs as much as the rest of the import.
+	type key struct {
+		date int64 // microseconds
+		id   int64
+		pos  int32
+	}
+	keys := make([]key, len(fresh))
+	for k, i := range fresh {
+		t := s.at(i)
+		keys[k] = key{t.TransactionDate.UnixMicro(), t.ID, i}
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(b.date, a.date), cmp.Compare(b.id, a.id)) })
+	for k := range keys {
+		fresh[k] = keys[k].pos
+	}
 	s.all = s.merge(s.all, fresh)
 	byPol := map[string][]int32{}
 	byTicker := map[string][]int32{}
@@ -515,6 +530,9 @@ type interner map[string]string
 
 func (in interner) trade(t *quant.Trade) {
 	for _, f := range []*string{&t.PoliticianID, &t.PoliticianName, &t.Ticker, &t.Owner, &t.AssetType, &t.AssetDescription, &t.Comment, &t.PTRLink, &t.SourceURL, &t.FilingID, &t.State, &t.Bioguide} {
+		if *f == "" {
+			continue
+		}
 		if v, ok := in[*f]; ok {
 			*f = v
 		} else {

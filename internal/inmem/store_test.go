@@ -235,7 +235,8 @@ func mustImportBytes(t *testing.T, s quant.Store, fp string, b []byte) quant.Imp
 // TestRealFilings imports the real Senate files through the parser: the
 // JSON twin of the CSV replaces its filings (8,350 records, not 16,700),
 // the CSV with one new row appended (tomorrow's cumulative file) adds one
-// record, and the same file twice changes nothing.
+// record, and the same file twice (or the House file under another
+// name) changes nothing.
 func TestRealFilings(t *testing.T) {
 	csv := realFile(t, "senate_all_transactions.csv")
 	json := realFile(t, "senate_all_transactions.json")
@@ -273,6 +274,16 @@ func TestRealFilings(t *testing.T) {
 		}
 		if res.DatasetVersion <= first.DatasetVersion {
 			t.Errorf("version after the refresh = %d, want > %d", res.DatasetVersion, first.DatasetVersion)
+		}
+	})
+
+	t.Run("house file under two names", func(t *testing.T) {
+		house := realFile(t, "house_all_transactions.json")
+		s := inmem.New()
+		first := mustImportBytes(t, s, "house", house)
+		again := mustImportBytes(t, s, "house-copy", house)
+		if again.Changed || again.Unchanged != first.Records || again.FilingsUnchanged != first.Filings || trades(s) != int64(first.Records) {
+			t.Errorf("the House file again = %+v after %+v; want every filing unchanged, %d trades", again, first, first.Records)
 		}
 	})
 

@@ -46,7 +46,8 @@ func WithReopen(reopen func(t *testing.T, s quant.Store) quant.Store) Option {
 	return func(o *options) { o.reopen = reopen }
 }
 
-// Run runs the contract tests; each subtest gets a new empty store.
+// Run runs the contract tests; each subtest gets a new empty store from
+// newStore. Options add tests: WithReopen those of Stores sharing data.
 func Run(t *testing.T, newStore func(t *testing.T) quant.Store, opts ...Option) {
 	var o options
 	for _, opt := range opts {
