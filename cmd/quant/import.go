@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/quantops/quant/internal/ingest"
+	"github.com/quantops/quant/internal/server"
 	"github.com/spf13/cobra"
 )
 
@@ -24,17 +26,25 @@ func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import FILE...",
 		Short: "Load disclosure files into the configured store and summarize them",
-		Long: `Load Senate Stock Watcher (CSV or JSON) or House Stock Watcher (JSON)
-disclosure files into the store.
+		Long: `Load disclosure files into the store: the Senate's aggregate CSV or
+JSON, the Senate's filings JSON or the House JSON (ANALYTICS.md 1.1; a JSON
+file may mix them).
 
 With --database-url (QUANT_DATABASE_URL) the records go to PostgreSQL: each
-file is one all-or-nothing transaction, and a file already imported (same
-content fingerprint) is skipped unless --force, which replaces its earlier
-records. Without a database the files are loaded into a throwaway
+file is one all-or-nothing transaction. A filing already stored is
+replaced by the file's records of it (or left alone when they are the
+same), so importing tomorrow's cumulative file adds only what is new. A
+file already imported (same content fingerprint) is skipped unless
+--force. Without a database the files are loaded into a throwaway
 in-memory store: a dry run that validates them and prints the summary.
 
-Every rejected record is reported with its reason and CSV line or JSON
-index; the good records are kept. --rejects FILE writes every reject as one
+The summary says what each file held (formats, Senate filings with the
+paper ones, chambers) and what the store did (records and filings added,
+replaced, unchanged; the dataset version). Every rejected record is
+reported with its reason and place (CSV line, JSON index, filing and
+transaction), and every note (a record stored with an unusable value,
+such as a bad disclosure date) with its kind, place and value; the good
+records are kept. --rejects FILE writes every reject as one
 JSON line (the summary lists the first 10,000).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -116,40 +126,78 @@ JSON line (the summary lists the first 10,000).`,
 	return cmd
 }
 
-// printSummary writes a file's import summary for a human.
+// printSummary writes a file's import summary for a human: what the file
+// held (formats, filings, chambers, rejects and notes with their places)
+// and what the store did with it (records and filings added, replaced or
+// unchanged, the dataset version).
 func printSummary(w io.Writer, res loadResult, backend string) {
 	s := res.Summary
 	if res.Skipped {
 		fmt.Fprintf(w, "%s: already imported, skipped (use --force to replace it)\n", res.Path)
 		return
 	}
+	r := res.Result
 	fmt.Fprintf(w, "%s: %d records stored, %d rejected, of %d rows (%s, %s store, dataset version %d)\n",
-		res.Path, s.Records, s.Rejected, s.RowsRead, res.Duration.Round(time.Millisecond), backend, res.Result.DatasetVersion)
-	if res.Result.Replaced > 0 {
-		fmt.Fprintf(w, "  replaced %d records of the earlier import of this file\n", res.Result.Replaced)
+		res.Path, s.Records, s.Rejected, s.RowsRead, res.Duration.Round(time.Millisecond), backend, r.DatasetVersion)
+	if r.Changed {
+		fmt.Fprintf(w, "  store: %d records replaced, %d unchanged; %d filings: %d added, %d replaced, %d unchanged\n",
+			r.Replaced, r.Unchanged, r.Filings, r.FilingsAdded, r.FilingsReplaced, r.FilingsUnchanged)
+	} else {
+		fmt.Fprintf(w, "  store: nothing changed (%d filings already stored as brought); the dataset version stays\n", r.FilingsUnchanged)
+	}
+	if len(s.Sources) > 0 {
+		src := s.Sources[0]
+		fmt.Fprintf(w, "  file: %s, %d elements (%s)\n", src.Content, src.Elements, counts(src.ByFormat))
+	}
+	if s.Filings > 0 {
+		fmt.Fprintf(w, "  senate filings: %d (%d with no transaction: paper filings)\n", s.Filings, s.EmptyFilings)
+	}
+	if len(s.RecordsByChamber) > 0 {
+		fmt.Fprintf(w, "  chambers: %s; with a disclosure date: %d\n", counts(s.RecordsByChamber), s.RecordsWithDisclosureDate)
 	}
 	fmt.Fprintf(w, "  politicians: %d (%d with analyzable records); analyzable records: %d; unknown type: %d\n",
 		s.Politicians, s.PoliticiansWithAnalyzable, s.AnalyzableRecords, s.UnknownTypeRecords)
 	if s.AxisStart != nil {
 		fmt.Fprintf(w, "  weeks: %d (%s .. %s)\n", s.T, *s.AxisStart, *s.AxisEnd)
 	}
-	if s.Rejected == 0 {
-		return
-	}
-	var reasons []string
-	for _, r := range ingest.Reasons {
-		if n := s.RejectsByReason[r]; n > 0 {
-			reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
+	if s.Rejected > 0 {
+		fmt.Fprintf(w, "  rejects: %s\n", counts(s.RejectsByReason))
+		for _, r := range s.Rejects {
+			fmt.Fprintf(w, "    %s: %s: %s\n", r.Position(), r.Reason, r.Detail)
+		}
+		if s.RejectsTruncated {
+			fmt.Fprintf(w, "    ... %d more (use --rejects FILE for all)\n", s.Rejected-len(s.Rejects))
 		}
 	}
-	sort.Strings(reasons)
-	fmt.Fprintf(w, "  rejects: %s\n", strings.Join(reasons, ", "))
-	for _, r := range s.Rejects {
-		fmt.Fprintf(w, "    %s: %s: %s\n", r.Position(), r.Reason, r.Detail)
+	if len(s.NotesByKind) > 0 {
+		fmt.Fprintf(w, "  notes (records stored, a value unusable): %s\n", counts(s.NotesByKind))
+		for _, n := range s.Notes {
+			what := n.Detail // it names the value
+			if what == "" {
+				what = fmt.Sprintf("value %q", n.Value)
+			}
+			fmt.Fprintf(w, "    %s: %s: %s\n", n.Place, n.Kind, what)
+		}
+		if s.NotesTruncated {
+			total := 0
+			for _, c := range s.NotesByKind {
+				total += c
+			}
+			fmt.Fprintf(w, "    ... %d more (use --json for the first %d)\n", total-len(s.Notes), ingest.MaxListedNotes)
+		}
 	}
-	if s.RejectsTruncated {
-		fmt.Fprintf(w, "    ... %d more (use --rejects FILE for all)\n", s.Rejected-len(s.Rejects))
+}
+
+// counts lists a count per key, "a 3, b 1", keys sorted; empty counts
+// are left out.
+func counts[K ~string](m map[K]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if m[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		}
 	}
+	return strings.Join(parts, ", ")
 }
 
 // printJSON writes every file's summary as one JSON object.
@@ -166,9 +214,12 @@ func printJSON(w io.Writer, results []importOutcome, backend string) error {
 		Error          string          `json:"error,omitempty"` // nothing from the file was stored
 		Skipped        bool            `json:"skipped"`
 		Replaced       int             `json:"replaced"`
-		DatasetVersion int64           `json:"dataset_version"`
+		DatasetVersion int64           `json:"dataset_version,string"`
 		DurationMS     float64         `json:"duration_ms"`
 		Summary        *ingest.Summary `json:"summary"`
+		// Store is what the store did (null for a skipped or failed file),
+		// as POST /api/v1/trades reports it.
+		Store *server.ImportReport `json:"store"`
 	}
 	out := struct {
 		Store string     `json:"store"`
@@ -182,6 +233,8 @@ func printJSON(w io.Writer, results []importOutcome, backend string) error {
 		}
 		if o.err != nil {
 			f.Error = o.err.Error()
+		} else if !r.Skipped {
+			f.Store = server.NewImportReport(r.Result)
 		}
 		out.Files = append(out.Files, f)
 	}

@@ -40,7 +40,9 @@ func (f *fakeAdmin) handler(token string) http.Handler {
 		}
 	}
 	mux.HandleFunc("GET /admin/v1/snapshot", auth(func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(quant.Snapshot{DatasetVersion: 7, Pools: []quant.PoolSnapshot{{Name: "ml", Capacity: 10}}})
+		// As the server writes it: the dataset version a string, here
+		// one past 2^53 that a float64 would round.
+		w.Write([]byte(`{"dataset_version":"9007199254740993","pools":[{"name":"ml","capacity":10}]}`))
 	}))
 	mux.HandleFunc("POST /admin/v1/cache/flush", auth(func(w http.ResponseWriter, r *http.Request) {
 		f.record("flush")
@@ -75,7 +77,7 @@ func TestRemoteSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.DatasetVersion != 7 || len(snap.Pools) != 1 || snap.Pools[0].Capacity != 10 {
+	if snap.DatasetVersion != 9007199254740993 || len(snap.Pools) != 1 || snap.Pools[0].Capacity != 10 {
 		t.Errorf("Snapshot = %+v, want the server's", snap)
 	}
 	if err := src.FlushCache(ctx); err != nil {

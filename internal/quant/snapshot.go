@@ -10,7 +10,7 @@ import (
 // instance started; a reader derives rates from two snapshots.
 type Snapshot struct {
 	Instance       InstanceInfo      `json:"instance"`
-	DatasetVersion int64             `json:"dataset_version"`
+	DatasetVersion int64             `json:"dataset_version,string"` // a string in JSON: JavaScript rounds integers past 2^53
 	Pools          []PoolSnapshot    `json:"pools"`
 	Breakers       []BreakerSnapshot `json:"breakers"`
 	Cache          CacheSnapshot     `json:"cache"`

@@ -116,7 +116,7 @@ type resultMeta struct {
 	Cached         bool           `json:"cached"`
 	ComputedAt     string         `json:"computed_at"`
 	ComputeMS      float64        `json:"compute_ms"`
-	DatasetVersion int64          `json:"dataset_version"`
+	DatasetVersion int64          `json:"dataset_version,string"` // a string: past 2^53 a JSON number loses digits in JavaScript
 }
 
 // resultJSON returns the answer's JSON object: the result's body with its

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,9 @@ func (s *Server) routes() {
 		s.writeError(w, r, withDetail(quant.ErrNotFound, "no such endpoint: %s", r.URL.Path))
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowedMethods(r); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		fmt.Fprintf(w, `{"type":%q,"title":"Method Not Allowed","status":405,"detail":"%s is not allowed on this endpoint"}`+"\n", problemBase+"method-not-allowed", r.Method)
@@ -49,6 +53,29 @@ func (s *Server) routes() {
 	r.HandleFunc("/api/v1/politicians/{id}", s.getPolitician).Methods(http.MethodGet)
 	r.HandleFunc("/api/v1/politicians/{id}/trades", s.listTrades).Methods(http.MethodGet)
 	r.HandleFunc("/api/v1/tickers", s.listTickers).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/tickers/{ticker}", s.getTicker).Methods(http.MethodGet)
+	// The search shares its path with POST /api/v1/trades (ingest,
+	// ingestRoutes): either method is routed, others are a 405.
+	r.HandleFunc("/api/v1/trades", s.searchTrades).Methods(http.MethodGet)
+}
+
+// allowedMethods lists the methods the router serves on r's path, for
+// the Allow header of a 405 ("GET, POST" on /api/v1/trades).
+func (s *Server) allowedMethods(r *http.Request) string {
+	var allow []string
+	s.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		methods, _ := route.GetMethods()
+		for _, m := range methods {
+			try := r.Clone(r.Context())
+			try.Method = m
+			if !slices.Contains(allow, m) && route.Match(try, &mux.RouteMatch{}) {
+				allow = append(allow, m)
+			}
+		}
+		return nil
+	})
+	slices.Sort(allow)
+	return strings.Join(allow, ", ")
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +89,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, withDetail(quant.ErrUnavailable, "the trade store does not answer"))
 		return
 	}
-	writeJSON(w, map[string]any{"status": "ready", "dataset_version": st.version})
+	writeJSON(w, map[string]any{"status": "ready", "dataset_version": strconv.FormatInt(st.version, 10)})
 }
 
 // readiness is the outcome of one readiness check.
@@ -100,15 +127,22 @@ func (s *Server) readiness(ctx context.Context) *readiness {
 	return v.(*readiness)
 }
 
-// politicianJSON is a politician on the wire.
+// politicianJSON is a politician on the wire. Unknown state, district and
+// disclosure dates are null; chambers and bioguides are [] when none.
 type politicianJSON struct {
-	ID              string   `json:"id"`
-	Name            string   `json:"name"`
-	Names           []string `json:"names"`
-	TradeCount      int      `json:"trade_count"`
-	AnalyzableCount int      `json:"analyzable_count"`
-	FirstTrade      string   `json:"first_trade"`
-	LastTrade       string   `json:"last_trade"`
+	ID              string          `json:"id"`
+	Name            string          `json:"name"`
+	Names           []string        `json:"names"`
+	TradeCount      int             `json:"trade_count"`
+	AnalyzableCount int             `json:"analyzable_count"`
+	FirstTrade      string          `json:"first_trade"`
+	LastTrade       string          `json:"last_trade"`
+	Chambers        []quant.Chamber `json:"chambers"`
+	State           *string         `json:"state"`
+	District        *int32          `json:"district"`
+	FirstDisclosure *string         `json:"first_disclosure"`
+	LastDisclosure  *string         `json:"last_disclosure"`
+	Bioguides       []string        `json:"bioguides"`
 }
 
 func toPoliticianJSON(p quant.Politician) politicianJSON {
@@ -116,7 +150,19 @@ func toPoliticianJSON(p quant.Politician) politicianJSON {
 		ID: p.ID, Name: displayName(p.Names), Names: p.Names,
 		TradeCount: p.TradeCount, AnalyzableCount: p.AnalyzableCount,
 		FirstTrade: p.FirstTrade.Format(time.DateOnly), LastTrade: p.LastTrade.Format(time.DateOnly),
+		Chambers: orEmpty(p.Chambers), State: stringOrNull(p.State), District: nullable(p.District),
+		FirstDisclosure: dateOrNull(p.FirstDisclosure), LastDisclosure: dateOrNull(p.LastDisclosure),
+		Bioguides: orEmpty(p.Bioguides),
 	}
+}
+
+// orEmpty returns s, or an empty slice for nil: a list on the wire is
+// [] when it has nothing, never null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // displayName picks the spelling to show: the shortest (suffix variants
@@ -132,41 +178,80 @@ func displayName(names []string) string {
 	return best
 }
 
-// tradeJSON is a trade on the wire; unknown ticker and amounts are null.
+// tradeJSON is a trade on the wire. An unknown ticker, amount, disclosure
+// date, filing, state, district, bioguide, source URL, chamber or place is
+// null. AssetDescription is as the source gave it (HTML in Senate filings);
+// AssetText is its plain text (quant.PlainText).
 type tradeJSON struct {
-	ID               int64   `json:"id"`
-	PoliticianID     string  `json:"politician_id"`
-	PoliticianName   string  `json:"politician_name"`
-	TransactionDate  string  `json:"transaction_date"`
-	Ticker           *string `json:"ticker"`
-	Type             string  `json:"type"`
-	AmountMin        *int64  `json:"amount_min"`
-	AmountMax        *int64  `json:"amount_max"`
-	Owner            string  `json:"owner"`
-	AssetType        string  `json:"asset_type"`
-	AssetDescription string  `json:"asset_description"`
-	Comment          string  `json:"comment"`
-	PTRLink          string  `json:"ptr_link"`
-	Analyzable       bool    `json:"analyzable"`
+	ID               int64               `json:"id"`
+	PoliticianID     string              `json:"politician_id"`
+	PoliticianName   string              `json:"politician_name"`
+	TransactionDate  string              `json:"transaction_date"`
+	DisclosureDate   *string             `json:"disclosure_date"`
+	Ticker           *string             `json:"ticker"`
+	Type             string              `json:"type"`
+	AmountMin        *int64              `json:"amount_min"`
+	AmountMax        *int64              `json:"amount_max"`
+	AmountExact      bool                `json:"amount_exact"`
+	Owner            string              `json:"owner"`
+	OwnerKind        *quant.OwnerKind    `json:"owner_kind"`
+	AssetType        string              `json:"asset_type"`
+	AssetDescription string              `json:"asset_description"`
+	AssetText        string              `json:"asset_text"`
+	Comment          string              `json:"comment"`
+	PTRLink          string              `json:"ptr_link"`
+	SourceURL        *string             `json:"source_url"`
+	Chamber          *quant.Chamber      `json:"chamber"`
+	State            *string             `json:"state"`
+	District         *int32              `json:"district"`
+	FilingID         *string             `json:"filing_id"`
+	Bioguide         *string             `json:"bioguide"`
+	Format           *quant.SourceFormat `json:"format"`
+	Place            *quant.Place        `json:"place"`
+	Analyzable       bool                `json:"analyzable"`
 }
 
-func nullable(n sql.Null[int64]) *int64 {
+// nullable returns n's value, or nil (null) when it is not valid.
+func nullable[T any](n sql.Null[T]) *T {
 	if !n.Valid {
 		return nil
 	}
 	return &n.V
 }
 
+// stringOrNull returns s, or nil (null) when it is empty.
+func stringOrNull[T ~string](s T) *T {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// dateOrNull returns d as YYYY-MM-DD, or nil (null) when it is zero.
+func dateOrNull(d time.Time) *string {
+	if d.IsZero() {
+		return nil
+	}
+	s := d.Format(time.DateOnly)
+	return &s
+}
+
 func toTradeJSON(t quant.Trade) tradeJSON {
 	j := tradeJSON{
 		ID: t.ID, PoliticianID: t.PoliticianID, PoliticianName: t.PoliticianName,
-		TransactionDate: t.TransactionDate.Format(time.DateOnly), Type: string(t.Type),
-		AmountMin: nullable(t.AmountMin), AmountMax: nullable(t.AmountMax),
-		Owner: t.Owner, AssetType: t.AssetType, AssetDescription: t.AssetDescription,
-		Comment: t.Comment, PTRLink: t.PTRLink, Analyzable: t.Analyzable(),
+		TransactionDate: t.TransactionDate.Format(time.DateOnly), DisclosureDate: dateOrNull(t.DisclosureDate),
+		Ticker: stringOrNull(t.Ticker), Type: string(t.Type),
+		AmountMin: nullable(t.AmountMin), AmountMax: nullable(t.AmountMax), AmountExact: t.AmountExact,
+		Owner: t.Owner, OwnerKind: stringOrNull(t.OwnerKind), AssetType: t.AssetType,
+		AssetDescription: t.AssetDescription, AssetText: t.AssetText(),
+		Comment: t.Comment, PTRLink: t.PTRLink, SourceURL: stringOrNull(t.SourceURL),
+		Chamber: stringOrNull(t.Chamber), State: stringOrNull(t.State), District: nullable(t.District),
+		FilingID: stringOrNull(t.FilingID), Bioguide: stringOrNull(t.Bioguide), Format: stringOrNull(t.Format),
+		Analyzable: t.Analyzable(),
 	}
-	if t.Ticker != "" {
-		j.Ticker = &t.Ticker
+	if t.Place != (quant.Place{}) {
+		p := t.Place
+		j.Place = &p
 	}
 	return j
 }
@@ -218,6 +303,86 @@ func (q *query) date(param string) time.Time {
 		q.fail(param, "must be a date YYYY-MM-DD, got %q", clip(s))
 	}
 	return d
+}
+
+// int64 reads a whole number in lo..hi; def when param is absent.
+func (q *query) int64(param string, def, lo, hi int64) int64 {
+	s := q.single(param)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < lo || n > hi {
+		q.fail(param, "must be a whole number in %d..%d (dollars, no '$' or ','), got %q", lo, hi, clip(s))
+		return def
+	}
+	return n
+}
+
+// dateRange reads the inclusive bounds fromParam and toParam, failing
+// when from is after to.
+func (q *query) dateRange(fromParam, toParam string) (from, to time.Time) {
+	from, to = q.date(fromParam), q.date(toParam)
+	if !from.IsZero() && !to.IsZero() && from.After(to) {
+		q.fail(fromParam, "is after %s", toParam)
+	}
+	return from, to
+}
+
+// ticker reads a ticker filter, upper case.
+func (q *query) ticker(param string) string {
+	t := strings.ToUpper(strings.TrimSpace(q.single(param)))
+	if !validTicker(t) && t != "" {
+		q.fail(param, "must be 1..%d of A-Z, 0-9, '.', '-', '/', got %q", quant.MaxTickerLen, clip(t))
+	}
+	return t
+}
+
+// validTicker reports whether t has the form of a stored ticker.
+func validTicker(t string) bool {
+	return t != "" && len(t) <= quant.MaxTickerLen && !strings.ContainsFunc(t, func(r rune) bool {
+		return !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '-' || r == '/')
+	})
+}
+
+// maxMinAmount bounds min_amount: a trillion dollars, far past the
+// largest band ("Over $50,000,000").
+const maxMinAmount = 1_000_000_000_000
+
+// tradeParams are the query parameters of both trade listings.
+var tradeParams = []string{"from", "to", "ticker", "type", "chamber", "state", "owner",
+	"disclosed_from", "disclosed_to", "min_amount", "limit", "cursor"}
+
+// tradeQuery reads the filters and paging of a trade listing (tradeParams;
+// limit 1..maxPage, default defaultLimit), PoliticianID left empty.
+func (q *query) tradeQuery(maxPage int) quant.TradeQuery {
+	tq := quant.TradeQuery{
+		Ticker:    q.ticker("ticker"),
+		Type:      quant.TradeType(q.single("type")),
+		Chamber:   quant.Chamber(strings.ToLower(q.single("chamber"))),
+		State:     strings.ToUpper(q.single("state")),
+		Owner:     quant.OwnerKind(strings.ToLower(q.single("owner"))),
+		MinAmount: q.int64("min_amount", 0, 0, maxMinAmount),
+		Limit:     q.int("limit", defaultLimit, 1, maxPage),
+	}
+	tq.From, tq.To = q.dateRange("from", "to")
+	tq.DisclosedFrom, tq.DisclosedTo = q.dateRange("disclosed_from", "disclosed_to")
+	if tq.Type != "" && !tq.Type.Valid() {
+		q.fail("type", "must be one of %v, got %q", quant.TradeTypes, clip(string(tq.Type)))
+	}
+	if tq.Chamber != "" && !tq.Chamber.Valid() {
+		q.fail("chamber", "must be senate or house, got %q", clip(string(tq.Chamber)))
+	}
+	if tq.State != "" && (len(tq.State) != 2 || strings.ContainsFunc(tq.State, func(r rune) bool { return r < 'A' || r > 'Z' })) {
+		q.fail("state", "must be a two-letter state code such as CA, got %q", clip(tq.State))
+	}
+	if tq.Owner != "" && !tq.Owner.Valid() {
+		q.fail("owner", "must be self, spouse, joint, dependent or unknown, got %q", clip(string(tq.Owner)))
+	}
+	if c := q.single("cursor"); c != "" && q.err == nil {
+		tq.After, q.err = decodeCursor(c)
+	}
+	return tq
 }
 
 // only rejects parameters the endpoint does not know, so a typo such as
@@ -335,6 +500,8 @@ func decodeCursor(s string) (*quant.Cursor, error) {
 	return &quant.Cursor{Date: d, ID: n}, nil
 }
 
+// listTrades answers GET /api/v1/politicians/{id}/trades: one
+// politician's trades, newest first, filtered as tradeQuery reads them.
 func (s *Server) listTrades(w http.ResponseWriter, r *http.Request) {
 	id, err := politicianID(r)
 	if err != nil {
@@ -342,29 +509,9 @@ func (s *Server) listTrades(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := &query{v: r.URL.Query()}
-	q.only("from", "to", "ticker", "type", "limit", "cursor")
-	tq := quant.TradeQuery{
-		PoliticianID: id,
-		From:         q.date("from"),
-		To:           q.date("to"),
-		Ticker:       strings.ToUpper(strings.TrimSpace(q.single("ticker"))),
-		Type:         quant.TradeType(q.single("type")),
-		Limit:        q.int("limit", defaultLimit, 1, maxLimit),
-	}
-	if !tq.From.IsZero() && !tq.To.IsZero() && tq.From.After(tq.To) {
-		q.fail("from", "is after to")
-	}
-	if len(tq.Ticker) > quant.MaxTickerLen || strings.ContainsFunc(tq.Ticker, func(r rune) bool {
-		return !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '-' || r == '/')
-	}) {
-		q.fail("ticker", "must be up to %d of A-Z, 0-9, '.', '-', '/'", quant.MaxTickerLen)
-	}
-	if tq.Type != "" && !tq.Type.Valid() {
-		q.fail("type", "must be one of %v", quant.TradeTypes)
-	}
-	if c := q.single("cursor"); c != "" && q.err == nil {
-		tq.After, q.err = decodeCursor(c)
-	}
+	q.only(tradeParams...)
+	tq := q.tradeQuery(maxLimit)
+	tq.PoliticianID = id
 	if q.err != nil {
 		s.writeError(w, r, q.err)
 		return
@@ -377,15 +524,22 @@ func (s *Server) listTrades(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Trades     []tradeJSON `json:"trades"`
-		NextCursor *string     `json:"next_cursor"`
-		Limit      int         `json:"limit"`
-	}{Trades: make([]tradeJSON, 0, len(page.Trades)), NextCursor: encodeCursor(page.Next), Limit: tq.Limit}
+	writeJSON(w, toTradePageJSON(page, tq.Limit))
+}
+
+// tradePageJSON is a page of trades on the wire.
+type tradePageJSON struct {
+	Trades     []tradeJSON `json:"trades"`
+	NextCursor *string     `json:"next_cursor"`
+	Limit      int         `json:"limit"`
+}
+
+func toTradePageJSON(page quant.TradePage, limit int) tradePageJSON {
+	out := tradePageJSON{Trades: make([]tradeJSON, 0, len(page.Trades)), NextCursor: encodeCursor(page.Next), Limit: limit}
 	for _, t := range page.Trades {
 		out.Trades = append(out.Trades, toTradeJSON(t))
 	}
-	writeJSON(w, out)
+	return out
 }
 
 func (s *Server) listTickers(w http.ResponseWriter, r *http.Request) {

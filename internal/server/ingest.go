@@ -17,9 +17,9 @@ import (
 	"github.com/quantops/quant/internal/quant"
 )
 
-// maxListedRejects bounds the rejects an ingest answer lists; all are
-// counted.
-const maxListedRejects = 1000
+// maxListed bounds the rejects and the notes an ingest answer lists; all
+// are counted.
+const maxListed = 1000
 
 // ingestReadTimeout bounds the arrival of an ingest body: 32 MiB at
 // about 110 KB/s (the server's read timeout of 30 s would need 1.1 MB/s).
@@ -46,22 +46,61 @@ func bearer(r *http.Request, token string) bool {
 	return ok && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }
 
-// ingestResult is the answer to an ingest.
+// ingestResult is the answer to an ingest: what the body held (the
+// fields of the ingest summary, as `quant import --json` gives them) and
+// what the store did with it.
 type ingestResult struct {
-	Source           string                `json:"source"`
-	RowsRead         int                   `json:"rows_read"`
-	Records          int                   `json:"records"`
-	Rejected         int                   `json:"rejected"`
-	RejectsByReason  map[ingest.Reason]int `json:"rejects_by_reason"`
-	Rejects          []ingest.Reject       `json:"rejects"`
-	RejectsTruncated bool                  `json:"rejects_truncated,omitempty"`
-	Replaced         int                   `json:"replaced"`
-	DatasetVersion   int64                 `json:"dataset_version"`
-	DurationMS       float64               `json:"duration_ms"`
+	Source  string                 `json:"source"`
+	Sources []ingest.SourceSummary `json:"sources"` // the body: content, elements by format
+	// Filings counts the Senate filings read (paper filings with no
+	// transaction included), EmptyFilings those; the store's own count
+	// of filings is in Store.
+	Filings          int                     `json:"filings"`
+	EmptyFilings     int                     `json:"empty_filings"`
+	RowsRead         int                     `json:"rows_read"`
+	Records          int                     `json:"records"`
+	RecordsByChamber map[quant.Chamber]int   `json:"records_by_chamber"`
+	Rejected         int                     `json:"rejected"`
+	RejectsByReason  map[ingest.Reason]int   `json:"rejects_by_reason"`
+	Rejects          []ingest.Reject         `json:"rejects"`
+	RejectsTruncated bool                    `json:"rejects_truncated,omitempty"`
+	NotesByKind      map[ingest.NoteKind]int `json:"notes_by_kind"`
+	Notes            []ingest.Note           `json:"notes"`
+	NotesTruncated   bool                    `json:"notes_truncated,omitempty"`
+	// Replaced and DatasetVersion repeat Store's (the dataset version
+	// unchanged when nothing was stored).
+	Replaced       int           `json:"replaced"`
+	DatasetVersion int64         `json:"dataset_version,string"`
+	Store          *ImportReport `json:"store"` // null when nothing was stored (422)
+	DurationMS     float64       `json:"duration_ms"`
+}
+
+// ImportReport is a store's quant.ImportResult as the ingest answer and
+// `quant import --json` give it.
+type ImportReport struct {
+	Records          int   `json:"records"`
+	Replaced         int   `json:"replaced"`
+	Unchanged        int   `json:"unchanged"`
+	Filings          int   `json:"filings"`
+	FilingsAdded     int   `json:"filings_added"`
+	FilingsReplaced  int   `json:"filings_replaced"`
+	FilingsUnchanged int   `json:"filings_unchanged"`
+	Changed          bool  `json:"changed"`
+	DatasetVersion   int64 `json:"dataset_version,string"`
+}
+
+// NewImportReport returns res's report.
+func NewImportReport(res quant.ImportResult) *ImportReport {
+	return &ImportReport{
+		Records: res.Records, Replaced: res.Replaced, Unchanged: res.Unchanged,
+		Filings: res.Filings, FilingsAdded: res.FilingsAdded, FilingsReplaced: res.FilingsReplaced,
+		FilingsUnchanged: res.FilingsUnchanged, Changed: res.Changed, DatasetVersion: res.DatasetVersion,
+	}
 }
 
 // ingestTrades stores the records of a disclosure file sent as the body
-// (Senate CSV, Senate or House JSON) as one all-or-nothing import: the
+// (Senate CSV; Senate JSON, Senate filings or House JSON) as one
+// all-or-nothing import: the
 // dataset version moves, so no cached analysis outlives the new data on
 // any instance. Rejected records are listed and the rest kept; a body with
 // no acceptable record changes nothing (422).
@@ -99,7 +138,7 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 		format = ingest.FormatJSON
 	default:
 		if q.err == nil {
-			s.writeError(w, r, withDetail(errMediaType, "send text/csv (Senate Stock Watcher) or application/json (Senate or House Stock Watcher), not %q", clip(mt)))
+			s.writeError(w, r, withDetail(errMediaType, "send text/csv (the Senate CSV) or application/json (Senate JSON, Senate filings or House JSON), not %q", clip(mt)))
 			return
 		}
 	}
@@ -162,16 +201,15 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 	}
 	sum.Finish()
 	out := ingestResult{
-		Source: source, RowsRead: sum.RowsRead, Records: accepted, Rejected: sum.Rejected,
-		RejectsByReason: sum.RejectsByReason, Rejects: sum.Rejects,
-		RejectsTruncated: sum.RejectsTruncated || len(sum.Rejects) > maxListedRejects,
+		Source: source, Sources: sum.Sources, Filings: sum.Filings, EmptyFilings: sum.EmptyFilings,
+		RowsRead: sum.RowsRead, Records: accepted, RecordsByChamber: sum.RecordsByChamber,
+		Rejected: sum.Rejected, RejectsByReason: sum.RejectsByReason, Rejects: orEmpty(sum.Rejects),
+		RejectsTruncated: sum.RejectsTruncated || len(sum.Rejects) > maxListed,
+		NotesByKind:      sum.NotesByKind, Notes: orEmpty(sum.Notes),
+		NotesTruncated: sum.NotesTruncated || len(sum.Notes) > maxListed,
 	}
-	if len(out.Rejects) > maxListedRejects {
-		out.Rejects = out.Rejects[:maxListedRejects]
-	}
-	if out.Rejects == nil {
-		out.Rejects = []ingest.Reject{}
-	}
+	out.Rejects = out.Rejects[:min(len(out.Rejects), maxListed)]
+	out.Notes = out.Notes[:min(len(out.Notes), maxListed)]
 	if accepted == 0 {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnprocessableEntity)
@@ -181,7 +219,7 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(out)
 		return
 	}
-	info := quant.ImportInfo{Source: source, Fingerprint: fp, Force: force == "true"}
+	info := quant.ImportInfo{Source: source, Fingerprint: fp, Force: force == "true", AsOf: start}
 	res, err := s.cfg.Store.Import(r.Context(), info, p.Records(bytes.NewReader(body), nil))
 	if errors.Is(err, quant.ErrAlreadyImported) {
 		err = withDetail(err, "this exact file is already stored; add ?force=true to replace its records")
@@ -191,9 +229,11 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out.Records, out.Replaced, out.DatasetVersion = res.Records, res.Replaced, res.DatasetVersion
+	out.Store = NewImportReport(res)
 	out.DurationMS = msSince(start)
 	s.cfg.Logger.Info("ingest", "request_id", requestID(r.Context()), "source", source,
-		"records", res.Records, "rejected", out.Rejected, "replaced", res.Replaced, "dataset_version", res.DatasetVersion)
+		"records", res.Records, "rejected", out.Rejected, "notes", len(sum.Notes), "replaced", res.Replaced,
+		"unchanged", res.Unchanged, "filings", res.Filings, "changed", res.Changed, "dataset_version", res.DatasetVersion)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	json.NewEncoder(w).Encode(out)

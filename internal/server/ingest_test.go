@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/quant"
 )
@@ -61,7 +63,7 @@ func TestIngest(t *testing.T) {
 		t.Errorf("rejects = %v; want line 3, bad_date", rejects)
 	}
 	v1 := version(t, st)
-	if v1 == v0 || m["dataset_version"] != float64(v1) {
+	if v1 == v0 || m["dataset_version"] != strconv.FormatInt(v1, 10) {
 		t.Errorf("dataset version %d -> %d, answer says %v; want a new version, reported", v0, v1, m["dataset_version"])
 	}
 	if _, err := st.Politician(context.Background(), "pat-roberts"); err != nil {
@@ -72,9 +74,12 @@ func TestIngest(t *testing.T) {
 	if w.Code != http.StatusConflict || version(t, st) != v1 {
 		t.Errorf("the same file again = %d, version %d; want 409 and no change", w.Code, version(t, st))
 	}
+	// Forced, the same file's filings are already stored as brought:
+	// nothing changes, not even the version.
 	w, m = ingestReq(t, h, "/api/v1/trades?force=true", "text/csv", "s3cret", ingestCSV)
-	if w.Code != http.StatusCreated || m["replaced"] != 2.0 {
-		t.Errorf("forced re-ingest = %d %v; want 201 replacing 2", w.Code, m)
+	if rep, _ := m["store"].(map[string]any); w.Code != http.StatusCreated || m["replaced"] != 0.0 ||
+		rep["filings_unchanged"] != 2.0 || rep["changed"] != false || version(t, st) != v1 {
+		t.Errorf("forced re-ingest = %d %v; want 201, 2 filings unchanged, nothing replaced, version %d", w.Code, m, v1)
 	}
 	if tr, _ := st.Politician(context.Background(), "pat-roberts"); tr.TradeCount != 1 {
 		t.Errorf("after a forced re-ingest pat-roberts has %d trades; want 1 (replaced, not doubled)", tr.TradeCount)
@@ -153,5 +158,71 @@ func TestIngestRefusals(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != http.StatusBadRequest {
 		t.Errorf("lower-case bearer: %d; want the 400 of force=maybe", w.Code)
+	}
+}
+
+// filingsBody is a Senate filings file: filing 1 with two transactions
+// and a bad receipt date (a note for each), filing 2 a paper filing (no
+// transaction), filing 3 one transaction with a bad date (a reject).
+const filingsBody = `[
+{"first_name":"Avery A","last_name":"Sample","ptr_link":"https://efd.example.invalid/search/view/ptr/F-ONE/","date_recieved":"2021-13-01","bioguide":"S990001",
+ "transactions":[
+  {"transaction_date":"01/24/2021","owner":"Self","ticker":"AAPL","asset_description":"Apple <em>Inc</em>","asset_type":"Stock","type":"Purchase","amount":"$1,001 - $15,000","comment":"--"},
+  {"transaction_date":"01/25/2021","owner":"Spouse","ticker":"KO","asset_description":"Coca-Cola","asset_type":"Stock","type":"Sale (Full)","amount":"$15,001 - $50,000","comment":"--"}]},
+{"first_name":"Avery A","last_name":"Sample","ptr_link":"https://efd.example.invalid/search/view/paper/F-TWO/","date_recieved":"04/01/2021","bioguide":"S990001","transactions":[]},
+{"first_name":"Avery A","last_name":"Sample","ptr_link":"https://efd.example.invalid/search/view/ptr/F-THREE/","date_recieved":"05/01/2021","bioguide":"S990001",
+ "transactions":[{"transaction_date":"02/30/2021","owner":"Self","ticker":"MSFT","asset_description":"Microsoft","asset_type":"Stock","type":"Purchase","amount":"$1,001 - $15,000","comment":"--"}]}
+]`
+
+// TestIngestReportsNotesAndFilings checks that the ingest answer reports
+// the body's filings (the paper one included), its notes by kind with
+// their places next to the rejects, and what the store did with its
+// filings; a body whose filings are all stored as brought changes
+// nothing.
+func TestIngestReportsNotesAndFilings(t *testing.T) {
+	st := inmem.New()
+	h := New(Config{Store: st, IngestToken: "s3cret"}).Handler()
+	w, m := ingestReq(t, h, "/api/v1/trades?source=filings", "application/json", "s3cret", filingsBody)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("ingest = %d %v, want 201", w.Code, m)
+	}
+	v1 := strconv.FormatInt(version(t, st), 10)
+	got := map[string]any{}
+	for _, k := range []string{"sources", "filings", "empty_filings", "records", "records_by_chamber", "rejected", "rejects_by_reason",
+		"rejects", "notes_by_kind", "notes", "replaced", "dataset_version", "store"} {
+		got[k] = m[k]
+	}
+	want := map[string]any{
+		"sources":            []any{map[string]any{"file": "filings", "content": "json", "elements": 3.0, "by_format": map[string]any{"senate_filings": 3.0}}},
+		"filings":            3.0,
+		"empty_filings":      1.0,
+		"records":            2.0,
+		"records_by_chamber": map[string]any{"senate": 2.0},
+		"rejected":           1.0,
+		"rejects_by_reason":  map[string]any{"bad_date": 1.0},
+		"rejects":            []any{map[string]any{"index": 3.0, "transaction": 1.0, "reason": "bad_date", "detail": m["rejects"].([]any)[0].(map[string]any)["detail"]}},
+		"notes_by_kind":      map[string]any{"bad_disclosure_date": 2.0},
+		"notes": []any{
+			map[string]any{"index": 1.0, "transaction": 1.0, "kind": "bad_disclosure_date", "value": "2021-13-01", "detail": m["notes"].([]any)[0].(map[string]any)["detail"]},
+			map[string]any{"index": 1.0, "transaction": 2.0, "kind": "bad_disclosure_date", "value": "2021-13-01", "detail": m["notes"].([]any)[1].(map[string]any)["detail"]},
+		},
+		"replaced":        0.0,
+		"dataset_version": v1,
+		"store": map[string]any{"records": 2.0, "replaced": 0.0, "unchanged": 0.0, "filings": 1.0, "filings_added": 1.0,
+			"filings_replaced": 0.0, "filings_unchanged": 0.0, "changed": true, "dataset_version": v1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ingest answer (-want +got):\n%s", diff)
+	}
+
+	// The same filings in other bytes: stored as brought, nothing changes.
+	w, m = ingestReq(t, h, "/api/v1/trades", "application/json", "s3cret", filingsBody+"\n")
+	wantStore := map[string]any{"records": 2.0, "replaced": 0.0, "unchanged": 2.0, "filings": 1.0, "filings_added": 0.0,
+		"filings_replaced": 0.0, "filings_unchanged": 1.0, "changed": false, "dataset_version": v1}
+	if diff := cmp.Diff(wantStore, m["store"]); w.Code != http.StatusCreated || diff != "" {
+		t.Errorf("the same filings again = %d, store (-want +got):\n%s", w.Code, diff)
+	}
+	if v := strconv.FormatInt(version(t, st), 10); v != v1 || m["dataset_version"] != v1 {
+		t.Errorf("the same filings again moved the version %s -> %s (answer %v)", v1, v, m["dataset_version"])
 	}
 }

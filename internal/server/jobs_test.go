@@ -121,7 +121,7 @@ func TestJobRunsToResult(t *testing.T) {
 			Answer int `json:"answer"`
 			Meta   struct {
 				Key            string `json:"key"`
-				DatasetVersion int64  `json:"dataset_version"`
+				DatasetVersion int64  `json:"dataset_version,string"`
 			} `json:"meta"`
 		}
 		if err := json.Unmarshal(done.Result, &res); err != nil || res.Answer != 42 || res.Meta.Key != j.Key || res.Meta.DatasetVersion != 3 {

@@ -107,10 +107,8 @@ func (s *Server) withMiddleware(h http.Handler) http.Handler {
 			r.Body = http.MaxBytesReader(sw, r.Body, s.bodyLimit(r))
 		}
 		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
+			v := recover()
+			if v != nil && v != http.ErrAbortHandler {
 				s.writeError(sw, r, fmt.Errorf("panic: %v", v))
 			}
 			elapsed := time.Since(start)
@@ -121,6 +119,12 @@ func (s *Server) withMiddleware(h http.Handler) http.Handler {
 			s.requests.record(ri.template, sw.status, elapsed)
 			s.cfg.Logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"status", sw.status, "duration", elapsed)
+			if v == http.ErrAbortHandler {
+				// A handler cut its answer off on purpose (a CSV export
+				// whose data changed under it): counted above, then the
+				// connection is closed by net/http.
+				panic(v)
+			}
 		}()
 		if err := s.admit(r, ri, start); err != nil {
 			s.writeError(sw, r, err)
