@@ -85,14 +85,8 @@ func loadFile(ctx context.Context, st quant.Store, path string, opt loadOptions)
 func importReader(ctx context.Context, st quant.Store, r io.Reader, info quant.ImportInfo, opt loadOptions) (*ingest.Summary, quant.ImportResult, error) {
 	p := &ingest.Parser{Format: opt.Format}
 	sum := ingest.NewSummary(info.Source, time.Now())
-	onReject := func(rej ingest.Reject) {
-		sum.AddReject(rej)
-		if opt.OnReject != nil {
-			opt.OnReject(rej)
-		}
-	}
 	records := func(yield func(quant.Trade, error) bool) {
-		for tr, err := range p.Records(r, onReject) {
+		for tr, err := range p.Records(r, ingest.Tee(sum, ingest.RejectFunc(opt.OnReject))) {
 			if err == nil {
 				sum.Add(&tr)
 			}

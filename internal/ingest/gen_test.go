@@ -107,7 +107,7 @@ func TestGenerateRows(t *testing.T) {
 			p := Parser{Format: FormatCSV, Now: func() time.Time { return genImportDay }}
 			var rejects []Reject
 			var trades []quant.Trade
-			for tr, err := range p.Records(bytes.NewReader(out), func(r Reject) { rejects = append(rejects, r) }) {
+			for tr, err := range p.Records(bytes.NewReader(out), RejectFunc(func(r Reject) { rejects = append(rejects, r) })) {
 				if err != nil {
 					t.Fatalf("Records: %v", err)
 				}

@@ -4,67 +4,175 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/quantops/quant/internal/quant"
 )
 
-// Format is a disclosure file format.
+// Format is a disclosure file's content: JSON (one array) or the Senate CSV.
 type Format string
 
-// The formats Parser reads. FormatAuto looks at the first byte that is not
-// white space (or a UTF-8 byte-order mark): '[' means JSON, anything else CSV.
-// JSON elements with a "representative" key are read as House Stock Watcher
-// records, the others as Senate Stock Watcher records.
+// The contents Parser reads. FormatAuto looks at the first byte that is
+// not white space (after an optional UTF-8 byte-order mark): '[' means
+// JSON, anything else CSV. Within JSON each element's own keys decide its
+// format (see ElementKind).
 const (
 	FormatAuto Format = ""
 	FormatCSV  Format = "csv"
 	FormatJSON Format = "json"
 )
 
-// Reject is a record that was not stored, with where it was and why.
+// ElementKind is the format of one top-level element of a file (a JSON
+// array element or a CSV data row), as section 1.1 tells it, or
+// ElementNotAnObject for a JSON element that is no object.
+type ElementKind string
+
+// The element kinds; the first four are the quant.SourceFormat names.
+const (
+	ElementSenateCSV                 = ElementKind(quant.FormatSenateCSV)
+	ElementSenateJSON                = ElementKind(quant.FormatSenateJSON)
+	ElementSenateFilings             = ElementKind(quant.FormatSenateFilings)
+	ElementHouse                     = ElementKind(quant.FormatHouse)
+	ElementNotAnObject   ElementKind = "not_an_object"
+)
+
+// Reject is a record that was not stored, with where it was and why. Its
+// JSON form is the place's keys (line; index; index and transaction),
+// reason and detail.
 type Reject struct {
-	// Line is the CSV line the record starts on (header = line 1); Index
-	// the 1-based JSON array index. Exactly one of them is set.
-	Line   int    `json:"line,omitempty"`
-	Index  int    `json:"index,omitempty"`
+	// Place is the record's CSV line, JSON index, or Senate filing index
+	// and transaction; a filing rejected whole has its index only.
+	quant.Place
 	Reason Reason `json:"reason"`
-	Detail string `json:"detail,omitempty"`
+	Detail string `json:"detail,omitempty"` // for people: what was wrong
 }
 
-// Position returns the reject's line or index as text ("line 17", "index 3").
-func (r Reject) Position() string {
-	if r.Index > 0 {
-		return "index " + strconv.Itoa(r.Index)
+// Position returns the reject's place as text ("line 17", "index 3",
+// "index 3, transaction 2").
+func (r Reject) Position() string { return r.Place.String() }
+
+// Note is something an import noticed about a record it stored (only
+// stored records get notes): its place, kind, the value as read, and a
+// detail for people.
+type Note struct {
+	quant.Place
+	Kind   NoteKind `json:"kind"`
+	Value  string   `json:"value"`
+	Detail string   `json:"detail,omitempty"`
+}
+
+// Sink receives what a parse reports besides the records it yields, each
+// in source order. *Summary is a Sink; Tee and RejectFunc make others.
+type Sink interface {
+	// Content is called once, first, with the file's content: FormatCSV
+	// or FormatJSON.
+	Content(Format)
+	// Element is called for every top-level element (JSON array element,
+	// CSV data row) before its records, rejects and notes.
+	Element(ElementKind)
+	// Filing is called for every Senate filing whose transactions is an
+	// array (an empty one included), with the array's length.
+	Filing(transactions int)
+	// Reject is called for every record not stored.
+	Reject(Reject)
+	// Note is called for a stored record just before it is yielded.
+	Note(Note)
+}
+
+// RejectFunc is a Sink that passes each reject to the function (nil
+// ignores them) and ignores everything else.
+type RejectFunc func(Reject)
+
+// Content does nothing.
+func (RejectFunc) Content(Format) {}
+
+// Element does nothing.
+func (RejectFunc) Element(ElementKind) {}
+
+// Filing does nothing.
+func (RejectFunc) Filing(int) {}
+
+// Note does nothing.
+func (RejectFunc) Note(Note) {}
+
+// Reject calls f.
+func (f RejectFunc) Reject(r Reject) {
+	if f != nil {
+		f(r)
 	}
-	return "line " + strconv.Itoa(r.Line)
+}
+
+// Tee returns a Sink that reports to each of sinks in turn; nil sinks are
+// skipped.
+func Tee(sinks ...Sink) Sink {
+	var t tee
+	for _, s := range sinks {
+		if s != nil {
+			t = append(t, s)
+		}
+	}
+	return t
+}
+
+type tee []Sink
+
+func (t tee) Content(f Format) {
+	for _, s := range t {
+		s.Content(f)
+	}
+}
+
+func (t tee) Element(k ElementKind) {
+	for _, s := range t {
+		s.Element(k)
+	}
+}
+
+func (t tee) Filing(n int) {
+	for _, s := range t {
+		s.Filing(n)
+	}
+}
+
+func (t tee) Reject(r Reject) {
+	for _, s := range t {
+		s.Reject(r)
+	}
+}
+
+func (t tee) Note(n Note) {
+	for _, s := range t {
+		s.Note(n)
+	}
 }
 
 // Parser reads disclosure files. The zero value reads any supported format
 // with the real clock.
 type Parser struct {
-	// Format forces a format; FormatAuto (the zero value) detects it.
+	// Format forces a content (the HTTP ingest takes it from the
+	// Content-Type); FormatAuto (the zero value) detects it.
 	Format Format
 	// Now gives the import day (its UTC date); nil means time.Now.
 	Now func() time.Time
 }
 
-// Errors that stop a whole file (as opposed to rejecting one record).
+// Errors that refuse a whole file (as opposed to rejecting one record).
 var (
-	// ErrMissingColumn: the CSV header lacks a column the rules need.
+	// ErrMissingColumn: the CSV header does not name the ten Senate columns.
 	ErrMissingColumn = errors.New("ingest: csv header lacks a required column")
-	// ErrSyntax: the file is not the JSON array it claims to be.
+	// ErrSyntax: the file is not the one JSON array it claims to be, or
+	// holds more than white space after it.
 	ErrSyntax = errors.New("ingest: malformed json")
 )
 
-// today returns the import day.
-func (p *Parser) today() time.Time {
+// Today returns the import day: the UTC date of p.Now (or of time.Now),
+// at midnight UTC.
+func (p *Parser) Today() time.Time {
 	now := time.Now()
 	if p.Now != nil {
 		now = p.Now()
@@ -73,28 +181,34 @@ func (p *Parser) today() time.Time {
 	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// Records yields the accepted records of r in source order and calls
-// onReject (if not nil) for each rejected one. A file-level failure (a read
-// error, a CSV header without the needed columns, JSON that is not an
-// array) is yielded as an error and ends the sequence; a caller importing
-// the records must then discard them all.
-func (p *Parser) Records(r io.Reader, onReject func(Reject)) iter.Seq2[quant.Trade, error] {
+// Records yields the accepted records of r in source order and reports
+// everything else to sink (nil discards it). A file-level failure (a read
+// error, a CSV header without the ten columns, JSON that is not one array
+// followed by white space only) is yielded as an error and ends the
+// sequence; the file is then refused whole: a caller importing the
+// records must discard them all.
+//
+// Memory: one JSON element (a Senate filing with its transactions) or
+// one CSV row at a time.
+func (p *Parser) Records(r io.Reader, sink Sink) iter.Seq2[quant.Trade, error] {
 	return func(yield func(quant.Trade, error) bool) {
+		if sink == nil {
+			sink = RejectFunc(nil)
+		}
 		br := bufio.NewReaderSize(r, 256<<10)
 		skipBOM(br)
 		format := p.Format
 		if format == FormatAuto {
 			format = sniff(br)
 		}
-		if onReject == nil {
-			onReject = func(Reject) {}
-		}
-		today := p.today()
+		today := p.Today()
 		switch format {
 		case FormatJSON:
-			readJSON(br, today, onReject, yield)
+			sink.Content(FormatJSON)
+			(&jsonReader{today: today, sink: sink, yield: yield}).read(br)
 		default:
-			readCSV(br, today, onReject, yield)
+			sink.Content(FormatCSV)
+			readCSV(br, today, sink, yield)
 		}
 	}
 }
@@ -123,10 +237,10 @@ func sniff(br *bufio.Reader) Format {
 	}
 }
 
-// csvColumns are the Senate CSV header names, mapped to rawRecord fields.
+// csvColumns are the ten Senate CSV columns, in the order rawRecord reads them.
 var csvColumns = []string{"transaction_date", "owner", "ticker", "asset_description", "asset_type", "type", "amount", "comment", "senator", "ptr_link"}
 
-func readCSV(r io.Reader, today time.Time, onReject func(Reject), yield func(quant.Trade, error) bool) {
+func readCSV(r io.Reader, today time.Time, sink Sink, yield func(quant.Trade, error) bool) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // the field count is checked per row, as a reject
 	cr.ReuseRecord = true
@@ -134,149 +248,88 @@ func readCSV(r io.Reader, today time.Time, onReject func(Reject), yield func(qua
 	if err == io.EOF {
 		return // an empty file holds no records
 	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		yield(quant.Trade{}, fmt.Errorf("%w: the header does not parse (%v); a Senate CSV header names %s", ErrMissingColumn, pe, strings.Join(csvColumns, ",")))
+		return
+	}
 	if err != nil {
 		yield(quant.Trade{}, fmt.Errorf("ingest: csv header: %w", err))
 		return
 	}
 	col := map[string]int{}
+	var twice []string
 	for i, h := range header {
-		col[string(bytes.TrimSpace([]byte(h)))] = i
+		h = strings.TrimSpace(h)
+		if _, ok := col[h]; ok {
+			twice = append(twice, h)
+		}
+		col[h] = i
 	}
 	idx := make([]int, len(csvColumns))
+	var missing []string
 	for i, name := range csvColumns {
 		j, ok := col[name]
-		if !ok && (name == "senator" || name == "transaction_date") {
-			yield(quant.Trade{}, fmt.Errorf("%w: %q (header: %v)", ErrMissingColumn, name, header))
-			return
-		}
 		if !ok {
-			j = -1
+			missing = append(missing, name)
 		}
 		idx[i] = j
 	}
-	nfields := len(header)
-	field := func(row []string, i int) string {
-		if idx[i] < 0 {
-			return ""
-		}
-		return row[idx[i]]
+	if len(missing) > 0 {
+		yield(quant.Trade{}, fmt.Errorf("%w: it has no %s (a Senate CSV header names %s)", ErrMissingColumn, strings.Join(missing, ", "), strings.Join(csvColumns, ",")))
+		return
 	}
-	raw := rawRecord{types: senateTypes}
+	for _, name := range twice {
+		for _, c := range csvColumns {
+			if name == c {
+				yield(quant.Trade{}, fmt.Errorf("%w: it names %s twice", ErrMissingColumn, name))
+				return
+			}
+		}
+	}
+	nfields := len(header)
+	raw := rawRecord{format: quant.FormatSenateCSV}
 	for {
 		row, err := cr.Read()
 		if err == io.EOF {
 			return
 		}
-		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			onReject(Reject{Line: pe.StartLine, Reason: ReasonMalformedRow, Detail: pe.Err.Error()})
+			sink.Element(ElementSenateCSV)
+			sink.Reject(Reject{Place: quant.Place{Line: pe.StartLine}, Reason: ReasonMalformedRow, Detail: pe.Err.Error()})
 			continue
 		}
 		if err != nil {
 			yield(quant.Trade{}, fmt.Errorf("ingest: csv: %w", err))
 			return
 		}
+		sink.Element(ElementSenateCSV)
 		line, _ := cr.FieldPos(0)
+		place := quant.Place{Line: line}
 		if len(row) != nfields {
-			onReject(Reject{Line: line, Reason: ReasonMalformedRow, Detail: fmt.Sprintf("%d fields, header has %d", len(row), nfields)})
+			sink.Reject(Reject{Place: place, Reason: ReasonMalformedRow, Detail: fmt.Sprintf("%d fields, the header has %d", len(row), nfields)})
 			continue
 		}
-		raw.date, raw.owner, raw.ticker = field(row, 0), field(row, 1), field(row, 2)
-		raw.assetDescription, raw.assetType, raw.typ = field(row, 3), field(row, 4), field(row, 5)
-		raw.amount, raw.comment, raw.name, raw.ptrLink = field(row, 6), field(row, 7), field(row, 8), field(row, 9)
-		tr, reason, detail := normalize(&raw, line, today)
-		if reason != "" {
-			onReject(Reject{Line: line, Reason: reason, Detail: detail})
-			continue
-		}
-		if !yield(tr, nil) {
+		raw.date, raw.owner, raw.ticker = row[idx[0]], row[idx[1]], row[idx[2]]
+		raw.assetDescription, raw.assetType, raw.typ = row[idx[3]], row[idx[4]], row[idx[5]]
+		raw.amount, raw.comment, raw.name, raw.ptrLink = row[idx[6]], row[idx[7]], row[idx[8]], row[idx[9]]
+		if !emit(&raw, place, today, sink, yield) {
 			return
 		}
 	}
 }
 
-// jsonText is a JSON value read as text: a string as its value, null as "",
-// any other value as its literal JSON text. present records that the key
-// was there at all.
-type jsonText struct {
-	s       string
-	present bool
-}
-
-func (t *jsonText) UnmarshalJSON(b []byte) error {
-	t.present = true
-	switch {
-	case len(b) > 0 && b[0] == '"':
-		return json.Unmarshal(b, &t.s)
-	case string(b) == "null":
-		t.s = ""
-	default:
-		t.s = string(b)
+// emit normalizes raw and reports it: a reject to sink, or a note (if
+// any) to sink then the record to yield. It returns false when yield
+// asked to stop.
+func emit(raw *rawRecord, place quant.Place, today time.Time, sink Sink, yield func(quant.Trade, error) bool) bool {
+	tr, reason, detail, note := normalize(raw, place, today)
+	if reason != "" {
+		sink.Reject(Reject{Place: place, Reason: reason, Detail: detail})
+		return true
 	}
-	return nil
-}
-
-// jsonRecord holds the keys of both the Senate and House Stock Watcher
-// formats; a missing key reads as "".
-type jsonRecord struct {
-	TransactionDate  jsonText `json:"transaction_date"`
-	Owner            jsonText `json:"owner"`
-	Ticker           jsonText `json:"ticker"`
-	AssetDescription jsonText `json:"asset_description"`
-	AssetType        jsonText `json:"asset_type"`
-	Type             jsonText `json:"type"`
-	Amount           jsonText `json:"amount"`
-	Comment          jsonText `json:"comment"`
-	Senator          jsonText `json:"senator"`
-	Representative   jsonText `json:"representative"`
-	PTRLink          jsonText `json:"ptr_link"`
-}
-
-func readJSON(r io.Reader, today time.Time, onReject func(Reject), yield func(quant.Trade, error) bool) {
-	dec := json.NewDecoder(r)
-	tok, err := dec.Token()
-	if err == io.EOF {
-		return
+	if note.Kind != "" {
+		sink.Note(note)
 	}
-	if d, ok := tok.(json.Delim); err != nil || !ok || d != '[' {
-		yield(quant.Trade{}, fmt.Errorf("%w: the file must hold one array of records (found %v, %v)", ErrSyntax, tok, err))
-		return
-	}
-	var raw rawRecord
-	for index := 1; dec.More(); index++ {
-		var elem json.RawMessage
-		if err := dec.Decode(&elem); err != nil {
-			yield(quant.Trade{}, fmt.Errorf("%w: element %d: %v", ErrSyntax, index, err))
-			return
-		}
-		if elem[0] != '{' {
-			onReject(Reject{Index: index, Reason: ReasonMalformedRow, Detail: "element is not an object"})
-			continue
-		}
-		var rec jsonRecord
-		if err := json.Unmarshal(elem, &rec); err != nil {
-			onReject(Reject{Index: index, Reason: ReasonMalformedRow, Detail: err.Error()})
-			continue
-		}
-		raw = rawRecord{
-			date: rec.TransactionDate.s, owner: rec.Owner.s, ticker: rec.Ticker.s,
-			assetDescription: rec.AssetDescription.s, assetType: rec.AssetType.s, typ: rec.Type.s,
-			amount: rec.Amount.s, comment: rec.Comment.s, name: rec.Senator.s, ptrLink: rec.PTRLink.s,
-			types: senateTypes,
-		}
-		if rec.Representative.present && !rec.Senator.present {
-			raw.name, raw.types = rec.Representative.s, houseTypes
-		}
-		tr, reason, detail := normalize(&raw, index, today)
-		if reason != "" {
-			onReject(Reject{Index: index, Reason: reason, Detail: detail})
-			continue
-		}
-		if !yield(tr, nil) {
-			return
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		yield(quant.Trade{}, fmt.Errorf("%w: after element list: %v", ErrSyntax, err))
-	}
+	return yield(tr, nil)
 }

@@ -37,7 +37,7 @@ func newRealServer(tb testing.TB) (*httptest.Server, *ingest.Summary) {
 	sum := ingest.NewSummary("real", day)
 	p := &ingest.Parser{Now: func() time.Time { return day }}
 	_, err = st.Import(context.Background(), quant.ImportInfo{Source: "real", Fingerprint: "real"}, func(yield func(quant.Trade, error) bool) {
-		for tr, err := range p.Records(f, sum.AddReject) {
+		for tr, err := range p.Records(f, sum) {
 			if err == nil {
 				sum.Add(&tr)
 			}
@@ -98,7 +98,7 @@ func TestAnalyticsRealData(t *testing.T) {
 			{"/hmm/" + p.ID, p.Eligible, quant.ReasonInsufficientHistory},
 			{"/ensemble/" + p.ID + "?horizon=4", p.Eligible && p.N >= 2*4+64, quant.ReasonInsufficientHistory},
 			{"/ensemble/" + p.ID + "?horizon=26", p.Eligible && p.N >= 2*26+64, quant.ReasonInsufficientHistory},
-			{"/dtw/" + p.ID + "?k=50", p.Analyzable >= 10, quant.ReasonNotACandidate},
+			{"/dtw/" + p.ID + "?k=50", p.AnalyzableCount >= 10, quant.ReasonNotACandidate},
 		} {
 			url := ts.URL + "/api/v1/analytics" + c.path
 			status, first, _ := fetch(t, url)

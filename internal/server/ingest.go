@@ -149,7 +149,7 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 	sum := ingest.NewSummary(source, time.Now())
 	accepted := 0
 	p := &ingest.Parser{Format: format}
-	for tr, err := range p.Records(bytes.NewReader(body), sum.AddReject) {
+	for tr, err := range p.Records(bytes.NewReader(body), sum) {
 		if err != nil {
 			s.writeError(w, r, quant.Invalid("body", "%v", strings.TrimPrefix(err.Error(), "ingest: ")))
 			return
