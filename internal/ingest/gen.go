@@ -545,20 +545,21 @@ func genUnit(h uint64) float64 { return float64(h>>11) * 0x1p-53 }
 // nearest of the filings still expected, so the filing dates are the order
 // statistics of uniform points under the busy/quiet rate.
 type genFiler struct {
-	name, alias   string  // CSV-encoded spellings; alias is "" when there is none
-	given, family string  // the given and family names, as given
-	mid           byte    // the middle initial, 0 when none
-	index         int     // index in the seed's sequence of filers (SkipPoliticians counted)
-	aliasP        float64 // probability that a filing uses alias
-	key           uint64  // genHash key of the filer's looked-up features
-	first, last   int64   // active span in days since 1970-01-01, inclusive
-	left          int     // rows still to write
-	sigma         float64 // weighted distance of the current filing from last
-	total         float64 // weighted length of the span
-	blk           int     // 30-day block (counted back from last) holding sigma
-	blkSigma      float64 // weighted distance of block blk's newest day
-	day           int64   // day of the current filing
-	favs          int     // number of favourite tickers
+	name, alias   string        // CSV-encoded spellings; alias is "" when there is none
+	given, family string        // the given and family names, as given
+	mid           byte          // the middle initial, 0 when none
+	index         int           // index in the seed's sequence of filers (SkipPoliticians counted)
+	json          *genFilerJSON // the JSON formats' texts; nil in the Senate CSV
+	aliasP        float64       // probability that a filing uses alias
+	key           uint64        // genHash key of the filer's looked-up features
+	first, last   int64         // active span in days since 1970-01-01, inclusive
+	left          int           // rows still to write
+	sigma         float64       // weighted distance of the current filing from last
+	total         float64       // weighted length of the span
+	blk           int           // 30-day block (counted back from last) holding sigma
+	blkSigma      float64       // weighted distance of block blk's newest day
+	day           int64         // day of the current filing
+	favs          int           // number of favourite tickers
 }
 
 // blockRate is the filing rate of the filer's block b.

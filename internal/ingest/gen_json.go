@@ -126,6 +126,16 @@ type genJSON struct {
 	ownerJ, typeJ, amountJ, commentJ      []string // the Senate tables, JSON-encoded
 	kindJ                                 []string // genKinds' asset types, JSON-encoded
 	anchor                                []string // per genTickers entry: the Senate's anchor, JSON-encoded
+	fundAnchor                            []string // the same per genFunds entry with a ticker
+	date                                  [10]byte // a filing's disclosure date, MM/DD/YYYY
+	id                                    []byte   // a House filing's id
+}
+
+// genFilerJSON holds a filer's texts in the JSON formats, JSON-encoded
+// where they are strings.
+type genFilerJSON struct {
+	houseName, district, bioguide                  string
+	given, family, office, paperGiven, paperFamily string
 }
 
 // initJSON prepares the JSON formats' tables. It draws nothing from g.rng.
@@ -153,6 +163,31 @@ func (g *generator) initJSON(seed uint64, trades int) {
 		j.houseDesc = append(j.houseDesc, string(appendJSONString(nil, name+" - Common Stock")))
 		j.anchor = append(j.anchor, string(appendJSONString(nil,
 			`<a href="https://finance.yahoo.com/q?s=`+t.ticker+`" target="_blank">`+t.ticker+`</a>`)))
+	}
+	for i := range g.filers {
+		f := &g.filers[i]
+		given := f.given
+		if f.mid != 0 {
+			given += " " + string(f.mid)
+		}
+		office := f.family + ", " + given
+		if f.mid != 0 {
+			office += "."
+		}
+		f.json = &genFilerJSON{
+			houseName:   string(appendJSONString(nil, f.houseName())),
+			district:    f.district(),
+			bioguide:    f.bioguide(),
+			given:       string(appendJSONString(nil, given)),
+			family:      string(appendJSONString(nil, f.family)),
+			office:      string(appendJSONString(nil, office+" (Senator)")),
+			paperGiven:  string(appendJSONString(nil, strings.ToUpper(given)+" ")),
+			paperFamily: string(appendJSONString(nil, strings.ToUpper(f.family))),
+		}
+	}
+	for _, fund := range genFunds[:genFundsWithTicker] {
+		j.fundAnchor = append(j.fundAnchor, string(appendJSONString(nil,
+			`<a href="https://finance.yahoo.com/q?s=`+fund.ticker+`" target="_blank">`+fund.ticker+`</a>`)))
 	}
 	// Mean transactions of a filing: the House has no paper filings; the
 	// Senate's hold none.
@@ -250,10 +285,9 @@ func (f *genFiler) bioguide() string {
 }
 
 // foldASCII drops the accents of the embedded names (José -> Jose).
-func foldASCII(s string) string {
-	r := strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ñ", "n", "ë", "e", "ö", "o", "ü", "u")
-	return r.Replace(s)
-}
+func foldASCII(s string) string { return genFold.Replace(s) }
+
+var genFold = strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ñ", "n", "ë", "e", "ö", "o", "ü", "u")
 
 // houseName is the filer's name as the House writes it: "Thomas H. Kean".
 func (f *genFiler) houseName() string {
@@ -272,12 +306,11 @@ func (g *generator) appendHouseFiling(b []byte, f *genFiler) []byte {
 	f.left -= n
 	id := 20_000_000 + (j.seq*genHouseIDStep+j.idOffset)%genHouseIDSpace
 	j.seq++
-	g.scratch = strconv.AppendUint(g.scratch[:0], id, 10)
-	idText := string(g.scratch)
-	disc := appendGenDate(nil, f.day, false)
-	year := appendGenDate(nil, f.day, true)[:4]
-	name := string(appendJSONString(nil, f.houseName()))
-	district := f.district()
+	j.id = strconv.AppendUint(j.id[:0], id, 10)
+	idText := j.id
+	disc := appendGenDate(j.date[:0], f.day, false)
+	year := disc[6:10]
+	name, district := f.json.houseName, f.json.district
 	owner := j.houseOwners.pick(r)
 	for _, day := range g.filingDates(f.day, n, genHouseBadP) {
 		b = g.element(b)
@@ -353,35 +386,28 @@ func (g *generator) appendSenateFiling(b []byte, f *genFiler) []byte {
 	j := &g.json
 	hi, lo := r.u64(), r.u64()
 	b = g.element(b)
-	given := f.given
-	if f.mid != 0 {
-		given += " " + string(f.mid)
-	}
+	fj := f.json
 	if r.float() < g.pdfP {
 		b = append(b, `{"first_name": `...)
-		b = appendJSONString(b, strings.ToUpper(given)+" ")
+		b = append(b, fj.paperGiven...)
 		b = append(b, `, "last_name": `...)
-		b = appendJSONString(b, strings.ToUpper(f.family))
+		b = append(b, fj.paperFamily...)
 		b = append(b, `, "office": "Senator", "ptr_link": "https://efdsearch.senate.gov/search/view/paper/`...)
 		b = appendUUID(b, hi, lo)
 		b = append(b, `/", "date_recieved": "`...)
 		b = appendGenDate(b, f.day, false)
 		b = append(b, `", "transactions": [], "bioguide": "`...)
-		b = append(b, f.bioguide()...)
+		b = append(b, fj.bioguide...)
 		return append(b, `"}`...)
 	}
 	n := min(g.sizes.pick(r)+1, f.left)
 	f.left -= n
 	b = append(b, `{"first_name": `...)
-	b = appendJSONString(b, given)
+	b = append(b, fj.given...)
 	b = append(b, `, "last_name": `...)
-	b = appendJSONString(b, f.family)
+	b = append(b, fj.family...)
 	b = append(b, `, "office": `...)
-	office := f.family + ", " + f.given
-	if f.mid != 0 {
-		office += " " + string(f.mid) + "."
-	}
-	b = appendJSONString(b, office+" (Senator)")
+	b = append(b, fj.office...)
 	b = append(b, `, "ptr_link": "https://efdsearch.senate.gov/search/view/ptr/`...)
 	b = appendUUID(b, hi, lo)
 	b = append(b, `/", "date_recieved": "`...)
@@ -407,7 +433,7 @@ func (g *generator) appendSenateFiling(b []byte, f *genFiler) []byte {
 		} else if t, ok := genTickerIndex[ticker]; ok {
 			b = append(b, j.anchor[t]...)
 		} else {
-			b = appendJSONString(b, `<a href="https://finance.yahoo.com/q?s=`+ticker+`" target="_blank">`+ticker+`</a>`)
+			b = append(b, j.fundAnchor[genFundIndex[ticker]]...)
 		}
 		b = append(b, `, "asset_description": `...)
 		if enc != "" {
@@ -426,7 +452,7 @@ func (g *generator) appendSenateFiling(b []byte, f *genFiler) []byte {
 		b = append(b, '}')
 	}
 	b = append(b, `], "bioguide": "`...)
-	b = append(b, f.bioguide()...)
+	b = append(b, fj.bioguide...)
 	return append(b, `"}`...)
 }
 
@@ -435,6 +461,15 @@ var genTickerIndex = func() map[string]int {
 	m := make(map[string]int, len(genTickers))
 	for i, t := range genTickers {
 		m[t.ticker] = i
+	}
+	return m
+}()
+
+// genFundIndex maps a genFunds ticker to its index.
+var genFundIndex = func() map[string]int {
+	m := make(map[string]int, genFundsWithTicker)
+	for i, f := range genFunds[:genFundsWithTicker] {
+		m[f.ticker] = i
 	}
 	return m
 }()
