@@ -256,7 +256,7 @@ func TestE2EIngestReachesEveryInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ing struct {
-		Records        int   `json:"records"`
+		Records        int        `json:"records"`
 		DatasetVersion e2eVersion `json:"dataset_version"`
 	}
 	json.NewDecoder(resp.Body).Decode(&ing)

@@ -189,8 +189,8 @@ type importJSON struct {
 			RecordsByChamber          map[string]int `json:"records_by_chamber"`
 			RecordsWithDisclosureDate int            `json:"records_with_disclosure_date"`
 			NotesByKind               map[string]int `json:"notes_by_kind"`
-			RejectsByReason map[string]int `json:"rejects_by_reason"`
-			Rejects         []struct {
+			RejectsByReason           map[string]int `json:"rejects_by_reason"`
+			Rejects                   []struct {
 				Line   int    `json:"line"`
 				Reason string `json:"reason"`
 			} `json:"rejects"`
