@@ -541,8 +541,8 @@ func getJSON(t *testing.T, u string, v any) {
 	}
 }
 
-// TestE2EServeEmbedded serves the built-in synthetic dataset and the real
-// file, and checks the listing endpoints answer from them.
+// TestE2EServeEmbedded serves the built-in synthetic dataset and checks
+// the listing endpoints answer from it, with both chambers.
 func TestE2EServeEmbedded(t *testing.T) {
 	base := startServer(t, nil)
 	var list struct {
@@ -612,7 +612,11 @@ func TestE2EServeEmbedded(t *testing.T) {
 	if len(tickers.Tickers) != 10 {
 		t.Errorf("tickers = %d, want 10", len(tickers.Tickers))
 	}
+}
 
+// TestE2EServeReal serves the real Senate file and checks a politician's
+// count.
+func TestE2EServeReal(t *testing.T) {
 	needFile(t, realCSV)
 	real := startServer(t, nil, "--data", realCSV)
 	var p struct {
