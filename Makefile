@@ -43,10 +43,11 @@ check: lint
 	$(MAKE) test
 	$(MAKE) fuzz
 
-## fuzz: each fuzz target for FUZZTIME (default 60s): the importers (CSV,
-## Senate and House JSON, politician ids) and the HTTP API's router
+## fuzz: each fuzz target for FUZZTIME (default 60s): the importers (one
+## per format: Senate CSV, Senate JSON, Senate filings, House JSON; and
+## politician ids) and the HTTP API's router
 fuzz:
-	@for t in FuzzCSV FuzzJSON FuzzPoliticianID; do \
+	@for t in FuzzSenateCSV FuzzSenateJSON FuzzSenateFilings FuzzHouseJSON FuzzPoliticianID; do \
 	  GO=$(GO) bash scripts/fuzz.sh ./internal/ingest/ $$t $(FUZZTIME) || exit 1; done
 	GO=$(GO) bash scripts/fuzz.sh ./internal/server/ FuzzAPI $(FUZZTIME)
 

@@ -1,11 +1,74 @@
 // Package ingest parses and normalizes stock-trade disclosures exactly as
-// ANALYTICS.md section 1 says, from the Senate Stock Watcher CSV and JSON
-// formats and the House Stock Watcher JSON format, and generates synthetic
-// disclosures in the Senate CSV format.
+// ANALYTICS.md sections 1, 1.1 and 1.2 say, from every format they name
+// (Senate CSV, Senate JSON, Senate filings JSON, House JSON; a JSON file
+// may mix the three JSON formats, each element's own keys decide), and
+// generates synthetic disclosures in the Senate CSV format.
 //
-// Parsing streams: records are yielded one at a time, so a file of any size
-// needs memory for one record (plus the per-politician figures of its
-// Summary), never for the whole file. A record that breaks a rule is
-// rejected with its reason and position (CSV line, header = line 1, or
-// 1-based JSON array index); a reject never aborts the rest of the file.
+// # Use
+//
+//	p := &ingest.Parser{}                       // Format and Now are optional
+//	sum := ingest.NewSummary(name, p.Today())
+//	for tr, err := range p.Records(r, sum) {    // any Sink, or nil
+//		if err != nil { ... }                   // the file is refused whole
+//		sum.Add(&tr)                            // a record to store
+//	}
+//	sum.Finish()
+//
+// Parser.Records yields the stored records (quant.Trade with Place, Format,
+// Chamber, DisclosureDate, FilingID, OwnerKind, State, District, Bioguide,
+// AmountExact and SourceURL set) and reports to a Sink: the file's
+// content, every element's format (ElementKind), every Senate filing
+// whose transactions is an array, every Reject and every Note, each with
+// its quant.Place (CSV line, header = 1, where the record starts; 1-based
+// JSON index; filing index and 1-based transaction). *Summary is a Sink
+// and holds the figures of an import (its JSON form uses the names of the
+// testdata/formats import.json vectors); Tee and RejectFunc make others.
+//
+// Parsing streams: memory for one CSV row or one JSON element (a Senate
+// filing with its transactions), never the whole file. A reject never
+// aborts the rest of the file; a file-level failure (a CSV header that
+// does not name the ten Senate columns, JSON that is not one array
+// followed by white space only, a read error) is yielded as an error and
+// refuses the whole file.
+//
+// # Readings where ANALYTICS.md leaves a choice
+//
+//   - A key given twice makes the record malformed whatever the key (an
+//     ignored one included): the object is ambiguous. Keys match exactly
+//     (case-sensitive, after JSON unescaping); a key a format does not
+//     name is ignored whatever its value.
+//   - A Senate filing that gives "transactions" twice is rejected whole
+//     (malformed_row at its index) and is not counted as a filing: which
+//     list it holds cannot be told. A filing whose other own keys are
+//     malformed (a key twice, an object or array in first_name,
+//     last_name, date_recieved, ptr_link or bioguide) counts as a filing
+//     and rejects each of its transactions, objects or not.
+//   - A transaction's own ptr_link, senator, bioguide or date_recieved
+//     keys are not named by the format: ignored, whatever their value.
+//   - "Over $X" needs exactly one ASCII space; "$A - $B" takes any Unicode
+//     white space (or none) around the dash; A > B is kept as given. A
+//     figure past 2^62 dollars is no figure (null, null).
+//   - A bad disclosure date's note carries the value as read, untrimmed
+//     (a number as its JSON text, null or a missing key as "").
+//   - filing_id: the URL is trimmed; its path is what follows the
+//     "scheme://authority" (or "//authority") and precedes "?" and "#";
+//     no percent-decoding. The House file stem drops the text from the
+//     last "." unless the name starts with it (".pdf" stays ".pdf"); an
+//     empty stem falls through to the next source.
+//   - district and owner_kind upper- and lower-case with Go's simple
+//     Unicode case mapping, then compare with ASCII patterns.
+//   - A ticker's anchor is "<a" followed by white space or ">", in any
+//     case, up to the next "</a>"; its text is taken as written (no
+//     entity decoding). A ticker without a complete anchor is read as
+//     given. The MaxTickerLen bound applies to the ticker as read.
+//   - CSV: the header's names are trimmed; extra columns are ignored; a
+//     required column named twice, or a header that does not parse,
+//     refuses the file (ErrMissingColumn). A row with broken quoting is
+//     malformed_row at its first line. encoding/csv turns CRLF inside a
+//     quoted field into LF. An empty file (or one holding only white
+//     space or a BOM) holds no records and is not refused.
+//   - PoliticianSummary.Chambers lists the chambers of all the
+//     politician's records, analyzable or not (the vectors: a House member
+//     with only unknown types has ["house"]); Bioguides the distinct
+//     non-empty ids of all its records.
 package ingest

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -576,11 +577,15 @@ func TestImportRealData(t *testing.T) {
 // element is accounted for, once, in its format.
 func TestImportRealFilingsAndHouse(t *testing.T) {
 	for _, tt := range []struct {
-		file string
-		kind ElementKind
+		file                                        string
+		kind                                        ElementKind
+		elements, filings, empty, records, rejected int
 	}{
-		{"senate_all_filings.json", ElementSenateFilings},
-		{"house_all_transactions.json", ElementHouse},
+		// The counts of ../shared/data/README.md: 1,442 filings, 463 of
+		// them paper, 8,030 transactions; 6,542 House records, one dated
+		// 2202.
+		{"senate_all_filings.json", ElementSenateFilings, 1442, 1442, 463, 8030, 0},
+		{"house_all_transactions.json", ElementHouse, 6542, 0, 0, 6541, 1},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			p := &Parser{Now: func() time.Time { return formatsDay }}
@@ -588,6 +593,10 @@ func TestImportRealFilingsAndHouse(t *testing.T) {
 			src := sum.Sources[0]
 			if src.Content != FormatJSON || src.ByFormat[tt.kind] == 0 || len(recs) == 0 {
 				t.Errorf("%s: sources %+v, %d records; want JSON of %s elements with records", tt.file, src, len(recs), tt.kind)
+			}
+			if src.Elements != tt.elements || sum.Filings != tt.filings || sum.EmptyFilings != tt.empty || sum.Records != tt.records || sum.Rejected != tt.rejected {
+				t.Errorf("%s: %d elements, %d filings (%d empty), %d records, %d rejected; want %d, %d (%d), %d, %d",
+					tt.file, src.Elements, sum.Filings, sum.EmptyFilings, sum.Records, sum.Rejected, tt.elements, tt.filings, tt.empty, tt.records, tt.rejected)
 			}
 			for _, r := range recs {
 				if r.Format != quant.SourceFormat(tt.kind) {
@@ -622,7 +631,7 @@ func TestSinks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if diff := cmp.Diff(a, b, cmp.AllowUnexported(Summary{}), cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "Source" || p.String() == "Sources.File" }, cmp.Ignore())); diff != "" {
+	if diff := cmp.Diff(a, b, cmpopts.IgnoreUnexported(Summary{}), cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "Source" || p.String() == "Sources.File" }, cmp.Ignore())); diff != "" {
 		t.Errorf("two summaries behind one Tee differ (-a +b):\n%s", diff)
 	}
 	if a.Filings != 1 || a.EmptyFilings != 1 || len(a.Notes) != 1 || len(rejects) != 1 || rejects[0].Index != 2 {

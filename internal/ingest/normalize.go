@@ -66,9 +66,20 @@ var droppedTokens = map[string]bool{"jr": true, "sr": true, "ii": true, "iii": t
 //	PoliticianID("David A Perdue , Jr")       == "david-a-perdue"
 //	PoliticianID("Rafael Edward (Ted) Cruz")  == "rafael-edward-cruz"
 func PoliticianID(name string) string {
+	folded := name
+	ascii := true
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if !ascii { // NFKD leaves ASCII as it is, with no combining marks
+		folded = norm.NFKD.String(name)
+	}
 	var b strings.Builder
-	b.Grow(len(name))
-	for _, r := range norm.NFKD.String(name) {
+	b.Grow(len(folded))
+	for _, r := range folded {
 		if unicode.Is(unicode.Mn, r) {
 			continue
 		}
