@@ -50,7 +50,8 @@ type e2eJob struct {
 // and answers for every job id the first one gave out.
 func TestE2EJobsSurviveRestart(t *testing.T) {
 	db := testDatabase(t)
-	a, proc := startServerProc(t, nil, "--database-url", db, "--data", realCSV, "--job-workers", "0")
+	data, _ := genData(t)
+	a, proc := startServerProc(t, nil, "--database-url", db, "--data", data, "--job-workers", "0")
 	var ids []string
 	var top struct {
 		Politicians []struct {
@@ -219,17 +220,18 @@ func TestE2EIngestReachesEveryInstance(t *testing.T) {
 	db := testDatabase(t)
 	rs := redistest.Start(t)
 	common := []string{"--database-url", db, "--redis-url", rs.URL(), "--ingest-token", "in-tok"}
-	a := startServer(t, nil, append(common, "--data", realCSV)...)
+	data, _ := genData(t)
+	a := startServer(t, nil, append(common, "--data", data)...)
 	b := startServer(t, nil, common...)
 	const path = "/api/v1/analytics/correlation?top=5"
-	version := func(base string) (string, int64) {
+	version := func(base string) (string, e2eVersion) {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var body struct {
 			Meta struct {
-				DatasetVersion int64 `json:"dataset_version"`
+				DatasetVersion e2eVersion `json:"dataset_version"`
 			} `json:"meta"`
 		}
 		json.NewDecoder(resp.Body).Decode(&body)
@@ -254,8 +256,8 @@ func TestE2EIngestReachesEveryInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ing struct {
-		Records        int   `json:"records"`
-		DatasetVersion int64 `json:"dataset_version"`
+		Records        int        `json:"records"`
+		DatasetVersion e2eVersion `json:"dataset_version"`
 	}
 	json.NewDecoder(resp.Body).Decode(&ing)
 	resp.Body.Close()

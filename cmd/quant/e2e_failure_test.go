@@ -134,13 +134,13 @@ func TestE2EStoreDown(t *testing.T) {
 	}
 }
 
-// startWithRedis runs `quant serve` on the real data with rs as its Redis
+// startWithRedis runs `quant serve` on the data file with rs as its Redis
 // and its own admin port; it returns the API's base URL and the admin
 // address.
-func startWithRedis(t *testing.T, rs *redistest.Server, args ...string) (api, admin string) {
+func startWithRedis(t *testing.T, rs *redistest.Server, data string, args ...string) (api, admin string) {
 	t.Helper()
 	admin = freeAddr(t)
-	api = startServer(t, nil, append([]string{"--data", realCSV, "--redis-url", rs.URL(), "--admin-addr", admin}, args...)...)
+	api = startServer(t, nil, append([]string{"--data", data, "--redis-url", rs.URL(), "--admin-addr", admin}, args...)...)
 	return api, admin
 }
 
@@ -151,8 +151,9 @@ func TestE2ERedisDown(t *testing.T) {
 		t.Skip("starts redis-server: skipped with -short")
 	}
 	rs := redistest.Start(t)
-	api, adminAddr := startWithRedis(t, rs)
-	keys := []string{"david-a-perdue", "pat-roberts", "thomas-r-carper", "sheldon-whitehouse", "susan-m-collins"}
+	data, ids := genData(t)
+	api, adminAddr := startWithRedis(t, rs, data)
+	keys, other := ids[:5], ids[5]
 	for _, id := range keys {
 		if resp, _ := request(t, "GET", api+"/api/v1/analytics/ensemble/"+id, ""); resp.StatusCode != 200 {
 			t.Fatalf("warming %s: %d", id, resp.StatusCode)
@@ -182,7 +183,7 @@ func TestE2ERedisDown(t *testing.T) {
 	rs.Stop()
 	time.Sleep(1500 * time.Millisecond)
 	// A key never seen is computed and served while Redis is down.
-	if resp, _ := request(t, "GET", api+"/api/v1/analytics/hmm/john-hoeven", ""); resp.StatusCode != 200 {
+	if resp, _ := request(t, "GET", api+"/api/v1/analytics/hmm/"+other, ""); resp.StatusCode != 200 {
 		t.Errorf("a new key with Redis down = %d, want 200", resp.StatusCode)
 	}
 	rs.Restart()
@@ -197,7 +198,7 @@ func TestE2ERedisDown(t *testing.T) {
 	t.Logf("outcomes while Redis went down and came back: %v", outcomes)
 	eventually(t, 10*time.Second, "the cache backend healthy again", func() bool {
 		// Touch a new key so the tiered cache tries Redis again.
-		request(t, "GET", api+"/api/v1/analytics/fourier/john-hoeven", "")
+		request(t, "GET", api+"/api/v1/analytics/fourier/"+other, "")
 		resp, body := request(t, "GET", "http://"+adminAddr+"/admin/v1/snapshot", "")
 		var s struct {
 			Cache struct {
@@ -219,10 +220,12 @@ func TestE2EClusterControl(t *testing.T) {
 		t.Skip("starts redis-server: skipped with -short")
 	}
 	rs := redistest.Start(t)
-	_, adminA := startWithRedis(t, rs)
-	apiB, adminB := startWithRedis(t, rs)
-	apiC, _ := startWithRedis(t, rs)
-	if resp, _ := request(t, "GET", apiB+"/api/v1/analytics/hmm/pat-roberts", ""); resp.StatusCode != 200 {
+	data, ids := genData(t)
+	_, adminA := startWithRedis(t, rs, data)
+	apiB, adminB := startWithRedis(t, rs, data)
+	apiC, _ := startWithRedis(t, rs, data)
+	hmmID, ensID := ids[1], ids[2]
+	if resp, _ := request(t, "GET", apiB+"/api/v1/analytics/hmm/"+hmmID, ""); resp.StatusCode != 200 {
 		t.Fatalf("B before the override: %d", resp.StatusCode)
 	}
 	start := time.Now()
@@ -231,7 +234,7 @@ func TestE2EClusterControl(t *testing.T) {
 	}
 	for name, api := range map[string]string{"B": apiB, "C": apiC} {
 		eventually(t, time.Second-time.Since(start), name+" refusing after A's override", func() bool {
-			resp, _ := request(t, "GET", api+"/api/v1/analytics/ensemble/john-hoeven", "")
+			resp, _ := request(t, "GET", api+"/api/v1/analytics/ensemble/"+ensID, "")
 			return resp.StatusCode == 503
 		})
 	}
@@ -263,14 +266,14 @@ func TestE2EClusterControl(t *testing.T) {
 		return snapshotB()["cache"].(map[string]any)["entries"].(float64) == 0
 	})
 
-	apiD, _ := startWithRedis(t, rs)
+	apiD, _ := startWithRedis(t, rs, data)
 	eventually(t, 2*time.Second, "a late instance applying the override", func() bool {
-		resp, _ := request(t, "GET", apiD+"/api/v1/analytics/ensemble/john-hoeven", "")
+		resp, _ := request(t, "GET", apiD+"/api/v1/analytics/ensemble/"+ensID, "")
 		return resp.StatusCode == 503
 	})
 	request(t, "POST", "http://"+adminA+"/admin/v1/breakers/ensemble/auto", "")
 	eventually(t, time.Second, "B back to normal after auto", func() bool {
-		resp, _ := request(t, "GET", apiB+"/api/v1/analytics/ensemble/john-hoeven", "")
+		resp, _ := request(t, "GET", apiB+"/api/v1/analytics/ensemble/"+ensID, "")
 		return resp.StatusCode == 200
 	})
 }
@@ -284,11 +287,12 @@ func TestE2EClusterCoalescing(t *testing.T) {
 	}
 	rs := redistest.Start(t)
 	db := testDatabase(t) // the deployment of issue 7: 3 instances, one Redis, one PostgreSQL
+	data, ids := genData(t)
 	var apis, admins []string
 	for range 3 {
 		// A generous Redis timeout: under a loaded CI machine a 100 ms call
 		// can time out, which (by design) degrades to computing locally.
-		api, admin := startWithRedis(t, rs, "--redis-timeout", "2s", "--database-url", db)
+		api, admin := startWithRedis(t, rs, data, "--redis-timeout", "2s", "--database-url", db)
 		apis, admins = append(apis, api), append(admins, admin)
 	}
 	var wg sync.WaitGroup
@@ -296,7 +300,7 @@ func TestE2EClusterCoalescing(t *testing.T) {
 	statuses := map[string]int{}
 	for i := range 100 {
 		wg.Go(func() {
-			resp, err := http.Get(apis[i%3] + "/api/v1/analytics/ensemble/david-a-perdue?horizon=7")
+			resp, err := http.Get(apis[i%3] + "/api/v1/analytics/ensemble/" + ids[0] + "?horizon=7")
 			s := "error"
 			if err == nil {
 				io.Copy(io.Discard, resp.Body)
@@ -342,21 +346,22 @@ func TestE2ELeaseTakeover(t *testing.T) {
 		t.Skip("starts redis-server: skipped with -short")
 	}
 	rs := redistest.Start(t)
-	api, admin := startWithRedis(t, rs)
+	data, ids := genData(t)
+	api, admin := startWithRedis(t, rs, data)
 	_, body := request(t, "GET", "http://"+admin+"/admin/v1/snapshot", "")
 	var snap struct {
-		DatasetVersion int64 `json:"dataset_version"`
+		DatasetVersion e2eVersion `json:"dataset_version"`
 	}
 	json.Unmarshal([]byte(body), &snap)
 	o, _ := goredis.ParseURL(rs.URL())
 	rdb := goredis.NewClient(o)
 	defer rdb.Close()
-	key := fmt.Sprintf("quantlease:quant:%d:ensemble/david-a-perdue?horizon=4", snap.DatasetVersion)
+	key := fmt.Sprintf("quantlease:quant:%d:ensemble/%s?horizon=4", snap.DatasetVersion, ids[0])
 	if err := rdb.Set(context.Background(), key, "a-dead-instance", 1500*time.Millisecond).Err(); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	resp, _ := request(t, "GET", api+"/api/v1/analytics/ensemble/david-a-perdue", "")
+	resp, _ := request(t, "GET", api+"/api/v1/analytics/ensemble/"+ids[0], "")
 	waited := time.Since(start)
 	if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MISS" || waited < time.Second {
 		t.Errorf("with a dead holder's lease: %d %s after %v; want 200 MISS computed here once the lease expired",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +22,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/quantops/quant/internal/ingest"
 )
 
 // The end-to-end tests build the real binary (with -race) and drive it as
@@ -85,11 +89,62 @@ func run(t *testing.T, env []string, args ...string) (string, string, int) {
 	return stdout.String(), stderr.String(), code
 }
 
+// needFile skips the test when a real data file is absent, naming it: a
+// clone with no ../shared beside it runs every other test.
 func needFile(t *testing.T, path string) {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("%s not found: the shared data lives in ../shared next to the project", path)
+		t.Skipf("needs %s (the real files of ../shared/data/README.md); absent in this clone", strings.TrimPrefix(path, "../../"))
 	}
+}
+
+// genData writes, with `quant gen`, a Senate CSV shaped like the real one
+// (66 politicians, 8,350 trades, 2012-2020) into the test's temporary
+// directory, for the tests the real data is not essential to. It returns
+// the file and the politician ids, most analyzable records first (ties
+// by id); the first six answer every analysis.
+func genData(t *testing.T) (path string, ids []string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "senate.csv")
+	if _, stderr, code := run(t, nil, "gen", "--politicians", "66", "--trades", "8350", "--seed", "1", "-o", path); code != 0 {
+		t.Fatalf("quant gen: exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	counts := map[string]int{}
+	for tr, err := range (&ingest.Parser{}).Records(f, nil) {
+		if err != nil {
+			t.Fatalf("reading %s: %v", path, err)
+		}
+		if tr.Analyzable() {
+			counts[tr.PoliticianID]++
+		}
+	}
+	for id := range counts {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), strings.Compare(a, b)) })
+	if len(ids) < 6 || counts[ids[5]] < 100 {
+		t.Fatalf("generated data: %d politicians, the sixth with %d records; want 6 with 100 or more", len(ids), counts[ids[min(5, len(ids)-1)]])
+	}
+	return path, ids
+}
+
+// e2eVersion is a dataset version as JSON carries it: a string (so that
+// JavaScript clients keep every digit) or, from older servers, a number.
+type e2eVersion int64
+
+// UnmarshalJSON reads "123" or 123.
+func (v *e2eVersion) UnmarshalJSON(b []byte) error {
+	n, err := strconv.ParseInt(strings.Trim(string(b), `"`), 10, 64)
+	if err != nil {
+		return fmt.Errorf("dataset version %s: %w", b, err)
+	}
+	*v = e2eVersion(n)
+	return nil
 }
 
 // testDatabase returns the URL of a new, empty database on the test server
@@ -127,10 +182,15 @@ type importJSON struct {
 	Files []struct {
 		Skipped bool `json:"skipped"`
 		Summary struct {
-			Records         int            `json:"records"`
-			Rejected        int            `json:"rejected"`
-			RejectsByReason map[string]int `json:"rejects_by_reason"`
-			Rejects         []struct {
+			Records                   int            `json:"records"`
+			Rejected                  int            `json:"rejected"`
+			Filings                   int            `json:"filings"`
+			EmptyFilings              int            `json:"empty_filings"`
+			RecordsByChamber          map[string]int `json:"records_by_chamber"`
+			RecordsWithDisclosureDate int            `json:"records_with_disclosure_date"`
+			NotesByKind               map[string]int `json:"notes_by_kind"`
+			RejectsByReason           map[string]int `json:"rejects_by_reason"`
+			Rejects                   []struct {
 				Line   int    `json:"line"`
 				Reason string `json:"reason"`
 			} `json:"rejects"`
@@ -175,6 +235,45 @@ func TestE2EGenDeterministic(t *testing.T) {
 	out := importFiles(t, nil, a)
 	if s := out.Files[0].Summary; s.Records != 5000 || s.Rejected != 0 {
 		t.Errorf("generated file imports %d records, %d rejected; want 5000, 0", s.Records, s.Rejected)
+	}
+}
+
+// quant gen writes either chamber's format, deterministically, and quant
+// import reads every record back: no reject, no note, every record dated.
+func TestE2EGenFormats(t *testing.T) {
+	for _, format := range []string{"house-json", "senate-filings"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+			for _, f := range []string{a, b} {
+				if _, stderr, code := run(t, nil, "gen", "--format", format, "--politicians", "20", "--trades", "3000", "--seed", "3", "-o", f); code != 0 {
+					t.Fatalf("quant gen --format %s: exit %d: %s", format, code, stderr)
+				}
+			}
+			x, _ := os.ReadFile(a)
+			y, _ := os.ReadFile(b)
+			if len(x) == 0 || !bytes.Equal(x, y) {
+				t.Fatalf("quant gen --format %s with one seed gave different files (%d and %d bytes)", format, len(x), len(y))
+			}
+			s := importFiles(t, nil, a).Files[0].Summary
+			chamber := map[string]string{"house-json": "house", "senate-filings": "senate"}[format]
+			notes := 0
+			for _, n := range s.NotesByKind {
+				notes += n
+			}
+			if s.Records != 3000 || s.Rejected != 0 || notes != 0 {
+				t.Errorf("import: %d records, %d rejected, notes %v; want 3000, 0, none", s.Records, s.Rejected, s.NotesByKind)
+			}
+			if s.RecordsWithDisclosureDate != 3000 || s.RecordsByChamber[chamber] != 3000 {
+				t.Errorf("import: %d records dated, by chamber %v; want 3000, all %s", s.RecordsWithDisclosureDate, s.RecordsByChamber, chamber)
+			}
+			if format == "senate-filings" && (s.Filings == 0 || s.EmptyFilings == 0 || s.EmptyFilings >= s.Filings) {
+				t.Errorf("import: %d filings, %d empty; want some paper filings among them", s.Filings, s.EmptyFilings)
+			}
+		})
+	}
+	if _, stderr, code := run(t, nil, "gen", "--format", "xml"); code == 0 || !strings.Contains(stderr, "--format") {
+		t.Errorf("quant gen --format xml: exit %d, stderr %q; want an error naming --format", code, stderr)
 	}
 }
 
@@ -442,8 +541,8 @@ func getJSON(t *testing.T, u string, v any) {
 	}
 }
 
-// TestE2EServeEmbedded serves the built-in synthetic dataset and the real
-// file, and checks the listing endpoints answer from them.
+// TestE2EServeEmbedded serves the built-in synthetic dataset and checks
+// the listing endpoints answer from it, with both chambers.
 func TestE2EServeEmbedded(t *testing.T) {
 	base := startServer(t, nil)
 	var list struct {
@@ -456,6 +555,47 @@ func TestE2EServeEmbedded(t *testing.T) {
 	getJSON(t, base+"/api/v1/politicians?limit=5", &list)
 	if list.Total != defaultGenPoliticians || len(list.Politicians) != 5 {
 		t.Fatalf("embedded dataset lists %d politicians (page %d), want %d", list.Total, len(list.Politicians), defaultGenPoliticians)
+	}
+	// Both chambers: House names carry a dotted middle initial ("Thomas
+	// H. Kean"), Senate filers' do not; every record is analyzable, and
+	// every politician answers the analyses.
+	var all struct {
+		Politicians []struct {
+			ID              string   `json:"id"`
+			Names           []string `json:"names"`
+			TradeCount      int      `json:"trade_count"`
+			AnalyzableCount int      `json:"analyzable_count"`
+			FirstTrade      string   `json:"first_trade"`
+			LastTrade       string   `json:"last_trade"`
+		} `json:"politicians"`
+	}
+	getJSON(t, base+"/api/v1/politicians?limit=500", &all)
+	var records, house, senate, both int
+	for _, p := range all.Politicians {
+		records += p.TradeCount
+		if p.AnalyzableCount != p.TradeCount || p.AnalyzableCount < 10 {
+			t.Errorf("%s: %d records, %d analyzable; want all, at least 10", p.ID, p.TradeCount, p.AnalyzableCount)
+		}
+		h, s := p.LastTrade >= "2021", p.FirstTrade < "2021" // the House part is 2021-2025, the Senate's 2012-2020
+		switch {
+		case h && s:
+			both++
+		case h:
+			house++
+		default:
+			senate++
+		}
+	}
+	if records != defaultGenTrades || both != syntheticBothChambers || house+both < 50 || senate+both < 30 {
+		t.Errorf("embedded dataset: %d records, %d House-only, %d Senate-only, %d in both; want %d records, about 60, 38, %d",
+			records, house, senate, both, defaultGenTrades, syntheticBothChambers)
+	}
+	for _, p := range list.Politicians {
+		for _, an := range []string{"fourier", "hmm"} {
+			if resp, body := request(t, "GET", base+"/api/v1/analytics/"+an+"/"+p.ID, ""); resp.StatusCode != 200 {
+				t.Errorf("%s of %s on the embedded dataset = %d: %.200s", an, p.ID, resp.StatusCode, body)
+			}
+		}
 	}
 	var trades struct {
 		Trades     []map[string]any `json:"trades"`
@@ -472,7 +612,11 @@ func TestE2EServeEmbedded(t *testing.T) {
 	if len(tickers.Tickers) != 10 {
 		t.Errorf("tickers = %d, want 10", len(tickers.Tickers))
 	}
+}
 
+// TestE2EServeReal serves the real Senate file and checks a politician's
+// count.
+func TestE2EServeReal(t *testing.T) {
 	needFile(t, realCSV)
 	real := startServer(t, nil, "--data", realCSV)
 	var p struct {

@@ -45,6 +45,10 @@ func loadFile(ctx context.Context, st quant.Store, path string, opt loadOptions)
 		return res, err
 	}
 	defer f.Close()
+	st0, err := f.Stat()
+	if err != nil {
+		return res, err
+	}
 	fp, size, err := ingest.Fingerprint(f)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", path, err)
@@ -65,7 +69,7 @@ func loadFile(ctx context.Context, st quant.Store, path string, opt loadOptions)
 		pr := progressbar.NewReader(f, bar)
 		r = &pr
 	}
-	res.Summary, res.Result, err = importReader(ctx, st, r, quant.ImportInfo{Source: filepath.Base(path), Fingerprint: fp, Force: opt.Force}, opt)
+	res.Summary, res.Result, err = importReader(ctx, st, r, quant.ImportInfo{Source: filepath.Base(path), Fingerprint: fp, Force: opt.Force, AsOf: st0.ModTime()}, opt)
 	res.Duration = time.Since(start)
 	if errors.Is(err, quant.ErrAlreadyImported) {
 		res.Skipped = true
@@ -97,28 +101,78 @@ func importReader(ctx context.Context, st quant.Store, r io.Reader, info quant.I
 }
 
 // Embedded dataset defaults: what `quant` serves with no --data and no
-// database (a deterministic synthetic dataset).
+// database (a deterministic synthetic dataset of both chambers, see
+// syntheticParts).
 const (
 	defaultGenPoliticians = 100
 	defaultGenTrades      = 20000
 	defaultGenSeed        = 1
 )
 
-// loadSynthetic generates a dataset and imports it into st.
-func loadSynthetic(ctx context.Context, st quant.Store, cfg ingest.GenConfig) (*ingest.Summary, error) {
-	var buf bytes.Buffer
-	if err := ingest.Generate(&buf, cfg); err != nil {
-		return nil, err
+// syntheticBothChambers is how many politicians of the built-in dataset
+// file with both chambers (when it has at least 10).
+const syntheticBothChambers = 2
+
+// syntheticParts splits the built-in dataset of politicians, trades and
+// seed (the --gen-* flags) into the files it is made of, imported in this
+// order: a Senate filings part (2012-2020, 40% of the politicians, 40%
+// of the trades, plus its paper filings, which hold none) and a House
+// part (2021-2025, the others), both with disclosure dates. The parts
+// share syntheticBothChambers politicians (the House part's first filers
+// are the Senate part's last, by GenConfig.SkipPoliticians), so that
+// politicians in total; the others file with one chamber. A dataset of
+// one politician is a Senate part alone.
+func syntheticParts(politicians, trades int, seed uint64) []ingest.GenConfig {
+	senate := max(1, (2*politicians+4)/5)
+	both := 0
+	if politicians >= 10 {
+		both = syntheticBothChambers
 	}
-	info := quant.ImportInfo{
-		Source:      fmt.Sprintf("synthetic(politicians=%d,trades=%d,seed=%d)", cfg.Politicians, cfg.Trades, cfg.Seed),
-		Fingerprint: quant.Fingerprint(fmt.Sprintf("synthetic-%d-%d-%d", cfg.Politicians, cfg.Trades, cfg.Seed)),
+	house := politicians - senate + both
+	if house == 0 {
+		return []ingest.GenConfig{{Format: ingest.GenSenateFilings, Politicians: senate, Trades: trades, Seed: seed}}
 	}
-	sum, _, err := importReader(ctx, st, &buf, info, loadOptions{Format: ingest.FormatCSV})
-	if errors.Is(err, quant.ErrAlreadyImported) {
-		return sum, nil
+	houseTrades := trades * 3 / 5
+	return []ingest.GenConfig{
+		{Format: ingest.GenSenateFilings, Politicians: senate, Trades: trades - houseTrades, Seed: seed},
+		{Format: ingest.GenHouseJSON, Politicians: house, SkipPoliticians: senate - both, Trades: houseTrades, Seed: seed},
 	}
-	return sum, err
+}
+
+// syntheticAsOf is the fixed instant a built-in part's data is current:
+// the day after its last date (so every instance that loads the same
+// built-in dataset derives the same dataset versions).
+func syntheticAsOf(cfg ingest.GenConfig) time.Time {
+	_, end := cfg.Format.DefaultSpan()
+	if !cfg.End.IsZero() {
+		end = cfg.End
+	}
+	y, m, d := end.Date()
+	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
+}
+
+// loadSynthetic generates the built-in dataset's parts and imports each
+// into st, in order; it returns a summary per part.
+func loadSynthetic(ctx context.Context, st quant.Store, politicians, trades int, seed uint64) ([]*ingest.Summary, error) {
+	var sums []*ingest.Summary
+	for _, cfg := range syntheticParts(politicians, trades, seed) {
+		var buf bytes.Buffer
+		if err := ingest.Generate(&buf, cfg); err != nil {
+			return sums, err
+		}
+		name := fmt.Sprintf("synthetic(format=%s,politicians=%d,skip=%d,trades=%d,seed=%d)", cfg.Format, cfg.Politicians, cfg.SkipPoliticians, cfg.Trades, cfg.Seed)
+		info := quant.ImportInfo{
+			Source:      name,
+			Fingerprint: quant.Fingerprint(name),
+			AsOf:        syntheticAsOf(cfg),
+		}
+		sum, _, err := importReader(ctx, st, &buf, info, loadOptions{})
+		if err != nil && !errors.Is(err, quant.ErrAlreadyImported) {
+			return sums, fmt.Errorf("%s: %w", name, err)
+		}
+		sums = append(sums, sum)
+	}
+	return sums, nil
 }
 
 // redact hides secrets in a flag value before it is logged or printed:

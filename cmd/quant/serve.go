@@ -189,7 +189,9 @@ The trade store is PostgreSQL when --database-url (QUANT_DATABASE_URL) is
 set: migrations are applied on start and --data files are imported once
 (a file already imported is skipped). Otherwise the store is in memory,
 loaded from the --data files, or, with none, from a built-in deterministic
-synthetic dataset (--gen-politicians, --gen-trades, --gen-seed).`,
+synthetic dataset of both chambers (--gen-politicians, --gen-trades,
+--gen-seed): a Senate filings part (2012-2020) and a House part
+(2021-2025), both with disclosure dates.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cfg.Validate(); err != nil {
@@ -366,11 +368,13 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		log.Info("data file loaded", "file", path, "records", res.Summary.Records, "rejected", res.Summary.Rejected, "duration", res.Duration.Round(time.Millisecond))
 	}
 	if len(cfg.Data) == 0 && cfg.DatabaseURL == "" {
-		sum, err := loadSynthetic(ctx, st, cfg.Gen)
+		sums, err := loadSynthetic(ctx, st, cfg.Gen.Politicians, cfg.Gen.Trades, cfg.Gen.Seed)
 		if err != nil {
 			return fmt.Errorf("built-in dataset: %w", err)
 		}
-		log.Info("built-in synthetic dataset loaded", "politicians", sum.Politicians, "records", sum.Records, "seed", cfg.Gen.Seed)
+		for _, sum := range sums {
+			log.Info("built-in synthetic dataset loaded", "part", sum.Source, "politicians", sum.Politicians, "records", sum.Records, "seed", cfg.Gen.Seed)
+		}
 	}
 
 	prot, err := newProtection(cfg, st, log)

@@ -244,7 +244,7 @@ func (a *Analyzer) Analyze(ctx context.Context, req quant.Request) (*quant.Resul
 		a.backendErrors.Add(1)
 		e = nil
 	}
-	if e == nil || e.Result == nil || !now.Before(e.StaleUntil) {
+	if !entryAt(e, ver) || !now.Before(e.StaleUntil) {
 		return a.compute(ctx, req, ver, true)
 	}
 	if now.Before(e.FreshUntil) {
@@ -331,7 +331,7 @@ func (a *Analyzer) computeOnce(ctx context.Context, req quant.Request, ver int64
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
 		defer cancel()
 		if a.lease != nil {
-			release, res, err := a.leased(wctx, key)
+			release, res, err := a.leased(wctx, key, ver)
 			if err != nil || res != nil {
 				return res, err
 			}
@@ -367,14 +367,34 @@ func (a *Analyzer) computeOnce(ctx context.Context, req quant.Request, ver int64
 
 // analyzeAt computes req with next for a caller that keyed it at dataset
 // version ver. The layers below coalesce by request, not by version: an
-// answer from a computation that started before the version moved is
-// older than ver, and is computed again rather than served as ver's.
+// answer from a computation that started before the version moved was
+// computed at another version than ver (an older one, or, since a
+// version may also go down when a store is replaced, a newer one), and is
+// computed once again. An answer still at another version after that is
+// returned as it is, carrying its own version; store never files it
+// under ver.
 func (a *Analyzer) analyzeAt(ctx context.Context, req quant.Request, ver int64) (*quant.Result, error) {
 	res, err := a.next.Analyze(ctx, req)
-	if err == nil && res.DatasetVersion != 0 && res.DatasetVersion < ver {
+	if err == nil && !resultAt(res, ver) {
 		res, err = a.next.Analyze(ctx, req)
 	}
 	return res, err
+}
+
+// resultAt reports whether res may stand for dataset version ver: it was
+// computed at exactly ver, or reports no version (the layer below does
+// not know it, and the caller's key is the only version there is).
+func resultAt(res *quant.Result, ver int64) bool {
+	return res.DatasetVersion == 0 || res.DatasetVersion == ver
+}
+
+// entryAt reports whether e holds an answer that may be served for a key
+// of dataset version ver. Keys carry the version, so an entry found under
+// ver's key is ver's unless something stored it there wrongly (an older
+// release of this package did, for answers computed at a newer version):
+// such an entry is a miss, never a HIT carrying another version.
+func entryAt(e *quant.CacheEntry, ver int64) bool {
+	return e != nil && e.Result != nil && resultAt(e.Result, ver)
 }
 
 // errLeaseGone: the holder of a lease left without storing an answer.
@@ -383,7 +403,7 @@ var errLeaseGone = errors.New("cache: lease holder gone")
 // leased takes key's lease (returning its release) or, when another
 // instance holds it, waits for that instance's answer (returning it). With
 // neither, the caller computes on its own: the lease backend failed.
-func (a *Analyzer) leased(ctx context.Context, key string) (func(), *quant.Result, error) {
+func (a *Analyzer) leased(ctx context.Context, key string, ver int64) (func(), *quant.Result, error) {
 	for {
 		release, ok, err := a.lease.TryLease(ctx, key, a.leaseTTL)
 		if err != nil {
@@ -393,14 +413,14 @@ func (a *Analyzer) leased(ctx context.Context, key string) (func(), *quant.Resul
 		if ok {
 			// The answer may have been stored between our miss and the
 			// lease (its holder released it just before): look again.
-			if e, err := a.c.Get(ctx, key); err == nil && e != nil && e.Result != nil {
+			if e, err := a.c.Get(ctx, key); err == nil && entryAt(e, ver) {
 				release()
 				return nil, e.Result.WithStatus(quant.CacheCoalesced), nil
 			}
 			return release, nil, nil
 		}
 		a.leaseWaits.Add(1)
-		ch := a.waits.DoChan(key, func() (any, error) { return a.await(context.WithoutCancel(ctx), key) })
+		ch := a.waits.DoChan(key, func() (any, error) { return a.await(context.WithoutCancel(ctx), key, ver) })
 		select {
 		case r := <-ch:
 			if r.Err == nil {
@@ -417,16 +437,17 @@ func (a *Analyzer) leased(ctx context.Context, key string) (func(), *quant.Resul
 	}
 }
 
-// await polls the backend for key's answer, with backoff from 10 ms to
-// 250 ms, while the lease is held; it gives up after RefreshTimeout.
-func (a *Analyzer) await(ctx context.Context, key string) (*quant.Result, error) {
+// await polls the backend for key's answer (at dataset version ver), with
+// backoff from 10 ms to 250 ms, while the lease is held; it gives up after
+// RefreshTimeout.
+func (a *Analyzer) await(ctx context.Context, key string, ver int64) (*quant.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.refreshTimeout)
 	defer cancel()
 	wait := 10 * time.Millisecond
 	for {
 		if e, err := a.c.Get(ctx, key); err != nil {
 			return nil, err
-		} else if e != nil && e.Result != nil {
+		} else if entryAt(e, ver) {
 			return e.Result, nil
 		}
 		held, err := a.lease.Held(ctx, key)
@@ -435,7 +456,7 @@ func (a *Analyzer) await(ctx context.Context, key string) (*quant.Result, error)
 		}
 		if !held {
 			// Look once more: the holder stores before it releases.
-			if e, err := a.c.Get(ctx, key); err == nil && e != nil && e.Result != nil {
+			if e, err := a.c.Get(ctx, key); err == nil && entryAt(e, ver) {
 				return e.Result, nil
 			}
 			return nil, errLeaseGone
@@ -528,18 +549,17 @@ func (a *Analyzer) logRefreshError(ctx context.Context, key string, early bool, 
 func (a *Analyzer) Wait() { a.wg.Wait() }
 
 // store caches res under the version it was computed at when it reports
-// one, else under ver. An answer computed at a newer version than ver is
-// stored under ver too: other instances waiting on ver's lease look for
-// it there (an older one never is: it would pass for ver's).
+// one, else under ver: only ever under the key of its own version. An
+// answer computed at another version than ver, older or newer, is never
+// filed under ver's key, where it would be served as ver's. (Instances
+// waiting on ver's lease then find no answer when the holder releases it,
+// and compute ver's themselves.)
 func (a *Analyzer) store(ctx context.Context, req quant.Request, res *quant.Result, ver int64) {
 	at := ver
 	if res.DatasetVersion != 0 {
 		at = res.DatasetVersion
 	}
 	a.storeAt(ctx, Key(at, req), req.Analysis, res)
-	if at > ver {
-		a.storeAt(ctx, Key(ver, req), req.Analysis, res)
-	}
 }
 
 func (a *Analyzer) storeAt(ctx context.Context, key string, an quant.Analysis, res *quant.Result) {

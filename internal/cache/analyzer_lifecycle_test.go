@@ -3,6 +3,7 @@ package cache_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -132,21 +133,86 @@ func TestAnalyzerOlderAnswerComputedAgain(t *testing.T) {
 	}
 }
 
-// An answer computed at a newer version than the lease's key is stored
-// under that key too, where instances waiting on the lease look.
-func TestAnalyzerNewerAnswerStoredUnderTheLeaseKey(t *testing.T) {
+// An answer computed at a newer version than the key's is computed again
+// and, still newer, stored under its own version only: never under the
+// key's, where it would be served as that version's.
+func TestAnalyzerNewerAnswerStoredUnderItsOwnVersion(t *testing.T) {
 	clk := newClock()
 	next := &versionedNext{vers: []int64{8}}
 	mem := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
 	a := cache.New(next, mem, &versions{v: 7}, cache.Options{Now: clk.Now, Jitter: -1, Beta: -1, Lease: &fakeLease{}})
-	if _, err := a.Analyze(context.Background(), ens); err != nil {
-		t.Fatal(err)
+	res, err := a.Analyze(context.Background(), ens)
+	if err != nil || res.DatasetVersion != 8 || next.calls.Load() != 2 {
+		t.Fatalf("answer at version %d after %d computations (%v); want version 8 after 2", res.DatasetVersion, next.calls.Load(), err)
 	}
 	nreq, _ := ens.Normalize()
-	for _, v := range []int64{7, 8} {
-		if e, _ := mem.Get(context.Background(), cache.Key(v, nreq)); e == nil || e.Result.DatasetVersion != 8 {
-			t.Errorf("under version %d: %+v; want the answer computed at 8", v, e)
-		}
+	if e, _ := mem.Get(context.Background(), cache.Key(7, nreq)); e != nil {
+		t.Errorf("under version 7: %+v; want nothing (the answer is 8's)", e.Result)
+	}
+	if e, _ := mem.Get(context.Background(), cache.Key(8, nreq)); e == nil || e.Result.DatasetVersion != 8 {
+		t.Errorf("under version 8: %+v; want the answer computed at 8", e)
+	}
+}
+
+// The dataset version moves down (9000 -> 4000) or up (4000 -> 9000)
+// while the layer below still answers at the old one: the cache never
+// serves, and never stores under the new key, an answer carrying the old
+// version. Versions are compared for equality, not by order.
+func TestAnalyzerVersionChangeEitherWay(t *testing.T) {
+	tests := []struct{ from, to int64 }{{9000, 4000}, {4000, 9000}}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d to %d", tt.from, tt.to), func(t *testing.T) {
+			ctx := context.Background()
+			clk := newClock()
+			// The first answer is at from; then the layer below answers
+			// once more at from (a computation begun before the move),
+			// then at to.
+			next := &versionedNext{vers: []int64{tt.from, tt.from, tt.to}}
+			mem := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
+			vers := &versions{v: tt.from}
+			a := cache.New(next, mem, vers, cache.Options{Now: clk.Now, Jitter: -1, Beta: -1, VersionRefresh: -1})
+			if res, err := a.Analyze(ctx, ens); err != nil || res.DatasetVersion != tt.from || res.Status != quant.CacheMiss {
+				t.Fatalf("first Analyze = %+v, %v; want a MISS at %d", res, err, tt.from)
+			}
+			if res, err := a.Analyze(ctx, ens); err != nil || res.DatasetVersion != tt.from || res.Status != quant.CacheHit {
+				t.Fatalf("second Analyze = %+v, %v; want a HIT at %d", res, err, tt.from)
+			}
+			vers.set(tt.to, nil)
+			res, err := a.Analyze(ctx, ens)
+			if err != nil || res.DatasetVersion != tt.to || res.Status != quant.CacheMiss {
+				t.Fatalf("Analyze after the move = %+v, %v; want a MISS at %d", res, err, tt.to)
+			}
+			if n := next.calls.Load(); n != 3 {
+				t.Errorf("computations = %d, want 3 (the answer at %d computed again)", n, tt.from)
+			}
+			nreq, _ := ens.Normalize()
+			if e, _ := mem.Get(ctx, cache.Key(tt.to, nreq)); e == nil || e.Result.DatasetVersion != tt.to {
+				t.Errorf("under version %d: %+v; want the answer computed at %d", tt.to, e, tt.to)
+			}
+			res, err = a.Analyze(ctx, ens)
+			if err != nil || res.DatasetVersion != tt.to || res.Status != quant.CacheHit {
+				t.Errorf("Analyze again = %+v, %v; want a HIT at %d", res, err, tt.to)
+			}
+		})
+	}
+}
+
+// An entry of another version found under a key (stored there by an older
+// release, or by hand) is a miss, not a HIT carrying the wrong version.
+func TestAnalyzerEntryOfAnotherVersionIsAMiss(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	mem := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
+	nreq, _ := ens.Normalize()
+	mem.Set(ctx, cache.Key(4000, nreq), &quant.CacheEntry{
+		Result:     &quant.Result{Analysis: nreq.Analysis, Key: nreq.Key(), Body: []byte(`{"old":true}`), DatasetVersion: 9000},
+		FreshUntil: clk.Now().Add(time.Hour), StaleUntil: clk.Now().Add(2 * time.Hour),
+	})
+	next := &fakeNext{version: 4000}
+	a := cache.New(next, mem, &versions{v: 4000}, cache.Options{Now: clk.Now, Jitter: -1, Beta: -1})
+	res, err := a.Analyze(ctx, ens)
+	if err != nil || res.DatasetVersion != 4000 || res.Status != quant.CacheMiss || next.calls.Load() != 1 {
+		t.Fatalf("Analyze = %+v, %v after %d computations; want a MISS at 4000 after 1", res, err, next.calls.Load())
 	}
 }
 

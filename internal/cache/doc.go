@@ -38,10 +38,12 @@
 // Keys carry the dataset version ("quant:<version>:<request key>"), so new
 // data makes every older answer unreachable at once; old entries age out.
 // The version is read at most every VersionRefresh, detached from the
-// caller; Prime reads it before serving. An answer the layers below
-// computed at an older version than the request's key (a coalesced
-// computation that began before the version moved) is computed again,
-// never served or stored as the newer version's.
+// caller; Prime reads it before serving. Versions are compared for
+// equality only, never by order: an answer the layers below computed at
+// another version than the request's key (a coalesced computation that
+// began before the version moved, up or down) is computed again, and is
+// stored only under the key of the version it carries, so a HIT always
+// carries its key's version.
 //
 // # Misses and refreshes
 //

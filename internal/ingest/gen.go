@@ -11,11 +11,57 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quantops/quant/internal/quant"
 )
+
+// GenFormat is a format Generate writes (ANALYTICS.md section 1.1).
+type GenFormat string
+
+// The formats Generate writes. The empty GenFormat is GenSenateCSV.
+const (
+	// GenSenateCSV is the Senate Stock Watcher CSV: no disclosure dates.
+	GenSenateCSV GenFormat = "senate-csv"
+	// GenHouseJSON is the House Stock Watcher JSON as its maintained
+	// successor writes it: one element per transaction, with
+	// representative, district, disclosure_date, filing_id and
+	// source_url.
+	GenHouseJSON GenFormat = "house-json"
+	// GenSenateFilings is the Senate Stock Watcher filings JSON: one
+	// element per filing (first_name, last_name, office, ptr_link,
+	// date_recieved, bioguide) holding its transactions; scanned paper
+	// filings hold none.
+	GenSenateFilings GenFormat = "senate-filings"
+)
+
+// GenFormats lists the formats Generate writes, the default first.
+var GenFormats = []GenFormat{GenSenateCSV, GenHouseJSON, GenSenateFilings}
+
+// Chamber returns the chamber whose disclosures the format holds.
+func (f GenFormat) Chamber() quant.Chamber {
+	if f == GenHouseJSON {
+		return quant.ChamberHouse
+	}
+	return quant.ChamberSenate
+}
+
+// DefaultSpan returns the transaction dates a GenConfig with a zero Start
+// and End gets in format f: 2012-06-01 to 2020-12-31 for the Senate
+// formats (the span of the real Senate data), 2021-01-01 to 2025-12-31
+// for the House (the real House data starts in 2021).
+func (f GenFormat) DefaultSpan() (start, end time.Time) {
+	if f == GenHouseJSON {
+		return genHouseStart, genHouseEnd
+	}
+	return genDefaultStart, genDefaultEnd
+}
 
 // GenConfig configures Generate. The zero value is not valid: Politicians
 // must be set.
 type GenConfig struct {
+	// Format is the format written; empty means GenSenateCSV, whose
+	// output is the same as before formats existed.
+	Format GenFormat
 	// Politicians is the number of distinct filers (distinct politician ids
 	// under ANALYTICS.md section 1), 1..GenMaxPoliticians. When Trades is
 	// at least Politicians every filer has at least one row; otherwise only
@@ -28,12 +74,24 @@ type GenConfig struct {
 	// config always gives the same bytes (for one Go release and
 	// architecture; see Generate).
 	Seed uint64
+	// SkipPoliticians skips the first SkipPoliticians filers the seed
+	// would draw: the filers of a config are the filers SkipPoliticians
+	// .. SkipPoliticians+Politicians-1 of one sequence per seed, the same
+	// in every format (same names, districts and bioguide ids). Two parts
+	// generated with the same seed, one with Politicians p and the other
+	// with SkipPoliticians p, share no politician; with SkipPoliticians
+	// p-k they share k. Politicians+SkipPoliticians must not exceed
+	// GenMaxPoliticians.
+	SkipPoliticians int
 	// Start and End bound the transaction dates, both inclusive; only their
-	// calendar dates count. A zero Start means 2012-06-01 and a zero End
-	// 2020-12-31, the span of the real Senate data. Start must not be
-	// before 1990-01-01 and End not before Start. Generate cannot know the
-	// day the output will be imported: an End after that day makes the
-	// parser reject the later rows as date_out_of_range.
+	// calendar dates count. In the formats with disclosure dates they
+	// bound those too: filings are disclosed on days of Start..End and
+	// their transactions lie before (a snapshot taken at End holds the
+	// reports filed by then), none before Start. A zero Start or End is
+	// the format's DefaultSpan. Start must not be before 1990-01-01 and
+	// End not before Start. Generate cannot know the day the output will
+	// be imported: an End after that day makes the parser reject the
+	// later rows as date_out_of_range.
 	Start, End time.Time
 }
 
@@ -55,6 +113,8 @@ func (e genConfigError) Is(target error) bool { return target == ErrGenConfig }
 var (
 	genDefaultStart = time.Date(2012, 6, 1, 0, 0, 0, 0, time.UTC)
 	genDefaultEnd   = time.Date(2020, 12, 31, 0, 0, 0, 0, time.UTC)
+	genHouseStart   = time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	genHouseEnd     = time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
 )
 
 // genHeader is the Senate Stock Watcher CSV header.
@@ -63,8 +123,14 @@ const genHeader = "transaction_date,owner,ticker,asset_description,asset_type,ty
 // genStream is the second PCG seed word; cfg.Seed is the first.
 const genStream = 0x7175616e74676e31 // "quantgn1"
 
-// Generate writes cfg.Trades synthetic disclosures in the Senate Stock
-// Watcher CSV format to w: the header
+// Generate writes cfg.Trades synthetic disclosures in cfg.Format to w.
+// The House and Senate filings formats are described with genHouse and
+// genSenateFilings (gen_json.go): filings of several transactions, a
+// disclosure date per filing with the lags of the real reports, districts
+// or bioguide ids, and for the Senate filings scanned paper filings with
+// no transactions (not counted in cfg.Trades). They share the filers,
+// filing sizes, activity, spans and tickers described below. In the
+// Senate CSV format (the default) Generate writes the header
 //
 //	transaction_date,owner,ticker,asset_description,asset_type,type,amount,comment,senator,ptr_link
 //
@@ -108,12 +174,24 @@ func (cfg GenConfig) validate() (GenConfig, error) {
 		return cfg, genConfigError("politicians must be <= " + strconv.Itoa(GenMaxPoliticians))
 	case cfg.Trades < 0:
 		return cfg, genConfigError("trades must be >= 0")
+	case cfg.SkipPoliticians < 0:
+		return cfg, genConfigError("skip politicians must be >= 0")
+	case cfg.SkipPoliticians > GenMaxPoliticians-cfg.Politicians:
+		return cfg, genConfigError("politicians + skip politicians must be <= " + strconv.Itoa(GenMaxPoliticians))
 	}
+	switch cfg.Format {
+	case "":
+		cfg.Format = GenSenateCSV
+	case GenSenateCSV, GenHouseJSON, GenSenateFilings:
+	default:
+		return cfg, genConfigError(fmt.Sprintf("format %q is not one of %v", cfg.Format, GenFormats))
+	}
+	start, end := cfg.Format.DefaultSpan()
 	if cfg.Start.IsZero() {
-		cfg.Start = genDefaultStart
+		cfg.Start = start
 	}
 	if cfg.End.IsZero() {
-		cfg.End = genDefaultEnd
+		cfg.End = end
 	}
 	if genDay(cfg.Start) < genDay(minDate) {
 		return cfg, genConfigError("start must not be before 1990-01-01")
@@ -467,17 +545,21 @@ func genUnit(h uint64) float64 { return float64(h>>11) * 0x1p-53 }
 // nearest of the filings still expected, so the filing dates are the order
 // statistics of uniform points under the busy/quiet rate.
 type genFiler struct {
-	name, alias string  // CSV-encoded spellings; alias is "" when there is none
-	aliasP      float64 // probability that a filing uses alias
-	key         uint64  // genHash key of the filer's looked-up features
-	first, last int64   // active span in days since 1970-01-01, inclusive
-	left        int     // rows still to write
-	sigma       float64 // weighted distance of the current filing from last
-	total       float64 // weighted length of the span
-	blk         int     // 30-day block (counted back from last) holding sigma
-	blkSigma    float64 // weighted distance of block blk's newest day
-	day         int64   // day of the current filing
-	favs        int     // number of favourite tickers
+	name, alias   string        // CSV-encoded spellings; alias is "" when there is none
+	given, family string        // the given and family names, as given
+	mid           byte          // the middle initial, 0 when none
+	index         int           // index in the seed's sequence of filers (SkipPoliticians counted)
+	json          *genFilerJSON // the JSON formats' texts; nil in the Senate CSV
+	aliasP        float64       // probability that a filing uses alias
+	key           uint64        // genHash key of the filer's looked-up features
+	first, last   int64         // active span in days since 1970-01-01, inclusive
+	left          int           // rows still to write
+	sigma         float64       // weighted distance of the current filing from last
+	total         float64       // weighted length of the span
+	blk           int           // 30-day block (counted back from last) holding sigma
+	blkSigma      float64       // weighted distance of block blk's newest day
+	day           int64         // day of the current filing
+	favs          int           // number of favourite tickers
 }
 
 // blockRate is the filing rate of the filer's block b.
@@ -528,10 +610,16 @@ type generator struct {
 	owners, types, amounts, comments, kinds, sizes, tickers genDist
 	ownerEnc, typeEnc, amountEnc, commentEnc, kindEnc       []string
 	tickerEnc, nameEnc, lowerEnc, exchEnc, upperName        []string // per genTickers entry
+	lowerRaw, exchRaw                                       []string // lowerEnc and exchEnc as given
+	raw                                                     string   // the ready description asset last drew
 
 	pdfP          float64 // probability that a filing is a PDF filing
 	rowsPerFiling float64 // mean rows of a filing, PDF ones included
 	scratch       []byte
+
+	format GenFormat
+	json   genJSON // the JSON formats' state
+	days   []int64 // filingDates' result
 }
 
 func newGenerator(cfg GenConfig) (*generator, error) {
@@ -540,9 +628,10 @@ func newGenerator(cfg GenConfig) (*generator, error) {
 		return nil, err
 	}
 	g := &generator{
-		rng:   genRand{src: rand.NewPCG(cfg.Seed, genStream)},
-		start: genDay(cfg.Start),
-		end:   genDay(cfg.End),
+		rng:    genRand{src: rand.NewPCG(cfg.Seed, genStream)},
+		start:  genDay(cfg.Start),
+		end:    genDay(cfg.End),
+		format: cfg.Format,
 	}
 	g.owners, g.ownerEnc = newGenTable(genOwners)
 	g.types, g.typeEnc = newGenTable(genTypes)
@@ -571,14 +660,20 @@ func newGenerator(cfg GenConfig) (*generator, error) {
 		tw[i] = math.Pow(float64(i+1), -genTickerExp)
 		g.tickerEnc[i] = string(appendCSVField(nil, t.ticker))
 		g.nameEnc[i] = string(appendCSVField(nil, t.name))
-		g.lowerEnc[i] = string(appendCSVField(nil, strings.ToLower(t.ticker)))
-		g.exchEnc[i] = string(appendCSVField(nil, t.name+" ("+t.exchange+")"))
+		g.lowerRaw = append(g.lowerRaw, strings.ToLower(t.ticker))
+		g.exchRaw = append(g.exchRaw, t.name+" ("+t.exchange+")")
+		g.lowerEnc[i] = string(appendCSVField(nil, g.lowerRaw[i]))
+		g.exchEnc[i] = string(appendCSVField(nil, g.exchRaw[i]))
 		g.upperName[i] = strings.ReplaceAll(strings.ToUpper(t.name), "&AMP;", "&amp;")
 	}
 	g.tickers = newGenDist(tw)
 
-	g.filers = make([]genFiler, cfg.Politicians)
+	g.filers = make([]genFiler, cfg.SkipPoliticians+cfg.Politicians)
 	g.makeNames(cfg.Seed)
+	g.filers = g.filers[cfg.SkipPoliticians:]
+	if g.format != GenSenateCSV {
+		g.initJSON(cfg.Seed, cfg.Trades)
+	}
 	g.allocate(cfg.Trades)
 	g.makeSpans(cfg.Seed)
 
@@ -634,6 +729,10 @@ func (g *generator) makeNames(seed uint64) {
 		}
 		f := &g.filers[i]
 		f.name = string(appendCSVField(nil, first.name+" "+rest))
+		f.given, f.family, f.index = first.name, last, i
+		if mid > 0 {
+			f.mid = byte('A' + mid - 1)
+		}
 		alias := ""
 		switch u := r.float(); {
 		case u < genSuffixP:
@@ -752,10 +851,21 @@ func (g *generator) down(i int) {
 // run writes the header and every filing, newest first.
 func (g *generator) run(w io.Writer) error {
 	buf := make([]byte, 0, genFlushSize+32<<10)
-	buf = append(buf, genHeader...)
+	if g.format == GenSenateCSV {
+		buf = append(buf, genHeader...)
+	} else {
+		buf = append(buf, '[')
+	}
 	for len(g.heap) > 0 {
 		f := &g.filers[g.heap[0]]
-		buf = g.appendFiling(buf, f)
+		switch g.format {
+		case GenHouseJSON:
+			buf = g.appendHouseFiling(buf, f)
+		case GenSenateFilings:
+			buf = g.appendSenateFiling(buf, f)
+		default:
+			buf = g.appendFiling(buf, f)
+		}
 		if f.left == 0 {
 			last := len(g.heap) - 1
 			g.heap[0] = g.heap[last]
@@ -770,6 +880,12 @@ func (g *generator) run(w io.Writer) error {
 			}
 			buf = buf[:0]
 		}
+	}
+	if g.format != GenSenateCSV {
+		if g.json.elements > 0 {
+			buf = append(buf, '\n')
+		}
+		buf = append(buf, "]\n"...)
 	}
 	if _, err := w.Write(buf); err != nil {
 		return genWriteError(err)
@@ -843,26 +959,43 @@ func (g *generator) pickTicker(f *genFiler) int {
 // appendAsset appends the ticker, asset_description and asset_type fields
 // of an electronic row dated day.
 func (g *generator) appendAsset(b []byte, f *genFiler, day int64) []byte {
+	ticker, enc, desc, kind := g.asset(f, day)
+	b = append(b, ticker...)
+	b = append(b, ',')
+	if enc != "" {
+		b = append(b, enc...)
+	} else {
+		b = appendCSVField(b, desc)
+	}
+	b = append(b, ',')
+	return append(b, g.kindEnc[kind]...)
+}
+
+// asset draws the asset of an electronic row dated day: its ticker ("--"
+// when unknown; no ticker needs CSV quoting), its description and its
+// kind (a genKinds index). The description is either a ready string, enc
+// CSV-encoded and g.raw as given, or built in desc (g.scratch), not
+// encoded; enc is "" then.
+func (g *generator) asset(f *genFiler, day int64) (ticker, enc string, desc []byte, kind int) {
 	r := &g.rng
-	kind := g.kinds.pick(r)
+	kind = g.kinds.pick(r)
 	unknown := r.float() < genUnknownTickerP[kind]
-	ticker := "--"
-	enc := ""          // the description, CSV-encoded, when it is a ready string
-	s := g.scratch[:0] // else the description, built here
+	ticker = "--"
+	s := g.scratch[:0] // the description when it is not a ready string
 	switch kind {
 	case genKindStock:
 		t := g.pickTicker(f)
 		if !unknown {
-			ticker, enc = g.tickerEnc[t], g.nameEnc[t]
+			ticker, enc, g.raw = g.tickerEnc[t], g.nameEnc[t], genTickers[t].name
 			break
 		}
 		// Real "--" stock rows name the stock by a lower-case ticker
 		// ("msft"), by the company alone, or as "Company (TICKER)".
 		switch v := r.intn(10); {
 		case v < 4:
-			enc = g.lowerEnc[t]
+			enc, g.raw = g.lowerEnc[t], g.lowerRaw[t]
 		case v < 8:
-			enc = g.nameEnc[t]
+			enc, g.raw = g.nameEnc[t], genTickers[t].name
 		default:
 			s = append(s, genTickers[t].name...)
 			s = append(s, " ("...)
@@ -872,12 +1005,12 @@ func (g *generator) appendAsset(b []byte, f *genFiler, day int64) []byte {
 	case genKindBlank:
 		t := g.pickTicker(f)
 		if !unknown {
-			ticker, enc = g.tickerEnc[t], g.exchEnc[t]
+			ticker, enc, g.raw = g.tickerEnc[t], g.exchEnc[t], g.exchRaw[t]
 		} else if r.intn(2) == 0 {
 			s = append(s, genTickers[t].ticker...)
 			s = append(s, " (stock option)"...)
 		} else {
-			enc = g.nameEnc[t]
+			enc, g.raw = g.nameEnc[t], genTickers[t].name
 		}
 	case genKindMuni:
 		s = append(s, genMunis[r.intn(len(genMunis))]...)
@@ -927,15 +1060,7 @@ func (g *generator) appendAsset(b []byte, f *genFiler, day int64) []byte {
 		s = append(s, " </div>"...)
 	}
 	g.scratch = s
-	b = append(b, ticker...)
-	b = append(b, ',')
-	if enc != "" {
-		b = append(b, enc...)
-	} else {
-		b = appendCSVField(b, s)
-	}
-	b = append(b, ',')
-	return append(b, g.kindEnc[kind]...)
+	return ticker, enc, s, kind
 }
 
 // appendCoupon appends a bond's coupon (2.00% to 5.00%) and maturity (1 to

@@ -3,16 +3,23 @@ package ingest
 import (
 	"bytes"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/quantops/quant/internal/quant"
 )
@@ -350,6 +357,10 @@ func TestGenConfigErrors(t *testing.T) {
 		{GenConfig{Politicians: 1, End: day(10000, 1, 1)}, "ingest: gen: end must be before year 10000"},
 		{GenConfig{Politicians: 1, Start: day(2020, 1, 2), End: day(2020, 1, 1)}, "ingest: gen: end must not be before start"},
 		{GenConfig{Politicians: 1, Start: day(2021, 1, 1)}, "ingest: gen: end must not be before start"},
+		{GenConfig{Politicians: 1, Format: GenHouseJSON, Start: day(2026, 1, 1)}, "ingest: gen: end must not be before start"},
+		{GenConfig{Politicians: 1, Format: "xml"}, `ingest: gen: format "xml" is not one of [senate-csv house-json senate-filings]`},
+		{GenConfig{Politicians: 1, SkipPoliticians: -1}, "ingest: gen: skip politicians must be >= 0"},
+		{GenConfig{Politicians: 2, SkipPoliticians: GenMaxPoliticians - 1}, fmt.Sprintf("ingest: gen: politicians + skip politicians must be <= %d", GenMaxPoliticians)},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer
@@ -455,4 +466,584 @@ func ExampleGenerate() {
 	// 08/06/2013 | N/A | N/A | Russell T Baker
 	// 12/31/2012 | N/A | N/A | Walter Reed
 	// 11/17/2012 | NVDA | Purchase | Walter Reed
+}
+
+// genJSONGolden pins the JSON formats' output as genGoldenSHA256 pins the
+// CSV's: a change to any table, draw or layout changes the hash.
+var genJSONGolden = []struct {
+	cfg GenConfig
+	sum string
+}{
+	{GenConfig{Format: GenHouseJSON, Politicians: 12, Trades: 2000, Seed: 42}, "9cfbabf5668c95f5ffc950ad9d2ed90cf6af723ed9a77b1643602f5ec44c148f"},
+	{GenConfig{Format: GenSenateFilings, Politicians: 12, Trades: 2000, Seed: 42}, "41ad95cba3e38fdbfddf7e0258fd47b035a04274cc6571b10e4c480c7b0c6abc"},
+}
+
+func TestGenerateJSONDeterministic(t *testing.T) {
+	for _, tt := range genJSONGolden {
+		t.Run(string(tt.cfg.Format), func(t *testing.T) {
+			a := generate(t, tt.cfg)
+			if b := generate(t, tt.cfg); !bytes.Equal(a, b) {
+				t.Fatal("two runs with the same config differ")
+			}
+			sum := sha256.Sum256(a)
+			if got := hex.EncodeToString(sum[:]); got != tt.sum {
+				t.Errorf("sha256(Generate(%+v)) = %s, want %s", tt.cfg, got, tt.sum)
+			}
+			cfg := tt.cfg
+			cfg.Seed++
+			if bytes.Equal(a, generate(t, cfg)) {
+				t.Errorf("seeds %d and %d give the same output", tt.cfg.Seed, cfg.Seed)
+			}
+		})
+	}
+}
+
+// The empty format is the Senate CSV, byte for byte.
+func TestGenerateDefaultFormatIsSenateCSV(t *testing.T) {
+	cfg := genGoldenConfig
+	cfg.Format = GenSenateCSV
+	if !bytes.Equal(generate(t, cfg), generate(t, genGoldenConfig)) {
+		t.Error("Format senate-csv and the empty Format differ")
+	}
+}
+
+// genHouseKeys are the keys of a real House element, in its order.
+var genHouseKeys = []string{"transaction_date", "disclosure_date", "ticker", "asset_description", "asset_type",
+	"type", "amount", "representative", "district", "owner", "filing_id", "source_url"}
+
+// genDecode decodes a generated JSON file, checking that it is one array
+// and that every element's keys are exactly want (in any order) and hold
+// strings, except a filing's transactions.
+func genDecode(tb testing.TB, b []byte, want []string) []map[string]any {
+	tb.Helper()
+	var elems []map[string]any
+	if err := json.Unmarshal(b, &elems); err != nil {
+		tb.Fatalf("json: %v", err)
+	}
+	for i, e := range elems {
+		keys := slices.Sorted(maps.Keys(e))
+		if w := slices.Sorted(slices.Values(want)); !slices.Equal(keys, w) {
+			tb.Fatalf("element %d keys = %q, want %q", i+1, keys, w)
+		}
+		for k, v := range e {
+			if _, ok := v.(string); !ok && k != "transactions" {
+				tb.Fatalf("element %d: %s = %#v, want a string", i+1, k, v)
+			}
+		}
+	}
+	return elems
+}
+
+// genLagStats checks the lags (disclosure - transaction, days) of a
+// generated file against the model of gen_json.go, with loose bounds.
+func genLagStats(tb testing.TB, lags []int) {
+	tb.Helper()
+	slices.Sort(lags)
+	n := len(lags)
+	var late, veryLate, invalid int
+	for _, l := range lags {
+		switch {
+		case l < 0:
+			invalid++
+		case l > 180:
+			veryLate++
+			late++
+		case l > 45:
+			late++
+		}
+	}
+	median := lags[n/2]
+	share := float64(late) / float64(n)
+	if median < 7 || median > 35 {
+		tb.Errorf("median lag = %d days, want 7..35 (most reports within days to a few weeks)", median)
+	}
+	if share < 0.05 || share > 0.2 {
+		tb.Errorf("late share = %.3f, want 0.05..0.2 (a tail past 45 days)", share)
+	}
+	if veryLate == 0 || float64(veryLate)/float64(n) > 0.03 {
+		tb.Errorf("%d of %d lags over 180 days, want a few", veryLate, n)
+	}
+	if invalid == 0 || float64(invalid)/float64(n) > 0.01 {
+		tb.Errorf("%d of %d reports dated before a trade, want a few", invalid, n)
+	}
+}
+
+func genMustDate(tb testing.TB, s string) time.Time {
+	tb.Helper()
+	if len(s) != 10 || s[2] != '/' || s[5] != '/' {
+		tb.Fatalf("date %q is not MM/DD/YYYY", s)
+	}
+	d, err := time.Parse("01/02/2006", s)
+	if err != nil {
+		tb.Fatalf("date %q: %v", s, err)
+	}
+	return d
+}
+
+var (
+	genDistrictRE = regexp.MustCompile(`^[A-Z]{2}[0-9]{2}$`)
+	genFilingIDRE = regexp.MustCompile(`^[0-9]{8}$`)
+	genUUIDRE     = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	genBioguideRE = regexp.MustCompile(`^[A-Z][0-9]{6}$`)
+	genExactRE    = regexp.MustCompile(`^\$[0-9]{1,3}(,[0-9]{3})?\.[0-9]{2}$`)
+)
+
+func TestGenerateHouseShape(t *testing.T) {
+	cfg := GenConfig{Format: GenHouseJSON, Politicians: 60, Trades: 30_000, Seed: 9}
+	elems := genDecode(t, generate(t, cfg), genHouseKeys)
+	if len(elems) != cfg.Trades {
+		t.Fatalf("%d elements, want %d", len(elems), cfg.Trades)
+	}
+	start, end := GenHouseJSON.DefaultSpan()
+	type filing struct{ name, disclosed, district string }
+	filings := map[string]filing{}
+	districts := map[string]string{}
+	counts := map[string]int{}
+	var lags []int
+	var lineBreaks, exact, cut int
+	for i, e := range elems {
+		s := func(k string) string { return e[k].(string) }
+		td, dd := genMustDate(t, s("transaction_date")), genMustDate(t, s("disclosure_date"))
+		if td.Before(start) || td.After(end) || dd.Before(start) || dd.After(end) {
+			t.Fatalf("element %d: dates %s, %s outside %s..%s", i+1, s("transaction_date"), s("disclosure_date"), start, end)
+		}
+		lags = append(lags, int(dd.Sub(td).Hours()/24))
+		id := s("filing_id")
+		if !genFilingIDRE.MatchString(id) {
+			t.Fatalf("element %d: filing_id %q, want 8 digits", i+1, id)
+		}
+		wantURL := "https://disclosures-clerk.house.gov/public_disc/ptr-pdfs/" + strconv.Itoa(dd.Year()) + "/" + id + ".pdf"
+		if s("source_url") != wantURL {
+			t.Fatalf("element %d: source_url %q, want %q", i+1, s("source_url"), wantURL)
+		}
+		if !genDistrictRE.MatchString(s("district")) || s("district")[2:] > "53" {
+			t.Fatalf("element %d: district %q, want like NJ07", i+1, s("district"))
+		}
+		f := filing{s("representative"), s("disclosure_date"), s("district")}
+		if old, ok := filings[id]; ok && old != f {
+			t.Fatalf("filing %s holds %+v and %+v, want one filer, day and district", id, old, f)
+		}
+		filings[id] = f
+		if d, ok := districts[f.name]; ok && d != f.district {
+			t.Fatalf("%s in %s and %s, want one district", f.name, d, f.district)
+		}
+		districts[f.name] = f.district
+		if !slices.Contains([]string{"Purchase", "Sale", "Exchange"}, s("type")) {
+			t.Fatalf("element %d: type %q", i+1, s("type"))
+		}
+		if s("asset_type") != "Stock" || s("ticker") == "" {
+			t.Fatalf("element %d: asset_type %q, ticker %q", i+1, s("asset_type"), s("ticker"))
+		}
+		switch a := s("amount"); {
+		case strings.Contains(a, " -\n$"):
+			lineBreaks++
+		case genExactRE.MatchString(a):
+			exact++
+		case strings.HasSuffix(a, " -"):
+			cut++
+		}
+		counts[id]++
+	}
+	if lineBreaks < cfg.Trades/10 || exact == 0 || cut == 0 {
+		t.Errorf("amounts: %d with a line break, %d exact, %d cut; want many, some, some", lineBreaks, exact, cut)
+	}
+	if len(districts) != cfg.Politicians {
+		t.Errorf("%d representatives, want %d", len(districts), cfg.Politicians)
+	}
+	several := 0
+	for _, n := range counts {
+		if n > 1 {
+			several++
+		}
+	}
+	if several < len(counts)/3 {
+		t.Errorf("%d of %d filings hold several trades, want a good share", several, len(counts))
+	}
+	genLagStats(t, lags)
+}
+
+// genFilingKeys and genTransactionKeys are the keys of a real Senate
+// filing and of its transactions.
+var (
+	genFilingKeys      = []string{"first_name", "last_name", "office", "ptr_link", "date_recieved", "transactions", "bioguide"}
+	genTransactionKeys = []string{"transaction_date", "owner", "ticker", "asset_description", "asset_type", "type", "amount", "comment"}
+)
+
+func TestGenerateSenateFilingsShape(t *testing.T) {
+	cfg := GenConfig{Format: GenSenateFilings, Politicians: 40, Trades: 20_000, Seed: 9}
+	elems := genDecode(t, generate(t, cfg), genFilingKeys)
+	start, end := GenSenateFilings.DefaultSpan()
+	var lags []int
+	var paper, records, anchors int
+	ids := map[string]bool{}
+	bioguides := map[string]string{} // last name + first name -> bioguide
+	for i, e := range elems {
+		s := func(k string) string { return e[k].(string) }
+		link := s("ptr_link")
+		kind, id, ok := strings.Cut(strings.TrimPrefix(link, "https://efdsearch.senate.gov/search/view/"), "/")
+		if !ok || !strings.HasSuffix(id, "/") || !genUUIDRE.MatchString(strings.TrimSuffix(id, "/")) {
+			t.Fatalf("filing %d: ptr_link %q, want .../search/view/ptr/UUID/", i+1, link)
+		}
+		if ids[id] {
+			t.Fatalf("filing %d: ptr_link %q twice", i+1, link)
+		}
+		ids[id] = true
+		dd := genMustDate(t, s("date_recieved"))
+		if dd.Before(start) || dd.After(end) {
+			t.Fatalf("filing %d: date_recieved %s outside the span", i+1, s("date_recieved"))
+		}
+		if !genBioguideRE.MatchString(s("bioguide")) {
+			t.Fatalf("filing %d: bioguide %q", i+1, s("bioguide"))
+		}
+		key := strings.ToUpper(strings.TrimSpace(s("first_name")) + "|" + s("last_name"))
+		if b, ok := bioguides[key]; ok && b != s("bioguide") {
+			t.Fatalf("%s has bioguides %s and %s", key, b, s("bioguide"))
+		}
+		bioguides[key] = s("bioguide")
+		txs, ok := e["transactions"].([]any)
+		if !ok {
+			t.Fatalf("filing %d: transactions %#v, want an array", i+1, e["transactions"])
+		}
+		if kind == "paper" {
+			paper++
+			if len(txs) != 0 || s("office") != "Senator" {
+				t.Fatalf("paper filing %d: %d transactions, office %q; want none, Senator", i+1, len(txs), s("office"))
+			}
+			continue
+		}
+		if kind != "ptr" || len(txs) == 0 {
+			t.Fatalf("filing %d: %s link with %d transactions", i+1, kind, len(txs))
+		}
+		wantOffice := s("last_name") + ", " + s("first_name")
+		if p := strings.LastIndexByte(wantOffice, ' '); len(wantOffice)-p == 2 {
+			wantOffice += "." // the middle initial
+		}
+		if s("office") != wantOffice+" (Senator)" {
+			t.Fatalf("filing %d: office %q, want %q", i+1, s("office"), wantOffice+" (Senator)")
+		}
+		for k, tx := range txs {
+			m, ok := tx.(map[string]any)
+			if !ok {
+				t.Fatalf("filing %d transaction %d: %#v", i+1, k+1, tx)
+			}
+			if keys, w := slices.Sorted(maps.Keys(m)), slices.Sorted(slices.Values(genTransactionKeys)); !slices.Equal(keys, w) {
+				t.Fatalf("filing %d transaction %d keys = %q, want %q", i+1, k+1, keys, w)
+			}
+			td := genMustDate(t, m["transaction_date"].(string))
+			if td.Before(start) {
+				t.Fatalf("filing %d transaction %d dated %s, before the span", i+1, k+1, td)
+			}
+			lags = append(lags, int(dd.Sub(td).Hours()/24))
+			if strings.HasPrefix(m["ticker"].(string), `<a href="https://finance.yahoo.com/q?s=`) {
+				anchors++
+			}
+			records++
+		}
+	}
+	if records != cfg.Trades {
+		t.Errorf("%d transactions, want %d", records, cfg.Trades)
+	}
+	if share := float64(paper) / float64(len(elems)); share < 0.2 || share > 0.4 {
+		t.Errorf("paper filings = %.3f of %d, want about 0.3 (real: 463 of 1,442)", share, len(elems))
+	}
+	if anchors < records/2 {
+		t.Errorf("%d of %d tickers are anchors, want most", anchors, records)
+	}
+	if len(bioguides) < cfg.Politicians {
+		t.Errorf("%d names, want at least %d", len(bioguides), cfg.Politicians)
+	}
+	genLagStats(t, lags)
+}
+
+// Every filer's district is a real seat: 01..seats, or 00 where the state
+// has one seat.
+func TestGenDistricts(t *testing.T) {
+	seats := map[string]int{}
+	for _, s := range genStateSeats {
+		seats[s.state] = s.seats
+	}
+	seen := map[string]bool{}
+	for i := range 20_000 {
+		f := genFiler{key: genHash(1, uint64(i))}
+		d := f.district()
+		n, err := strconv.Atoi(d[2:])
+		max, ok := seats[d[:2]]
+		if !genDistrictRE.MatchString(d) || err != nil || !ok || (max == 1) != (n == 0) || n > max {
+			t.Fatalf("district() = %q for key %d, want a seat of the 435", d, f.key)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 430 || !seen["MT00"] || !seen["NJ07"] {
+		t.Errorf("%d distinct districts of 20,000 filers (MT00 %v, NJ07 %v), want nearly all 435", len(seen), seen["MT00"], seen["NJ07"])
+	}
+}
+
+// genSink collects what a parse reports.
+type genSink struct {
+	rejects []Reject
+	notes   []Note
+	filings int
+}
+
+func (s *genSink) Content(Format)      {}
+func (s *genSink) Element(ElementKind) {}
+func (s *genSink) Filing(int)          { s.filings++ }
+func (s *genSink) Reject(r Reject)     { s.rejects = append(s.rejects, r) }
+func (s *genSink) Note(n Note)         { s.notes = append(s.notes, n) }
+
+// genParse parses generated output as an import on genImportDay would.
+func genParse(tb testing.TB, b []byte) ([]quant.Trade, *genSink) {
+	tb.Helper()
+	p := Parser{Now: func() time.Time { return genImportDay }}
+	sink := &genSink{}
+	var trades []quant.Trade
+	for tr, err := range p.Records(bytes.NewReader(b), sink) {
+		if err != nil {
+			tb.Fatalf("Records: %v", err)
+		}
+		trades = append(trades, tr)
+	}
+	return trades, sink
+}
+
+// genWantTypes and genWantOwners are ANALYTICS.md section 1's tables for
+// the values the generator writes.
+var (
+	genWantTypes = map[string]quant.TradeType{
+		"Purchase": quant.TypePurchase, "Sale": quant.TypeSale, "Exchange": quant.TypeExchange,
+		"Sale (Full)": quant.TypeSaleFull, "Sale (Partial)": quant.TypeSalePartial,
+	}
+	genWantOwners = map[string]quant.OwnerKind{
+		"Self": quant.OwnerSelf, "Spouse": quant.OwnerSpouse, "Joint": quant.OwnerJoint,
+		"Child": quant.OwnerDependent, "Dependent Child": quant.OwnerDependent,
+	}
+	// genWantBands: a band's lower bound -> its upper bound.
+	genWantBands = map[int64]int64{1001: 15000, 15001: 50000, 50001: 100000, 100001: 250000, 250001: 500000,
+		500001: 1000000, 1000001: 5000000, 5000001: 25000000, 25000001: 50000000}
+)
+
+// genDollars reads "$1,118.07" as 1118.
+func genDollars(tb testing.TB, s string) int64 {
+	tb.Helper()
+	s, _, _ = strings.Cut(strings.TrimPrefix(strings.TrimSpace(s), "$"), ".")
+	n, err := strconv.ParseInt(strings.ReplaceAll(s, ",", ""), 10, 64)
+	if err != nil {
+		tb.Fatalf("amount figure %q: %v", s, err)
+	}
+	return n
+}
+
+// genWantAmount sets the amount fields ANALYTICS.md section 1 gives the
+// generator's amount texts (bands, with or without a line break, cut
+// bands, Over $X and exact amounts).
+func genWantAmount(tb testing.TB, tr *quant.Trade, a string) {
+	tb.Helper()
+	null := sql.Null[int64]{}
+	some := func(v int64) sql.Null[int64] { return sql.Null[int64]{V: v, Valid: true} }
+	switch lo, hi, band := strings.Cut(a, "-"); {
+	case strings.HasPrefix(a, "Over $"):
+		tr.AmountMin, tr.AmountMax = some(genDollars(tb, strings.TrimPrefix(a, "Over "))+1), null
+	case band && strings.TrimSpace(hi) == "":
+		l := genDollars(tb, lo)
+		tr.AmountMin, tr.AmountMax = some(l), some(genWantBands[l])
+		if genWantBands[l] == 0 {
+			tb.Fatalf("cut band %q does not start at a band's lower bound", a)
+		}
+	case band:
+		tr.AmountMin, tr.AmountMax = some(genDollars(tb, lo)), some(genDollars(tb, hi))
+	default:
+		v := genDollars(tb, a)
+		if genWantBands[v] != 0 {
+			tb.Fatalf("exact amount %q is a band's lower bound", a)
+		}
+		tr.AmountMin, tr.AmountMax, tr.AmountExact = some(v), some(v), true
+	}
+}
+
+// genWantTicker is the ticker rule: anchors read as their text, "--" as
+// null.
+func genWantTicker(s string) string {
+	if rest, ok := strings.CutPrefix(s, "<a href="); ok {
+		_, rest, _ = strings.Cut(rest, ">")
+		s, _, _ = strings.Cut(rest, "<")
+	}
+	if s == "--" {
+		return ""
+	}
+	return s
+}
+
+// genWantTrades derives, from the generated JSON itself, the records
+// ANALYTICS.md section 1 reads from it, in source order.
+func genWantTrades(tb testing.TB, format GenFormat, b []byte) (want []quant.Trade, filings int) {
+	tb.Helper()
+	var elems []map[string]any
+	if err := json.Unmarshal(b, &elems); err != nil {
+		tb.Fatal(err)
+	}
+	date := func(v any) time.Time { return genMustDate(tb, v.(string)) }
+	for i, e := range elems {
+		str := func(k string) string { return e[k].(string) }
+		if format == GenHouseJSON {
+			tr := quant.Trade{
+				Place: quant.Place{Index: i + 1}, Format: quant.FormatHouse, Chamber: quant.ChamberHouse,
+				PoliticianID: PoliticianID(str("representative")), PoliticianName: str("representative"),
+				TransactionDate: date(e["transaction_date"]), DisclosureDate: date(e["disclosure_date"]),
+				Ticker: str("ticker"), Type: genWantTypes[str("type")],
+				Owner: str("owner"), OwnerKind: genWantOwners[str("owner")],
+				AssetType: str("asset_type"), AssetDescription: str("asset_description"),
+				SourceURL: str("source_url"), FilingID: str("filing_id"), State: str("district")[:2],
+			}
+			n, _ := strconv.Atoi(str("district")[2:])
+			tr.District = sql.Null[int32]{V: int32(n), Valid: true}
+			genWantAmount(tb, &tr, str("amount"))
+			want = append(want, tr)
+			continue
+		}
+		filings++
+		name := str("first_name") + " " + str("last_name")
+		link := str("ptr_link")
+		id := link[strings.LastIndexByte(strings.TrimSuffix(link, "/"), '/')+1 : len(link)-1]
+		for k, tx := range e["transactions"].([]any) {
+			m := tx.(map[string]any)
+			s := func(k string) string { return m[k].(string) }
+			comment := s("comment")
+			if comment == "--" {
+				comment = ""
+			}
+			tr := quant.Trade{
+				Place: quant.Place{Index: i + 1, Transaction: k + 1}, Format: quant.FormatSenateFilings, Chamber: quant.ChamberSenate,
+				PoliticianID: PoliticianID(name), PoliticianName: name,
+				TransactionDate: date(m["transaction_date"]), DisclosureDate: date(e["date_recieved"]),
+				Ticker: genWantTicker(s("ticker")), Type: genWantTypes[s("type")],
+				Owner: s("owner"), OwnerKind: genWantOwners[s("owner")],
+				AssetType: s("asset_type"), AssetDescription: s("asset_description"), Comment: comment,
+				PTRLink: link, FilingID: id, Bioguide: str("bioguide"),
+			}
+			genWantAmount(tb, &tr, s("amount"))
+			want = append(want, tr)
+		}
+	}
+	return want, filings
+}
+
+// The parser reads every generated record back with the intended fields:
+// no reject, no note, and each field as ANALYTICS.md section 1 reads the
+// text the generator wrote.
+func TestGenerateRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  GenConfig
+	}{
+		{"house", GenConfig{Format: GenHouseJSON, Politicians: 60, Trades: 20_000, Seed: 11}},
+		{"senate filings", GenConfig{Format: GenSenateFilings, Politicians: 40, Trades: 20_000, Seed: 11}},
+		{"house, one trade", GenConfig{Format: GenHouseJSON, Politicians: 1, Trades: 1, Seed: 12}},
+		{"senate filings, no trades", GenConfig{Format: GenSenateFilings, Politicians: 3, Trades: 0, Seed: 12}},
+		{"house, skipped filers", GenConfig{Format: GenHouseJSON, Politicians: 20, SkipPoliticians: 30, Trades: 3000, Seed: 13}},
+		{"house from 1990-01-01", GenConfig{Format: GenHouseJSON, Politicians: 5, Trades: 2000, Seed: 14,
+			Start: time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(1990, 3, 1, 0, 0, 0, 0, time.UTC)}},
+		{"senate filings, ten days", GenConfig{Format: GenSenateFilings, Politicians: 5, Trades: 500, Seed: 15,
+			Start: time.Date(2020, 2, 20, 0, 0, 0, 0, time.UTC), End: time.Date(2020, 3, 1, 0, 0, 0, 0, time.UTC)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := generate(t, tt.cfg)
+			got, sink := genParse(t, out)
+			if len(sink.rejects) > 0 {
+				t.Fatalf("%d rejects, first %+v", len(sink.rejects), sink.rejects[0])
+			}
+			if len(sink.notes) > 0 {
+				t.Fatalf("%d notes, first %+v", len(sink.notes), sink.notes[0])
+			}
+			want, filings := genWantTrades(t, tt.cfg.Format, out)
+			if len(got) != tt.cfg.Trades || len(want) != tt.cfg.Trades {
+				t.Fatalf("parsed %d records, derived %d, want %d", len(got), len(want), tt.cfg.Trades)
+			}
+			if sink.filings != filings {
+				t.Errorf("parser counted %d filings, want %d", sink.filings, filings)
+			}
+			for i := range got {
+				if diff := cmp.Diff(want[i], got[i]); diff != "" {
+					t.Fatalf("record %d (%s) differs (-want +got):\n%s", i+1, want[i].Place, diff)
+				}
+			}
+			ids := map[string]bool{}
+			for _, tr := range got {
+				ids[tr.PoliticianID] = true
+			}
+			if tt.cfg.Trades >= tt.cfg.Politicians && len(ids) != tt.cfg.Politicians {
+				t.Errorf("%d politician ids, want %d", len(ids), tt.cfg.Politicians)
+			}
+		})
+	}
+}
+
+// Parts generated with the same seed share exactly the filers their
+// SkipPoliticians make them share, in every format.
+func TestGenSkipPoliticians(t *testing.T) {
+	ids := func(cfg GenConfig) map[string]bool {
+		t.Helper()
+		trades, sink := genParse(t, generate(t, cfg))
+		if len(sink.rejects) > 0 {
+			t.Fatalf("%+v: %d rejects", cfg, len(sink.rejects))
+		}
+		m := map[string]bool{}
+		for _, tr := range trades {
+			m[tr.PoliticianID] = true
+		}
+		return m
+	}
+	senate := ids(GenConfig{Format: GenSenateFilings, Politicians: 30, Trades: 3000, Seed: 5})
+	for _, tt := range []struct {
+		skip, shared int
+	}{{30, 0}, {28, 2}, {0, 30}, {10, 20}} {
+		house := ids(GenConfig{Format: GenHouseJSON, Politicians: 30, SkipPoliticians: tt.skip, Trades: 3000, Seed: 5})
+		shared := 0
+		for id := range house {
+			if senate[id] {
+				shared++
+			}
+		}
+		if len(house) != 30 || shared != tt.shared {
+			t.Errorf("House part skipping %d: %d ids, %d shared with the Senate part; want 30, %d", tt.skip, len(house), shared, tt.shared)
+		}
+	}
+}
+
+// TestGenerateJSONStreams checks that the JSON formats' memory does not
+// grow with the number of records either.
+func TestGenerateJSONStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates 550,000 records")
+	}
+	for _, f := range []GenFormat{GenHouseJSON, GenSenateFilings} {
+		alloc := func(trades int) uint64 {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			if err := Generate(io.Discard, GenConfig{Format: f, Politicians: 200, Trades: trades, Seed: 1}); err != nil {
+				t.Fatal(err)
+			}
+			runtime.ReadMemStats(&after)
+			return after.TotalAlloc - before.TotalAlloc
+		}
+		small, large := alloc(50_000), alloc(500_000)
+		if large > small+(1<<20) {
+			t.Errorf("%s: Generate allocated %d bytes for 50,000 records and %d for 500,000, want about the same", f, small, large)
+		}
+	}
+}
+
+func BenchmarkGenerateHouse1M(b *testing.B) {
+	cfg := GenConfig{Format: GenHouseJSON, Politicians: 100, Trades: 1_000_000, Seed: 1}
+	var cw genCountWriter
+	if err := Generate(&cw, cfg); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(cw.n)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Generate(io.Discard, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
