@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
+	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -210,6 +211,36 @@ func seq(trades ...quant.Trade) func(func(quant.Trade, error) bool) {
 			if !yield(tr, nil) {
 				return
 			}
+		}
+	}
+}
+
+// TestURLLastSegment: the SQL function 0004 derives old records' filing
+// ids with agrees with the parser's ingest.URLLastSegment.
+func TestURLLastSegment(t *testing.T) {
+	ctx := context.Background()
+	u := newSchema(t)
+	if err := open(t, u).Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, in := range []string{
+		"https://efdsearch.senate.gov/search/view/ptr/a0010f4a-c31a-4824-8b6d-6399b3ccb6f0/",
+		"https://efdsearch.senate.gov/search/view/paper/X-1/", "https://x.invalid/a/QUERY-AND-FRAGMENT?src=list#top",
+		"https://x.invalid/a/b", "https://x.invalid", "https://x.invalid/", "//host/DDD//", "//host", "EEE", "", "/",
+		"  https://x.invalid/a/pad  \t", "mailto:someone", "a/b/c", "a//", "https://x.invalid/a%20b/", "9http://x/y",
+		"https://x.invalid/p/\u00a0id\u3000", "#only-fragment", "?q=1/2", "https://x.invalid/a#b/c", "https://x.invalid/a?b/c",
+	} {
+		var got string
+		if err := conn.QueryRow(ctx, `SELECT url_last_segment($1)`, in).Scan(&got); err != nil {
+			t.Fatalf("url_last_segment(%q): %v", in, err)
+		}
+		if want := ingest.URLLastSegment(in); got != want {
+			t.Errorf("url_last_segment(%q) = %q, want %q (ingest.URLLastSegment)", in, got, want)
 		}
 	}
 }

@@ -16,9 +16,10 @@
 --                House record apart (the old parser kept neither district
 --                nor disclosure date, and read every House type as
 --                unknown, so no analysis counted them).
---   filing_id    the last non-empty segment of ptr_link's path: scheme and
---                host ("scheme://host", "//host"), query ("?...") and fragment
---                ("#...") removed, then trailing slashes; NULL when
+--   filing_id    the last non-empty segment of ptr_link's path, as the
+--                parser derives it (url_last_segment below): white space,
+--                fragment ("#..."), query ("?..."), scheme ("https:") and
+--                host ("//host") removed, then trailing slashes; NULL when
 --                nothing is left (an empty ptr_link). The Senate formats
 --                derive it the same way, so the next import of the same
 --                data replaces these records instead of adding to them.
@@ -50,15 +51,23 @@ ALTER TABLE trades
 	ADD COLUMN district          integer,             -- NULL unless House
 	ADD COLUMN bioguide          text COLLATE "C";    -- NULL when not given
 
+-- url_last_segment is ingest.URLLastSegment in SQL (the test compares
+-- them): the text trimmed of white space, then the fragment, the query,
+-- a "scheme:" and a "//authority" removed, then trailing slashes; what
+-- follows the last slash.
+CREATE FUNCTION url_last_segment(u text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+	SELECT regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+		split_part(split_part(btrim(u, E' \t\n\x0B\f\r\u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000'), '#', 1), '?', 1),
+		'^[A-Za-z][A-Za-z0-9+.-]*:', ''), '^//[^/]*', ''), '/+$', ''), '^.*/', '')
+$$;
+
 -- One pass over the old rows. The white space trimmed from owner is what
 -- Go's strings.TrimSpace removes (unicode.IsSpace).
 UPDATE trades t SET
 	format = CASE WHEN i.json THEN 'senate_json' ELSE 'senate_csv' END,
 	place_index = CASE WHEN i.json THEN t.line ELSE 0 END,
 	line = CASE WHEN i.json THEN 0 ELSE t.line END,
-	filing_id = nullif(regexp_replace(regexp_replace(regexp_replace(
-		split_part(split_part(t.ptr_link, '#', 1), '?', 1),
-		'^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/]*', ''), '/+$', ''), '^.*/', ''), ''),
+	filing_id = nullif(url_last_segment(t.ptr_link), ''),
 	owner_kind = CASE lower(btrim(t.owner, E' \t\n\x0B\f\r\u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000'))
 		WHEN 'self' THEN 'self'
 		WHEN 'spouse' THEN 'spouse'
