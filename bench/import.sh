@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Import and series timings for BENCHMARKS.md: the real Senate files and a
-# generated 1,000,000-trade file, into the in-memory store and PostgreSQL.
+# Import and series timings for BENCHMARKS.md: every real file of
+# ../shared/data (Senate CSV and JSON, Senate filings, House) and generated
+# 1,000,000-record Senate CSV and House JSON files, into the in-memory store
+# and PostgreSQL.
 # Run it through `make bench-import` (which builds bin/quant and starts
 # PostgreSQL with scripts/testenv.sh); it prints a Markdown table.
 set -euo pipefail
@@ -27,11 +29,14 @@ fresh_db() {
 }
 
 gen="$work/gen1m.csv"
-read -r gen_s gen_rss < <(peak_rss "$BIN" gen --politicians 500 --trades 1000000 --seed 1 -o "$gen")
+genh="$work/gen1m-house.json"
 echo "| step | file | records | wall s | import ms | peak RSS MB |"
 echo "|---|---|---:|---:|---:|---:|"
-echo "| quant gen | 1,000,000 trades, 500 politicians ($(( $(stat -c %s "$gen") / 1048576 )) MB) | 1000000 | $gen_s | | $gen_rss |"
-files=("$DATA/senate_all_transactions.csv" "$DATA/senate_all_transactions.json" "$gen")
+read -r gen_s gen_rss < <(peak_rss "$BIN" gen --politicians 500 --trades 1000000 --seed 1 -o "$gen")
+echo "| quant gen | 1,000,000 trades, 500 politicians, Senate CSV ($(( $(stat -c %s "$gen") / 1048576 )) MB) | 1000000 | $gen_s | | $gen_rss |"
+read -r gen_s gen_rss < <(peak_rss "$BIN" gen --format house-json --politicians 500 --trades 1000000 --seed 1 -o "$genh")
+echo "| quant gen | 1,000,000 trades, 500 politicians, House JSON ($(( $(stat -c %s "$genh") / 1048576 )) MB) | 1000000 | $gen_s | | $gen_rss |"
+files=("$DATA/senate_all_transactions.csv" "$DATA/senate_all_transactions.json" "$DATA/senate_all_filings.json" "$DATA/house_all_transactions.json" "$gen" "$genh")
 for f in "${files[@]}"; do
 	[ -f "$f" ] || { echo "| skipped | $f (missing) | | | | |"; continue; }
 	read -r s rss < <(peak_rss "$BIN" import --json "$f")

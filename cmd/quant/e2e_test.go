@@ -196,7 +196,7 @@ type importJSON struct {
 			} `json:"rejects"`
 			PerPolitician []struct {
 				ID      string `json:"id"`
-				Records int    `json:"records"`
+				Records int    `json:"trade_count"`
 			} `json:"per_politician"`
 		} `json:"summary"`
 	} `json:"files"`
