@@ -61,6 +61,10 @@
 //     case, up to the next "</a>"; its text is taken as written (no
 //     entity decoding). A ticker without a complete anchor is read as
 //     given. The MaxTickerLen bound applies to the ticker as read.
+//   - A filing id longer than quant.MaxFilingIDLen (128 bytes; real ones
+//     are 36-byte UUIDs or 8 digits) makes the record malformed_row, as
+//     an overlong ticker does: PostgreSQL cannot index it, and both
+//     stores must keep the same records.
 //   - CSV: the header's names are trimmed; extra columns are ignored; a
 //     required column named twice, or a header that does not parse,
 //     refuses the file (ErrMissingColumn). A row with broken quoting is

@@ -468,6 +468,10 @@ func normalize(raw *rawRecord, place quant.Place, today time.Time) (tr quant.Tra
 	if len(ticker) > quant.MaxTickerLen {
 		return tr, ReasonMalformedRow, fmt.Sprintf("ticker %s has %d bytes (at most %d)", quoteShort(ticker), len(ticker), quant.MaxTickerLen), note
 	}
+	filing := filingID(raw)
+	if len(filing) > quant.MaxFilingIDLen {
+		return tr, ReasonMalformedRow, fmt.Sprintf("filing id %s has %d bytes (at most %d)", quoteShort(filing), len(filing), quant.MaxFilingIDLen), note
+	}
 	id := PoliticianID(raw.name)
 	if id == "" {
 		return tr, ReasonBadPolitician, "name " + quoteShort(raw.name) + " gives an empty id", note
@@ -506,22 +510,12 @@ func normalize(raw *rawRecord, place quant.Place, today time.Time) (tr quant.Tra
 		PTRLink:          cleanText(raw.ptrLink),
 		Chamber:          quant.ChamberSenate,
 	}
-	switch raw.format {
-	case quant.FormatHouse:
+	tr.FilingID = filing
+	if raw.format == quant.FormatHouse {
 		tr.Chamber = quant.ChamberHouse
 		tr.SourceURL = cleanText(raw.sourceURL)
 		tr.State, tr.District = ParseDistrict(raw.district)
-		tr.FilingID = strings.TrimSpace(raw.filingID)
-		if tr.FilingID == "" {
-			tr.FilingID = URLFileStem(raw.ptrLink)
-		}
-		if tr.FilingID == "" {
-			tr.FilingID = URLFileStem(raw.sourceURL)
-		}
-	default:
-		tr.FilingID = URLLastSegment(raw.ptrLink)
 	}
-	tr.FilingID = cleanText(tr.FilingID)
 	if raw.format == quant.FormatSenateFilings {
 		tr.Bioguide = cleanText(strings.TrimSpace(raw.bioguide))
 	}
@@ -537,6 +531,24 @@ func normalize(raw *rawRecord, place quant.Place, today time.Time) (tr quant.Tra
 		}
 	}
 	return tr, "", "", note
+}
+
+// filingID derives a record's filing id from its format (ANALYTICS.md
+// 1.1, 1.2): House, the trimmed filing_id, else the file stem of ptr_link,
+// then of source_url; the Senate formats, the last non-empty segment of
+// ptr_link's path. "" is null.
+func filingID(raw *rawRecord) string {
+	if raw.format != quant.FormatHouse {
+		return cleanText(URLLastSegment(raw.ptrLink))
+	}
+	id := strings.TrimSpace(raw.filingID)
+	if id == "" {
+		id = URLFileStem(raw.ptrLink)
+	}
+	if id == "" {
+		id = URLFileStem(raw.sourceURL)
+	}
+	return cleanText(id)
 }
 
 // cleanText makes a stored text field valid UTF-8 without NUL bytes: every

@@ -41,14 +41,16 @@ func (t TradeType) Valid() bool {
 	return false
 }
 
-// Bounds of the indexed text of a trade. No real filer's id or ticker
-// comes near them (in the Senate data: ids under 30 bytes, tickers up to
-// 18, an option); a record past them is rejected on import, in
+// Bounds of the indexed text of a trade. No real filer's id, ticker or
+// filing id comes near them (in the Senate data: ids under 30 bytes,
+// tickers up to 18, an option; filing ids are 36-byte UUIDs, the House's
+// 8 digits); a record past them is rejected on import, in
 // every store alike (PostgreSQL's indexes refuse entries over 2,704
 // bytes), and the API takes ids and tickers up to the same lengths.
 const (
 	MaxPoliticianIDLen = 128
 	MaxTickerLen       = 32
+	MaxFilingIDLen     = 128
 )
 
 // Chamber is the house of Congress a disclosure was filed with.
