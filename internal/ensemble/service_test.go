@@ -211,7 +211,8 @@ func TestServiceSnapshotBehindStore(t *testing.T) {
 		out := "transaction_date,owner,ticker,asset_description,asset_type,type,amount,comment,senator,ptr_link\n"
 		for i := range 20 {
 			d := time.Date(2020, 1, 6, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 7*i*2).Format("01/02/2006")
-			out += d + ",Self,AAPL,Apple,Stock,Purchase,\"$1,001 - $15,000\",--," + name + ",x\n"
+			// One filing per name: a filing brought again replaces the stored one.
+			out += d + ",Self,AAPL,Apple,Stock,Purchase,\"$1,001 - $15,000\",--," + name + ",https://e.invalid/ptr/" + strings.ReplaceAll(name, " ", "-") + "/\n"
 		}
 		return out
 	}
