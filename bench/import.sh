@@ -45,6 +45,11 @@ for f in "${files[@]}"; do
 	url=$(fresh_db quant_bench)
 	read -r s rss < <(peak_rss "$BIN" import --json --database-url "$url" "$f")
 	echo "| import, postgres | $(basename "$f") | $recs | $s | $(import_ms) | $rss |"
+	# The daily refresh of an unchanged cumulative file: every filing is
+	# compared and left as stored.
+	read -r s rss < <(peak_rss "$BIN" import --json --force --database-url "$url" "$f")
+	grep -q '"changed": false' "$work/out" || { echo "refresh of $f changed the store" >&2; exit 1; }
+	echo "| refresh (--force, unchanged), postgres | $(basename "$f") | $recs | $s | $(import_ms) | $rss |"
 done
 
 echo

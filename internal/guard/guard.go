@@ -30,13 +30,15 @@ type Config struct {
 }
 
 // DefaultConfig returns the pools of the system quant replaces: ml
-// (fourier, hmm, dtw, ensemble, correlation) 10 at once with up to 120 s of
-// waiting, network 3 at once with up to 180 s; each queue holds 100 calls.
+// (fourier, hmm, dtw, ensemble, correlation, and compliance as
+// ANALYTICS.md section 11 says) 10 at once with up to 120 s of waiting,
+// network 3 at once with up to 180 s; the ml queue holds 100 calls, the
+// network queue 30.
 func DefaultConfig() Config {
 	return Config{
 		Pools: []PoolConfig{
 			{BulkheadConfig{Name: "ml", Capacity: 10, QueueLimit: 100, MaxWait: 120 * time.Second},
-				[]quant.Analysis{quant.AnalysisFourier, quant.AnalysisHMM, quant.AnalysisDTW, quant.AnalysisEnsemble, quant.AnalysisCorrelation}},
+				[]quant.Analysis{quant.AnalysisFourier, quant.AnalysisHMM, quant.AnalysisDTW, quant.AnalysisEnsemble, quant.AnalysisCorrelation, quant.AnalysisCompliance}},
 			{BulkheadConfig{Name: "network", Capacity: 3, QueueLimit: 30, MaxWait: 180 * time.Second},
 				[]quant.Analysis{quant.AnalysisNetwork}},
 		},

@@ -43,6 +43,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quantops/quant/internal/quant"
@@ -69,6 +70,9 @@ type Store struct {
 	version    int64                             // guarded by mu
 	dataset    *quant.Dataset                    // guarded by mu; rebuilt on every change
 	tickers    []quant.TickerCount               // guarded by mu; rebuilt on every change
+	// disclosures is the last Disclosures built, reused while its
+	// version is the store's; built on first use (most servers never ask).
+	disclosures atomic.Pointer[quant.Disclosures]
 }
 
 // stored is one record and the import (importInfo.seq) that stored it.
@@ -773,6 +777,42 @@ func (s *Store) Dataset(ctx context.Context) (*quant.Dataset, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.dataset, nil
+}
+
+// Disclosures implements quant.Store: built from the records on the first
+// call after a change, then shared until the next one. The Disclosures is
+// shared and must not be modified.
+func (s *Store) Disclosures(ctx context.Context) (*quant.Disclosures, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if d := s.disclosures.Load(); d != nil && d.Version == s.version {
+		return d, nil
+	}
+	ids := slices.Sorted(maps.Keys(s.pols))
+	d := &quant.Disclosures{Version: s.version, Politicians: make([]quant.PoliticianDisclosures, 0, len(ids))}
+	for _, id := range ids {
+		p := s.pols[id]
+		var recs []quant.Disclosure
+		for _, i := range p.idx {
+			t := &s.at(i).Trade
+			if !t.Analyzable() {
+				continue
+			}
+			recs = append(recs, quant.Disclosure{
+				ID: t.ID, TransactionDate: t.TransactionDate, DisclosureDate: t.DisclosureDate,
+				Ticker: t.Ticker, Type: t.Type, FilingID: t.FilingID, Chamber: t.Chamber, Place: t.Place,
+			})
+		}
+		if len(recs) == 0 {
+			continue
+		}
+		slices.SortFunc(recs, func(a, b quant.Disclosure) int { return cmp.Compare(a.ID, b.ID) })
+		d.Politicians = append(d.Politicians, quant.PoliticianDisclosures{ID: id, Records: recs})
+	}
+	// Readers hold the read lock, so no import moved the version since it
+	// was read: d is current. A concurrent builder may store an equal one.
+	s.disclosures.Store(d)
+	return d, nil
 }
 
 // DatasetVersion implements quant.Store: it moves with every import that

@@ -124,6 +124,9 @@ type Store struct {
 	building chan struct{}
 	// dataset is the last Dataset built, reused while the version holds.
 	dataset atomic.Pointer[quant.Dataset]
+	// disclosures is the last Disclosures built, reused while the version
+	// holds.
+	disclosures atomic.Pointer[quant.Disclosures]
 }
 
 // meta is one reading of the dataset row.

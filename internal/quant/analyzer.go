@@ -20,10 +20,14 @@ const (
 	AnalysisEnsemble    Analysis = "ensemble"
 	AnalysisCorrelation Analysis = "correlation"
 	AnalysisNetwork     Analysis = "network"
+	// AnalysisCompliance is the STOCK Act disclosure lag of ANALYTICS.md
+	// section 11: one politician's (Request.ID set) or the ranking of
+	// every politician (ID empty; MinRecords, Sort, Limit, Chamber).
+	AnalysisCompliance Analysis = "compliance"
 )
 
 // Analyses lists every Analysis in a stable order.
-var Analyses = []Analysis{AnalysisFourier, AnalysisHMM, AnalysisDTW, AnalysisEnsemble, AnalysisCorrelation, AnalysisNetwork}
+var Analyses = []Analysis{AnalysisFourier, AnalysisHMM, AnalysisDTW, AnalysisEnsemble, AnalysisCorrelation, AnalysisNetwork, AnalysisCompliance}
 
 // PerPolitician reports whether the analysis answers for one politician id.
 func (a Analysis) PerPolitician() bool {
@@ -43,7 +47,26 @@ const (
 	MinSetSize       = 2
 	MaxSetSize       = 100
 	DefaultMinWeight = 0.1
+
+	// The compliance ranking's bounds (ANALYTICS.md section 11).
+	DefaultMinRecords = 10
+	MaxMinRecords     = 1000
+	DefaultRankLimit  = 20
+	MaxRankLimit      = 500
 )
+
+// ComplianceSort orders the compliance ranking (ANALYTICS.md section 11).
+type ComplianceSort string
+
+// The ranking orders; every one ends its ties with the id.
+const (
+	SortLateShare ComplianceSort = "late_share" // late/known desc, then late desc (the default)
+	SortLate      ComplianceSort = "late"       // late desc, then late/known desc
+	SortP50       ComplianceSort = "p50"        // median lag desc
+)
+
+// Valid reports whether s is one of the ranking orders.
+func (s ComplianceSort) Valid() bool { return s == SortLateShare || s == SortLate || s == SortP50 }
 
 // Request asks for one analysis. Only the fields of its Analysis count;
 // Normalize fills their defaults and checks them.
@@ -57,6 +80,15 @@ type Request struct {
 	IDs       []string
 	Top       int
 	MinWeight float64 // network: 0 < w <= 1 (default 0.1)
+	// compliance ranking (ID empty): rows with at least MinRecords known
+	// lags (1..1000, default 10), ordered by Sort (default late_share),
+	// the first Limit (1..500, default 20). A Chamber restricts the
+	// ranking, rows and summary, to that chamber's records (an extension
+	// of section 11; empty means every record, as section 11 defines it).
+	MinRecords int
+	Sort       ComplianceSort
+	Limit      int
+	Chamber    Chamber
 }
 
 // Normalize returns r with the defaults of its analysis filled in and the
@@ -115,6 +147,33 @@ func (r Request) Normalize() (Request, error) {
 		if !(out.MinWeight > 0 && out.MinWeight <= 1) {
 			return out, Invalid("min_weight", "must satisfy 0 < min_weight <= 1, got %v", out.MinWeight)
 		}
+	case AnalysisCompliance:
+		if r.ID != "" {
+			if r.MinRecords != 0 || r.Sort != "" || r.Limit != 0 || r.Chamber != "" {
+				return out, Invalid("id", "one politician's compliance takes no ranking parameter (min_records, sort, limit, chamber)")
+			}
+			out.ID = r.ID
+			break
+		}
+		out.MinRecords = cmpOr(r.MinRecords, DefaultMinRecords)
+		if out.MinRecords < 1 || out.MinRecords > MaxMinRecords {
+			return out, Invalid("min_records", "must be in 1..%d, got %d", MaxMinRecords, out.MinRecords)
+		}
+		out.Sort = r.Sort
+		if out.Sort == "" {
+			out.Sort = SortLateShare
+		}
+		if !out.Sort.Valid() {
+			return out, Invalid("sort", "must be late_share, late or p50, got %q", out.Sort)
+		}
+		out.Limit = cmpOr(r.Limit, DefaultRankLimit)
+		if out.Limit < 1 || out.Limit > MaxRankLimit {
+			return out, Invalid("limit", "must be in 1..%d, got %d", MaxRankLimit, out.Limit)
+		}
+		if r.Chamber != "" && !r.Chamber.Valid() {
+			return out, Invalid("chamber", "must be house or senate, got %q", r.Chamber)
+		}
+		out.Chamber = r.Chamber
 	default:
 		return out, Invalid("analysis", "unknown analysis %q", r.Analysis)
 	}
@@ -149,6 +208,15 @@ func (r Request) Key() string {
 		}
 	case AnalysisNetwork:
 		b.WriteString("?min_weight=" + strconv.FormatFloat(r.MinWeight, 'g', -1, 64))
+	case AnalysisCompliance:
+		if r.ID != "" {
+			b.WriteString("/" + r.ID)
+			break
+		}
+		fmt.Fprintf(&b, "?min_records=%d&sort=%s&limit=%d", r.MinRecords, r.Sort, r.Limit)
+		if r.Chamber != "" {
+			b.WriteString("&chamber=" + string(r.Chamber))
+		}
 	}
 	return b.String()
 }

@@ -46,6 +46,9 @@ func Invalid(param, format string, args ...any) error {
 const (
 	ReasonInsufficientHistory = "insufficient_history"
 	ReasonNotACandidate       = "not_a_candidate"
+	// ReasonNoDisclosureDates: no analyzable record has a disclosure date
+	// and a lag >= 0 (compliance, section 11).
+	ReasonNoDisclosureDates = "no_disclosure_dates"
 )
 
 // NotEligibleError says why an analysis cannot answer for a politician.

@@ -130,3 +130,50 @@ func (act *Activity) Y(a Axis) []float64 {
 	}
 	return s[first:]
 }
+
+// Disclosure is one analyzable record as the compliance analysis reads it
+// (ANALYTICS.md section 11).
+type Disclosure struct {
+	// ID is the record's store ID: it orders records by import, then by
+	// place in the source, which is how ties between equal lags and dates
+	// are broken.
+	ID              int64
+	TransactionDate time.Time
+	DisclosureDate  time.Time // zero: undated
+	Ticker          string    // "" when unknown
+	Type            TradeType
+	FilingID        string // "" when the format gives none
+	Chamber         Chamber
+	Place           Place
+}
+
+// PoliticianDisclosures is one politician's analyzable records.
+type PoliticianDisclosures struct {
+	ID      string
+	Records []Disclosure // by ID
+}
+
+// Disclosures is every politician's analyzable records, as of one dataset
+// version. It is immutable once built.
+type Disclosures struct {
+	Version     int64
+	Politicians []PoliticianDisclosures // sorted by ID; only politicians with analyzable records
+}
+
+// Find returns the records of id, or false when id has no analyzable
+// record.
+func (d *Disclosures) Find(id string) (*PoliticianDisclosures, bool) {
+	lo, hi := 0, len(d.Politicians)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if d.Politicians[m].ID < id {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(d.Politicians) && d.Politicians[lo].ID == id {
+		return &d.Politicians[lo], true
+	}
+	return nil, false
+}

@@ -62,6 +62,10 @@ type Store interface {
 	// Dataset returns every politician's analyzable activity as of the
 	// current dataset version.
 	Dataset(ctx context.Context) (*Dataset, error)
+	// Disclosures returns every analyzable record's disclosure facts as of
+	// the current dataset version (what the compliance analysis reads).
+	// Stores build it on first use for a version and keep it.
+	Disclosures(ctx context.Context) (*Disclosures, error)
 	// DatasetVersion returns the current dataset version (see the Store
 	// comment); analyses and cache keys carry it. 0 means nothing was
 	// ever stored.

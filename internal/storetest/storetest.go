@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) quant.Store, opts ...Option) 
 		{"Ticker", testTicker},
 		{"Tickers", testTickers},
 		{"Dataset", testDataset},
+		{"Disclosures", testDisclosures},
 		{"Duplicate", testDuplicate},
 		{"Force", testForce},
 		{"FilingReplaced", testFilingReplaced},
@@ -1349,4 +1350,74 @@ func BenchmarkSeries(b *testing.B, s quant.Store, forget func()) {
 			buf, _ = ds.Activities[i].Series(buf, ds.Axis)
 		}
 	}
+}
+
+// testDisclosures: every analyzable record's disclosure facts, per
+// politician in ID order, at the store's version; rebuilt after a change.
+func testDisclosures(t *testing.T, s quant.Store) {
+	ctx := context.Background()
+	check := func(when string) {
+		t.Helper()
+		v := version(t, s)
+		d, err := s.Disclosures(ctx)
+		if err != nil {
+			t.Fatalf("%s: Disclosures: %v", when, err)
+		}
+		if d.Version != v {
+			t.Errorf("%s: Disclosures().Version = %d, want %d", when, d.Version, v)
+		}
+		page, err := s.Trades(ctx, quant.TradeQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][]quant.Disclosure{}
+		for _, tr := range page.Trades {
+			if !tr.Analyzable() {
+				continue
+			}
+			want[tr.PoliticianID] = append(want[tr.PoliticianID], quant.Disclosure{
+				ID: tr.ID, TransactionDate: tr.TransactionDate, DisclosureDate: tr.DisclosureDate,
+				Ticker: tr.Ticker, Type: tr.Type, FilingID: tr.FilingID, Chamber: tr.Chamber, Place: tr.Place,
+			})
+		}
+		got := map[string][]quant.Disclosure{}
+		var ids []string
+		for _, p := range d.Politicians {
+			ids = append(ids, p.ID)
+			got[p.ID] = p.Records
+		}
+		if !slices.IsSorted(ids) {
+			t.Errorf("%s: Disclosures politicians %v, want sorted by id", when, ids)
+		}
+		for id, recs := range want {
+			slices.SortFunc(recs, func(a, b quant.Disclosure) int { return cmpInt64(a.ID, b.ID) })
+			if diff := cmp.Diff(recs, got[id]); diff != "" {
+				t.Errorf("%s: Disclosures of %s (-want +got):\n%s", when, id, diff)
+			}
+			if p, ok := d.Find(id); !ok || p.ID != id {
+				t.Errorf("%s: Find(%q) = %v, %v", when, id, p, ok)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: Disclosures lists %d politicians, want %d (those with analyzable records)", when, len(got), len(want))
+		}
+	}
+	check("empty")
+	mustImport(t, s, "disc-a", Fixture())
+	check("after the fixture")
+	extra := Fixture()[:1]
+	extra[0].FilingID, extra[0].Place = "disc-extra", quant.Place{Line: 99}
+	extra[0].DisclosureDate = time.Time{}
+	mustImport(t, s, "disc-b", extra)
+	check("after a second import")
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
