@@ -648,3 +648,21 @@ func TestSinks(t *testing.T) {
 		t.Errorf("with a nil sink: %d records, want 1", n)
 	}
 }
+
+// A file of nothing but white space (or a BOM) holds no records and is not
+// refused, like an empty file; a CSV header is needed only when there is
+// something to read.
+func TestBlankFiles(t *testing.T) {
+	for _, in := range []string{"", "  \n \n", "\xEF\xBB\xBF", "\xEF\xBB\xBF \r\n\t"} {
+		n := 0
+		for _, err := range (&Parser{}).Records(strings.NewReader(in), nil) {
+			if err != nil {
+				t.Errorf("Records(%q): %v, want no records and no error", in, err)
+			}
+			n++
+		}
+		if n != 0 {
+			t.Errorf("Records(%q) yielded %d values, want none", in, n)
+		}
+	}
+}

@@ -199,7 +199,13 @@ func (p *Parser) Records(r io.Reader, sink Sink) iter.Seq2[quant.Trade, error] {
 		skipBOM(br)
 		format := p.Format
 		if format == FormatAuto {
-			format = sniff(br)
+			var empty bool
+			if format, empty = sniff(br); empty {
+				// Nothing but white space (or a BOM): no records, no
+				// header to refuse, like an empty file.
+				sink.Content(FormatCSV)
+				return
+			}
 		}
 		today := p.Today()
 		switch format {
@@ -219,20 +225,22 @@ func skipBOM(br *bufio.Reader) {
 	}
 }
 
-// sniff returns FormatJSON when the first non-space byte is '['.
-func sniff(br *bufio.Reader) Format {
+// sniff returns FormatJSON when the first non-space byte is '[', else
+// FormatCSV; empty reports that the input holds nothing but white space
+// (up to the reader's buffer, 256 KB).
+func sniff(br *bufio.Reader) (f Format, empty bool) {
 	for n := 1; ; n++ {
 		b, err := br.Peek(n)
 		if len(b) < n || err != nil {
-			return FormatCSV
+			return FormatCSV, len(b) < n && err == io.EOF
 		}
 		switch b[n-1] {
 		case ' ', '\t', '\r', '\n':
 			continue
 		case '[':
-			return FormatJSON
+			return FormatJSON, false
 		default:
-			return FormatCSV
+			return FormatCSV, false
 		}
 	}
 }

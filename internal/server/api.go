@@ -333,15 +333,18 @@ func (q *query) dateRange(fromParam, toParam string) (from, to time.Time) {
 func (q *query) ticker(param string) string {
 	t := strings.ToUpper(strings.TrimSpace(q.single(param)))
 	if !validTicker(t) && t != "" {
-		q.fail(param, "must be 1..%d of A-Z, 0-9, '.', '-', '/', got %q", quant.MaxTickerLen, clip(t))
+		q.fail(param, "must be 1..%d of A-Z, 0-9, '.', '-', '/', '^', got %q", quant.MaxTickerLen, clip(t))
 	}
 	return t
 }
 
-// validTicker reports whether t has the form of a stored ticker.
+// validTicker reports whether t has the form of a ticker: 1..32 of A-Z,
+// 0-9, '.', '-', '/' and '^' (the real files hold "BRK.B", "BF-B" and the
+// index-like "^MWE", "^RGP"; a ticker holding '/' cannot stand in a path
+// segment and is asked for with /api/v1/trades?ticker=).
 func validTicker(t string) bool {
 	return t != "" && len(t) <= quant.MaxTickerLen && !strings.ContainsFunc(t, func(r rune) bool {
-		return !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '-' || r == '/')
+		return !('A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '-' || r == '/' || r == '^')
 	})
 }
 

@@ -149,15 +149,24 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 	rc := http.NewResponseController(w)
 	cw := csv.NewWriter(w)
 	row := make([]string, 0, len(csvHeader))
-	written, started := 0, false
+	written, started, retries := 0, false, 0
 	for {
 		tq.Limit = csvPage
 		if limit > 0 {
 			tq.Limit = min(csvPage, limit-written)
 		}
 		page, err := s.cfg.Store.Trades(ctx, tq)
-		if err == nil && started {
+		if err == nil {
 			err = s.sameVersion(ctx, v0)
+		}
+		if err != nil && !started && retries < 3 {
+			// Nothing is sent yet: an import that landed before the first
+			// page was read only makes the export start at the new version.
+			var verr error
+			if v0, verr = s.cfg.Store.DatasetVersion(ctx); verr == nil {
+				retries++
+				continue
+			}
 		}
 		if err != nil {
 			if !started {
@@ -244,7 +253,7 @@ func (s *Server) getTicker(w http.ResponseWriter, r *http.Request) {
 	ticker := strings.ToUpper(mux.Vars(r)["ticker"])
 	q := &query{v: r.URL.Query()}
 	if !validTicker(ticker) {
-		q.fail("ticker", "must be 1..%d of A-Z, 0-9, '.', '-', '/', got %q", quant.MaxTickerLen, clip(ticker))
+		q.fail("ticker", "must be 1..%d of A-Z, 0-9, '.', '-', '/', '^', got %q", quant.MaxTickerLen, clip(ticker))
 	}
 	q.only("limit")
 	recent := q.int("limit", defaultRecent, 1, maxRecent)

@@ -511,6 +511,7 @@ type pagingStore struct {
 	mu      sync.Mutex
 	limits  []int
 	between func(call int) // before every Trades call after the first
+	first   func()         // before the first Trades call
 	version atomic.Int64   // added to the store's version
 }
 
@@ -521,6 +522,9 @@ func (s *pagingStore) Trades(ctx context.Context, q quant.TradeQuery) (quant.Tra
 	s.mu.Unlock()
 	if call > 1 && s.between != nil {
 		s.between(call)
+	}
+	if call == 1 && s.first != nil {
+		s.first()
 	}
 	return s.Store.Trades(ctx, q)
 }
@@ -715,5 +719,38 @@ func TestVersionStrings(t *testing.T) {
 	var back quant.Snapshot
 	if err := json.Unmarshal(b, &back); err != nil || back.DatasetVersion != big {
 		t.Errorf("snapshot round trip = %d (%v), want %d", back.DatasetVersion, err, big)
+	}
+}
+
+// A ticker with '^' (the real Senate files hold "^MWE") can be asked for
+// by path and by filter, as the trade listings show it.
+func TestCaretTicker(t *testing.T) {
+	tr := chamberFixture()[0]
+	tr.Ticker, tr.FilingID = "^MWE", "caret-filing"
+	ts := httptest.NewServer(New(Config{Store: importedStore(t, []quant.Trade{tr})}).Handler())
+	t.Cleanup(ts.Close)
+	for _, path := range []string{"/api/v1/tickers/%5EMWE", "/api/v1/tickers/%5emwe", "/api/v1/trades?ticker=%5EMWE"} {
+		resp, body := get(t, ts, path)
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d %v, want 200", path, resp.StatusCode, body)
+		}
+	}
+}
+
+// An import that lands after an export read its version but before its
+// first page is sent makes the export start at the new version: nothing
+// was sent yet, and the header must name the version of the rows.
+func TestTradesCSVVersionBeforeFirstPage(t *testing.T) {
+	st := &pagingStore{Store: importedStore(t, generated(10))}
+	st.first = func() { st.version.Add(5) }
+	ts := httptest.NewServer(New(Config{Store: st}).Handler())
+	defer ts.Close()
+	resp, rows, _ := getCSV(t, ts.URL+"/api/v1/trades")
+	if resp.StatusCode != 200 || len(rows) != 11 {
+		t.Fatalf("export = %d with %d rows, want 200 with the header and 10 records", resp.StatusCode, len(rows))
+	}
+	v, _ := st.DatasetVersion(context.Background())
+	if got := resp.Header.Get("X-Dataset-Version"); got != strconv.FormatInt(v, 10) {
+		t.Errorf("X-Dataset-Version = %s, want the version after the import, %d", got, v)
 	}
 }
