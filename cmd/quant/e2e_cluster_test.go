@@ -116,10 +116,11 @@ func TestE2EKillLeaseHolder(t *testing.T) {
 	}
 	// Leases renew every third of their life. A -race build computing the
 	// network on a loaded machine has renewed seconds late (a 2 s lease
-	// then ran out while A was alive, and B computed without waiting), so
-	// both leases leave A 4 s of slack.
-	common := []string{"--database-url", db, "--redis-url", rs.URL(), "--redis-timeout", "2s", "--lease-ttl", "6s",
-		"--job-lease", "12s", "--job-workers", "1", "--compute-timeout", "5m"}
+	// then ran out while A was alive, and B computed without waiting; a
+	// 6 s one did too with two test suites and five builds sharing the 2
+	// cores), so both leases leave A 10 s of slack.
+	common := []string{"--database-url", db, "--redis-url", rs.URL(), "--redis-timeout", "2s", "--lease-ttl", "15s",
+		"--job-lease", "30s", "--job-workers", "1", "--compute-timeout", "5m"}
 	a, proc := startServerProc(t, nil, append(common, "--data", data)...)
 	adminB := freeAddr(t)
 	b := startServer(t, nil, append(common, "--admin-addr", adminB)...)
