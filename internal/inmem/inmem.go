@@ -20,10 +20,26 @@
 // removes them, unless it brings exactly the same ones (the same
 // FilingDigest over them, in order), which it leaves as stored.
 //
-// Versions are quant.NextVersion of the previous one and the import's
-// ImportInfo.AsOf (the time of the import when zero), so two stores that
-// import the same files with the same AsOf in the same order hold the same
-// versions.
+// Versions. A version is a time part and a history part:
+//
+//	v = max((prev >> 24) + 1, AsOf.UnixMicro() >> 24) << 24 | chain & (1<<24 - 1)
+//
+// The time part counts units of 2^24 microseconds (about 16.8 s) since
+// 1970: the unit of the import's ImportInfo.AsOf (the time of the import
+// when zero), or one more than the previous version's when that is not
+// larger, so versions strictly increase whatever the AsOf. The history
+// part is the low 24 bits of chain, a SHA-256 chained over every import
+// that changed the data: the previous chain, the fingerprint, Force, the
+// AsOf used, the ImportResult's counts and the content brought (each
+// filing's id, record count and quant.FilingDigest in order, and the
+// digest of the records without a filing id). Two stores that import the
+// same files with the same AsOf and Force in the same order, with the same
+// outcomes, hold the same versions (so instances can share cache keys);
+// two stores whose histories differ (import A then B, or B alone, both
+// ending at B's AsOf) hold different versions but with probability 2^-24
+// when they fall in the same time unit, and never share one otherwise.
+// Versions stay below 2^53 until the year 2255 (an import whose AsOf does
+// not move past the previous unit advances the time part by one unit).
 //
 // Memory. Records sit in fixed-size chunks (no copy of every record when
 // the store grows), the strings of one import are interned, and the
@@ -36,6 +52,8 @@ package inmem
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"iter"
 	"maps"
@@ -68,6 +86,7 @@ type Store struct {
 	nextImport int32                             // guarded by mu; the seq of the next new fingerprint
 	nextID     int64                             // guarded by mu; the last ID assigned
 	version    int64                             // guarded by mu
+	chain      [sha256.Size]byte                 // guarded by mu; the history hash (see Versions in the package comment)
 	dataset    *quant.Dataset                    // guarded by mu; rebuilt on every change
 	tickers    []quant.TickerCount               // guarded by mu; rebuilt on every change
 	// disclosures is the last Disclosures built, reused while its
@@ -143,6 +162,11 @@ type staging struct {
 	byID    map[string]int32 // filing id -> index in filings
 	empty   *quant.FilingDigest
 	emptyN  int
+	// emptyDigest is empty's sum ("" without such records); content is
+	// the SHA-256 of what was brought (every filing's id, record count
+	// and digest in order, then emptyN and emptyDigest).
+	emptyDigest string
+	content     [sha256.Size]byte
 }
 
 type stagedFiling struct {
@@ -213,7 +237,59 @@ func stage(ctx context.Context, records iter.Seq2[quant.Trade, error]) (*staging
 		f.digest = d.Sum()
 	}
 	st.next = nil // no longer needed; free it before the records are stored
+	if st.emptyN > 0 {
+		st.emptyDigest = st.empty.Sum()
+	}
+	h := sha256.New()
+	var b []byte
+	for k := range st.filings {
+		f := &st.filings[k]
+		b = appendString(b[:0], f.id)
+		b = binary.BigEndian.AppendUint64(b, uint64(f.n))
+		b = appendString(b, f.digest)
+		h.Write(b)
+	}
+	b = binary.BigEndian.AppendUint64(b[:0], uint64(st.emptyN))
+	b = appendString(b, st.emptyDigest)
+	h.Write(b)
+	h.Sum(st.content[:0])
 	return st, nil
+}
+
+// appendString appends s to b, prefixed with its length, so that the
+// fields hashed one after the other cannot run into each other.
+func appendString(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// versionBits is the width of a version's history part (see Versions in
+// the package comment).
+const versionBits = 24
+
+// nextVersion returns the version after prev for an import as of asOf
+// whose history hash is chain.
+func nextVersion(prev int64, asOf time.Time, chain [sha256.Size]byte) int64 {
+	unit := max(prev>>versionBits+1, asOf.UnixMicro()>>versionBits)
+	return unit<<versionBits | int64(binary.BigEndian.Uint64(chain[:8])&(1<<versionBits-1))
+}
+
+// nextChain returns the history hash after chain for an import that
+// changed the data.
+func nextChain(chain [sha256.Size]byte, info quant.ImportInfo, asOf time.Time, res quant.ImportResult, st *staging) [sha256.Size]byte {
+	b := append([]byte(nil), chain[:]...)
+	b = append(b, st.content[:]...)
+	b = appendString(b, string(info.Fingerprint))
+	force := byte(0)
+	if info.Force {
+		force = 1
+	}
+	b = append(b, force)
+	b = binary.BigEndian.AppendUint64(b, uint64(asOf.UnixMicro()))
+	for _, n := range []int{res.Records, res.Replaced, res.Unchanged, res.Filings, res.FilingsAdded, res.FilingsReplaced, res.FilingsUnchanged} {
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return sha256.Sum256(b)
 }
 
 // Import implements quant.Store.
@@ -266,10 +342,7 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 			added += f.n
 		}
 	}
-	emptyDigest := ""
-	if st.emptyN > 0 {
-		emptyDigest = st.empty.Sum()
-	}
+	emptyDigest := st.emptyDigest
 	addEmpty, dropImp := true, int32(-1)
 	if dup {
 		if prev.emptyDigest == emptyDigest {
@@ -331,9 +404,10 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	for id := range touched {
 		s.refresh(id)
 	}
-	s.version = quant.NextVersion(s.version, asOf)
-	s.rebuildViews()
 	res.Changed = true
+	s.chain = nextChain(s.chain, info, asOf, res, st)
+	s.version = nextVersion(s.version, asOf, s.chain)
+	s.rebuildViews()
 	res.DatasetVersion = s.version
 	return res, nil
 }
@@ -816,7 +890,7 @@ func (s *Store) Disclosures(ctx context.Context) (*quant.Disclosures, error) {
 }
 
 // DatasetVersion implements quant.Store: it moves with every import that
-// changes the data, to quant.NextVersion of the import's AsOf.
+// changes the data, as the package comment's Versions says.
 func (s *Store) DatasetVersion(ctx context.Context) (int64, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -55,46 +55,140 @@ func importFixture(t *testing.T, s quant.Store, f fixtureFile) quant.ImportResul
 	return res
 }
 
+// unit is the time part of a version: 2^24 microseconds since 1970.
+func unit(t time.Time) int64 { return t.UnixMicro() >> 24 }
+
 // TestVersionsAgree: two stores that import the same files with the same
-// AsOf in the same order hold the same versions, and those are
-// quant.NextVersion of the AsOf: its microseconds, or one more than the
-// version before when that is not larger. An import that changes nothing
-// does not move them.
+// AsOf and Force in the same order hold the same versions; their time
+// part (above the low 24 bits) is the AsOf's unit of 2^24 microseconds, or
+// one more than the version before's when that is not larger. An import
+// that changes nothing does not move them.
 func TestVersionsAgree(t *testing.T) {
 	jan := time.Date(2024, 1, 1, 12, 0, 0, 0, time.UTC)
 	files := []struct {
 		file fixtureFile
-		want int64 // 0: the version before
+		want int64 // the time part; 0: the version before
 	}{
-		{fixtureFile{fp: "a", suffix: "-a", asOf: jan}, jan.UnixMicro()},
-		{fixtureFile{fp: "b", suffix: "-b", asOf: jan.Add(time.Second)}, jan.Add(time.Second).UnixMicro()},
-		{fixtureFile{fp: "c", suffix: "-c", asOf: jan.Add(-time.Hour)}, jan.Add(time.Second).UnixMicro() + 1},
-		{fixtureFile{fp: "b", suffix: "-b", asOf: jan.Add(time.Hour), force: true}, 0}, // identical content
-		{fixtureFile{fp: "d", suffix: "-a", asOf: jan.Add(time.Hour), filed: true}, 0}, // every filing as stored
-		{fixtureFile{fp: "e", suffix: "-e", asOf: jan.Add(time.Second)}, jan.Add(time.Second).UnixMicro() + 2},
-		{fixtureFile{fp: "f", suffix: "-f", asOf: jan.Add(time.Minute)}, jan.Add(time.Minute).UnixMicro()},
+		{fixtureFile{fp: "a", suffix: "-a", asOf: jan}, unit(jan)},
+		{fixtureFile{fp: "b", suffix: "-b", asOf: jan.Add(time.Hour)}, unit(jan.Add(time.Hour))},
+		{fixtureFile{fp: "c", suffix: "-c", asOf: jan.Add(-time.Hour)}, unit(jan.Add(time.Hour)) + 1},
+		{fixtureFile{fp: "b", suffix: "-b", asOf: jan.Add(2 * time.Hour), force: true}, 0}, // identical content
+		{fixtureFile{fp: "d", suffix: "-a", asOf: jan.Add(2 * time.Hour), filed: true}, 0}, // every filing as stored
+		{fixtureFile{fp: "e", suffix: "-e", asOf: jan.Add(time.Hour + time.Second)}, unit(jan.Add(time.Hour)) + 2},
+		{fixtureFile{fp: "f", suffix: "-f", asOf: jan.Add(24 * time.Hour)}, unit(jan.Add(24 * time.Hour))},
 	}
 	one, two := inmem.New(), inmem.New()
 	prev := int64(0)
 	for _, f := range files {
 		r1, r2 := importFixture(t, one, f.file), importFixture(t, two, f.file)
-		want := f.want
-		if want == 0 {
-			want = prev
+		if r1.DatasetVersion != r2.DatasetVersion {
+			t.Errorf("import %s: versions %d and %d, want one version", f.file.fp, r1.DatasetVersion, r2.DatasetVersion)
 		}
-		if r1.DatasetVersion != want || r2.DatasetVersion != want {
-			t.Errorf("import %s: versions %d and %d, want %d in both", f.file.fp, r1.DatasetVersion, r2.DatasetVersion, want)
+		switch {
+		case f.want == 0 && r1.DatasetVersion != prev:
+			t.Errorf("import %s: version %d, want %d (unchanged)", f.file.fp, r1.DatasetVersion, prev)
+		case f.want != 0 && r1.DatasetVersion>>24 != f.want:
+			t.Errorf("import %s: version %d has time part %d, want %d", f.file.fp, r1.DatasetVersion, r1.DatasetVersion>>24, f.want)
 		}
 		if r1.Changed != (f.want != 0) {
 			t.Errorf("import %s: Changed = %v, want %v", f.file.fp, r1.Changed, f.want != 0)
 		}
-		prev = want
+		prev = r1.DatasetVersion
 	}
 	// A zero AsOf is the time of the import.
-	before := time.Now().UnixMicro()
+	before := unit(time.Now())
 	res := importFixture(t, one, fixtureFile{fp: "now", suffix: "-now"})
-	if after := time.Now().UnixMicro(); res.DatasetVersion < before || res.DatasetVersion > after {
-		t.Errorf("import with zero AsOf: version %d, want the import's time in [%d, %d]", res.DatasetVersion, before, after)
+	if after := unit(time.Now()); res.DatasetVersion>>24 < before || res.DatasetVersion>>24 > after {
+		t.Errorf("import with zero AsOf: version %d, want the import's time unit in [%d, %d]", res.DatasetVersion>>24, before, after)
+	}
+}
+
+// TestVersionsTellHistories: stores whose import histories differ hold
+// different versions, even when their time parts agree: A (January) then
+// B (June), or B alone, both end in B's unit; the same files with another
+// Force flag, or the same fingerprint with other content, differ too.
+func TestVersionsTellHistories(t *testing.T) {
+	jan := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	jun := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	a := fixtureFile{fp: "a", suffix: "-a", asOf: jan}
+	b := fixtureFile{fp: "b", suffix: "-b", asOf: jun}
+	histories := map[string][]fixtureFile{
+		"A then B":           {a, b},
+		"B":                  {b},
+		"B forced":           {{fp: "b", suffix: "-b", asOf: jun, force: true}},
+		"B with other files": {{fp: "b", suffix: "-other", asOf: jun}},
+		"B under another fp": {{fp: "b2", suffix: "-b", asOf: jun}},
+		"A' then B":          {{fp: "a", suffix: "-a", asOf: jan, filed: true}, b},
+	}
+	seen := map[int64]string{}
+	for name, files := range histories {
+		s := inmem.New()
+		var v int64
+		for _, f := range files {
+			v = importFixture(t, s, f).DatasetVersion
+		}
+		if v>>24 != unit(jun) {
+			t.Errorf("%s: time part %d, want B's %d", name, v>>24, unit(jun))
+		}
+		if other, ok := seen[v]; ok {
+			t.Errorf("%s and %s end at the same version %d", name, other, v)
+		}
+		seen[v] = name
+		// The same history again gives the same version.
+		s2 := inmem.New()
+		var v2 int64
+		for _, f := range files {
+			v2 = importFixture(t, s2, f).DatasetVersion
+		}
+		if v2 != v {
+			t.Errorf("%s twice: versions %d and %d, want one", name, v, v2)
+		}
+	}
+}
+
+// TestVersionsIncrease: over many imports, with AsOf going forwards,
+// backwards, staying, zero or far ahead, every import that changes the
+// data gives a larger version, and versions stay below 2^53.
+func TestVersionsIncrease(t *testing.T) {
+	s := inmem.New()
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	prev := int64(0)
+	for i := range 300 {
+		var at time.Time
+		switch i % 6 {
+		case 0:
+			at = base.Add(time.Duration(i) * time.Hour)
+		case 1:
+			at = base.Add(-time.Duration(i) * time.Hour) // backwards
+		case 2:
+			at = base // the same instant again
+		case 3:
+			at = base.Add(time.Duration(i) * time.Millisecond)
+		case 4:
+			at = time.Time{} // now
+		case 5:
+			at = time.Date(1969, 1, 1, 0, 0, 0, 0, time.UTC) // before 1970
+		}
+		res := importFixture(t, s, fixtureFile{fp: fmt.Sprint("f", i), suffix: fmt.Sprint("-", i), asOf: at})
+		if !res.Changed || res.DatasetVersion <= prev {
+			t.Fatalf("import %d (AsOf %v): version %d after %d (changed %v), want larger", i, at, res.DatasetVersion, prev, res.Changed)
+		}
+		if res.DatasetVersion >= 1<<53 {
+			t.Fatalf("import %d: version %d, want below 2^53", i, res.DatasetVersion)
+		}
+		if v, _ := s.DatasetVersion(context.Background()); v != res.DatasetVersion {
+			t.Fatalf("import %d: DatasetVersion() = %d, want the import's %d", i, v, res.DatasetVersion)
+		}
+		prev = res.DatasetVersion
+		// A forced import of the same file that replaces its records
+		// without a filing id also moves it.
+		if i%50 == 0 {
+			res := importFixture(t, s, fixtureFile{fp: fmt.Sprint("f", i), suffix: fmt.Sprint("-", i), asOf: at, force: true, filed: true})
+			if !res.Changed || res.DatasetVersion <= prev {
+				t.Fatalf("forced import %d: version %d after %d (changed %v), want larger", i, res.DatasetVersion, prev, res.Changed)
+			}
+			prev = res.DatasetVersion
+		}
 	}
 }
 

@@ -105,7 +105,13 @@ const largeImport = 50_000
 // A fingerprint already stored is refused with an error wrapping
 // quant.ErrAlreadyImported unless info.Force is set; a forced import
 // takes over the import row (source, time, record count) of the earlier
-// one. An error yielded by records, or ctx's end, aborts the import and is
+// one. A fingerprint of a legacy import (one made before migration 0004
+// by the old parser, see 0005_legacy_imports.sql) is imported as a forced
+// one, whatever info.Force, and every record that import stored goes:
+// those of the filings the file brings (replaced, as above), and its
+// others, with a filing id or without, first (the filings rows of the
+// filings they leave empty are dropped); its import row is then no
+// longer legacy, even when nothing changed. An error yielded by records, or ctx's end, aborts the import and is
 // returned wrapped. Imports are serialized across every Store on the
 // database (and schema) by an advisory lock held until the transaction
 // ends.
@@ -154,8 +160,9 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	var (
 		importID  int64
 		prevEmpty *string // the earlier import's digest of its records without a filing id
+		legacy    bool    // the earlier import was made before 0004 (see 0005)
 	)
-	err = tx.QueryRow(ctx, `SELECT id, empty_digest FROM imports WHERE fingerprint = $1`, string(info.Fingerprint)).Scan(&importID, &prevEmpty)
+	err = tx.QueryRow(ctx, `SELECT id, empty_digest, legacy FROM imports WHERE fingerprint = $1`, string(info.Fingerprint)).Scan(&importID, &prevEmpty, &legacy)
 	forced := err == nil
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -165,7 +172,7 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 		}
 	case err != nil:
 		return fail("look up fingerprint", err)
-	case !info.Force:
+	case !info.Force && !legacy:
 		return quant.ImportResult{}, fmt.Errorf("postgres: import %s (fingerprint %s): %w", info.Source, info.Fingerprint, quant.ErrAlreadyImported)
 	}
 
@@ -220,16 +227,17 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	// A forced import that brings the records without a filing id the
 	// earlier import of its fingerprint stored, exactly, keeps them.
 	emptyDigest := src.empty.Sum()
-	keepEmpty := forced && prevEmpty != nil && *prevEmpty == emptyDigest
+	keepEmpty := forced && !legacy && prevEmpty != nil && *prevEmpty == emptyDigest
 	if keepEmpty {
 		res.Unchanged += src.empty.Len()
 	}
 
 	// Delete what the import replaces, noting whose records go.
 	affected := map[string]struct{}{}
-	deleted := func(what, sql string, args ...any) error {
-		rows, _ := tx.Query(ctx, `WITH d AS (`+sql+` RETURNING politician_id)
-			SELECT politician_id, count(*) FROM d GROUP BY politician_id`, args...)
+	// tally reads the rows of query, a politician id and how many of its
+	// records were deleted.
+	tally := func(what, query string, args ...any) error {
+		rows, _ := tx.Query(ctx, query, args...)
 		var (
 			id string
 			k  int
@@ -244,7 +252,29 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 		}
 		return nil
 	}
-	if forced && !keepEmpty {
+	// deleted runs sql, a DELETE of trades without its RETURNING clause.
+	deleted := func(what, sql string, args ...any) error {
+		return tally(what, `WITH d AS (`+sql+` RETURNING politician_id)
+			SELECT politician_id, count(*) FROM d GROUP BY politician_id`, args...)
+	}
+	if legacy {
+		// Every record of the legacy import but those of the filings
+		// brought (which the replacement below deletes), and the count
+		// of the filings rows they leave.
+		if err := tally("delete the legacy import's records",
+			`WITH d AS (DELETE FROM trades t WHERE t.import_id = $1 AND (t.filing_id IS NULL
+					OR NOT EXISTS (SELECT 1 FROM import_filings sf WHERE sf.filing_id = t.filing_id))
+				RETURNING politician_id, filing_id),
+			c AS (UPDATE filings f SET records = f.records - n.k
+				FROM (SELECT filing_id, count(*) AS k FROM d WHERE filing_id IS NOT NULL GROUP BY filing_id) n
+				WHERE f.filing_id = n.filing_id)
+			SELECT politician_id, count(*) FROM d GROUP BY politician_id`, importID); err != nil {
+			return fail("replace", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM filings WHERE records <= 0`); err != nil {
+			return fail("replace: drop emptied filings", err)
+		}
+	} else if forced && !keepEmpty {
 		if err := deleted("delete the earlier import's records without a filing id",
 			`DELETE FROM trades WHERE import_id = $1 AND filing_id IS NULL`, importID); err != nil {
 			return fail("replace", err)
@@ -285,7 +315,7 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 
 	recordImport := func() error {
 		_, err := tx.Exec(ctx, `UPDATE imports SET records = $2, source = $3, imported_at = now(),
-			empty_digest = $4, empty_records = $5 WHERE id = $1`,
+			empty_digest = $4, empty_records = $5, legacy = false WHERE id = $1`,
 			importID, res.Records, info.Source, emptyDigest, src.empty.Len())
 		return err
 	}
@@ -295,13 +325,14 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 		// neither does the version (every cache keyed by it stays valid).
 		// A new file with records is recorded as imported (they are all
 		// stored); an empty one is not, so its records can come later, and
-		// a forced one leaves its import row as it was.
+		// a forced one leaves its import row as it was, unless it was
+		// legacy: then it is made by the current parser now.
 		m, err := s.readMeta(ctx, tx)
 		if err != nil {
 			return fail("read dataset version", err)
 		}
 		res.DatasetVersion = m.version
-		if forced || res.Records == 0 {
+		if !legacy && (forced || res.Records == 0) {
 			return res, nil // the deferred rollback
 		}
 		if err := recordImport(); err != nil {

@@ -29,11 +29,24 @@ import (
 // not in one store, not across restarts of a persistent store, not
 // between Stores that share a database. Stores that share a database
 // read the same versions; in-memory stores that imported the same files
-// in the same order (the same content, fingerprints and AsOf) hold the
-// same versions, so instances can share cache keys. Versions are
-// microseconds since 1970 or the previous version plus one, whichever is
-// larger: a store derives them from its clock (postgres) or from
-// ImportInfo.AsOf (inmem).
+// in the same order (the same content, fingerprints, AsOf and Force) hold
+// the same versions, so instances can share cache keys, and in-memory
+// stores whose import histories differ hold different versions (with
+// overwhelming probability), so they never share cache keys. Each store
+// derives them its own way:
+//
+//   - postgres: the larger of the previous version plus one and the
+//     commit time in microseconds since 1970 (the database's clock),
+//     shared by every Store on the database;
+//   - inmem: a time part above the low 24 bits, ImportInfo.AsOf (the time
+//     of the import when zero) in units of 2^24 microseconds (about 16.8
+//     s), or the previous version's unit plus one when that is not
+//     larger; and in the low 24 bits a hash chained over every import that
+//     changed the data (its fingerprint, Force, AsOf, ImportResult counts
+//     and the content it brought). See package inmem.
+//
+// Versions are opaque beyond that: compare them for equality (cache
+// keys) or, within one store or database, for order.
 type Store interface {
 	// Import stores records as one all-or-nothing unit: on any error,
 	// including ctx's cancellation, the store is left as it was. A file whose
@@ -77,17 +90,6 @@ type Store interface {
 	Stats() StoreStats
 	// Close releases the store's resources.
 	Close()
-}
-
-// NextVersion returns the dataset version that follows prev for a change
-// made as of at: at in microseconds since 1970, or prev+1 when that is not
-// larger. Every store derives its versions with it.
-func NextVersion(prev int64, at time.Time) int64 {
-	v := at.UnixMicro()
-	if v <= prev {
-		v = prev + 1
-	}
-	return v
 }
 
 // PoliticianSort orders Store.Politicians.

@@ -6,23 +6,38 @@
 --
 -- What the records stored before this migration get (the parser that
 -- wrote them read the Senate CSV and JSON formats, and House Stock Watcher
--- elements as if they were Senate JSON):
+-- elements as if they were Senate JSON). A record is a House record when
+-- its ptr_link is on the House Clerk's host: an absolute URL (any scheme)
+-- or a "//host" reference whose host is disclosures-clerk.house.gov (any
+-- case, with or without a port), as every House Stock Watcher link is
+-- (.../public_disc/ptr-pdfs/2020/20016500.pdf). The old parser stored no
+-- source_url, so ptr_link is the only field that can tell. The other
+-- House records (a ptr_link elsewhere or empty) stay indistinguishable
+-- from Senate ones and are read as such below; the first import of their
+-- file replaces them all the same (0005: every record a pre-0004 import
+-- stored is replaced when its file is imported again).
 --
---   format       'senate_json' when the import's source name ends in
---                ".json" (any case), and then the old line column, which
---                held the JSON array index, moves to place_index; else
---                'senate_csv' and line stays the CSV line.
---   chamber      'senate' for every old record: nothing stored tells a
---                House record apart (the old parser kept neither district
---                nor disclosure date, and read every House type as
---                unknown, so no analysis counted them).
---   filing_id    the last non-empty segment of ptr_link's path, as the
---                parser derives it (url_last_segment below): white space,
---                fragment ("#..."), query ("?..."), scheme ("https:") and
---                host ("//host") removed, then trailing slashes; NULL when
---                nothing is left (an empty ptr_link). The Senate formats
---                derive it the same way, so the next import of the same
---                data replaces these records instead of adding to them.
+--   format       'house' for a House record, and the old line column,
+--                which held the JSON array index (the old parser read
+--                House elements from JSON only), moves to place_index;
+--                else 'senate_json' when the import's source name ends in
+--                ".json" (any case), and then line moves to place_index
+--                the same way; else 'senate_csv' and line stays the CSV
+--                line.
+--   chamber      'house' for a House record, else 'senate' (the old
+--                parser kept neither district nor disclosure date for
+--                House records, and read every House type as unknown, so
+--                no analysis counted them).
+--   filing_id    as the parser derives it (ANALYTICS.md 1.2): for a House
+--                record the file stem of ptr_link (url_file_stem below:
+--                its last path segment without the extension,
+--                20016500.pdf -> 20016500); else the last non-empty
+--                segment of ptr_link's path (url_last_segment below):
+--                white space, fragment ("#..."), query ("?..."), scheme
+--                ("https:") and host ("//host") removed, then trailing
+--                slashes. NULL when nothing is left (an empty ptr_link).
+--                So the next import of the same data replaces these
+--                records instead of adding to them.
 --   owner_kind   from owner, trimmed of white space, case-insensitive
 --                (ANALYTICS.md section 1): self; spouse, sp; joint, jt;
 --                child, dependent, dependent child, dc; else unknown.
@@ -61,13 +76,29 @@ CREATE FUNCTION url_last_segment(u text) RETURNS text LANGUAGE sql IMMUTABLE STR
 		'^[A-Za-z][A-Za-z0-9+.-]*:', ''), '^//[^/]*', ''), '/+$', ''), '^.*/', '')
 $$;
 
+-- url_file_stem is ingest.URLFileStem in SQL (the test compares them):
+-- url_last_segment without its extension, the text from its last '.'
+-- unless that is its first character.
+CREATE FUNCTION url_file_stem(u text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
+	SELECT regexp_replace(url_last_segment(u), '^(.+)\.[^.]*$', '\1')
+$$;
+
+-- url_house_clerk reports whether u is a link on the House Clerk's host
+-- (see the top of this file), after the white space url_last_segment
+-- trims.
+CREATE FUNCTION url_house_clerk(u text) RETURNS boolean LANGUAGE sql IMMUTABLE STRICT AS $$
+	SELECT btrim(u, E' \t\n\x0B\f\r\u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000')
+		~* '^([a-z][a-z0-9+.-]*:)?//([^/?#@]*@)?disclosures-clerk\.house\.gov\.?(:[0-9]*)?([/?#]|$)'
+$$;
+
 -- One pass over the old rows. The white space trimmed from owner is what
 -- Go's strings.TrimSpace removes (unicode.IsSpace).
 UPDATE trades t SET
-	format = CASE WHEN i.json THEN 'senate_json' ELSE 'senate_csv' END,
-	place_index = CASE WHEN i.json THEN t.line ELSE 0 END,
-	line = CASE WHEN i.json THEN 0 ELSE t.line END,
-	filing_id = nullif(url_last_segment(t.ptr_link), ''),
+	format = CASE WHEN url_house_clerk(t.ptr_link) THEN 'house' WHEN i.json THEN 'senate_json' ELSE 'senate_csv' END,
+	place_index = CASE WHEN url_house_clerk(t.ptr_link) OR i.json THEN t.line ELSE 0 END,
+	line = CASE WHEN url_house_clerk(t.ptr_link) OR i.json THEN 0 ELSE t.line END,
+	chamber = CASE WHEN url_house_clerk(t.ptr_link) THEN 'house' ELSE 'senate' END,
+	filing_id = nullif(CASE WHEN url_house_clerk(t.ptr_link) THEN url_file_stem(t.ptr_link) ELSE url_last_segment(t.ptr_link) END, ''),
 	owner_kind = CASE lower(btrim(t.owner, E' \t\n\x0B\f\r\u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000'))
 		WHEN 'self' THEN 'self'
 		WHEN 'spouse' THEN 'spouse'

@@ -1,0 +1,25 @@
+-- 0005_legacy_imports: the imports made before 0004 are legacy, and the
+-- next import of a legacy fingerprint is applied, not refused.
+--
+-- The binary of schema 0003 read House Stock Watcher files as Senate JSON
+-- (every House record stored with type unknown, chamber senate and no
+-- filing id); 0004 keeps those records and backfills what SQL can tell
+-- (see there), but kept every import's fingerprint, so importing the same
+-- file again after the upgrade would be refused as already imported and
+-- its records would stay as the old parser read them. A legacy import is
+-- one that was not made by the current parser: Import treats a
+-- fingerprint matching one as a forced import (quant.ImportInfo.Force),
+-- and more: every record the legacy import stored is removed (those of a
+-- filing the file brings again, whatever import stored them, as for any
+-- import; and the legacy import's others, with or without a filing id, so
+-- a record whose filing id the old data could not tell is not doubled),
+-- then the file's records are stored as read now. That import row is
+-- then no longer legacy (the next import of the file is refused, or
+-- forced, as usual).
+--
+-- Which imports are legacy: those 0004 found, that is the rows whose
+-- empty_digest is NULL (every import made since records it). This holds
+-- whichever version of 0004 a database ran, which is why this is a
+-- migration of its own rather than a change to 0004.
+ALTER TABLE imports ADD COLUMN legacy boolean NOT NULL DEFAULT false;
+UPDATE imports SET legacy = true WHERE empty_digest IS NULL;
