@@ -51,7 +51,8 @@ type Store interface {
 	// Import stores records as one all-or-nothing unit: on any error,
 	// including ctx's cancellation, the store is left as it was. A file whose
 	// fingerprint is already stored is refused with ErrAlreadyImported unless
-	// info.Force is set. Filings are replaced as the Store comment says.
+	// info.Force is set (a persistent store may also apply as forced, once,
+	// a file it imported under an older schema: postgres does). Filings are replaced as the Store comment says.
 	// records yields accepted records in source order; an error it yields
 	// aborts the import.
 	Import(ctx context.Context, info ImportInfo, records iter.Seq2[Trade, error]) (ImportResult, error)
