@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 )
 
@@ -69,6 +70,14 @@ func (c *csvReader) readLine() ([]byte, error) {
 	return line, nil
 }
 
+// unclosedQuoteError is a quoted field that no quote closes: it ran from
+// the record's first line to the end of the input.
+type unclosedQuoteError struct{ start, end int }
+
+func (e *unclosedQuoteError) Error() string {
+	return fmt.Sprintf("a quote opened on line %d is never closed: lines %d..%d were read into one field", e.start, e.start, e.end)
+}
+
 // Read returns the next record's fields and the line it starts on, or
 // io.EOF after the last record, or a read error. Blank lines are
 // skipped. The slice is reused by the next call (its strings are not).
@@ -96,8 +105,10 @@ func (c *csvReader) Read() (fields []string, start int, err error) {
 				if i < 0 {
 					c.buf = append(c.buf, line...)
 					if line, err = c.readLine(); err == io.EOF {
-						c.ends = append(c.ends, len(c.buf))
-						return c.record(), start, nil
+						// Python's csv keeps such a row with the rest of
+						// the file in its field; a row that swallowed
+						// every line after it must not pass for a record.
+						return nil, start, &unclosedQuoteError{start: start, end: c.line}
 					} else if err != nil {
 						return nil, 0, err
 					}

@@ -78,10 +78,12 @@
 //     quotes included ("Micro"soft reads Microsoft, "a" "b" reads a "b").
 //     A '"' in a field that does not start with one is text (Apple 5"
 //     bond; a space then "x"). A quoted field with no closing quote runs
-//     to the end of the file: every row before it is kept, and it is
-//     usually malformed by its field count (when the open field is the
-//     row's last, the row has its count and is read as a record, the
-//     rest of the file in that field, as Python reads it).
+//     to the end of the file: every row before it is kept, and the row
+//     is a malformed_row at its first line, naming the lines it took,
+//     even when the open field is its last and it has its ten fields
+//     (Python's csv keeps that row, with the rest of the file in one
+//     field; a row holding every line after it must not pass for a
+//     record).
 //   - CSV lines are encoding/csv's, as before: a line ends at LF or CRLF;
 //     a CRLF inside a quoted field reads LF (Python keeps CRLF); a lone
 //     CR is text, but one just before the end of the file is dropped; a

@@ -294,6 +294,12 @@ func readCSV(r io.Reader, today time.Time, sink Sink, yield func(quant.Trade, er
 		if err == io.EOF {
 			return
 		}
+		var uq *unclosedQuoteError
+		if errors.As(err, &uq) {
+			sink.Element(ElementSenateCSV)
+			sink.Reject(Reject{Place: quant.Place{Line: uq.start}, Reason: ReasonMalformedRow, Detail: uq.Error()})
+			return
+		}
 		if err != nil {
 			yield(quant.Trade{}, fmt.Errorf("ingest: csv: %w", err))
 			return
