@@ -66,11 +66,35 @@
 //     an overlong ticker does: PostgreSQL cannot index it, and both
 //     stores must keep the same records.
 //   - CSV: the header's names are trimmed; extra columns are ignored; a
-//     required column named twice, or a header that does not parse,
-//     refuses the file (ErrMissingColumn). A row with broken quoting is
-//     malformed_row at its first line. encoding/csv turns CRLF inside a
-//     quoted field into LF. An empty file (or one holding only white
-//     space or a BOM) holds no records and is not refused.
+//     required column named twice refuses the file (ErrMissingColumn).
+//     An empty file (or one holding only white space or a BOM) holds no
+//     records and is not refused.
+//   - CSV quoting is Python's csv module's, default dialect (doublequote,
+//     strict=False), as the vectors' reference read them: no row fails
+//     on its quoting, so a row is malformed_row by its field count alone
+//     (1.2). A field that starts with '"' is quoted up to the next '"'
+//     that is not doubled ("" is one '"'), across line ends; text after
+//     the closing quote, up to the next comma, is more of the same field,
+//     quotes included ("Micro"soft reads Microsoft, "a" "b" reads a "b").
+//     A '"' in a field that does not start with one is text (Apple 5"
+//     bond; a space then "x"). A quoted field with no closing quote runs
+//     to the end of the file: every row before it is kept, and the row
+//     is a malformed_row at its first line, naming the lines it took,
+//     even when the open field is its last and it has its ten fields
+//     (Python's csv keeps that row, with the rest of the file in one
+//     field; a row holding every line after it must not pass for a
+//     record).
+//   - CSV lines are encoding/csv's, as before: a line ends at LF or CRLF;
+//     a CRLF inside a quoted field reads LF (Python keeps CRLF); a lone
+//     CR is text, but one just before the end of the file is dropped; a
+//     blank line is skipped, no row (Python's csv.reader gives an empty
+//     row, csv.DictReader skips it; no vector has one); a row's place is
+//     the line it starts on (the header is line 1); a UTF-8 BOM before
+//     the header is skipped. The reader (csvread.go) is hand-written
+//     because encoding/csv has no mode that reads so: strict, it refuses
+//     a bare quote and text after a closing quote, and with LazyQuotes
+//     "Micro"soft leaves the field open past the line's end and reads
+//     the rows after it into one record.
 //   - PoliticianSummary.Chambers lists the chambers of all the
 //     politician's records, analyzable or not (the vectors: a House member
 //     with only unknown types has ["house"]); Bioguides the distinct

@@ -157,8 +157,12 @@ func FuzzSenateCSV(f *testing.F) {
 	f.Add([]byte("\xef\xbb\xbf" + csvHeader + "02/30/2020,A,$805.35,x,x,x,x,x,A B,x\n\"01/01/2020\",\"B\"\"C\"\n"))
 	f.Add([]byte(csvHeader + "01/02/2020,Se\x00lf,<a href=x>AAPL</a>,Beyond\xffMeat,Stock,Sale,Over $1,--,Ann\xff\x00Bee,x\n"))
 	f.Add([]byte("senator,transaction_date\nA B,01/01/2020\n"))
+	f.Add([]byte(csvHeader + "01/02/2020,Self,T,Apple 5\" bond,Stock,Sale,$1,--,A B,x\n\"01/02/2020\"x,Self,T,\"Micro\"soft,Stock,Sale,$1,--,A B,x\n,\"open\n"))
 	addSharedSeeds(f, "senate_csv/input.csv")
-	f.Fuzz(func(t *testing.T, in []byte) { checkParse(t, FormatCSV, in) })
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkParse(t, FormatCSV, in)
+		checkCSVPlaces(t, in)
+	})
 }
 
 func FuzzSenateJSON(f *testing.F) {

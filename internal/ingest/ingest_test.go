@@ -294,7 +294,7 @@ func TestCSVPlacesAndRejects(t *testing.T) {
 	in := csvHeader +
 		"01/06/2020,Self,AAPL,Apple,Stock,Purchase,\"$1,001 - $15,000\",--,Ann Able,x\n" + // line 2: good
 		"01/06/2020,Self,AAPL,Apple,Stock,Purchase\n" + // 3: malformed
-		"01/06/2020,Self,\"AA\"PL,Apple,Stock,Purchase,\"$1,001 - $15,000\",--,Ann Able,x\n" + // 4: bad quote
+		"01/06/2020,Self,\"AA\"PL,Apple,Stock,Purchase,\"$1,001 - $15,000\",--,Ann Able,x\n" + // 4: text after a closing quote: AAPL, as Python's csv reads it
 		"\"01/07/2020\",Self,MSFT,\"multi\nline\",Stock,Sale,\"$15,001 -\n$50,000\",--,Ann Able,x\n" + // 5-7: good, starts on 5
 		"01/08/2020,Self,MSFT,M,Stock,Sale,Unknown,--,,x\n" + // 8: bad politician
 		"\n" + // 9: blank, no record
@@ -303,15 +303,18 @@ func TestCSVPlacesAndRejects(t *testing.T) {
 		"1/8/2020,Self,MSFT,M,Stock,Sale,Unknown,--,Bo Bee,x\n" + // 12: bad date
 		"12/31/1989,Self,MSFT,M,Stock,Sale,Unknown,--,Bo Bee,x\n" // 13: out of range
 	recs, sum := parseInline(t, in)
-	want := []string{"line 3 malformed_row", "line 4 malformed_row", "line 8 bad_politician", "line 11 malformed_row", "line 12 bad_date", "line 13 date_out_of_range",
-		"line 2 stored", "line 5 stored", "line 10 stored"}
+	want := []string{"line 3 malformed_row", "line 8 bad_politician", "line 11 malformed_row", "line 12 bad_date", "line 13 date_out_of_range",
+		"line 2 stored", "line 4 stored", "line 5 stored", "line 10 stored"}
 	if diff := cmp.Diff(want, outcomes(recs, sum)); diff != "" {
 		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
 	if got := sum.Sources[0]; got.Content != FormatCSV || got.Elements != 9 || got.ByFormat[ElementSenateCSV] != 9 {
 		t.Errorf("sources = %+v, want csv, 9 elements, all senate_csv", got)
 	}
-	if r := recs[1]; r.AmountMin.V != 15001 || r.AmountMax.V != 50000 || r.Format != quant.FormatSenateCSV || r.Chamber != quant.ChamberSenate || r.FilingID != "x" || r.Disclosed() {
+	if r := recs[1]; r.Ticker != "AAPL" {
+		t.Errorf("line 4's ticker %q, want AAPL", r.Ticker)
+	}
+	if r := recs[2]; r.AmountMin.V != 15001 || r.AmountMax.V != 50000 || r.Format != quant.FormatSenateCSV || r.Chamber != quant.ChamberSenate || r.FilingID != "x" || r.Disclosed() {
 		t.Errorf("line 5 = %+v", r)
 	}
 }

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -249,17 +248,10 @@ func sniff(br *bufio.Reader) (f Format, empty bool) {
 var csvColumns = []string{"transaction_date", "owner", "ticker", "asset_description", "asset_type", "type", "amount", "comment", "senator", "ptr_link"}
 
 func readCSV(r io.Reader, today time.Time, sink Sink, yield func(quant.Trade, error) bool) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1 // the field count is checked per row, as a reject
-	cr.ReuseRecord = true
-	header, err := cr.Read()
+	cr := newCSVReader(r)
+	header, _, err := cr.Read()
 	if err == io.EOF {
 		return // an empty file holds no records
-	}
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		yield(quant.Trade{}, fmt.Errorf("%w: the header does not parse (%v); a Senate CSV header names %s", ErrMissingColumn, pe, strings.Join(csvColumns, ",")))
-		return
 	}
 	if err != nil {
 		yield(quant.Trade{}, fmt.Errorf("ingest: csv header: %w", err))
@@ -298,21 +290,21 @@ func readCSV(r io.Reader, today time.Time, sink Sink, yield func(quant.Trade, er
 	nfields := len(header)
 	raw := rawRecord{format: quant.FormatSenateCSV}
 	for {
-		row, err := cr.Read()
+		row, line, err := cr.Read()
 		if err == io.EOF {
 			return
 		}
-		if errors.As(err, &pe) {
+		var uq *unclosedQuoteError
+		if errors.As(err, &uq) {
 			sink.Element(ElementSenateCSV)
-			sink.Reject(Reject{Place: quant.Place{Line: pe.StartLine}, Reason: ReasonMalformedRow, Detail: pe.Err.Error()})
-			continue
+			sink.Reject(Reject{Place: quant.Place{Line: uq.start}, Reason: ReasonMalformedRow, Detail: uq.Error()})
+			return
 		}
 		if err != nil {
 			yield(quant.Trade{}, fmt.Errorf("ingest: csv: %w", err))
 			return
 		}
 		sink.Element(ElementSenateCSV)
-		line, _ := cr.FieldPos(0)
 		place := quant.Place{Line: line}
 		if len(row) != nfields {
 			sink.Reject(Reject{Place: place, Reason: ReasonMalformedRow, Detail: fmt.Sprintf("%d fields, the header has %d", len(row), nfields)})
