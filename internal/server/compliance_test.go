@@ -64,13 +64,19 @@ type protectedStack struct {
 
 func newProtectedStack(tb testing.TB, a quant.Analyzer) *protectedStack {
 	tb.Helper()
-	st := inmem.New()
+	return newProtectedStackOver(tb, inmem.New(), fixedVersion(7), a)
+}
+
+// newProtectedStackOver is newProtectedStack over st, with the cache keyed
+// by the versions v reports.
+func newProtectedStackOver(tb testing.TB, st quant.Store, v cache.Versioner, a quant.Analyzer) *protectedStack {
+	tb.Helper()
 	g, err := guard.New(a, guard.DefaultConfig())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	co := guard.NewCoalescer(g, time.Minute)
-	ca := cache.New(co, cache.NewMemory(cache.MemoryOptions{}), fixedVersion(7), cache.Options{})
+	ca := cache.New(co, cache.NewMemory(cache.MemoryOptions{}), v, cache.Options{})
 	if err := ca.Prime(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
