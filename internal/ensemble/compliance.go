@@ -125,8 +125,16 @@ func lagOf(r *quant.Disclosure) (lag int, dated bool) {
 // civilDay numbers the calendar date of t (in t's location) in days since
 // 1970-01-01, whatever t's clock time, so lags count calendar days.
 func civilDay(t time.Time) int64 {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	s := t.Unix()
+	if t.Location() != time.UTC { // stores hold UTC dates: skip the zone lookup
+		_, off := t.Zone()
+		s += int64(off)
+	}
+	d := s / 86400
+	if s%86400 < 0 {
+		d-- // floor division before 1970
+	}
+	return d
 }
 
 // noDisclosureDates is the 422 of section 11.
@@ -141,14 +149,14 @@ func noDisclosureDates(format string, args ...any) error {
 // counts filled in).
 //
 // Worst lists the late records by lag, largest first, ties by the earlier
-// transaction date, then by record ID. It runs in O(n log n) for n records.
+// transaction date, then by record ID. It runs in O(n log n) for n
+// records: one sort of the known lags; the years and the worst records
+// come from linear passes over it.
 func Compliance(p *quant.PoliticianDisclosures) (ComplianceResult, error) {
 	res := ComplianceResult{ID: p.ID, Records: len(p.Records)}
-	type known struct {
-		rec *quant.Disclosure
-		lag int
-	}
-	ks := make([]known, 0, len(p.Records))
+	ks := make([]knownLag, 0, len(p.Records))
+	var filings []string
+	maxLag := 0
 	for i := range p.Records {
 		r := &p.Records[i]
 		res.Chambers = addChamber(res.Chambers, r.Chamber)
@@ -159,7 +167,13 @@ func Compliance(p *quant.PoliticianDisclosures) (ComplianceResult, error) {
 		case lag < 0:
 			res.Invalid++
 		default:
-			ks = append(ks, known{r, lag})
+			ks = append(ks, knownLag{rec: r, lag: lag})
+			maxLag = max(maxLag, lag)
+			// Records of one filing mostly stand together: skip the
+			// repeats next to each other before sorting.
+			if f := r.FilingID; f != "" && (len(filings) == 0 || filings[len(filings)-1] != f) {
+				filings = append(filings, f)
+			}
 		}
 	}
 	slices.Sort(res.Chambers)
@@ -168,25 +182,21 @@ func Compliance(p *quant.PoliticianDisclosures) (ComplianceResult, error) {
 		return res, noDisclosureDates("%s has %d analyzable records and none with a disclosure date on or after its transaction date (%d undated, %d invalid)",
 			p.ID, res.Records, res.Undated, res.Invalid)
 	}
+	res.FilingIDs = distinctSorted(filings)
+	res.Filings = len(res.FilingIDs)
 
+	// By lag, ties by record ID: the late records are the tail.
+	sortByLag(ks, maxLag)
 	lags := make([]int, len(ks))
 	var sum int64
-	var filings, lateFilings []string
 	for i, k := range ks {
 		lags[i] = k.lag
 		sum += int64(k.lag)
-		if k.rec.FilingID != "" {
-			filings = append(filings, k.rec.FilingID)
-		}
-		if k.lag > LateAfterDays {
-			res.Late++
-			if k.rec.FilingID != "" {
-				lateFilings = append(lateFilings, k.rec.FilingID)
-			}
-		}
 	}
+	firstLate, _ := slices.BinarySearch(lags, LateAfterDays+1)
+	late := ks[firstLate:]
+	res.Late = len(late)
 	res.LateShare = float64(res.Late) / float64(res.Known)
-	slices.Sort(lags)
 	res.Lag = LagStats{
 		Min:  lags[0],
 		P50:  quantileInts(lags, 0.5),
@@ -194,22 +204,17 @@ func Compliance(p *quant.PoliticianDisclosures) (ComplianceResult, error) {
 		P90:  quantileInts(lags, 0.9),
 		Max:  lags[len(lags)-1],
 	}
-	res.FilingIDs = distinctSorted(filings)
-	res.LateFilingIDs = distinctSorted(lateFilings)
-	res.Filings, res.LateFilings = len(res.FilingIDs), len(res.LateFilingIDs)
-
-	// worst: the late records, by lag desc, transaction date asc, record ID asc.
-	var late []known
-	for _, k := range ks {
-		if k.lag > LateAfterDays {
-			late = append(late, k)
+	var lateFilings []string
+	for _, k := range late {
+		if f := k.rec.FilingID; f != "" && (len(lateFilings) == 0 || lateFilings[len(lateFilings)-1] != f) {
+			lateFilings = append(lateFilings, f)
 		}
 	}
-	slices.SortFunc(late, func(a, b known) int {
-		return cmp.Or(cmp.Compare(b.lag, a.lag), a.rec.TransactionDate.Compare(b.rec.TransactionDate), cmp.Compare(a.rec.ID, b.rec.ID))
-	})
+	res.LateFilingIDs = distinctSorted(lateFilings)
+	res.LateFilings = len(res.LateFilingIDs)
+
 	res.Worst = make([]LateRecord, 0, min(len(late), WorstRecords))
-	for _, k := range late[:min(len(late), WorstRecords)] {
+	for _, k := range worstOf(late) {
 		res.Worst = append(res.Worst, LateRecord{
 			TransactionDate: k.rec.TransactionDate.Format(time.DateOnly),
 			DisclosureDate:  k.rec.DisclosureDate.Format(time.DateOnly),
@@ -219,27 +224,98 @@ func Compliance(p *quant.PoliticianDisclosures) (ComplianceResult, error) {
 			FilingID:        nullString(k.rec.FilingID),
 		})
 	}
-
-	// by_year: the known lags grouped by the year of the transaction date.
-	slices.SortFunc(ks, func(a, b known) int {
-		return cmp.Or(cmp.Compare(a.rec.TransactionDate.Year(), b.rec.TransactionDate.Year()), cmp.Compare(a.lag, b.lag))
-	})
-	for i := 0; i < len(ks); {
-		y := ks[i].rec.TransactionDate.Year()
-		j := i
-		yl := YearLag{Year: y}
-		for ; j < len(ks) && ks[j].rec.TransactionDate.Year() == y; j++ {
-			lags[j-i] = ks[j].lag
-			if ks[j].lag > LateAfterDays {
-				yl.Late++
-			}
-		}
-		yl.Known = j - i
-		yl.P50 = quantileInts(lags[:j-i], 0.5)
-		res.ByYear = append(res.ByYear, yl)
-		i = j
-	}
+	res.ByYear = byYear(ks, lags)
 	return res, nil
+}
+
+// knownLag is a record with a known lag (>= 0).
+type knownLag struct {
+	rec *quant.Disclosure
+	lag int
+}
+
+// sortByLag sorts ks, in record ID order, by lag, ties keeping their
+// order (so by record ID). Lags below 2^31 (every lag of dates between
+// 1990 and today) sort as packed integer keys, lag then position, which
+// is several times faster than comparing structs; larger ones by
+// comparison.
+func sortByLag(ks []knownLag, maxLag int) {
+	if int64(maxLag) >= 1<<31 || uint64(len(ks)) >= 1<<32 {
+		slices.SortStableFunc(ks, func(a, b knownLag) int { return cmp.Compare(a.lag, b.lag) })
+		return
+	}
+	keys := make([]uint64, len(ks))
+	for i, k := range ks {
+		keys[i] = uint64(k.lag)<<32 | uint64(i)
+	}
+	slices.Sort(keys)
+	recs := make([]*quant.Disclosure, len(ks))
+	for i, k := range ks {
+		recs[i] = k.rec
+	}
+	for i, key := range keys {
+		ks[i] = knownLag{rec: recs[uint32(key)], lag: int(key >> 32)}
+	}
+}
+
+// worseLag orders late records for worst: lag desc, then the earlier
+// transaction date, then the record ID (the place in the source).
+func worseLag(a, b knownLag) int {
+	if a.lag != b.lag {
+		return cmp.Compare(b.lag, a.lag)
+	}
+	return cmp.Or(a.rec.TransactionDate.Compare(b.rec.TransactionDate), cmp.Compare(a.rec.ID, b.rec.ID))
+}
+
+// worstOf returns the WorstRecords worst of late (sorted by lag
+// ascending), worst first: the records of the largest lags, from the end,
+// down to the lag the last place takes, ties included, then sorted.
+func worstOf(late []knownLag) []knownLag {
+	if len(late) == 0 {
+		return nil
+	}
+	i := max(len(late)-WorstRecords, 0)
+	for i > 0 && late[i-1].lag == late[i].lag {
+		i--
+	}
+	top := slices.Clone(late[i:])
+	slices.SortFunc(top, worseLag)
+	return top[:min(len(top), WorstRecords)]
+}
+
+// byYear groups ks (sorted by lag, lags its lags) by transaction year,
+// ascending, with each year's median lag: a counting pass over the years,
+// which keeps each year's lags sorted. lags is reused as scratch.
+func byYear(ks []knownLag, lags []int) []YearLag {
+	years := make([]int, len(ks))
+	for i, k := range ks {
+		years[i] = k.rec.TransactionDate.Year()
+	}
+	lo, hi := slices.Min(years), slices.Max(years)
+	start := make([]int, hi-lo+2) // start[y-lo]: where year y's lags begin
+	for _, y := range years {
+		start[y-lo+1]++
+	}
+	var out []YearLag
+	for y := range hi - lo + 1 {
+		if start[y+1] > 0 {
+			out = append(out, YearLag{Year: lo + y, Known: start[y+1]})
+		}
+		start[y+1] += start[y]
+	}
+	next := slices.Clone(start)
+	for i, k := range ks {
+		lags[next[years[i]-lo]] = k.lag
+		next[years[i]-lo]++
+	}
+	for i := range out {
+		y := &out[i]
+		ls := lags[start[y.Year-lo] : start[y.Year-lo]+y.Known]
+		first, _ := slices.BinarySearch(ls, LateAfterDays+1)
+		y.Late = len(ls) - first
+		y.P50 = quantileInts(ls, 0.5)
+	}
+	return out
 }
 
 // RankCompliance ranks the politicians of d by their disclosure lags

@@ -603,3 +603,20 @@ func TestRankComplianceSummaryMedian(t *testing.T) {
 		}
 	}
 }
+
+// Lags count calendar days of the dates as stored, whatever their clock
+// time or zone.
+func TestComplianceCalendarDays(t *testing.T) {
+	est := time.FixedZone("EST", -5*3600)
+	p := quant.PoliticianDisclosures{ID: "z", Records: []quant.Disclosure{
+		{ID: 1, TransactionDate: time.Date(2024, 2, 28, 0, 0, 0, 0, est), DisclosureDate: time.Date(2024, 3, 1, 23, 0, 0, 0, est), Type: quant.TypeSale, Chamber: quant.ChamberHouse},
+		{ID: 2, TransactionDate: time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), DisclosureDate: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), Type: quant.TypeSale, Chamber: quant.ChamberHouse},
+	}}
+	got, err := ensemble.Compliance(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Lag.Min != 2 || got.Lag.Max != 13484 {
+		t.Errorf("lags %d..%d, want 2 (2024-02-28 to 03-01, a leap year) .. 13484", got.Lag.Min, got.Lag.Max)
+	}
+}

@@ -1,8 +1,9 @@
 // Package ensemble implements the analyses of ANALYTICS.md over weekly trade
 // series: Fourier cycles, HMM regimes, DTW similarity, correlation, the
-// co-trading network and the ensemble forecast, and a Service that answers
-// quant.Requests over a quant.Store (the quant.Analyzer the guard and the
-// cache wrap).
+// co-trading network and the ensemble forecast; the disclosure-lag
+// (STOCK Act compliance) analysis of section 11 over the records'
+// disclosure dates; and a Service that answers quant.Requests over a
+// quant.Store (the quant.Analyzer the guard and the cache wrap).
 //
 // The numerics are pure functions of (data, parameters): the same data gives
 // the same numbers on every run, whatever the number of cores. Every rule of
@@ -45,6 +46,46 @@
 //     has its own dangling-node and stopping rules, not section 8's. Louvain
 //     follows networkx's louvain_partitions over 10 seeds and keeps the
 //     partition of highest modularity (lowest seed on ties).
+//   - Compliance (section 11) reads Store.Disclosures (every analyzable
+//     record's dates, ticker, type, filing id, chamber, by record ID), not
+//     the weekly Dataset, and answers with the field names of
+//     testdata/formats (ComplianceResult, ComplianceRanking). Where
+//     section 11 is silent:
+//     a lag is the difference of the two calendar dates in days (no time
+//     of day, no time zone); both dates are the stored ones, within
+//     1990-01-01 .. import day + 1. Nothing is rounded: late_share is
+//     late/known, mean the arithmetic mean of the known lags (invalid
+//     ones left out, as from every lag figure), p50 and p90 numpy's
+//     linear quantile with its lerp formula (so 180.00000000000006 where
+//     numpy gives it); min and max are integers. A politician's chambers
+//     are the sorted distinct chambers of all its analyzable records
+//     (known, invalid and undated alike), so one with House and Senate
+//     records has ["house","senate"] however its lags fall; unknown-type
+//     records count nowhere. filings and late_filings are counts, with
+//     filing_ids and late_filing_ids beside them (byte-wise sorted; a
+//     record without a filing id adds none). "Place in the source", the
+//     last tie key of worst, is the record ID: import order, then source
+//     order, so across two imports the earlier import's record comes
+//     first. worst and filing id lists are [] (never null) when empty;
+//     by_year uses the transaction date's year. A politician with no
+//     analyzable record but stored records (all of unknown type) is a 422
+//     no_disclosure_dates with records = 0; an id no stored record has is
+//     a 404. The ranking's late-share order cross-multiplies the integer
+//     counts, and the p50 order compares twice the median, the sum of the
+//     two middle lags, as integers; every order ends with the id, so it is
+//     total. A row's p50 is that exact half-integer as a float64. The
+//     summary's politicians counts those with a known lag (whether or not
+//     they reach min_records), ranked the rows before the limit, p50 the
+//     median of every known lag read (a counting pass over the lag range,
+//     linear in the records). With Request.Chamber set (the extension
+//     behind quant compliance --chamber) the ranking reads only that
+//     chamber's records: rows, their chambers (then only that chamber),
+//     known counts against min_records, and the summary; it is a 422 when
+//     none of that chamber's records has a known lag, even if the other
+//     chamber's do. One politician's answer always reads every chamber.
+//     Cost: O(n log n) for one politician's n records; the ranking sorts
+//     each politician's known lags once, O(N log m) for N records and at
+//     most m per politician.
 //
 // Costs (BENCHMARKS.md has the figures): Fourier O(n log n) (O(n^2) for a
 // prime n, as FFTPACK falls back), HMM O(iterations * n), forecast ten HMM
