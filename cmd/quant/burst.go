@@ -46,7 +46,8 @@ the given --ids or the --top most active politicians, or the URLs of
 --urls-file. --cold flushes the server's cache through its admin API first.`,
 		Example: `  quant burst -n 10 -c 10 --cold                 # the old system's test: 10 concurrent ensemble requests
   quant burst -n 10000 -c 1000 --analysis all --top 0
-  quant burst --rate 200 --duration 30s --analysis hmm`,
+  quant burst --rate 200 --duration 30s --analysis hmm
+  quant burst -n 200 -c 20 --analysis compliance --top 50`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runBurst(cmd, &f) },
 	}
@@ -54,7 +55,7 @@ the given --ids or the --top most active politicians, or the URLs of
 	fl.StringVar(&f.url, "url", "http://127.0.0.1:8080", "base URL of the server's API")
 	fl.IntVarP(&f.n, "requests", "n", 100, "requests to send (closed loop)")
 	fl.IntVarP(&f.c, "concurrency", "c", 10, "workers (closed loop) or most requests in flight (open loop)")
-	fl.StringVar(&f.analysis, "analysis", "ensemble", "fourier, hmm, dtw, ensemble, correlation, network, or all")
+	fl.StringVar(&f.analysis, "analysis", "ensemble", "fourier, hmm, dtw, ensemble, correlation, network, compliance (each politician's and the ranking), or all")
 	fl.StringSliceVar(&f.ids, "ids", nil, "politicians to target (default: the --top most active)")
 	fl.IntVar(&f.top, "top", 10, "with no --ids, target this many of the most active politicians (0: all)")
 	fl.StringVar(&f.urlsFile, "urls-file", "", "request these URLs (one per line) instead of an analysis")
@@ -176,7 +177,7 @@ func burstTargets(ctx context.Context, client *http.Client, base string, f *burs
 	ids := f.ids
 	needIDs := false
 	for _, a := range analyses {
-		needIDs = needIDs || a.PerPolitician()
+		needIDs = needIDs || forEachPolitician(a)
 	}
 	if needIDs && len(ids) == 0 {
 		var err error
@@ -187,7 +188,7 @@ func burstTargets(ctx context.Context, client *http.Client, base string, f *burs
 	var out []string
 	for _, id := range ids {
 		for _, a := range analyses {
-			if a.PerPolitician() {
+			if forEachPolitician(a) {
 				out = append(out, base+"/api/v1/analytics/"+string(a)+"/"+url.PathEscape(id))
 			}
 		}
@@ -198,6 +199,14 @@ func burstTargets(ctx context.Context, client *http.Client, base string, f *burs
 		}
 	}
 	return out, nil
+}
+
+// forEachPolitician reports whether a burst or a warm-up of a asks for
+// each target politician's answer: the per-politician analyses, and
+// compliance, which answers for one politician as well as for everyone
+// (its ranking, asked once like correlation and network).
+func forEachPolitician(a quant.Analysis) bool {
+	return a.PerPolitician() || a == quant.AnalysisCompliance
 }
 
 // mostActive asks the server for its top politicians by trades (0: all).

@@ -109,3 +109,31 @@ func TestBurstRejectsRate(t *testing.T) {
 		t.Errorf("quant burst --rate 2e9 = %v, want an error naming --rate", err)
 	}
 }
+
+// TestBurstTargets: one analysis or all of them over the given ids; the
+// analyses answering without an id have one URL, and compliance both:
+// each politician's and the ranking.
+func TestBurstTargets(t *testing.T) {
+	const b = "http://api"
+	tests := []struct {
+		analysis string
+		want     []string
+	}{
+		{"hmm", []string{b + "/api/v1/analytics/hmm/p-1", b + "/api/v1/analytics/hmm/p-2"}},
+		{"network", []string{b + "/api/v1/analytics/network"}},
+		{"compliance", []string{b + "/api/v1/analytics/compliance/p-1", b + "/api/v1/analytics/compliance/p-2", b + "/api/v1/analytics/compliance"}},
+		{"all", []string{
+			b + "/api/v1/analytics/fourier/p-1", b + "/api/v1/analytics/hmm/p-1", b + "/api/v1/analytics/dtw/p-1", b + "/api/v1/analytics/ensemble/p-1", b + "/api/v1/analytics/compliance/p-1",
+			b + "/api/v1/analytics/fourier/p-2", b + "/api/v1/analytics/hmm/p-2", b + "/api/v1/analytics/dtw/p-2", b + "/api/v1/analytics/ensemble/p-2", b + "/api/v1/analytics/compliance/p-2",
+			b + "/api/v1/analytics/correlation", b + "/api/v1/analytics/network", b + "/api/v1/analytics/compliance",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.analysis, func(t *testing.T) {
+			got, err := burstTargets(context.Background(), http.DefaultClient, b, &burstFlags{analysis: tt.analysis, ids: []string{"p-1", "p-2"}})
+			if err != nil || strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("burstTargets(--analysis %s) = %q, %v; want %q", tt.analysis, got, err, tt.want)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quantops/quant/internal/quant"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -25,17 +26,19 @@ func newWarmCmd() *cobra.Command {
 		Use:   "warm",
 		Short: "Precompute analyses into a running server's cache, through its jobs API",
 		Long: `Submit a job (POST /api/v1/jobs) for every analysis of the server's N most
-active politicians (fourier, hmm, dtw, ensemble with default parameters)
-and for the default correlation and network, then follow the jobs until
-all are finished, with a progress bar on a terminal.
+active politicians (fourier, hmm, dtw, ensemble and compliance with default
+parameters) and for the default correlation, network and compliance
+ranking, then follow the jobs until all are finished, with a progress bar
+on a terminal.
 
 Any instance sharing the server's store may run the jobs; they go through
 the normal request path (cache, coalescing, bulkheads, breakers), so
 warming never overloads the servers, and an answer already cached costs
 nothing. The summary counts the answers by origin (MISS: computed now,
 HIT: already cached) and the jobs that failed: 422 for a politician the
-analysis does not apply to (not an error), anything else makes the exit
-status 1.`,
+analysis does not apply to (not an error: compliance answers it for every
+politician of data without disclosure dates, such as the Senate CSV),
+anything else makes the exit status 1.`,
 		Example: `  quant warm --url http://127.0.0.1:8080 --top 20`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -82,10 +85,20 @@ func runWarm(ctx context.Context, cmd *cobra.Command, base string, top int) erro
 	if err := warmCall(ctx, client, http.MethodGet, fmt.Sprintf("%s/api/v1/politicians?sort=trades&limit=%d", base, top), nil, &list); err != nil {
 		return err
 	}
-	bodies := []string{`{"analysis":"correlation"}`, `{"analysis":"network"}`}
+	// Every analysis with its defaults: those answering without an id
+	// once (correlation, network, the compliance ranking), then those
+	// answering for one politician (compliance too) for each of them.
+	var bodies []string
+	for _, a := range quant.Analyses {
+		if !a.PerPolitician() {
+			bodies = append(bodies, fmt.Sprintf(`{"analysis":%q}`, a))
+		}
+	}
 	for _, p := range list.Politicians {
-		for _, a := range []string{"fourier", "hmm", "dtw", "ensemble"} {
-			bodies = append(bodies, fmt.Sprintf(`{"analysis":%q,"id":%q}`, a, p.ID))
+		for _, a := range quant.Analyses {
+			if forEachPolitician(a) {
+				bodies = append(bodies, fmt.Sprintf(`{"analysis":%q,"id":%q}`, a, p.ID))
+			}
 		}
 	}
 	start := time.Now()

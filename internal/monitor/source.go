@@ -70,7 +70,8 @@ func (b BurstSpec) withDefaults() BurstSpec {
 const burstTargets = 10
 
 // runBurst lists the top politicians of the API at apiURL and fires spec
-// at their analyses (or at the one URL of correlation and network).
+// at their analyses (or at the one URL of correlation and network; for
+// compliance, at each politician's and at the ranking).
 func runBurst(ctx context.Context, client *http.Client, apiURL string, spec BurstSpec, progress func(burst.Result)) (*burst.Report, error) {
 	if apiURL == "" {
 		return nil, errors.New("monitor: no API URL to burst")
@@ -98,6 +99,9 @@ func runBurst(ctx context.Context, client *http.Client, apiURL string, spec Burs
 		}
 		if len(targets) == 0 {
 			return nil, fmt.Errorf("monitor: no politician with analyzable trades to burst: %w", quant.ErrNotFound)
+		}
+		if spec.Analysis == string(quant.AnalysisCompliance) {
+			targets = append(targets, base+"/analytics/"+spec.Analysis)
 		}
 	}
 	return burst.Run(ctx, burst.Config{Targets: targets, Requests: spec.Requests, Concurrency: spec.Concurrency}, progress)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -57,6 +58,11 @@ func (f *fakeAdmin) handler(token string) http.Handler {
 	}))
 	mux.HandleFunc("GET /api/v1/politicians", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"politicians":[{"id":"p1","analyzable_count":3},{"id":"p0","analyzable_count":0},{"id":"p2","analyzable_count":9}],"total":3}`))
+	})
+	mux.HandleFunc("GET /api/v1/analytics/{analysis}", func(w http.ResponseWriter, r *http.Request) {
+		f.record("burst " + r.PathValue("analysis"))
+		w.Header().Set("X-Cache", "HIT")
+		w.Write([]byte(`{}`))
 	})
 	mux.HandleFunc("GET /api/v1/analytics/{analysis}/{id}", func(w http.ResponseWriter, r *http.Request) {
 		f.record("burst " + r.PathValue("analysis") + " " + r.PathValue("id"))
@@ -160,5 +166,41 @@ func TestLocalSource(t *testing.T) {
 	}
 	if src.Name() == "" {
 		t.Error("empty Name")
+	}
+}
+
+// TestBurstTargets: a burst of a per-politician analysis spreads over the
+// politicians with analyzable records; correlation and network have one
+// URL; compliance answers both ways, so a burst of it asks for each
+// politician's and for the ranking.
+func TestBurstTargets(t *testing.T) {
+	tests := []struct {
+		analysis string
+		want     map[string]int
+	}{
+		{"hmm", map[string]int{"burst hmm p1": 3, "burst hmm p2": 3}},
+		{"network", map[string]int{"burst network": 6}},
+		{"correlation", map[string]int{"burst correlation": 6}},
+		{"compliance", map[string]int{"burst compliance p1": 2, "burst compliance p2": 2, "burst compliance": 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.analysis, func(t *testing.T) {
+			f := &fakeAdmin{}
+			srv := httptest.NewServer(f.handler(""))
+			t.Cleanup(srv.Close)
+			rep, err := runBurst(context.Background(), srv.Client(), srv.URL, BurstSpec{Requests: 6, Concurrency: 1, Analysis: tt.analysis}, nil)
+			if err != nil || rep.Successes != 6 {
+				t.Fatalf("runBurst(%s) = %+v, %v; want 6 successes", tt.analysis, rep, err)
+			}
+			got := map[string]int{}
+			f.mu.Lock()
+			for _, c := range f.calls {
+				got[c]++
+			}
+			f.mu.Unlock()
+			if !maps.Equal(got, tt.want) {
+				t.Errorf("runBurst(%s) asked %v, want %v", tt.analysis, got, tt.want)
+			}
+		})
 	}
 }

@@ -99,6 +99,8 @@ func TestAnalyticsRealData(t *testing.T) {
 			{"/ensemble/" + p.ID + "?horizon=4", p.Eligible && p.N >= 2*4+64, quant.ReasonInsufficientHistory},
 			{"/ensemble/" + p.ID + "?horizon=26", p.Eligible && p.N >= 2*26+64, quant.ReasonInsufficientHistory},
 			{"/dtw/" + p.ID + "?k=50", p.AnalyzableCount >= 10, quant.ReasonNotACandidate},
+			// The Senate CSV carries no disclosure date (section 11).
+			{"/compliance/" + p.ID, false, quant.ReasonNoDisclosureDates},
 		} {
 			url := ts.URL + "/api/v1/analytics" + c.path
 			status, first, _ := fetch(t, url)
@@ -117,6 +119,11 @@ func TestAnalyticsRealData(t *testing.T) {
 			if !jsonEqual(first, second) {
 				t.Errorf("GET %s differs between two runs", c.path)
 			}
+		}
+	}
+	for _, path := range []string{"/compliance", "/compliance?min_records=1&sort=p50&limit=500", "/compliance?chamber=senate"} {
+		if status, body, _ := fetch(t, ts.URL+"/api/v1/analytics"+path); status != 422 || body["reason"] != quant.ReasonNoDisclosureDates {
+			t.Errorf("GET %s = %d %v, want 422 %s: the Senate CSV has no disclosure date", path, status, body["reason"], quant.ReasonNoDisclosureDates)
 		}
 	}
 	for _, path := range []string{"/correlation", "/correlation?top=100", "/network", "/network?min_weight=0.3"} {
@@ -169,6 +176,16 @@ func TestAnalyticsParams(t *testing.T) {
 		{"/network?min_weight=NaN", 400, "min_weight"},
 		{"/network?min_weight=1", 200, ""},
 		{"/network?minweight=0.2", 400, "minweight"},
+		{"/compliance/david-a-perdue", 422, ""},
+		{"/compliance/nobody", 404, ""},
+		{"/compliance/David", 400, "id"},
+		{"/compliance/david-a-perdue?limit=5", 400, "limit"},
+		{"/compliance", 422, ""},
+		{"/compliance?sort=worst", 400, "sort"},
+		{"/compliance?min_records=0", 400, "min_records"},
+		{"/compliance?limit=501", 400, "limit"},
+		{"/compliance?chamber=congress", 400, "chamber"},
+		{"/compliance?minrecords=5", 400, "minrecords"},
 	}
 	for _, tt := range tests {
 		status, body, hdr := fetch(t, ts.URL+"/api/v1/analytics"+tt.path)

@@ -125,6 +125,7 @@ func fixture(sec int) *quant.Snapshot {
 			{Name: "ensemble", State: "closed", Mode: "auto", Window: quant.BreakerCounts{Calls: 120, Failures: 0}},
 			{Name: "correlation", State: "closed", Mode: "forced_closed", Override: &quant.BreakerOverride{Reason: "load test", Since: t0, Until: now.Add(10 * time.Minute)}},
 			{Name: "network", State: "open", Mode: "forced_open", Override: &quant.BreakerOverride{Reason: "maintenance", Since: t0}},
+			{Name: "compliance", State: "closed", Mode: "auto", Window: quant.BreakerCounts{Calls: 25}},
 		},
 		Cache: quant.CacheSnapshot{Backend: "memory", Healthy: true, Entries: 1234, Bytes: 5 << 20, Hits: 900 + 30*n, Misses: 100 + 10*n, Stale: 4, Coalesced: 20 + n, HitRate: 0.9},
 		Store: quant.StoreSnapshot{Backend: "postgres", Reachable: true, Trades: 98765, MaxConns: 60, TotalConns: 12, AcquiredConns: 8, IdleConns: 4, AcquireCount: 5000 + 50*n, EmptyAcquires: 10 + n, AcquireWaitMS: 340},
