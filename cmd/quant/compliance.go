@@ -529,9 +529,9 @@ func writeRankingText(w io.Writer, r complianceRanking) error {
 	}
 	scope := ""
 	if r.Chamber != "" {
-		scope = ", " + r.Chamber + " records only"
+		scope = ", " + r.Chamber
 	}
-	fmt.Fprintf(&b, "STOCK Act late filers by %s: at least %d known lags, top %d%s\n", label, r.MinRecords, r.Limit, scope)
+	fmt.Fprintf(&b, "Late filers (STOCK Act) by %s%s: top %d with %d+ known lags\n", label, scope, r.Limit, r.MinRecords)
 	fmt.Fprintf(&b, "(lag: days from trade to disclosure; late: over 45 days)\n\n")
 	if len(r.Rows) == 0 {
 		fmt.Fprintf(&b, "no politician has %d or more known lags (lower --min-records)\n", r.MinRecords)
@@ -550,14 +550,13 @@ func writeRankingText(w io.Writer, r complianceRanking) error {
 		t.write(&b)
 	}
 	s := r.Summary
-	head := "summary: "
+	records := "records"
 	if r.Chamber != "" {
-		head = "summary (" + r.Chamber + "): "
+		records = r.Chamber + " records"
 	}
-	fmt.Fprintf(&b, "\n%s%d politicians, %d records: %d known, %d undated, %d invalid\n",
-		head, s.Politicians, s.Records, s.Known, s.Undated, s.Invalid)
-	fmt.Fprintf(&b, "%*s%d late (%s of known), median lag %s days; %d ranked, %d shown\n",
-		len(head), "", s.Late, percent(s.LateShare), fixed(s.P50, 1), s.Ranked, len(r.Rows))
+	fmt.Fprintf(&b, "\nsummary: %d politicians (%d ranked, %d shown), %d %s:\n", s.Politicians, s.Ranked, len(r.Rows), s.Records, records)
+	fmt.Fprintf(&b, "         %d known, %d undated, %d invalid (filed before the trade)\n", s.Known, s.Undated, s.Invalid)
+	fmt.Fprintf(&b, "         %d late (%s of known), median lag %s days\n", s.Late, percent(s.LateShare), fixed(s.P50, 1))
 	_, err := w.Write(b.Bytes())
 	return err
 }
@@ -568,7 +567,7 @@ func writeComplianceText(w io.Writer, a complianceAnswer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s (%s): STOCK Act disclosure lags\n", a.ID, chamberText(a.Chambers))
 	fmt.Fprintf(&b, "(lag: days from trade to disclosure; late: over 45 days)\n\n")
-	fmt.Fprintf(&b, "records  %d: %d known, %d undated, %d invalid (disclosed before the trade)\n", a.Records, a.Known, a.Undated, a.Invalid)
+	fmt.Fprintf(&b, "records  %d: %d known, %d undated, %d invalid (filed before the trade)\n", a.Records, a.Known, a.Undated, a.Invalid)
 	fmt.Fprintf(&b, "late     %d of %d known (%s)", a.Late, a.Known, percent(a.LateShare))
 	if a.Filings > 0 {
 		fmt.Fprintf(&b, ", in %d of %d filings", a.LateFilings, a.Filings)
