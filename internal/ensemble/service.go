@@ -62,21 +62,37 @@ func (s *Service) Analyze(ctx context.Context, req quant.Request) (*quant.Result
 		return nil, err
 	}
 	var (
-		ds     *quant.Dataset
-		answer any
-		start  time.Time
+		version int64
+		answer  any
+		start   time.Time
 	)
 	// Twice at most: an import that commits between the dataset read and
 	// a politician lookup leaves the snapshot behind the store.
 	for range 2 {
-		if ds, err = s.store.Dataset(ctx); err != nil {
-			return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+		if req.Analysis == quant.AnalysisCompliance {
+			// Compliance reads the records' disclosure facts, not the
+			// weekly series.
+			var d *quant.Disclosures
+			if d, err = s.store.Disclosures(ctx); err != nil {
+				return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			version, start = d.Version, time.Now()
+			answer, err = s.compliance(ctx, d, req)
+		} else {
+			var ds *quant.Dataset
+			if ds, err = s.store.Dataset(ctx); err != nil {
+				return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			version, start = ds.Version, time.Now()
+			answer, err = s.compute(ctx, ds, req)
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		start = time.Now()
-		if answer, err = s.compute(ctx, ds, req); !errors.Is(err, errSnapshotBehind) {
+		if !errors.Is(err, errSnapshotBehind) {
 			break
 		}
 	}
@@ -94,7 +110,7 @@ func (s *Service) Analyze(ctx context.Context, req quant.Request) (*quant.Result
 		Analysis:       req.Analysis,
 		Key:            req.Key(),
 		Body:           body,
-		DatasetVersion: ds.Version,
+		DatasetVersion: version,
 		ComputedAt:     s.now().UTC(),
 		ComputeTime:    time.Since(start),
 	}, nil
@@ -184,6 +200,27 @@ func (s *Service) compute(ctx context.Context, ds *quant.Dataset, req quant.Requ
 		return ensembleAnswer{ID: req.ID, ForecastResult: res, seriesWeeks: weeks}, nil
 	}
 	return nil, quant.Invalid("analysis", "unknown analysis %q", req.Analysis)
+}
+
+// compliance answers a compliance request over d: one politician's
+// (req.ID set) or the ranking.
+func (s *Service) compliance(ctx context.Context, d *quant.Disclosures, req quant.Request) (any, error) {
+	if req.ID == "" {
+		return RankCompliance(d, req.MinRecords, req.Sort, req.Limit, req.Chamber)
+	}
+	if p, ok := d.Find(req.ID); ok {
+		return Compliance(p)
+	}
+	// No analyzable record: 404 when the store has no record of the id,
+	// else 422 (records = 0, so known = 0).
+	p, err := s.store.Politician(ctx, req.ID)
+	if err != nil {
+		return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+	}
+	if p.AnalyzableCount > 0 {
+		return nil, errSnapshotBehind
+	}
+	return nil, noDisclosureDates("%s has %d records and none is analyzable (all of unknown type)", req.ID, p.TradeCount)
 }
 
 // errSnapshotBehind: the store knows a politician with analyzable records

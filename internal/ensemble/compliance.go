@@ -1,0 +1,424 @@
+package ensemble
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/quantops/quant/internal/quant"
+)
+
+// LateAfterDays is the STOCK Act's deadline (Pub. L. 112-105, section 6):
+// a record is late when its lag exceeds it (ANALYTICS.md section 11).
+const LateAfterDays = 45
+
+// WorstRecords is the most late records one answer lists.
+const WorstRecords = 5
+
+// ComplianceResult is one politician's disclosure-lag answer (ANALYTICS.md
+// section 11), with the field names of testdata/formats'
+// expected/compliance.json. Every figure is defined: a politician with no
+// known lag gets a 422 instead.
+type ComplianceResult struct {
+	ID string `json:"id"`
+	// Records counts the analyzable records: Known + Invalid + Undated.
+	Records   int      `json:"records"`
+	Known     int      `json:"known"`   // lag >= 0
+	Invalid   int      `json:"invalid"` // lag < 0: in no lag figure
+	Undated   int      `json:"undated"` // no disclosure date
+	Late      int      `json:"late"`    // lag > LateAfterDays
+	LateShare float64  `json:"late_share"`
+	Lag       LagStats `json:"lag"` // over the known lags
+	// Filings and LateFilings count the distinct filing ids (null ones
+	// aside) among the known and the late records; FilingIDs and
+	// LateFilingIDs list them, sorted.
+	Filings       int          `json:"filings"`
+	LateFilings   int          `json:"late_filings"`
+	Worst         []LateRecord `json:"worst"`   // up to WorstRecords, worst first
+	ByYear        []YearLag    `json:"by_year"` // years of transaction_date with a known lag, ascending
+	FilingIDs     []string     `json:"filing_ids"`
+	LateFilingIDs []string     `json:"late_filing_ids"`
+	// Chambers are the sorted distinct chambers of the analyzable records.
+	Chambers []quant.Chamber `json:"chambers"`
+}
+
+// LagStats summarizes known lags, in days. Min and Max are lags; P50 and
+// P90 are numpy's default (linear) quantiles, Mean the arithmetic mean.
+type LagStats struct {
+	Min  int     `json:"min"`
+	P50  float64 `json:"p50"`
+	Mean float64 `json:"mean"`
+	P90  float64 `json:"p90"`
+	Max  int     `json:"max"`
+}
+
+// LateRecord is one late record; null ticker and filing id are nil.
+type LateRecord struct {
+	TransactionDate string          `json:"transaction_date"`
+	DisclosureDate  string          `json:"disclosure_date"`
+	Lag             int             `json:"lag"`
+	Ticker          *string         `json:"ticker"`
+	Type            quant.TradeType `json:"type"`
+	FilingID        *string         `json:"filing_id"`
+}
+
+// YearLag is one calendar year of transaction dates: its known and late
+// records and their median lag.
+type YearLag struct {
+	Year  int     `json:"year"`
+	Known int     `json:"known"`
+	Late  int     `json:"late"`
+	P50   float64 `json:"p50"`
+}
+
+// ComplianceRanking is the ranking answer (ANALYTICS.md section 11), with
+// the request's parameters echoed; Chamber is set only when the request
+// restricted the ranking to one chamber.
+type ComplianceRanking struct {
+	MinRecords int                  `json:"min_records"`
+	Sort       quant.ComplianceSort `json:"sort"`
+	Limit      int                  `json:"limit"`
+	Chamber    quant.Chamber        `json:"chamber,omitempty"`
+	Rows       []ComplianceRow      `json:"rows"` // never null: no qualifying row is []
+	Summary    ComplianceSummary    `json:"summary"`
+}
+
+// ComplianceRow is one ranked politician.
+type ComplianceRow struct {
+	ID        string          `json:"id"`
+	Chambers  []quant.Chamber `json:"chambers"`
+	Known     int             `json:"known"`
+	Late      int             `json:"late"`
+	LateShare float64         `json:"late_share"`
+	P50       float64         `json:"p50"`
+	Max       int             `json:"max"`
+
+	twiceP50 int64 // 2*P50, exact: the sum of the two middle lags
+}
+
+// ComplianceSummary covers every record the ranking reads, whatever its
+// sort and limit: Politicians counts those with a known lag, Ranked the
+// rows before the limit; P50 is the median of every known lag.
+type ComplianceSummary struct {
+	Politicians int     `json:"politicians"`
+	Ranked      int     `json:"ranked"`
+	Records     int     `json:"records"`
+	Known       int     `json:"known"`
+	Invalid     int     `json:"invalid"`
+	Undated     int     `json:"undated"`
+	Late        int     `json:"late"`
+	LateShare   float64 `json:"late_share"`
+	P50         float64 `json:"p50"`
+}
+
+// lagOf classifies one record: its lag in calendar days, and whether it
+// has one (both dates known).
+func lagOf(r *quant.Disclosure) (lag int, dated bool) {
+	if r.DisclosureDate.IsZero() {
+		return 0, false
+	}
+	return int(civilDay(r.DisclosureDate) - civilDay(r.TransactionDate)), true
+}
+
+// civilDay numbers the calendar date of t (in t's location) in days since
+// 1970-01-01, whatever t's clock time, so lags count calendar days.
+func civilDay(t time.Time) int64 {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+}
+
+// noDisclosureDates is the 422 of section 11.
+func noDisclosureDates(format string, args ...any) error {
+	return &quant.NotEligibleError{Reason: quant.ReasonNoDisclosureDates, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Compliance computes one politician's disclosure-lag answer over its
+// analyzable records (p.Records, ordered by record ID: import order, then
+// place in the source). It returns a *quant.NotEligibleError with reason
+// quant.ReasonNoDisclosureDates when no record has a known lag (with the
+// counts filled in).
+//
+// Worst lists the late records by lag, largest first, ties by the earlier
+// transaction date, then by record ID. It runs in O(n log n) for n records.
+func Compliance(p *quant.PoliticianDisclosures) (ComplianceResult, error) {
+	res := ComplianceResult{ID: p.ID, Records: len(p.Records)}
+	type known struct {
+		rec *quant.Disclosure
+		lag int
+	}
+	ks := make([]known, 0, len(p.Records))
+	for i := range p.Records {
+		r := &p.Records[i]
+		res.Chambers = addChamber(res.Chambers, r.Chamber)
+		lag, dated := lagOf(r)
+		switch {
+		case !dated:
+			res.Undated++
+		case lag < 0:
+			res.Invalid++
+		default:
+			ks = append(ks, known{r, lag})
+		}
+	}
+	slices.Sort(res.Chambers)
+	res.Known = len(ks)
+	if res.Known == 0 {
+		return res, noDisclosureDates("%s has %d analyzable records and none with a disclosure date on or after its transaction date (%d undated, %d invalid)",
+			p.ID, res.Records, res.Undated, res.Invalid)
+	}
+
+	lags := make([]int, len(ks))
+	var sum int64
+	var filings, lateFilings []string
+	for i, k := range ks {
+		lags[i] = k.lag
+		sum += int64(k.lag)
+		if k.rec.FilingID != "" {
+			filings = append(filings, k.rec.FilingID)
+		}
+		if k.lag > LateAfterDays {
+			res.Late++
+			if k.rec.FilingID != "" {
+				lateFilings = append(lateFilings, k.rec.FilingID)
+			}
+		}
+	}
+	res.LateShare = float64(res.Late) / float64(res.Known)
+	slices.Sort(lags)
+	res.Lag = LagStats{
+		Min:  lags[0],
+		P50:  quantileInts(lags, 0.5),
+		Mean: float64(sum) / float64(len(lags)),
+		P90:  quantileInts(lags, 0.9),
+		Max:  lags[len(lags)-1],
+	}
+	res.FilingIDs = distinctSorted(filings)
+	res.LateFilingIDs = distinctSorted(lateFilings)
+	res.Filings, res.LateFilings = len(res.FilingIDs), len(res.LateFilingIDs)
+
+	// worst: the late records, by lag desc, transaction date asc, record ID asc.
+	var late []known
+	for _, k := range ks {
+		if k.lag > LateAfterDays {
+			late = append(late, k)
+		}
+	}
+	slices.SortFunc(late, func(a, b known) int {
+		return cmp.Or(cmp.Compare(b.lag, a.lag), a.rec.TransactionDate.Compare(b.rec.TransactionDate), cmp.Compare(a.rec.ID, b.rec.ID))
+	})
+	res.Worst = make([]LateRecord, 0, min(len(late), WorstRecords))
+	for _, k := range late[:min(len(late), WorstRecords)] {
+		res.Worst = append(res.Worst, LateRecord{
+			TransactionDate: k.rec.TransactionDate.Format(time.DateOnly),
+			DisclosureDate:  k.rec.DisclosureDate.Format(time.DateOnly),
+			Lag:             k.lag,
+			Ticker:          nullString(k.rec.Ticker),
+			Type:            k.rec.Type,
+			FilingID:        nullString(k.rec.FilingID),
+		})
+	}
+
+	// by_year: the known lags grouped by the year of the transaction date.
+	slices.SortFunc(ks, func(a, b known) int {
+		return cmp.Or(cmp.Compare(a.rec.TransactionDate.Year(), b.rec.TransactionDate.Year()), cmp.Compare(a.lag, b.lag))
+	})
+	for i := 0; i < len(ks); {
+		y := ks[i].rec.TransactionDate.Year()
+		j := i
+		yl := YearLag{Year: y}
+		for ; j < len(ks) && ks[j].rec.TransactionDate.Year() == y; j++ {
+			lags[j-i] = ks[j].lag
+			if ks[j].lag > LateAfterDays {
+				yl.Late++
+			}
+		}
+		yl.Known = j - i
+		yl.P50 = quantileInts(lags[:j-i], 0.5)
+		res.ByYear = append(res.ByYear, yl)
+		i = j
+	}
+	return res, nil
+}
+
+// RankCompliance ranks the politicians of d by their disclosure lags
+// (ANALYTICS.md section 11): the rows of those with at least minRecords
+// known lags, ordered by order, the first limit of them, and the summary
+// over every analyzable record. With a chamber set, only that chamber's
+// records count, in the rows and the summary alike (an extension of
+// section 11; "" reads every record). It returns a *quant.NotEligibleError
+// with reason quant.ReasonNoDisclosureDates when no record it reads has a
+// known lag. The parameters are taken as given (quant.Request.Normalize
+// checks them); a limit < 1 keeps every row.
+//
+// It runs in O(n log m) for n records and at most m records per politician
+// (a sort per politician, a counting pass for the store's median) and
+// allocates O(n) scratch once.
+func RankCompliance(d *quant.Disclosures, minRecords int, order quant.ComplianceSort, limit int, chamber quant.Chamber) (*ComplianceRanking, error) {
+	out := &ComplianceRanking{MinRecords: minRecords, Sort: order, Limit: limit, Chamber: chamber, Rows: []ComplianceRow{}}
+	sum := &out.Summary
+	n := 0
+	for i := range d.Politicians {
+		n += len(d.Politicians[i].Records)
+	}
+	all := make([]int, 0, n) // every known lag, politician after politician
+	maxLag := 0
+	var chamberBuf [2]quant.Chamber // a politician's chambers, copied only for a row
+	for pi := range d.Politicians {
+		p := &d.Politicians[pi]
+		start, late := len(all), 0
+		chambers := chamberBuf[:0]
+		for i := range p.Records {
+			r := &p.Records[i]
+			if chamber != "" && r.Chamber != chamber {
+				continue
+			}
+			sum.Records++
+			chambers = addChamber(chambers, r.Chamber)
+			lag, dated := lagOf(r)
+			switch {
+			case !dated:
+				sum.Undated++
+			case lag < 0:
+				sum.Invalid++
+			default:
+				all = append(all, lag)
+				maxLag = max(maxLag, lag)
+				if lag > LateAfterDays {
+					late++
+				}
+			}
+		}
+		known := len(all) - start
+		if known == 0 {
+			continue
+		}
+		sum.Politicians++
+		sum.Late += late
+		if known < minRecords {
+			continue
+		}
+		lags := all[start:]
+		slices.Sort(lags)
+		chambers = slices.Clone(chambers)
+		slices.Sort(chambers)
+		twice := int64(lags[(known-1)/2]) + int64(lags[known/2])
+		out.Rows = append(out.Rows, ComplianceRow{
+			ID: p.ID, Chambers: chambers, Known: known, Late: late,
+			LateShare: float64(late) / float64(known),
+			P50:       float64(twice) / 2,
+			Max:       lags[known-1],
+			twiceP50:  twice,
+		})
+	}
+	sum.Known = len(all)
+	if sum.Known == 0 {
+		what := "the store"
+		if chamber != "" {
+			what = "the " + string(chamber) + "'s records"
+		}
+		return nil, noDisclosureDates("no record of %s has a disclosure date on or after its transaction date (%d analyzable records: %d undated, %d invalid)",
+			what, sum.Records, sum.Undated, sum.Invalid)
+	}
+	sum.LateShare = float64(sum.Late) / float64(sum.Known)
+	sum.P50 = median(all, maxLag)
+
+	slices.SortFunc(out.Rows, rowOrder(order))
+	sum.Ranked = len(out.Rows)
+	if limit >= 1 && len(out.Rows) > limit {
+		out.Rows = out.Rows[:limit]
+	}
+	return out, nil
+}
+
+// rowOrder returns the ranking's comparison for order: every comparison is
+// exact (late shares as fractions, medians doubled as integers) and ends
+// with the id, so the order is total.
+func rowOrder(order quant.ComplianceSort) func(a, b ComplianceRow) int {
+	// byShare compares late/known desc by cross-multiplying.
+	byShare := func(a, b ComplianceRow) int {
+		return cmp.Compare(int64(b.Late)*int64(a.Known), int64(a.Late)*int64(b.Known))
+	}
+	byLate := func(a, b ComplianceRow) int { return cmp.Compare(b.Late, a.Late) }
+	byID := func(a, b ComplianceRow) int { return strings.Compare(a.ID, b.ID) }
+	switch order {
+	case quant.SortLate:
+		return func(a, b ComplianceRow) int { return cmp.Or(byLate(a, b), byShare(a, b), byID(a, b)) }
+	case quant.SortP50:
+		return func(a, b ComplianceRow) int { return cmp.Or(cmp.Compare(b.twiceP50, a.twiceP50), byID(a, b)) }
+	default:
+		return func(a, b ComplianceRow) int { return cmp.Or(byShare(a, b), byLate(a, b), byID(a, b)) }
+	}
+}
+
+// median returns the median of the non-negative xs, all at most maxLag,
+// without sorting them: a counting pass when the range is at most a few
+// times len(xs) (always, for lags of dates between 1990 and today), else a
+// sort of a copy. xs is not modified.
+func median(xs []int, maxLag int) float64 {
+	n := len(xs)
+	lo, hi := (n-1)/2, n/2 // the order statistics to average
+	if maxLag > 4*n+1<<16 {
+		s := slices.Clone(xs)
+		slices.Sort(s)
+		return float64(int64(s[lo])+int64(s[hi])) / 2
+	}
+	counts := make([]int32, maxLag+1)
+	for _, x := range xs {
+		counts[x]++
+	}
+	var a, b, seen int
+	found := false
+	for v, c := range counts {
+		if c == 0 {
+			continue
+		}
+		seen += int(c)
+		if !found && seen > lo {
+			a, found = v, true
+		}
+		if seen > hi {
+			b = v
+			break
+		}
+	}
+	return float64(int64(a)+int64(b)) / 2
+}
+
+// quantileInts is quantile over sorted, non-empty integer lags: numpy's
+// linear method with its lerp formula, so the bits agree with numpy's
+// (p90 of 13 lags can be 180.00000000000006).
+func quantileInts(s []int, q float64) float64 {
+	pos := float64(len(s)-1) * q
+	i := int(pos)
+	j := min(i+1, len(s)-1)
+	g := pos - float64(i)
+	a, b := float64(s[i]), float64(s[j])
+	if g >= 0.5 {
+		return b - (b-a)*(1-g)
+	}
+	return a + (b-a)*g
+}
+
+// addChamber adds c to the small set cs (a politician has one or two).
+func addChamber(cs []quant.Chamber, c quant.Chamber) []quant.Chamber {
+	if slices.Contains(cs, c) {
+		return cs
+	}
+	return append(cs, c)
+}
+
+// distinctSorted sorts ss and drops repeats; it never returns nil.
+func distinctSorted(ss []string) []string {
+	slices.Sort(ss)
+	return append([]string{}, slices.Compact(ss)...)
+}
+
+// nullString is nil for "" (a null ticker or filing id), else &s.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
