@@ -34,7 +34,8 @@ const (
 const KeyPrefix = "quant:"
 
 // DefaultTTL returns the time to live of DESIGN.md for analysis a: network
-// 2 h, correlation 30 min, the others 1 h.
+// 2 h, correlation 30 min, the others 1 h (compliance's too, as ANALYTICS.md
+// section 11 says, for one politician and the ranking alike).
 func DefaultTTL(a quant.Analysis) time.Duration {
 	switch a {
 	case quant.AnalysisNetwork:

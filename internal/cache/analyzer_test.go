@@ -246,9 +246,14 @@ func TestAnalyzerTTL(t *testing.T) {
 		{quant.Request{Analysis: quant.AnalysisEnsemble, ID: "p"}, time.Hour},
 		{quant.Request{Analysis: quant.AnalysisCorrelation}, 30 * time.Minute},
 		{quant.Request{Analysis: quant.AnalysisNetwork}, 2 * time.Hour},
+		{quant.Request{Analysis: quant.AnalysisCompliance}, time.Hour},
+		{quant.Request{Analysis: quant.AnalysisCompliance, ID: "p"}, time.Hour},
+	}
+	if len(tests) != len(quant.Analyses)+1 {
+		t.Fatalf("%d cases for %d analyses: give every analysis its TTL case", len(tests), len(quant.Analyses))
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.req.Analysis), func(t *testing.T) {
+		t.Run(string(tt.req.Analysis)+"/"+tt.req.ID, func(t *testing.T) {
 			r.mustStatus(t, tt.req, quant.CacheMiss)
 			req, _ := tt.req.Normalize()
 			e, _ := r.mem.Get(context.Background(), cache.Key(1, req))

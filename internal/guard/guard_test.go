@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -464,5 +465,46 @@ func TestGuardRecoversAPanickingAnalysis(t *testing.T) {
 	}
 	if s := g.Breaker(quant.AnalysisHMM).Stats(); s.Counts.Failures != 1 {
 		t.Errorf("breaker counts %+v; want the panic counted as a failure", s.Counts)
+	}
+}
+
+// TestGuardDefaultPoolsAndBreakers: the default pools hold every analysis
+// once (compliance in ml, ANALYTICS.md section 11), and every analysis
+// has its own breaker, named after it, in quant.Analyses order.
+func TestGuardDefaultPoolsAndBreakers(t *testing.T) {
+	g := newTestGuard(t, &countingAnalyzer{}, &clock{now: time.Now()})
+	pools := map[string][]quant.Analysis{
+		"ml":      {quant.AnalysisFourier, quant.AnalysisHMM, quant.AnalysisDTW, quant.AnalysisEnsemble, quant.AnalysisCorrelation, quant.AnalysisCompliance},
+		"network": {quant.AnalysisNetwork},
+	}
+	for name, want := range pools {
+		if got := g.Analyses(name); !slices.Equal(got, want) {
+			t.Errorf("Analyses(%q) = %v, want %v", name, got, want)
+		}
+	}
+	var names []string
+	for _, b := range g.Stats().Breakers {
+		names = append(names, b.Name)
+	}
+	want := []string{"fourier", "hmm", "dtw", "ensemble", "correlation", "network", "compliance"}
+	if !slices.Equal(names, want) || len(names) != len(quant.Analyses) {
+		t.Errorf("breakers = %q, want %q", names, want)
+	}
+	// compliance's breaker is its own: forcing it open refuses compliance
+	// alone, and a compliance call takes an ml slot.
+	g.Breaker(quant.AnalysisCompliance).Force(ModeForcedOpen, "drill", time.Time{})
+	if _, err := g.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisCompliance}); !errors.Is(err, quant.ErrUnavailable) {
+		t.Errorf("compliance with its breaker forced open: %v, want unavailable", err)
+	}
+	if _, err := g.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisCorrelation}); err != nil {
+		t.Errorf("correlation with compliance's breaker forced open: %v, want an answer", err)
+	}
+	g.Breaker(quant.AnalysisCompliance).Force(ModeAuto, "", time.Time{})
+	before := g.Stats().Pools[0].Admitted
+	if _, err := g.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisCompliance, ID: "a"}); err != nil {
+		t.Errorf("compliance back to auto: %v", err)
+	}
+	if s := g.Stats(); s.Pools[0].Name != "ml" || s.Pools[0].Admitted != before+1 {
+		t.Errorf("a compliance call admitted to %s %d times (was %d), want ml once", s.Pools[0].Name, s.Pools[0].Admitted, before)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/mux"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -20,7 +21,14 @@ func (s *Server) analyticsRoutes() {
 	r.HandleFunc("/api/v1/analytics/hmm/{id}", s.analyze(quant.AnalysisHMM)).Methods(http.MethodGet)
 	r.HandleFunc("/api/v1/analytics/dtw/{id}", s.analyze(quant.AnalysisDTW, "k")).Methods(http.MethodGet)
 	r.HandleFunc("/api/v1/analytics/ensemble/{id}", s.analyze(quant.AnalysisEnsemble, "horizon")).Methods(http.MethodGet)
+	// compliance answers for one politician (no parameter) or, without an
+	// id, ranks every politician.
+	r.HandleFunc("/api/v1/analytics/compliance", s.analyze(quant.AnalysisCompliance, complianceParams...)).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/analytics/compliance/{id}", s.analyze(quant.AnalysisCompliance)).Methods(http.MethodGet)
 }
+
+// complianceParams are the query parameters of the compliance ranking.
+var complianceParams = []string{"min_records", "sort", "limit", "chamber"}
 
 // analyze returns the handler of one analysis endpoint, which takes the
 // named query parameters.
@@ -43,10 +51,13 @@ func (s *Server) analyze(a quant.Analysis, params ...string) http.HandlerFunc {
 	}
 }
 
-// analysisRequest reads an analysis request from the path and query.
+// analysisRequest reads an analysis request from the path and query. The
+// id comes from the path whenever the route has one: always for the
+// per-politician analyses, optionally for compliance (whose route without
+// an id is the ranking).
 func analysisRequest(r *http.Request, a quant.Analysis, params []string) (quant.Request, error) {
 	req := quant.Request{Analysis: a}
-	if a.PerPolitician() {
+	if _, inPath := mux.Vars(r)["id"]; inPath || a.PerPolitician() {
 		id, err := politicianID(r)
 		if err != nil {
 			return req, err
@@ -90,6 +101,26 @@ func analysisRequest(r *http.Request, a quant.Analysis, params []string) (quant.
 				q.fail("min_weight", "must be a number with 0 < min_weight <= 1, got %q", clip(v))
 			}
 			req.MinWeight = w
+		}
+	case quant.AnalysisCompliance:
+		if req.ID != "" {
+			break // one politician's: the route takes no parameter
+		}
+		req.MinRecords = q.int("min_records", quant.DefaultMinRecords, 1, quant.MaxMinRecords)
+		req.Limit = q.int("limit", quant.DefaultRankLimit, 1, quant.MaxRankLimit)
+		if v := q.single("sort"); v != "" {
+			req.Sort = quant.ComplianceSort(v)
+			if !req.Sort.Valid() {
+				q.fail("sort", "must be late_share, late or p50, got %q", clip(v))
+			}
+		}
+		// As in the trade listings: case does not matter, empty is every
+		// chamber.
+		if v := strings.ToLower(q.single("chamber")); v != "" {
+			req.Chamber = quant.Chamber(v)
+			if !req.Chamber.Valid() {
+				q.fail("chamber", "must be house or senate, got %q", clip(v))
+			}
 		}
 	}
 	return req, q.err

@@ -410,6 +410,11 @@ type jobParamsJSON struct {
 	IDs       []string `json:"ids,omitempty"`
 	Top       *int     `json:"top,omitempty"`
 	MinWeight *float64 `json:"min_weight,omitempty"`
+	// The compliance ranking's (a compliance job without an id).
+	MinRecords *int                  `json:"min_records,omitempty"`
+	Sort       *quant.ComplianceSort `json:"sort,omitempty"`
+	Limit      *int                  `json:"limit,omitempty"`
+	Chamber    *quant.Chamber        `json:"chamber,omitempty"`
 }
 
 // jobJSON is a job on the wire.
@@ -460,6 +465,14 @@ func toJobJSON(j quant.Job) jobJSON {
 		}
 	case quant.AnalysisNetwork:
 		p.MinWeight = &r.MinWeight
+	case quant.AnalysisCompliance:
+		if r.ID != "" {
+			break
+		}
+		p.MinRecords, p.Sort, p.Limit = &r.MinRecords, &r.Sort, &r.Limit
+		if r.Chamber != "" {
+			p.Chamber = &r.Chamber
+		}
 	}
 	if j.Result != nil {
 		out.Result = resultJSON(j.Result)
@@ -487,15 +500,23 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 	if !in.Analysis.Valid() {
 		return req, quant.Invalid("analysis", "must be one of %v, got %q", quant.Analyses, clip(string(in.Analysis)))
 	}
-	if in.Analysis.PerPolitician() {
+	switch {
+	case in.Analysis == quant.AnalysisCompliance && in.ID != "":
+		// One politician's compliance; without an id, the ranking.
+		if !validID(in.ID) {
+			return req, quant.Invalid("id", "must be a politician id (1..%d of a-z, 0-9 and '-'), or absent for the compliance ranking", maxIDLen)
+		}
+		req.ID = in.ID
+	case in.Analysis.PerPolitician():
 		if !validID(in.ID) {
 			return req, quant.Invalid("id", "must be a politician id (1..%d of a-z, 0-9 and '-') for %s", maxIDLen, in.Analysis)
 		}
 		req.ID = in.ID
-	} else if in.ID != "" {
+	case in.ID != "" && in.Analysis != quant.AnalysisCompliance:
 		return req, quant.Invalid("id", "%s takes no politician id", in.Analysis)
 	}
 	p := in.Params
+	ranking := in.Analysis == quant.AnalysisCompliance && in.ID == ""
 	only := func(name string, set bool, a quant.Analysis) error {
 		if set && in.Analysis != a {
 			return quant.Invalid("params."+name, "applies to %s only, not %s", a, in.Analysis)
@@ -508,9 +529,23 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 		only("ids", p.IDs != nil, quant.AnalysisCorrelation),
 		only("top", p.Top != nil, quant.AnalysisCorrelation),
 		only("min_weight", p.MinWeight != nil, quant.AnalysisNetwork),
+		only("min_records", p.MinRecords != nil, quant.AnalysisCompliance),
+		only("sort", p.Sort != nil, quant.AnalysisCompliance),
+		only("limit", p.Limit != nil, quant.AnalysisCompliance),
+		only("chamber", p.Chamber != nil, quant.AnalysisCompliance),
 	} {
 		if e != nil {
 			return req, e
+		}
+	}
+	if !ranking && in.Analysis == quant.AnalysisCompliance {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"min_records", p.MinRecords != nil}, {"sort", p.Sort != nil}, {"limit", p.Limit != nil}, {"chamber", p.Chamber != nil}} {
+			if f.set {
+				return req, quant.Invalid("params."+f.name, "applies to the compliance ranking (no id) only, not to one politician's compliance")
+			}
 		}
 	}
 	intIn := func(name string, v *int, lo, hi int, dst *int) error {
@@ -527,6 +562,8 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 		intIn("k", p.K, 1, quant.MaxK, &req.K),
 		intIn("horizon", p.Horizon, 1, quant.MaxHorizon, &req.Horizon),
 		intIn("top", p.Top, quant.MinSetSize, quant.MaxSetSize, &req.Top),
+		intIn("min_records", p.MinRecords, 1, quant.MaxMinRecords, &req.MinRecords),
+		intIn("limit", p.Limit, 1, quant.MaxRankLimit, &req.Limit),
 	} {
 		if e != nil {
 			return req, e
@@ -551,6 +588,18 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 			return req, quant.Invalid("params.min_weight", "must satisfy 0 < min_weight <= 1, got %v", w)
 		}
 		req.MinWeight = *p.MinWeight
+	}
+	if p.Sort != nil {
+		if !p.Sort.Valid() {
+			return req, quant.Invalid("params.sort", "must be late_share, late or p50, got %q", clip(string(*p.Sort)))
+		}
+		req.Sort = *p.Sort
+	}
+	if p.Chamber != nil {
+		if !p.Chamber.Valid() {
+			return req, quant.Invalid("params.chamber", "must be house or senate, got %q", clip(string(*p.Chamber)))
+		}
+		req.Chamber = *p.Chamber
 	}
 	n, err := req.Normalize()
 	var pe *quant.ParamError
