@@ -290,7 +290,7 @@ func fetchCompliance(ctx context.Context, cmd *cobra.Command, src complianceSour
 				return nil, fmt.Errorf("--data: %w", err)
 			}
 			if res.Summary != nil && res.Summary.Rejected > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "quant compliance: %s: %d of its records rejected (quant import %s lists them)\n", path, res.Summary.Rejected, path)
+				fmt.Fprintf(cmd.ErrOrStderr(), "quant compliance: %s: %d records rejected, left out (quant import says why)\n", path, res.Summary.Rejected)
 			}
 		}
 	}
@@ -304,6 +304,12 @@ func fetchCompliance(ctx context.Context, cmd *cobra.Command, src complianceSour
 
 // complianceError names the request an analysis error is about.
 func complianceError(req quant.Request, err error) error {
+	// The store's own wording of an unknown id ("inmem: no politician")
+	// says nothing more to a person than the id.
+	var nf *quant.NotFoundError
+	if errors.As(err, &nf) {
+		err = nf
+	}
 	if req.ID != "" {
 		return fmt.Errorf("compliance of %q: %w", req.ID, err)
 	}
@@ -591,15 +597,29 @@ func writeComplianceText(w io.Writer, a complianceAnswer) error {
 	}
 	if len(a.Worst) > 0 {
 		fmt.Fprintf(&b, "\nworst late records (%d of %d):\n", len(a.Worst), a.Late)
+		clipped := false
 		t := textTable{header: []string{"traded", "disclosed", "lag", "ticker", "type", "filing"}, right: []bool{false, false, true, false, false, false}}
 		for _, r := range a.Worst {
-			t.rows = append(t.rows, []string{r.TransactionDate, r.DisclosureDate, strconv.FormatFloat(r.Lag, 'f', -1, 64), orDash(r.Ticker), r.Type, orDash(r.FilingID)})
+			filing := orDash(r.FilingID)
+			if utf8.RuneCountInString(filing) > maxFilingText {
+				filing = string([]rune(filing)[:8]) + "…"
+				clipped = true
+			}
+			t.rows = append(t.rows, []string{r.TransactionDate, r.DisclosureDate, strconv.FormatFloat(r.Lag, 'f', -1, 64), orDash(r.Ticker), r.Type, filing})
 		}
 		t.write(&b)
+		if clipped {
+			b.WriteString("(filing ids shortened; --json has them whole)\n")
+		}
 	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
+
+// maxFilingText is the longest filing id the worst-records table shows
+// whole: the Senate's 36-character ids would take a line past 80 columns,
+// so they show their first 8 characters.
+const maxFilingText = 20
 
 // writeRankingCSV prints the ranking's rows after a header row; numbers
 // as the JSON has them (late_share a fraction), a null as an empty field,

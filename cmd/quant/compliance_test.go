@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/quantops/quant/internal/ensemble"
+	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -52,6 +56,35 @@ const complianceRankingFixture = `{"min_records":2,"sort":"late_share","limit":3
 {"id":"casey-c-both-chambers","chambers":["house","senate"],"known":2,"late":1,"late_share":0.5,"p50":34.5,"max":47}],
 "summary":{"politicians":5,"ranked":4,"records":20,"known":14,"invalid":2,"undated":4,"late":6,"late_share":0.42857142857142855,"p50":40.5},
 "meta":{"analysis":"compliance","key":"compliance?min_records=2&sort=late_share&limit=3","cached":true,"computed_at":"2026-12-01T00:00:00Z","compute_ms":0.2,"dataset_version":"3"}}`
+
+// complianceOneText is complianceOneFixture as the table prints it.
+const complianceOneText = `avery-a-sample (house): STOCK Act disclosure lags
+(lag: days from trade to disclosure; late: over 45 days)
+
+records  6: 4 known, 1 undated, 1 invalid (filed before the trade)
+late     2 of 4 known (50.0%), in 2 of 3 filings
+lag      min 10, median 38.0, mean 46.5, p90 83.8, max 100 days
+
+year  known  late  late %  median
+2023      2     1   50.0%    55.0
+2024      2     1   50.0%    38.0
+
+worst late records (2 of 2):
+traded      disclosed   lag  ticker  type       filing
+2023-05-01  2023-08-09  100  KO      sale_full  F3
+2024-02-01  2024-03-18   46  -       purchase   F2
+`
+
+// complianceOneHouse is the House JSON file behind complianceOneFixture
+// (its records as the fixture's comment lists them).
+const complianceOneHouse = `[
+{"transaction_date":"01/10/2023","disclosure_date":"01/20/2023","ticker":"AAPL","type":"purchase","asset_description":"Holdings","asset_type":"Stock","amount":"$1,001 - $15,000","representative":"Avery A. Sample","district":"NJ07","owner":"Self","filing_id":"F1"},
+{"transaction_date":"01/01/2024","disclosure_date":"01/31/2024","ticker":"MSFT","type":"purchase","asset_description":"Holdings","asset_type":"Stock","amount":"$1,001 - $15,000","representative":"Avery A. Sample","district":"NJ07","owner":"Self","filing_id":"F1"},
+{"transaction_date":"02/01/2024","disclosure_date":"03/18/2024","ticker":"","type":"purchase","asset_description":"Holdings","asset_type":"Stock","amount":"$1,001 - $15,000","representative":"Avery A. Sample","district":"NJ07","owner":"Self","filing_id":"F2"},
+{"transaction_date":"05/01/2023","disclosure_date":"08/09/2023","ticker":"KO","type":"sale_full","asset_description":"Holdings","asset_type":"Stock","amount":"$1,001 - $15,000","representative":"Avery A. Sample","district":"NJ07","owner":"Self","filing_id":"F3"},
+{"transaction_date":"06/10/2024","disclosure_date":"06/07/2024","ticker":"AAPL","type":"purchase","asset_description":"Holdings","asset_type":"Stock","amount":"$1,001 - $15,000","representative":"Avery A. Sample","district":"NJ07","owner":"Self","filing_id":"F4"},
+{"transaction_date":"07/01/2024","disclosure_date":"","ticker":"AAPL","type":"purchase","asset_description":"Holdings","asset_type":"Stock","amount":"$1,001 - $15,000","representative":"Avery A. Sample","district":"NJ07","owner":"Self","filing_id":"F5"}
+]`
 
 func decodeFixture[T any](tb testing.TB, s string) T {
 	tb.Helper()
@@ -140,23 +173,7 @@ func TestComplianceText(t *testing.T) {
 	if err := writeComplianceText(&b, a); err != nil {
 		t.Fatal(err)
 	}
-	want := `avery-a-sample (house): STOCK Act disclosure lags
-(lag: days from trade to disclosure; late: over 45 days)
-
-records  6: 4 known, 1 undated, 1 invalid (filed before the trade)
-late     2 of 4 known (50.0%), in 2 of 3 filings
-lag      min 10, median 38.0, mean 46.5, p90 83.8, max 100 days
-
-year  known  late  late %  median
-2023      2     1   50.0%    55.0
-2024      2     1   50.0%    38.0
-
-worst late records (2 of 2):
-traded      disclosed   lag  ticker  type       filing
-2023-05-01  2023-08-09  100  KO      sale_full  F3
-2024-02-01  2024-03-18   46  -       purchase   F2
-`
-	if diff := cmp.Diff(want, b.String()); diff != "" {
+	if diff := cmp.Diff(complianceOneText, b.String()); diff != "" {
 		t.Errorf("writeComplianceText(fixture) differs (-want +got):\n%s", diff)
 	}
 	checkWidth(t, b.String())
@@ -463,5 +480,102 @@ func TestComplianceURLBuild(t *testing.T) {
 	var perr *quant.ParamError
 	if _, err := (quant.Request{Analysis: quant.AnalysisCompliance, Limit: 501}).Normalize(); !errors.As(err, &perr) {
 		t.Errorf("Normalize(limit 501) = %v, want a ParamError (the CLI's checks mirror it)", err)
+	}
+}
+
+// TestComplianceData computes over complianceOneHouse in this process
+// (--data): the analysis gives the answer worked out by hand for the
+// fixture, and the same table.
+func TestComplianceData(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "house.json")
+	if err := os.WriteFile(file, []byte(complianceOneHouse), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("table", func(t *testing.T) {
+		out, err := runQuant(t, "compliance", "--data", file, "avery-a-sample")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(complianceOneText, out); diff != "" {
+			t.Errorf("quant compliance --data house.json avery-a-sample differs from the hand-worked table (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		out, err := runQuant(t, "compliance", "--data", file, "avery-a-sample", "--json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want map[string]any
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("--json: %v\n%s", err, out)
+		}
+		json.Unmarshal([]byte(complianceOneFixture), &want)
+		delete(want, "meta")
+		const tol = 1e-12 // ANALYTICS.md 11: quantiles within 1e-12 relative
+		if diff := cmp.Diff(want, got, cmpopts.EquateApprox(tol, 0)); diff != "" {
+			t.Errorf("--json differs from the hand-worked answer (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("ranking", func(t *testing.T) {
+		out, err := runQuant(t, "compliance", "--data", file, "--min-records", "4", "--csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [][]string{{"rank", "id", "chambers", "known", "late", "late_share", "p50", "max"}, {"1", "avery-a-sample", "house", "4", "2", "0.5", "38", "100"}}
+		if diff := cmp.Diff(want, readCSV(t, out)); diff != "" {
+			t.Errorf("quant compliance --data house.json --min-records 4 --csv differs (-want +got):\n%s", diff)
+		}
+		out, err = runQuant(t, "compliance", "--data", file, "--min-records", "5")
+		if err != nil || !strings.Contains(out, "no politician has 5 or more known lags") {
+			t.Errorf("quant compliance --min-records 5 = %q, %v; want no rows", out, err)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		for _, tc := range []struct{ args, want string }{
+			{"nobody", `compliance of "nobody": no politician "nobody"`},
+			{"--chamber senate", "compliance ranking: not eligible (no_disclosure_dates)"},
+		} {
+			_, err := runQuant(t, append([]string{"compliance", "--data", file}, strings.Fields(tc.args)...)...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("quant compliance --data house.json %s: error %v, want one containing %q", tc.args, err, tc.want)
+			}
+		}
+	})
+}
+
+// TestComplianceShape: the CLI's structs hold every member of the
+// analysis' answers (decoding them strictly), so --json drops nothing.
+func TestComplianceShape(t *testing.T) {
+	st := inmem.New()
+	ctx := context.Background()
+	if _, _, err := importReader(ctx, st, strings.NewReader(complianceOneHouse), quant.ImportInfo{Source: "house.json", Fingerprint: "f", AsOf: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}, loadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := ensemble.NewService(st)
+	for _, tc := range []struct {
+		req quant.Request
+		v   any
+	}{
+		{quant.Request{Analysis: quant.AnalysisCompliance, ID: "avery-a-sample"}, &complianceAnswer{}},
+		{quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, Chamber: quant.ChamberHouse}, &complianceRanking{}},
+	} {
+		res, err := svc.Analyze(ctx, tc.req)
+		if err != nil {
+			t.Fatalf("Analyze(%+v): %v", tc.req, err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(res.Body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(tc.v); err != nil {
+			t.Errorf("Analyze(%+v)'s answer does not decode strictly into %T: %v", tc.req, tc.v, err)
+			continue
+		}
+		var b bytes.Buffer
+		writeIndentedJSON(&b, reflect.ValueOf(tc.v).Elem().Interface())
+		var got, want any
+		json.Unmarshal(b.Bytes(), &got)
+		json.Unmarshal(res.Body, &want)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("--json of Analyze(%+v) differs from its answer (-answer +printed):\n%s", tc.req, diff)
+		}
 	}
 }
