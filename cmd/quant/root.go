@@ -40,7 +40,7 @@ defaults.`,
 	console := newConsoleCmd(serve, cfg, &consoleFlags{})
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().String("log-format", "auto", "log format: text, json, or auto (text on a terminal, else json)")
-	root.AddCommand(serve, console, newImportCmd(), newGenCmd(), newMigrateCmd(), newVersionCmd(), newHealthCmd(), newWarmCmd(), newBurstCmd())
+	root.AddCommand(serve, console, newImportCmd(), newGenCmd(), newMigrateCmd(), newVersionCmd(), newHealthCmd(), newWarmCmd(), newBurstCmd(), newComplianceCmd())
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		return applyEnv(cmd.Flags())
 	}
