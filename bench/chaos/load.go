@@ -19,7 +19,7 @@ import (
 )
 
 // perPoliticianAnalyses are the analyses with an {id} in their path.
-var perPoliticianAnalyses = []string{"fourier", "hmm", "dtw", "ensemble"}
+var perPoliticianAnalyses = []string{"fourier", "hmm", "dtw", "ensemble", "compliance"}
 
 // warmCmd lists the politicians, picks the hot set (the per-politician
 // analyses of the most active politicians, correlation and network), and

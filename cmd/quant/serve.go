@@ -217,7 +217,7 @@ synthetic dataset of both chambers (--gen-politicians, --gen-trades,
 	f.StringVar(&cfg.RedisURL, "redis-url", "", "Redis URL for the answer cache, leases and control bus shared by instances: redis://host:6379/0 (one node), redis+cluster://host:7000?addr=host2:7000 (Cluster), redis+sentinel://host:26379/0?master_name=NAME (Sentinel); rediss... for TLS; empty keeps the cache in process")
 	def := guard.DefaultConfig()
 	ml, nw := def.Pools[0].BulkheadConfig, def.Pools[1].BulkheadConfig
-	f.IntVar(&cfg.MLPool.Capacity, "ml-capacity", ml.Capacity, "analyses of the ml pool (fourier, hmm, dtw, ensemble, correlation) computed at once")
+	f.IntVar(&cfg.MLPool.Capacity, "ml-capacity", ml.Capacity, "analyses of the ml pool (fourier, hmm, dtw, ensemble, correlation, compliance) computed at once")
 	f.IntVar(&cfg.MLPool.QueueLimit, "ml-queue", ml.QueueLimit, "ml requests that may wait for a slot; past it: 503 at once")
 	f.DurationVar(&cfg.MLPool.MaxWait, "ml-max-wait", ml.MaxWait, "longest wait for an ml slot before 503")
 	f.IntVar(&cfg.NetworkPool.Capacity, "network-capacity", nw.Capacity, "network analyses computed at once")
@@ -238,7 +238,7 @@ synthetic dataset of both chambers (--gen-politicians, --gen-trades,
 	f.StringSliceVar(&cfg.CORSOrigins, "cors-origins", nil, "browser origins allowed to read the API's answers (https://app.example.com, comma-separated; * for any); empty: CORS off")
 	f.IntVar(&cfg.DBMaxConns, "db-max-conns", postgres.DefaultMaxConns, "with --database-url: connections the PostgreSQL pool holds at most (many instances: lower it, or put pgbouncer in front); it overrides pool_max_conns in the URL")
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 10*time.Second, "with --redis-url: lifetime of the lease an instance takes on a key it computes (renewed meanwhile); the others wait for the answer, or compute it once a dead holder's lease runs out")
-	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw 1h; network 2h; correlation 30m)")
+	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw, compliance 1h; network 2h; correlation 30m)")
 	f.IntVar(&cfg.MaxConns, "max-conns", server.DefaultMaxConns, "API connections open at once; past it new connections wait in the kernel's accept queue")
 	f.Float64Var(&cfg.RateLimit, "rate-limit", 0, "requests per second each client address may sustain (429 past it; /healthz and /readyz exempt); 0: off. Behind a load balancer set --trusted-proxies, or every client shares the balancer's budget")
 	f.IntVar(&cfg.RateBurst, "rate-burst", 0, "requests a client may send at once above --rate-limit (0: one second's worth)")

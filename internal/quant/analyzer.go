@@ -72,7 +72,7 @@ func (s ComplianceSort) Valid() bool { return s == SortLateShare || s == SortLat
 // Normalize fills their defaults and checks them.
 type Request struct {
 	Analysis Analysis
-	ID       string // fourier, hmm, dtw, ensemble: the politician
+	ID       string // fourier, hmm, dtw, ensemble: the politician; compliance: one politician (empty: the ranking)
 	K        int    // dtw: neighbours, 1..50 (default 5)
 	Horizon  int    // ensemble: weeks ahead, 1..26 (default 4)
 	// correlation: the set is IDs (2..100 distinct, in order) when given,
