@@ -167,7 +167,7 @@ func Compliance(p *quant.PoliticianDisclosures) (ComplianceResult, error) {
 		case lag < 0:
 			res.Invalid++
 		default:
-			ks = append(ks, knownLag{rec: r, lag: lag})
+			ks = append(ks, knownLag{rec: r, lag: lag, year: r.TransactionDate.Year()})
 			maxLag = max(maxLag, lag)
 			// Records of one filing stand together (one import, in source
 			// order): skip the repeats next to each other before sorting.
@@ -227,10 +227,13 @@ func Compliance(p *quant.PoliticianDisclosures) (ComplianceResult, error) {
 	return res, nil
 }
 
-// knownLag is a record with a known lag (>= 0).
+// knownLag is a record with a known lag (>= 0) and the year of its
+// transaction date (read once, in record order: after the sort by lag,
+// reading it through rec would be a cache miss per record).
 type knownLag struct {
-	rec *quant.Disclosure
-	lag int
+	rec  *quant.Disclosure
+	lag  int
+	year int
 }
 
 // sortByLag sorts ks, in record ID order, by lag, ties keeping their
@@ -260,18 +263,12 @@ func countSortByLag(ks []knownLag, maxLag int) {
 	for l := 1; l < len(start); l++ {
 		start[l] += start[l-1]
 	}
-	recs := make([]*quant.Disclosure, len(ks))
+	sorted := make([]knownLag, len(ks))
 	for _, k := range ks {
-		recs[start[k.lag]] = k.rec
+		sorted[start[k.lag]] = k
 		start[k.lag]++
 	}
-	// start[l] is now the end of lag l's records.
-	i := 0
-	for l := 0; l <= maxLag; l++ {
-		for ; i < int(start[l]); i++ {
-			ks[i] = knownLag{rec: recs[i], lag: l}
-		}
-	}
+	copy(ks, sorted)
 }
 
 // packedSortByLag is sortByLag's sort of packed keys lag<<32 | position,
@@ -282,12 +279,9 @@ func packedSortByLag(ks []knownLag) {
 		keys[i] = uint64(k.lag)<<32 | uint64(i)
 	}
 	slices.Sort(keys)
-	recs := make([]*quant.Disclosure, len(ks))
-	for i, k := range ks {
-		recs[i] = k.rec
-	}
+	orig := slices.Clone(ks)
 	for i, key := range keys {
-		ks[i] = knownLag{rec: recs[uint32(key)], lag: int(key >> 32)}
+		ks[i] = orig[uint32(key)]
 	}
 }
 
@@ -320,14 +314,13 @@ func worstOf(late []knownLag) []knownLag {
 // ascending, with each year's median lag: a counting pass over the years,
 // which keeps each year's lags sorted. lags is reused as scratch.
 func byYear(ks []knownLag, lags []int) []YearLag {
-	years := make([]int, len(ks))
-	for i, k := range ks {
-		years[i] = k.rec.TransactionDate.Year()
+	lo, hi := ks[0].year, ks[0].year
+	for _, k := range ks {
+		lo, hi = min(lo, k.year), max(hi, k.year)
 	}
-	lo, hi := slices.Min(years), slices.Max(years)
 	start := make([]int, hi-lo+2) // start[y-lo]: where year y's lags begin
-	for _, y := range years {
-		start[y-lo+1]++
+	for _, k := range ks {
+		start[k.year-lo+1]++
 	}
 	var out []YearLag
 	for y := range hi - lo + 1 {
@@ -337,9 +330,9 @@ func byYear(ks []knownLag, lags []int) []YearLag {
 		start[y+1] += start[y]
 	}
 	next := slices.Clone(start)
-	for i, k := range ks {
-		lags[next[years[i]-lo]] = k.lag
-		next[years[i]-lo]++
+	for _, k := range ks {
+		lags[next[k.year-lo]] = k.lag
+		next[k.year-lo]++
 	}
 	for i := range out {
 		y := &out[i]
