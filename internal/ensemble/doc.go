@@ -51,11 +51,12 @@
 //     the weekly Dataset, and answers with the field names of
 //     testdata/formats (ComplianceResult, ComplianceRanking). Where
 //     section 11 is silent:
-//     a lag is the difference of the two calendar dates in days (no time
-//     of day, no time zone); both dates are the stored ones, within
-//     1990-01-01 .. import day + 1. Nothing is rounded: late_share is
-//     late/known, mean the arithmetic mean of the known lags (invalid
-//     ones left out, as from every lag figure), p50 and p90 numpy's
+//     a lag is the difference of the two calendar dates in days (the
+//     dates as stored, midnight UTC; another clock time or zone counts
+//     its own calendar date). Nothing is rounded: late_share is
+//     late/known, mean the exact integer sum of the known lags divided
+//     by known (invalid lags left out, as from every lag figure; undated
+//     records have none), p50 and p90 numpy's
 //     linear quantile with its lerp formula (so 180.00000000000006 where
 //     numpy gives it); min and max are integers. A politician's chambers
 //     are the sorted distinct chambers of all its analyzable records
@@ -83,9 +84,13 @@
 //     known counts against min_records, and the summary; it is a 422 when
 //     none of that chamber's records has a known lag, even if the other
 //     chamber's do. One politician's answer always reads every chamber.
-//     Cost: O(n log n) for one politician's n records; the ranking sorts
-//     each politician's known lags once, O(N log m) for N records and at
-//     most m per politician.
+//     The answer's dataset version is that of the Disclosures read; the
+//     vectors' "query" field (naming the call) is not part of it. Cost:
+//     one politician's n records sort by lag once, by counting when the
+//     lags' range is at most about 2n (else by comparison), so O(n) for a
+//     busy politician; the ranking sorts each politician's known lags
+//     once, O(N log m) for N records and at most m per politician, plus
+//     one counting pass for the store's median.
 //
 // Costs (BENCHMARKS.md has the figures): Fourier O(n log n) (O(n^2) for a
 // prime n, as FFTPACK falls back), HMM O(iterations * n), forecast ten HMM
