@@ -862,26 +862,30 @@ func (s *Store) Disclosures(ctx context.Context) (*quant.Disclosures, error) {
 	if d := s.disclosures.Load(); d != nil && d.Version == s.version {
 		return d, nil
 	}
+	// One pass over the records in position order, which is ID order, so
+	// every politician's records come out sorted by ID without a sort;
+	// each politician's slice is sized from its analyzable count.
 	ids := slices.Sorted(maps.Keys(s.pols))
 	d := &quant.Disclosures{Version: s.version, Politicians: make([]quant.PoliticianDisclosures, 0, len(ids))}
+	at := make(map[string]*quant.PoliticianDisclosures, len(ids))
 	for _, id := range ids {
-		p := s.pols[id]
-		var recs []quant.Disclosure
-		for _, i := range p.idx {
-			t := &s.at(i).Trade
-			if !t.Analyzable() {
-				continue
-			}
-			recs = append(recs, quant.Disclosure{
-				ID: t.ID, TransactionDate: t.TransactionDate, DisclosureDate: t.DisclosureDate,
-				Ticker: t.Ticker, Type: t.Type, FilingID: t.FilingID, Chamber: t.Chamber, Place: t.Place,
-			})
+		if n := s.pols[id].sum.AnalyzableCount; n > 0 {
+			d.Politicians = append(d.Politicians, quant.PoliticianDisclosures{ID: id, Records: make([]quant.Disclosure, 0, n)})
 		}
-		if len(recs) == 0 {
+	}
+	for i := range d.Politicians {
+		at[d.Politicians[i].ID] = &d.Politicians[i]
+	}
+	for i := 0; i < s.n; i++ {
+		t := &s.at(int32(i)).Trade
+		if !t.Analyzable() {
 			continue
 		}
-		slices.SortFunc(recs, func(a, b quant.Disclosure) int { return cmp.Compare(a.ID, b.ID) })
-		d.Politicians = append(d.Politicians, quant.PoliticianDisclosures{ID: id, Records: recs})
+		p := at[t.PoliticianID]
+		p.Records = append(p.Records, quant.Disclosure{
+			ID: t.ID, TransactionDate: t.TransactionDate, DisclosureDate: t.DisclosureDate,
+			Ticker: t.Ticker, Type: t.Type, FilingID: t.FilingID, Chamber: t.Chamber, Place: t.Place,
+		})
 	}
 	// Readers hold the read lock, so no import moved the version since it
 	// was read: d is current. A concurrent builder may store an equal one.
