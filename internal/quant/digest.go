@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"sync"
 	"time"
 )
 
@@ -13,18 +14,31 @@ import (
 // records it holds (the same content in the same order) from a changed
 // one. Every field of a Trade but its ID counts, Place and Format
 // included. The zero value is not usable; call NewFilingDigest.
+//
+// It is a chain, sum_k = SHA-256(sum_{k-1} || len || record_k), so a
+// digest holds 32 bytes and a count, not a hash state and a buffer: an
+// import keeps one open per filing (a million records in 250,000
+// filings), and the hashers and buffers are pooled.
 type FilingDigest struct {
-	h   hash.Hash
-	buf []byte // reused encoding of one record
-	n   int    // records added
+	sum [sha256.Size]byte
+	n   int // records added
 }
 
+// digestWork is what Add borrows: a hasher and an encoding buffer.
+type digestWork struct {
+	h   hash.Hash
+	buf []byte
+}
+
+var digestPool = sync.Pool{New: func() any { return &digestWork{h: sha256.New(), buf: make([]byte, 0, 512)} }}
+
 // NewFilingDigest returns an empty digest.
-func NewFilingDigest() *FilingDigest { return &FilingDigest{h: sha256.New()} }
+func NewFilingDigest() *FilingDigest { return &FilingDigest{} }
 
 // Add adds one record.
 func (d *FilingDigest) Add(t *Trade) {
-	b := d.buf[:0]
+	w := digestPool.Get().(*digestWork)
+	b := w.buf[:0]
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
@@ -77,9 +91,13 @@ func (d *FilingDigest) Add(t *Trade) {
 	// Each record is length-prefixed, so no two sequences of records
 	// encode alike.
 	var pre [binary.MaxVarintLen64]byte
-	d.h.Write(pre[:binary.PutUvarint(pre[:], uint64(len(b)))])
-	d.h.Write(b)
-	d.buf = b
+	w.h.Reset()
+	w.h.Write(d.sum[:])
+	w.h.Write(pre[:binary.PutUvarint(pre[:], uint64(len(b)))])
+	w.h.Write(b)
+	w.h.Sum(d.sum[:0])
+	w.buf = b
+	digestPool.Put(w)
 	d.n++
 }
 
@@ -87,4 +105,4 @@ func (d *FilingDigest) Add(t *Trade) {
 func (d *FilingDigest) Len() int { return d.n }
 
 // Sum returns the digest of the records added so far, as hex.
-func (d *FilingDigest) Sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
+func (d *FilingDigest) Sum() string { return hex.EncodeToString(d.sum[:]) }
