@@ -114,7 +114,7 @@ func (cf *complianceFlags) request(fs *pflag.FlagSet, args []string) (quant.Requ
 	}
 	req := quant.Request{Analysis: quant.AnalysisCompliance}
 	if len(args) == 1 {
-		if !validPoliticianID(args[0]) {
+		if !quant.ValidPoliticianID(args[0]) {
 			return req, fmt.Errorf("politician id %q: want a-z, 0-9 and '-', at most %d characters", args[0], quant.MaxPoliticianIDLen)
 		}
 		for _, name := range rankingFlags {
@@ -141,21 +141,6 @@ func (cf *complianceFlags) request(fs *pflag.FlagSet, args []string) (quant.Requ
 	}
 	req.Limit, req.MinRecords = cf.top, cf.minRecords
 	return req.Normalize()
-}
-
-// validPoliticianID reports whether id has the form of a politician id
-// (the rule the server applies to its paths).
-func validPoliticianID(id string) bool {
-	if id == "" || len(id) > quant.MaxPoliticianIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // complianceSource is where the answer comes from: exactly one of the

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,34 +13,42 @@ import (
 
 // Disclosures returns every analyzable record's disclosure facts as of the
 // current version, read in one repeatable-read snapshot (so version and
-// records agree). The result is kept: while the version is unchanged a call
-// costs one single-row query. One build runs at a time (it shares the
-// Dataset's slot); callers that wait for it reuse its result.
+// records agree). Like the Dataset, the result is kept and built at most
+// once per version (see latest).
 func (s *Store) Disclosures(ctx context.Context) (*quant.Disclosures, error) {
+	return latest(ctx, s, &s.disclosures, func(d *quant.Disclosures) int64 { return d.Version }, s.buildDisclosures)
+}
+
+// latest returns *cur when it is as new as the store's version, else
+// builds a new one with build and keeps it. Builds (of the Dataset and of
+// the Disclosures) take the store's one build slot, so one runs at a time
+// and callers that waited for it reuse its result; while the version is
+// unchanged a call costs one single-row query.
+func latest[T any](ctx context.Context, s *Store, cur *atomic.Pointer[T], version func(*T) int64, build func(context.Context) (*T, error)) (*T, error) {
 	v, err := s.DatasetVersion(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if d := s.disclosures.Load(); d != nil && d.Version >= v {
-		return d, nil
+	if x := cur.Load(); x != nil && version(x) >= v {
+		return x, nil
 	}
 	select {
 	case s.building <- struct{}{}:
 		defer func() { <-s.building }()
 	case <-ctx.Done():
-		return nil, fmt.Errorf("postgres: disclosures: %w", ctx.Err())
+		return nil, fmt.Errorf("postgres: build at version %d: %w", v, ctx.Err())
 	}
-	if d := s.disclosures.Load(); d != nil && d.Version >= v {
-		return d, nil
+	if x := cur.Load(); x != nil && version(x) >= v {
+		return x, nil
 	}
-	d, err := s.buildDisclosures(ctx)
+	x, err := build(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if old := s.disclosures.Load(); old == nil || old.Version < d.Version {
-		s.disclosures.Store(d)
+	if old := cur.Load(); old == nil || version(old) < version(x) {
+		cur.Store(x)
 	}
-	return d, nil
+	return x, nil
 }
 
 func (s *Store) buildDisclosures(ctx context.Context) (*quant.Disclosures, error) {

@@ -362,30 +362,7 @@ func (s *Store) DatasetVersion(ctx context.Context) (int64, error) {
 // kept: while the version is unchanged, a call costs one single-row query.
 // One build runs at a time; callers that wait for it reuse its result.
 func (s *Store) Dataset(ctx context.Context) (*quant.Dataset, error) {
-	v, err := s.DatasetVersion(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if ds := s.dataset.Load(); ds != nil && ds.Version >= v {
-		return ds, nil
-	}
-	select {
-	case s.building <- struct{}{}:
-		defer func() { <-s.building }()
-	case <-ctx.Done():
-		return nil, fmt.Errorf("postgres: dataset: %w", ctx.Err())
-	}
-	if ds := s.dataset.Load(); ds != nil && ds.Version >= v {
-		return ds, nil
-	}
-	ds, err := s.buildDataset(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if old := s.dataset.Load(); old == nil || old.Version < ds.Version {
-		s.dataset.Store(ds)
-	}
-	return ds, nil
+	return latest(ctx, s, &s.dataset, func(d *quant.Dataset) int64 { return d.Version }, s.buildDataset)
 }
 
 // buildDataset reads the aggregates in one repeatable-read snapshot, so the

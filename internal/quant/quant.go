@@ -53,6 +53,23 @@ const (
 	MaxFilingIDLen     = 128
 )
 
+// ValidPoliticianID reports whether id has the form the importers give a
+// politician id (ANALYTICS.md section 1): 1..MaxPoliticianIDLen bytes of
+// a-z, 0-9 and '-'. The API and the CLI refuse any other id before asking
+// a store.
+func ValidPoliticianID(id string) bool {
+	if id == "" || len(id) > MaxPoliticianIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Chamber is the house of Congress a disclosure was filed with.
 type Chamber string
 

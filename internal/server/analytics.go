@@ -78,7 +78,7 @@ func analysisRequest(r *http.Request, a quant.Analysis, params []string) (quant.
 			for _, part := range v {
 				for id := range strings.SplitSeq(part, ",") {
 					id = strings.TrimSpace(id)
-					if !validID(id) {
+					if !quant.ValidPoliticianID(id) {
 						q.fail("ids", "%q is not a politician id (a-z, 0-9 and '-', at most %d)", clip(id), maxIDLen)
 						break
 					}
@@ -124,20 +124,6 @@ func analysisRequest(r *http.Request, a quant.Analysis, params []string) (quant.
 		}
 	}
 	return req, q.err
-}
-
-// validID reports whether id has the form of a politician id.
-func validID(id string) bool {
-	if id == "" || len(id) > maxIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // resultMeta is the "meta" member every analysis answer carries.

@@ -413,7 +413,7 @@ func clip(s string) string {
 // politicianID validates the {id} path variable.
 func politicianID(r *http.Request) (string, error) {
 	id := mux.Vars(r)["id"]
-	if !validID(id) {
+	if !quant.ValidPoliticianID(id) {
 		return "", quant.Invalid("id", "must be 1..%d of a-z, 0-9 and '-', as the politicians listing gives it", maxIDLen)
 	}
 	return id, nil

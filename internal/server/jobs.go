@@ -503,12 +503,12 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 	switch {
 	case in.Analysis == quant.AnalysisCompliance && in.ID != "":
 		// One politician's compliance; without an id, the ranking.
-		if !validID(in.ID) {
+		if !quant.ValidPoliticianID(in.ID) {
 			return req, quant.Invalid("id", "must be a politician id (1..%d of a-z, 0-9 and '-'), or absent for the compliance ranking", maxIDLen)
 		}
 		req.ID = in.ID
 	case in.Analysis.PerPolitician():
-		if !validID(in.ID) {
+		if !quant.ValidPoliticianID(in.ID) {
 			return req, quant.Invalid("id", "must be a politician id (1..%d of a-z, 0-9 and '-') for %s", maxIDLen, in.Analysis)
 		}
 		req.ID = in.ID
@@ -574,7 +574,7 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 			return req, quant.Invalid("params.ids", "must name %d..%d politicians, got %d", quant.MinSetSize, quant.MaxSetSize, len(p.IDs))
 		}
 		for _, id := range p.IDs {
-			if !validID(id) {
+			if !quant.ValidPoliticianID(id) {
 				return req, quant.Invalid("params.ids", "%q is not a politician id (a-z, 0-9 and '-', at most %d)", clip(id), maxIDLen)
 			}
 		}
