@@ -14,6 +14,7 @@ import (
 	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/quant"
+	"github.com/quantops/quant/internal/vectortest"
 )
 
 // The compliance benchmarks answer through the Service (the analysis and
@@ -146,9 +147,9 @@ func generatedStore(tb testing.TB, n int) *inmem.Store {
 		tb.Fatal(err)
 	}
 	st := inmem.New()
-	p := &ingest.Parser{Now: func() time.Time { return formatsDay }}
+	p := &ingest.Parser{Now: func() time.Time { return vectortest.FormatsDay }}
 	name := fmt.Sprintf("gen-%d", n)
-	if _, err := st.Import(context.Background(), quant.ImportInfo{Source: name, Fingerprint: quant.Fingerprint(name), AsOf: formatsDay}, p.Records(&buf, nil)); err != nil {
+	if _, err := st.Import(context.Background(), quant.ImportInfo{Source: name, Fingerprint: quant.Fingerprint(name), AsOf: vectortest.FormatsDay}, p.Records(&buf, nil)); err != nil {
 		tb.Fatal(err)
 	}
 	generated[n] = st

@@ -18,6 +18,7 @@ import (
 	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/quant"
+	"github.com/quantops/quant/internal/vectortest"
 )
 
 // The tests below are hand-written: each expected number follows from
@@ -465,7 +466,7 @@ func houseJSON(rows ...[5]string) string {
 
 func importString(tb testing.TB, st *inmem.Store, name, content string) {
 	tb.Helper()
-	p := &ingest.Parser{Now: func() time.Time { return formatsDay }}
+	p := &ingest.Parser{Now: func() time.Time { return vectortest.FormatsDay }}
 	if _, err := st.Import(context.Background(), quant.ImportInfo{Source: name, Fingerprint: quant.Fingerprint(name)}, p.Records(strings.NewReader(content), nil)); err != nil {
 		tb.Fatal(err)
 	}

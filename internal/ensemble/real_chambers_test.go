@@ -12,6 +12,7 @@ import (
 	"github.com/quantops/quant/internal/ensemble"
 	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/quant"
+	"github.com/quantops/quant/internal/vectortest"
 )
 
 // The real data of ../shared/data: the House file (House JSON, with
@@ -53,7 +54,7 @@ func realStore(tb testing.TB, name string) *inmem.Store {
 	default:
 		tb.Fatalf("no real-data combination %q", name)
 	}
-	st := importFiles(tb, formatsDay, files...)
+	st := vectortest.ImportFiles(tb, vectortest.FormatsDay, files...)
 	realStores[name] = st
 	return st
 }

@@ -1,34 +1,15 @@
 package server
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"math"
+	"maps"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/quantops/quant/internal/ensemble"
-	"github.com/quantops/quant/internal/ingest"
-	"github.com/quantops/quant/internal/inmem"
-	"github.com/quantops/quant/internal/quant"
+	"github.com/quantops/quant/internal/vectortest"
 )
-
-// formatsVectors holds six small datasets with every compliance answer and
-// ranking call an independent implementation computed (Python,
-// refs/compliance.py, cross-checked by a second one); formatsDay is the
-// import day they assume.
-const formatsVectors = "../../../shared/testdata/formats"
-
-var formatsDay = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-
-// complianceTol is section 11's relative tolerance on late shares, means
-// and quantiles; counts, days, ids and dates compare exactly.
-const complianceTol = 1e-12
 
 // TestComplianceVectorsOverHTTP serves each formats dataset through the
 // protected request path and checks both compliance routes against the
@@ -36,17 +17,14 @@ const complianceTol = 1e-12
 // meta, 404 and 422 come with the problem the vectors name, and the second
 // call of each is a HIT with the same body.
 func TestComplianceVectorsOverHTTP(t *testing.T) {
-	for _, ds := range []struct{ name, input string }{
-		{"house_json", "input.json"}, {"senate_filings", "input.json"}, {"senate_json", "input.json"},
-		{"senate_csv", "input.csv"}, {"mixed_formats", "input.json"}, {"ranking_ties", "input.json"},
-	} {
-		t.Run(ds.name, func(t *testing.T) {
-			dir := filepath.Join(formatsVectors, ds.name)
-			st := importFile(t, filepath.Join(dir, ds.input), formatsDay)
+	for _, ds := range vectortest.FormatsDatasets {
+		t.Run(ds.Name, func(t *testing.T) {
+			dir := filepath.Join(vectortest.FormatsDir, ds.Name)
+			st := vectortest.ImportFiles(t, vectortest.FormatsDay, filepath.Join(dir, ds.Input))
 			s := newProtectedStackOver(t, st, st, ensemble.NewService(st))
 			var answers, rankings map[string]map[string]any
-			readVectors(t, filepath.Join(dir, "expected", "compliance.json"), &answers)
-			readVectors(t, filepath.Join(dir, "expected", "compliance_ranking.json"), &rankings)
+			vectortest.ReadJSON(t, filepath.Join(dir, "expected", "compliance.json"), &answers)
+			vectortest.ReadJSON(t, filepath.Join(dir, "expected", "compliance_ranking.json"), &rankings)
 			calls := map[string]map[string]any{}
 			for id, want := range answers {
 				calls["/compliance/"+id] = want
@@ -61,7 +39,7 @@ func TestComplianceVectorsOverHTTP(t *testing.T) {
 			if len(answers) == 0 || len(rankings) == 0 {
 				t.Fatalf("%s: %d answers and %d ranking calls, want some of each", dir, len(answers), len(rankings))
 			}
-			for _, path := range slices.Sorted(mapKeys(calls)) {
+			for _, path := range slices.Sorted(maps.Keys(calls)) {
 				want := calls[path]
 				url := s.api.URL + "/api/v1/analytics" + path
 				status, hdr, got := getJSON(t, url)
@@ -80,7 +58,7 @@ func TestComplianceVectorsOverHTTP(t *testing.T) {
 					t.Errorf("GET %s meta = %v, want analysis compliance", path, meta)
 				}
 				delete(got, "meta")
-				for _, d := range diffVector(path, got, want, "query") {
+				for _, d := range vectortest.Diff(path, got, want, "query") {
 					t.Error(d)
 				}
 				_, hdr2, again := getJSON(t, url)
@@ -93,105 +71,11 @@ func TestComplianceVectorsOverHTTP(t *testing.T) {
 	}
 }
 
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-// importFile imports one file into a new in-memory store with the ingest
-// parser at day; it skips the test when the file is absent.
-func importFile(tb testing.TB, path string, day time.Time) *inmem.Store {
-	tb.Helper()
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		tb.Skipf("%s not found: the shared data lives in ../shared next to the project", path)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	st := inmem.New()
-	p := &ingest.Parser{Now: func() time.Time { return day }}
-	if _, err := st.Import(context.Background(), quant.ImportInfo{Source: path, Fingerprint: quant.Fingerprint(path), AsOf: day}, p.Records(f, nil)); err != nil {
-		tb.Fatalf("import %s: %v", path, err)
-	}
-	return st
-}
-
-func readVectors(tb testing.TB, path string, v any) {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		tb.Skipf("%s not found: the shared data lives in ../shared next to the project", path)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		tb.Fatalf("%s: %v", path, err)
-	}
-}
-
-// diffVector lists the differences between the decoded answer got and the
-// expected want: numbers within complianceTol relative, the rest exactly,
-// the keys both ways (skip: keys of want's top level not to compare).
-func diffVector(path string, got, want any, skip ...string) []string {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s = %v, want an object", path, got)}
-		}
-		var out []string
-		for k, wv := range w {
-			if slices.Contains(skip, k) {
-				continue
-			}
-			if gv, ok := g[k]; ok {
-				out = append(out, diffVector(path+"."+k, gv, wv)...)
-			} else {
-				out = append(out, fmt.Sprintf("%s.%s missing", path, k))
-			}
-		}
-		for k := range g {
-			if _, ok := w[k]; !ok {
-				out = append(out, fmt.Sprintf("%s.%s = %v, not expected", path, k, g[k]))
-			}
-		}
-		return out
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return []string{fmt.Sprintf("%s = %v, want %v", path, got, want)}
-		}
-		var out []string
-		for i := range w {
-			out = append(out, diffVector(fmt.Sprintf("%s[%d]", path, i), g[i], w[i])...)
-		}
-		return out
-	case float64:
-		if g, ok := got.(float64); !ok || math.Abs(g-w) > complianceTol*math.Abs(w) {
-			return []string{fmt.Sprintf("%s = %v, want %v", path, got, want)}
-		}
-		return nil
-	default:
-		if got != want {
-			return []string{fmt.Sprintf("%s = %v, want %v", path, got, want)}
-		}
-		return nil
-	}
-}
-
 // TestComplianceChamberOverHTTP: the chamber extension over records of
 // both chambers. A ranking of one chamber echoes it and ranks only that
 // chamber's records; without one, the answer has no chamber member.
 func TestComplianceChamberOverHTTP(t *testing.T) {
-	st := importFile(t, filepath.Join(formatsVectors, "mixed_formats", "input.json"), formatsDay)
+	st := vectortest.ImportFiles(t, vectortest.FormatsDay, filepath.Join(vectortest.FormatsDir, "mixed_formats", "input.json"))
 	s := newProtectedStackOver(t, st, st, ensemble.NewService(st))
 	api := s.api.URL + "/api/v1/analytics/compliance?min_records=1&limit=500"
 	_, _, all := getJSON(t, api)
