@@ -52,54 +52,68 @@ func latest[T any](ctx context.Context, s *Store, cur *atomic.Pointer[T], versio
 }
 
 func (s *Store) buildDisclosures(ctx context.Context) (*quant.Disclosures, error) {
-	c, err := s.acquire(ctx)
+	var d *quant.Disclosures
+	err := s.inSnapshot(ctx, "disclosures", func(tx pgx.Tx, version int64) error {
+		d = &quant.Disclosures{Version: version}
+		rows, _ := tx.Query(ctx, `SELECT politician_id, id, transaction_date, disclosure_date, ticker, type,
+				filing_id, chamber, line, place_index, place_transaction
+			FROM trades WHERE type <> $1 ORDER BY politician_id, id`, string(quant.TypeUnknown))
+		var (
+			pid        string
+			r          quant.Disclosure
+			disclosed  pgtype.Date
+			ticker     pgtype.Text
+			filing     pgtype.Text
+			typ, chamb string
+		)
+		if _, err := pgx.ForEachRow(rows, []any{&pid, &r.ID, &r.TransactionDate, &disclosed, &ticker, &typ,
+			&filing, &chamb, &r.Place.Line, &r.Place.Index, &r.Place.Transaction}, func() error {
+			r.DisclosureDate = time.Time{}
+			if disclosed.Valid {
+				r.DisclosureDate = disclosed.Time
+			}
+			r.Ticker, r.FilingID = ticker.String, filing.String
+			r.Type, r.Chamber = quant.TradeType(typ), quant.Chamber(chamb)
+			if n := len(d.Politicians); n == 0 || d.Politicians[n-1].ID != pid {
+				d.Politicians = append(d.Politicians, quant.PoliticianDisclosures{ID: pid})
+			}
+			p := &d.Politicians[len(d.Politicians)-1]
+			p.Records = append(p.Records, r)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("records: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
+	}
+	return d, nil
+}
+
+// inSnapshot runs fn in one read-only repeatable-read transaction with
+// the dataset version read in it, so what fn reads agrees with the
+// version; errors are wrapped with name and marked as readErr marks them.
+func (s *Store) inSnapshot(ctx context.Context, name string, fn func(tx pgx.Tx, version int64) error) error {
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return err
 	}
 	defer c.Release()
 	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: disclosures: begin: %w", readErr(ctx, err))
+		return fmt.Errorf("postgres: %s: begin: %w", name, readErr(ctx, err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	fail := func(what string, err error) (*quant.Disclosures, error) {
-		return nil, fmt.Errorf("postgres: disclosures: %s: %w", what, readErr(ctx, err))
-	}
 	m, err := s.readMeta(ctx, tx)
 	if err != nil {
-		return nil, readErr(ctx, err)
+		return readErr(ctx, err)
 	}
-	d := &quant.Disclosures{Version: m.version}
-	rows, _ := tx.Query(ctx, `SELECT politician_id, id, transaction_date, disclosure_date, ticker, type,
-			filing_id, chamber, line, place_index, place_transaction
-		FROM trades WHERE type <> $1 ORDER BY politician_id, id`, string(quant.TypeUnknown))
-	var (
-		pid        string
-		r          quant.Disclosure
-		disclosed  pgtype.Date
-		ticker     pgtype.Text
-		filing     pgtype.Text
-		typ, chamb string
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&pid, &r.ID, &r.TransactionDate, &disclosed, &ticker, &typ,
-		&filing, &chamb, &r.Place.Line, &r.Place.Index, &r.Place.Transaction}, func() error {
-		r.DisclosureDate = time.Time{}
-		if disclosed.Valid {
-			r.DisclosureDate = disclosed.Time
-		}
-		r.Ticker, r.FilingID = ticker.String, filing.String
-		r.Type, r.Chamber = quant.TradeType(typ), quant.Chamber(chamb)
-		if n := len(d.Politicians); n == 0 || d.Politicians[n-1].ID != pid {
-			d.Politicians = append(d.Politicians, quant.PoliticianDisclosures{ID: pid})
-		}
-		p := &d.Politicians[len(d.Politicians)-1]
-		p.Records = append(p.Records, r)
-		return nil
-	}); err != nil {
-		return fail("records", err)
+	if err := fn(tx, m.version); err != nil {
+		return fmt.Errorf("postgres: %s: %w", name, readErr(ctx, err))
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fail("commit", err)
+		return fmt.Errorf("postgres: %s: commit: %w", name, readErr(ctx, err))
 	}
-	return d, nil
+	return nil
 }

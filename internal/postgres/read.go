@@ -368,61 +368,48 @@ func (s *Store) Dataset(ctx context.Context) (*quant.Dataset, error) {
 // buildDataset reads the aggregates in one repeatable-read snapshot, so the
 // version and the activities agree.
 func (s *Store) buildDataset(ctx context.Context) (*quant.Dataset, error) {
-	c, err := s.acquire(ctx)
+	var ds *quant.Dataset
+	err := s.inSnapshot(ctx, "dataset", func(tx pgx.Tx, version int64) error {
+		var acts []quant.Activity
+		index := map[string]int{}
+		rows, _ := tx.Query(ctx, `SELECT id, analyzable_count FROM politicians WHERE analyzable_count > 0 ORDER BY id`)
+		var (
+			id    string
+			n     int
+			week  time.Time
+			tick  string
+			scanA = []any{&id, &n}
+		)
+		if _, err := pgx.ForEachRow(rows, scanA, func() error {
+			index[id] = len(acts)
+			acts = append(acts, quant.Activity{ID: id, Analyzable: n})
+			return nil
+		}); err != nil {
+			return fmt.Errorf("politicians: %w", err)
+		}
+		rows, _ = tx.Query(ctx, `SELECT politician_id, week, count FROM politician_weeks ORDER BY politician_id, week`)
+		if _, err := pgx.ForEachRow(rows, []any{&id, &week, &n}, func() error {
+			if i, ok := index[id]; ok {
+				acts[i].Weeks = append(acts[i].Weeks, quant.WeekCount{Week: week, Count: n})
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("weeks: %w", err)
+		}
+		rows, _ = tx.Query(ctx, `SELECT politician_id, ticker FROM politician_tickers ORDER BY politician_id, ticker`)
+		if _, err := pgx.ForEachRow(rows, []any{&id, &tick}, func() error {
+			if i, ok := index[id]; ok {
+				acts[i].Tickers = append(acts[i].Tickers, tick)
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("tickers: %w", err)
+		}
+		ds = quant.NewDataset(version, acts)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer c.Release()
-	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: dataset: begin: %w", readErr(ctx, err))
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	fail := func(what string, err error) (*quant.Dataset, error) {
-		return nil, fmt.Errorf("postgres: dataset: %s: %w", what, readErr(ctx, err))
-	}
-	m, err := s.readMeta(ctx, tx)
-	if err != nil {
-		return nil, readErr(ctx, err)
-	}
-
-	var acts []quant.Activity
-	index := map[string]int{}
-	rows, _ := tx.Query(ctx, `SELECT id, analyzable_count FROM politicians WHERE analyzable_count > 0 ORDER BY id`)
-	var (
-		id    string
-		n     int
-		week  time.Time
-		tick  string
-		scanA = []any{&id, &n}
-	)
-	if _, err := pgx.ForEachRow(rows, scanA, func() error {
-		index[id] = len(acts)
-		acts = append(acts, quant.Activity{ID: id, Analyzable: n})
-		return nil
-	}); err != nil {
-		return fail("politicians", err)
-	}
-	rows, _ = tx.Query(ctx, `SELECT politician_id, week, count FROM politician_weeks ORDER BY politician_id, week`)
-	if _, err := pgx.ForEachRow(rows, []any{&id, &week, &n}, func() error {
-		if i, ok := index[id]; ok {
-			acts[i].Weeks = append(acts[i].Weeks, quant.WeekCount{Week: week, Count: n})
-		}
-		return nil
-	}); err != nil {
-		return fail("weeks", err)
-	}
-	rows, _ = tx.Query(ctx, `SELECT politician_id, ticker FROM politician_tickers ORDER BY politician_id, ticker`)
-	if _, err := pgx.ForEachRow(rows, []any{&id, &tick}, func() error {
-		if i, ok := index[id]; ok {
-			acts[i].Tickers = append(acts[i].Tickers, tick)
-		}
-		return nil
-	}); err != nil {
-		return fail("tickers", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fail("commit", err)
-	}
-	return quant.NewDataset(m.version, acts), nil
+	return ds, nil
 }
