@@ -3,6 +3,7 @@ package quant
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,13 +90,23 @@ type Request struct {
 	Sort       ComplianceSort
 	Limit      int
 	Chamber    Chamber
+	// Party and State restrict the compliance ranking to the politicians
+	// whose identity (Directory) has that party or state at their last
+	// trade; Party needs a legislators table. Empty: every politician.
+	Party string
+	State string
+	// MergePeople analyses people, not ids: every id that resolves to a
+	// person is merged into one politician whose id is the bioguide id
+	// (quant.People). ID and IDs then name people by bioguide id (or an
+	// unresolved id). Every analysis reads it.
+	MergePeople bool
 }
 
 // Normalize returns r with the defaults of its analysis filled in and the
 // fields other analyses use cleared, or a *ParamError naming the first bad
 // parameter.
 func (r Request) Normalize() (Request, error) {
-	out := Request{Analysis: r.Analysis}
+	out := Request{Analysis: r.Analysis, MergePeople: r.MergePeople}
 	if r.Analysis.PerPolitician() {
 		if r.ID == "" {
 			return out, Invalid("id", "is required")
@@ -149,8 +160,8 @@ func (r Request) Normalize() (Request, error) {
 		}
 	case AnalysisCompliance:
 		if r.ID != "" {
-			if r.MinRecords != 0 || r.Sort != "" || r.Limit != 0 || r.Chamber != "" {
-				return out, Invalid("id", "one politician's compliance takes no ranking parameter (min_records, sort, limit, chamber)")
+			if r.MinRecords != 0 || r.Sort != "" || r.Limit != 0 || r.Chamber != "" || r.Party != "" || r.State != "" {
+				return out, Invalid("id", "one politician's compliance takes no ranking parameter (min_records, sort, limit, chamber, party, state)")
 			}
 			out.ID = r.ID
 			break
@@ -174,10 +185,41 @@ func (r Request) Normalize() (Request, error) {
 			return out, Invalid("chamber", "must be house or senate, got %q", r.Chamber)
 		}
 		out.Chamber = r.Chamber
+		if r.State != "" && !ValidState(r.State) {
+			return out, Invalid("state", "must be a two-letter state code such as CA, got %q", r.State)
+		}
+		out.State = r.State
+		if r.Party != "" && !ValidParty(r.Party) {
+			return out, Invalid("party", "must be a party name such as Democrat, Republican or Independent, got %q", r.Party)
+		}
+		out.Party = r.Party
 	default:
 		return out, Invalid("analysis", "unknown analysis %q", r.Analysis)
 	}
 	return out, nil
+}
+
+// ValidState reports whether s is two upper-case ASCII letters (a state
+// or territory code such as CA or DC; the table decides which exist).
+func ValidState(s string) bool {
+	return len(s) == 2 && 'A' <= s[0] && s[0] <= 'Z' && 'A' <= s[1] && s[1] <= 'Z'
+}
+
+// ValidParty reports whether s can name a party of the legislators
+// table: 1..40 bytes of letters, spaces, '-' and '.', starting with an
+// upper-case letter ("Democrat", "Republican", "Independent",
+// "Libertarian", "Democratic-Farmer-Labor").
+func ValidParty(s string) bool {
+	if s == "" || len(s) > 40 || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == ' ' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func cmpOr(v, def int) int {
@@ -217,6 +259,17 @@ func (r Request) Key() string {
 		if r.Chamber != "" {
 			b.WriteString("&chamber=" + string(r.Chamber))
 		}
+		if r.Party != "" {
+			b.WriteString("&party=" + url.QueryEscape(r.Party))
+		}
+		if r.State != "" {
+			b.WriteString("&state=" + r.State)
+		}
+	}
+	if r.MergePeople {
+		// A separate query string would be ambiguous after the ones above;
+		// a prefix is not.
+		return "people:" + b.String()
 	}
 	return b.String()
 }

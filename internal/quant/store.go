@@ -85,6 +85,19 @@ type Store interface {
 	// ever stored.
 	DatasetVersion(ctx context.Context) (int64, error)
 
+	// SetLegislators stores t as the legislators table (nil removes the
+	// stored one), replacing any stored before, in one step. A table whose
+	// Digest equals the stored one's changes nothing (changed false);
+	// otherwise the dataset version moves as an import's does (every
+	// answer that reads identity depends on the table). It returns the
+	// dataset version after the call.
+	SetLegislators(ctx context.Context, t *Legislators) (changed bool, version int64, err error)
+	// Filers returns every distinct filer signature of the stored records
+	// and the stored legislators table, as of the current dataset version
+	// (what identity resolution reads). Stores build it on first use for a
+	// version and keep it.
+	Filers(ctx context.Context) (*Filers, error)
+
 	// Ping reports whether the store can answer.
 	Ping(ctx context.Context) error
 	// Stats describes the store's connection pool or memory use.
@@ -110,6 +123,10 @@ func (s PoliticianSort) Valid() bool {
 
 // PoliticianQuery selects a page of politicians.
 type PoliticianQuery struct {
+	// IDs, when not nil, keeps only these politicians (the total counts
+	// only them); an empty non-nil IDs matches nothing. Order and repeats
+	// do not matter.
+	IDs    []string
 	Sort   PoliticianSort // zero means SortTrades
 	Limit  int            // at most this many; 0 means no limit
 	Offset int
@@ -120,12 +137,16 @@ type PoliticianQuery struct {
 // does not filter.
 type TradeQuery struct {
 	PoliticianID string
-	From, To     time.Time // inclusive bounds on the transaction date
-	Ticker       string    // exact, upper case
-	Type         TradeType
-	Chamber      Chamber
-	State        string    // two upper-case letters (House records only have one)
-	Owner        OwnerKind // the record's owner kind
+	// PoliticianIDs, when not nil, keeps only the trades of these
+	// politicians (with PoliticianID, both must hold); an empty non-nil
+	// PoliticianIDs matches nothing. Order and repeats do not matter.
+	PoliticianIDs []string
+	From, To      time.Time // inclusive bounds on the transaction date
+	Ticker        string    // exact, upper case
+	Type          TradeType
+	Chamber       Chamber
+	State         string    // two upper-case letters (House records only have one)
+	Owner         OwnerKind // the record's owner kind
 	// DisclosedFrom and DisclosedTo bound the disclosure date (inclusive);
 	// with either set, records without a disclosure date never match.
 	DisclosedFrom, DisclosedTo time.Time
