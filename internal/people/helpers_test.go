@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,14 +37,27 @@ func realPath(tb testing.TB, name string) string {
 	return p
 }
 
+// The real files, read once per test binary (they are never modified).
+var (
+	realMu     sync.Mutex
+	realTab    *quant.Legislators
+	realTrades = map[string][]quant.Trade{}
+)
+
 // realTable loads the real legislators file, skipping tb without it.
 func realTable(tb testing.TB) *quant.Legislators {
 	tb.Helper()
-	t, err := Load(realPath(tb, legislatorsFile))
-	if err != nil {
-		tb.Fatalf("Load(%s): %v", legislatorsFile, err)
+	p := realPath(tb, legislatorsFile)
+	realMu.Lock()
+	defer realMu.Unlock()
+	if realTab == nil {
+		t, err := Load(p)
+		if err != nil {
+			tb.Fatalf("Load(%s): %v", legislatorsFile, err)
+		}
+		realTab = t
 	}
-	return t
+	return realTab
 }
 
 // importDay is the clock the real files are parsed with: after the House
@@ -54,7 +68,13 @@ var importDay = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 // import would, skipping tb without it.
 func readTrades(tb testing.TB, name string) []quant.Trade {
 	tb.Helper()
-	f, err := os.Open(realPath(tb, name))
+	path := realPath(tb, name)
+	realMu.Lock()
+	defer realMu.Unlock()
+	if ts, ok := realTrades[name]; ok {
+		return ts
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -67,6 +87,7 @@ func readTrades(tb testing.TB, name string) []quant.Trade {
 		}
 		out = append(out, tr)
 	}
+	realTrades[name] = out
 	return out
 }
 
