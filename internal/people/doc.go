@@ -236,4 +236,24 @@
 // ronald-l-wyden to W000779; the House's c-scott-franklin, scott-franklin,
 // scott-mr-franklin and scott-scott-franklin to F000472. Without a table
 // only the filings' ids resolve (to their own bioguide ids).
+//
+// # Service
+//
+// Service implements quant.People over a quant.Store. Directory resolves
+// st.Filers; MergedDataset and MergedDisclosures merge st.Dataset and
+// st.Disclosures by the Directory of the same version: a resolved id's
+// activity (records) joins its person's under the bioguide id, weeks
+// summed per week, Analyzable summed, tickers united and sorted (records
+// concatenated in record ID order); unresolved ids keep their own; the
+// result is sorted by ID (bioguide ids, upper case, sort first) and the
+// Dataset's axis rebuilt with quant.NewDataset at the underlying version.
+// Each is built once per dataset version, concurrent callers sharing the
+// build, and kept until a newer version's is built; a caller whose context
+// ends stops waiting while the build runs on for the others; a build that
+// fails (a store error before it, a panic in it) is not kept. The Dataset
+// (or Disclosures) and the Filers are two reads: when their versions
+// differ (an import or a new table landed between them), both are read
+// again, at most five times, rather than merge one version's activity by
+// another's identities; a store changing faster than that gets an error
+// matching quant.ErrUnavailable.
 package people
