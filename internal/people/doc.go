@@ -97,11 +97,13 @@
 // it neither starts nor ends inside a hyphenated or apostrophed compound,
 // so Tina Smith's "Smith" is not in "Cindy Hyde-Smith" nor Esposito in
 // "D'Esposito" ("Hyde Smith" written with a space has both) — and the run
-// either ends the name or some other token of the record agrees with a
-// given name (exactly or by initial, as below). The second condition is
-// not in the issue: without it "Kelly Loeffler", trading after her term,
-// agreed with Senator Mark Kelly (his last name is her first), and a
-// lone candidate needs nothing more to be chosen.
+// either ends the name or another token of the record equals one of the
+// member's given names (two letters or more; an initial is not enough).
+// The second condition is not in the issue: without it "Kelly Loeffler",
+// trading after her term, agreed with Senator Mark Kelly (his last name
+// is her first), and a lone candidate needs nothing more to be chosen;
+// with initials allowed there, a synthetic "Alexander D Duncan" agreed
+// with a member D... Alexander.
 //
 // When several members agree and serve, the record's other tokens decide:
 // the members with a given name equal to one of them (two letters or
@@ -162,14 +164,24 @@
 //     the table refutes it: the record resolves by its name and place as a
 //     record without one would (and to nobody, saying why, if no name
 //     agrees);
-//   - when the table lacks it, the record's name is matched too: if no
-//     member agrees, the id is the person (with Legislator nil: a member
-//     the table does not cover, e.g. a former senator with only
-//     legislators-current loaded); if members agree, the record points at
-//     both its own id and them, and its politician id is a conflict (the
-//     source and the table disagree, and neither is guessed right). With
-//     the merged 2013-2026 table the three ids above are such conflicts;
-//     with legislators-historical also loaded they are refuted and resolve
+//   - when the table lacks it, the record's name is matched too, but only
+//     against members whose given name agrees in full (two letters or
+//     more) as well as the last name: the table does not cover this filer,
+//     so a member who merely shares the last name is no evidence against
+//     the record (with only legislators-current loaded, a former senator's
+//     filings would otherwise meet a sitting namesake). If no such member
+//     served, the id is the person (with Legislator nil: a member the
+//     table does not cover); if one did, the record points at both its own
+//     id and that member, and its politician id is a conflict: the source
+//     and the table disagree, and neither is guessed right. With the merged
+//     2013-2026 table, john-f-reed ("John F Reed", R000120; the table's
+//     John F. "Jack" Reed is R000122) is such a conflict, while
+//     a-mitchell-mcconnell and thomas-udall (whose given names, A.
+//     Mitchell and Thomas, are not the table's Mitch and Tom) resolve to
+//     their records' M000357 and U000002, persons the table lacks: the
+//     aggregate files resolve the same ids by name to M000355 and U000039,
+//     so a store holding both has them as conflicts. With
+//     legislators-historical loaded too the three are refuted and resolve
 //     to Jack Reed, Mitch McConnell and Tom Udall.
 //
 // A table row whose bioguide id is not of the bioguide form (a placeholder
@@ -178,7 +190,7 @@
 //
 // Per id. The groups of an id's signatures point at people: a group that
 // resolved points at its person; one whose own bioguide id the table
-// lacks while its name agrees points at all of them. Exactly one person
+// lacks while a member's full name agrees points at both. Exactly one person
 // pointed at resolves the id, unless an ambiguous group's candidates leave
 // that person out (then it is a conflict too); an ambiguous group whose
 // candidates include the person is consistent with it. Groups that found
@@ -219,23 +231,27 @@
 // # Real data
 //
 // On the real files and the merged 2013-2026 table (TestRealUnresolved
-// asserts these figures; each file resolved alone, then the three as one
-// store holds them; senate_all_transactions.json resolves exactly as its
-// CSV twin):
+// asserts these figures; each file resolved alone, then the three
+// together; senate_all_transactions.json resolves exactly as its CSV
+// twin):
 //
 //	file                         ids  resolved  people  no_match  ambiguous  conflict
 //	senate_all_transactions.csv   64        64      56         0          0         0
-//	senate_all_filings.json       53        50      48         0          0         3
+//	senate_all_filings.json       53        52      50         0          0         1
 //	house_all_transactions.json  123       123     117         0          0         0
 //	all three                    189       186     174         0          0         3
 //
-// The three conflicts are the filings' wrong bioguide ids above:
-// a-mitchell-mcconnell (M000357 against M000355), john-f-reed (R000120
-// against R000122) and thomas-udall (U000002 against U000039). Every
-// spelling resolves to its person: ron-l-wyden, ron-wyden and
-// ronald-l-wyden to W000779; the House's c-scott-franklin, scott-franklin,
-// scott-mr-franklin and scott-scott-franklin to F000472. Without a table
-// only the filings' ids resolve (to their own bioguide ids).
+// The conflicts are the filings' wrong bioguide ids above: john-f-reed in
+// the filings alone (R000120 against R000122); with the aggregate's
+// records as well, a-mitchell-mcconnell (M000357 against M000355) and
+// thomas-udall (U000002 against U000039) too. The figures of "all three"
+// are those of the union of the files' records; a store holding the
+// three (filings replacing the aggregate's records of the same filing id)
+// has the same. Every spelling resolves to its person: ron-l-wyden,
+// ron-wyden and ronald-l-wyden to W000779; the House's c-scott-franklin,
+// scott-franklin, scott-mr-franklin and scott-scott-franklin to F000472.
+// Without a table only the filings' ids resolve (to their own bioguide
+// ids).
 //
 // # Service
 //

@@ -188,8 +188,8 @@ type candidate struct {
 
 // candidates returns the members whose names agree with the record's
 // tokens (see the package comment: the last name a contiguous run of
-// whole words; at the end of the name, or with a given name agreeing
-// too), with their best given-name tier.
+// whole words; at the end of the name, or with a given name equal to
+// another token), with their best given-name tier.
 func (ix *index) candidates(ts []token) []candidate {
 	var out []candidate
 	for i, t := range ts {
@@ -235,7 +235,7 @@ func (m *member) agree(ts []token, from int) (tier int, ok bool) {
 			}
 		}
 		t := givenTier(rest, m.given)
-		if end == len(ts) || t < tierNone {
+		if end == len(ts) || t == tierExact {
 			ok = true
 			tier = min(tier, t)
 		}
@@ -361,7 +361,10 @@ func (r *resolver) day(f *quant.Filer, cands []candidate, own int32, day int32) 
 			o.own = ownRefuted
 			return o
 		}
-		o := r.byName(f, cands, day)
+		// Only a member whose given name agrees too contradicts the
+		// record's own id: the table does not cover this filer, so a
+		// last name alone is no evidence against it.
+		o := r.byName(f, r.exact(cands), day)
 		if o.kind == kNobody {
 			return outcome{kind: kPerson, who: f.Bioguide, where: "own", own: ownAbsent}
 		}
@@ -373,6 +376,18 @@ func (r *resolver) day(f *quant.Filer, cands []candidate, own int32, day int32) 
 		return outcome{kind: kNoTable}
 	}
 	return r.byName(f, cands, day)
+}
+
+// exact returns the candidates whose given names agree exactly (a
+// filtered copy).
+func (r *resolver) exact(cands []candidate) []candidate {
+	var out []candidate
+	for _, c := range cands {
+		if c.tier == tierExact {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // byName resolves a record by its chamber, place, day and name: strictly
@@ -720,9 +735,12 @@ func (r *resolver) conflictDetail(gs []group) string {
 		}
 		switch g.kind {
 		case kPerson:
-			if g.where == "own" {
+			switch {
+			case g.where == "own" && g.own == ownAbsent:
+				add(g.who, "their own bioguide id, which the table lacks", g)
+			case g.where == "own":
 				add(g.who, "their own bioguide id", g)
-			} else {
+			default:
 				add(g.who, byName, g)
 			}
 		case kContradicted:

@@ -250,6 +250,7 @@ func TestResolveHardCases(t *testing.T) {
 		{name: "own bioguide the table lacks, the name agreeing with a member", recs: []rec{filing("john-f-reed", "John F Reed", "R000120", "2018-07-18", "2019-03-18")}, id: "john-f-reed",
 			reason: quant.UnresolvedConflict, candidates: []string{"R000120", "R000122"},
 			detail: `records point at R000120 (their own bioguide id, which the table lacks: Senate, "John F Reed", 2018-07-18 to 2019-03-18, 2 days) and R000122 Jack Reed (by name: the same records)`},
+		{name: "own bioguide the table lacks, only the last name agreeing", recs: []rec{filing("thomas-udall", "Thomas Udall", "U000002", "2019-03-01")}, id: "thomas-udall", bioguide: "U000002"},
 		{name: "own bioguide the table refutes: the name decides",
 			table: handLegislators(t, "- id: {bioguide: R000120}\n  name: {first: John, last: Reed, official_full: John Reed Sr.}\n  terms:\n  - {type: rep, start: '1795-12-07', end: '1801-03-03', state: MA, district: 6, party: Federalist}\n"),
 			recs:  []rec{filing("john-f-reed", "John F Reed", "R000120", "2018-07-18")}, id: "john-f-reed", bioguide: "R000122"},
