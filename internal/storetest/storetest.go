@@ -83,6 +83,9 @@ func Run(t *testing.T, newStore func(t *testing.T) quant.Store, opts ...Option) 
 		{"EmptyImportChangesNothing", testEmptyImport},
 		{"CanceledImportLeavesStore", testCanceledImport},
 		{"ConcurrentReadsDuringImport", testConcurrent},
+		{"Legislators", testLegislators},
+		{"Filers", testFilers},
+		{"PoliticianIDs", testPoliticianIDs},
 	}
 	if o.reopen != nil {
 		tests = append(tests, struct {
