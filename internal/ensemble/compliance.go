@@ -464,6 +464,9 @@ func RankComplianceWith(d *quant.Disclosures, minRecords int, order quant.Compli
 				continue
 			}
 		}
+		if g != nil {
+			g.politician(who)
+		}
 		start, late := len(all), 0
 		chambers := chamberBuf[:0]
 		for i := range p.Records {
@@ -488,7 +491,7 @@ func RankComplianceWith(d *quant.Disclosures, minRecords int, order quant.Compli
 				}
 			}
 			if g != nil {
-				g.add(r, who.partyOn(r.TransactionDate), lag, known)
+				g.add(r, lag, known)
 			}
 		}
 		known := len(all) - start
@@ -583,24 +586,23 @@ func whoIs(dir *quant.Directory, id string, merged bool) identityOf {
 	return who
 }
 
-// partyOn is the party of the member on day, as Directory.PartyOn gives
-// it: the term covering day, else the nearest; "" when unknown.
-func (w identityOf) partyOn(day time.Time) string {
-	if w.member == nil {
-		return ""
-	}
-	if t := w.member.TermNearest(day); t != nil {
-		return t.PartyOn(day)
-	}
-	return ""
-}
-
 // grouper accumulates the summary's chamber and party figures.
 type grouper struct {
 	chambers []groupAcc // in order of first appearance
 	parties  []groupAcc // the same; name "" is the null party
 	party    map[string]int
+
+	// The politician whose records are being added, and the party group
+	// of its previous record's day (records of one filing share dates):
+	// a party is looked up once per run of one day.
+	who     identityOf
+	prevDay time.Time
+	prevPI  int
+	terms   []dayRange // who.member's terms in calendar days
 }
+
+// dayRange is a term's first and last calendar day (civilDay).
+type dayRange struct{ start, end int64 }
 
 // groupAcc is one group's counts and known lags.
 type groupAcc struct {
@@ -610,28 +612,72 @@ type groupAcc struct {
 	maxLag        int
 }
 
-// add counts record r, of party party, with its lag (known: lag >= 0
-// with both dates known).
-func (g *grouper) add(r *quant.Disclosure, party string, lag int, known bool) {
+// politician starts the records of the politician who.
+func (g *grouper) politician(who identityOf) {
+	g.who, g.prevDay, g.prevPI = who, time.Time{}, -1
+	g.terms = g.terms[:0]
+	if who.member != nil {
+		for i := range who.member.Terms {
+			t := &who.member.Terms[i]
+			g.terms = append(g.terms, dayRange{civilDay(t.Start), civilDay(t.End)})
+		}
+	}
+}
+
+// partyOn is the current politician's party on day, by Directory.PartyOn's
+// rule (Legislator.TermNearest: the first term covering day, else the
+// last one ended by then, else the first; then Term.PartyOn) with the
+// terms' dates compared as calendar days, which the table's dates are:
+// integers, several times faster than comparing times. "" when unknown.
+func (g *grouper) partyOn(day time.Time) string {
+	m := g.who.member
+	if m == nil || len(m.Terms) == 0 {
+		return ""
+	}
+	d := civilDay(day)
+	i := slices.IndexFunc(g.terms, func(t dayRange) bool { return t.start <= d && d <= t.end })
+	if i < 0 {
+		i = 0
+		for j, t := range g.terms {
+			if t.end <= d {
+				i = j
+			}
+		}
+	}
+	return m.Terms[i].PartyOn(day)
+}
+
+// add counts record r of the current politician, with its lag (known:
+// lag >= 0 with both dates known).
+func (g *grouper) add(r *quant.Disclosure, lag int, known bool) {
 	ci := slices.IndexFunc(g.chambers, func(a groupAcc) bool { return a.name == string(r.Chamber) })
 	if ci < 0 {
 		ci = len(g.chambers)
 		g.chambers = append(g.chambers, groupAcc{name: string(r.Chamber)})
 	}
-	pi, ok := g.party[party]
-	if !ok {
-		pi = len(g.parties)
-		g.party[party] = pi
-		g.parties = append(g.parties, groupAcc{name: party})
+	pi := g.prevPI
+	if pi < 0 || !r.TransactionDate.Equal(g.prevDay) {
+		party := g.partyOn(r.TransactionDate)
+		var ok bool
+		if pi, ok = g.party[party]; !ok {
+			pi = len(g.parties)
+			g.party[party] = pi
+			g.parties = append(g.parties, groupAcc{name: party})
+		}
+		g.prevDay, g.prevPI = r.TransactionDate, pi
 	}
-	for _, a := range []*groupAcc{&g.chambers[ci], &g.parties[pi]} {
-		a.records++
-		if known {
-			a.lags = append(a.lags, lag)
-			a.maxLag = max(a.maxLag, lag)
-			if lag > LateAfterDays {
-				a.late++
-			}
+	g.chambers[ci].add(lag, known)
+	g.parties[pi].add(lag, known)
+}
+
+// add counts one record.
+func (a *groupAcc) add(lag int, known bool) {
+	a.records++
+	if known {
+		a.lags = append(a.lags, lag)
+		a.maxLag = max(a.maxLag, lag)
+		if lag > LateAfterDays {
+			a.late++
 		}
 	}
 }
