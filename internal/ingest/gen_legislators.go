@@ -93,7 +93,12 @@ import (
 // and name. The generator's names can collide only when two filers share
 // a first and last name with different middle initials (distinct
 // politician ids); the table then lists both, each with its middle
-// initial.
+// initial, and a record naming one without a middle initial, or naming
+// the one whose row has none, agrees with both. Measured with the tests'
+// reference resolver on 10,000 politicians of seed 1 in both chambers:
+// 5.4% of the Senate CSV's ids are such (every senator serves at once
+// and the CSV has no state), 0.02% of the House's (the district decides
+// first); in the built-in layout none of the House's.
 //
 // The rows come in filer order, a namesake right after its filer; the
 // same parts always give the same bytes. The table needs memory for the

@@ -561,9 +561,9 @@ func TestGenLegislatorsSkip(t *testing.T) {
 }
 
 // A reference resolver by the rules (a record's own bioguide id;
-// else the members serving in the record's chamber on its date, in its
-// state and district for the House, then in its state, whose last name
-// agrees, then first name or nickname, then middle initial) resolves
+// else the one member serving in the record's chamber on its date, in its
+// state and district for the House, else in its state, whose last name,
+// first name or nickname and middle initial agree with the record's) resolves
 // every filer of the data files to its row, and no absent filer to
 // anyone, but for the filers whose names the generator makes alike.
 func TestGenLegislatorsResolve(t *testing.T) {
@@ -625,18 +625,18 @@ func genLegSplit(name string) genLegName {
 	return n
 }
 
-// agrees reports whether the record's name a agrees with row r's.
-func (a genLegName) agrees(r *genLegRow, level int) bool {
+// agrees reports whether the record's name a agrees with row r's: the
+// same last name, first name (or the row's nickname) and, when both
+// have one, middle initial.
+func (a genLegName) agrees(r *genLegRow) bool {
 	if PoliticianID(r.Name.Last) != a.last {
 		return false
 	}
-	if level >= 1 && PoliticianID(r.Name.First) != a.first && PoliticianID(r.Name.Nickname) != a.first {
+	if PoliticianID(r.Name.First) != a.first && PoliticianID(r.Name.Nickname) != a.first {
 		return false
 	}
-	if m := PoliticianID(r.Name.Middle); level >= 2 && m != "" && a.mid != "" && m != a.mid {
-		return false
-	}
-	return true
+	m := PoliticianID(r.Name.Middle)
+	return m == "" || a.mid == "" || m == a.mid
 }
 
 // genLegResolve resolves one record, "" for nobody (or more than one).
@@ -655,19 +655,13 @@ func genLegResolve(table *genLegTable, tr *quant.Trade) string {
 				}
 			}
 		}
-		for level := 1; level <= 2; level++ { // the first name always agrees
-			var c []*genLegRow
-			for _, r := range serving {
-				if name.agrees(r, level) {
-					c = append(c, r)
-				}
+		var c []*genLegRow
+		for _, r := range serving {
+			if name.agrees(r) {
+				c = append(c, r)
 			}
-			if len(c) <= 1 {
-				return c
-			}
-			serving = c
 		}
-		return serving
+		return c
 	}
 	var c []*genLegRow
 	if tr.Chamber == quant.ChamberHouse {
