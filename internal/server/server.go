@@ -63,6 +63,18 @@ type Config struct {
 	// Jobs serves POST /api/v1/jobs and GET /api/v1/jobs/{id}; nil serves
 	// no jobs API.
 	Jobs *JobRunner
+	// People resolves politician ids to people (their bioguide id, party,
+	// state and chambers): the politicians' identity fields, the party,
+	// state and chamber filters, and GET /api/v1/people and
+	// /api/v1/people/{bioguide}. nil serves no people API, politicians
+	// with null identity fields and refuses those filters (400).
+	People quant.People
+	// MergePeople analyses people, not ids (quant serve --merge-people):
+	// every analysis request carries Request.MergePeople, and the ids of
+	// the analytics routes and jobs may be bioguide ids; a politician id
+	// that resolves is mapped to its person's bioguide id. It needs
+	// People (New panics without it).
+	MergePeople bool
 	// IngestToken is the bearer token POST /api/v1/trades requires; empty
 	// disables ingest over HTTP (403).
 	IngestToken string
@@ -168,6 +180,8 @@ type Server struct {
 	// ready is the last passed readiness check; readySF shares checks.
 	ready   atomic.Pointer[readiness]
 	readySF singleflight.Group
+	// partyIx is the parties of the last legislators table asked about.
+	partyIx atomic.Pointer[partyIndex]
 	// clock, when set, is the time the limits see instead of the request's
 	// arrival (tests).
 	clock func() time.Time
@@ -185,6 +199,9 @@ func (s *Server) now() time.Time {
 // sets the runtime's memory limit.
 func New(cfg Config) *Server {
 	cfg.setDefaults()
+	if cfg.MergePeople && cfg.People == nil {
+		panic("server: Config.MergePeople needs Config.People")
+	}
 	if cfg.MemoryLimit > 0 {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
