@@ -418,10 +418,18 @@ func (q *query) tradeQuery(maxPage int) (quant.TradeQuery, who) {
 }
 
 // tradeFilter resolves a trade listing's politician-level filters into
-// tq.PoliticianIDs (left nil when there are none).
+// tq.PoliticianIDs (left nil when there are none): one politician's
+// listing keeps its id or nothing.
 func (s *Server) tradeFilter(ctx context.Context, tq *quant.TradeQuery, f who) error {
 	d, err := s.resolveWho(ctx, &f)
-	if err == nil && f.set() {
+	switch {
+	case err != nil || !f.set():
+	case tq.PoliticianID != "":
+		tq.PoliticianIDs = []string{}
+		if x := identityOf(d, tq.PoliticianID); x != nil && f.match(x) {
+			tq.PoliticianIDs = append(tq.PoliticianIDs, tq.PoliticianID)
+		}
+	default:
 		tq.PoliticianIDs = f.ids(d)
 	}
 	return err

@@ -461,7 +461,7 @@ func TestComplianceIdentityParams(t *testing.T) {
 			want: quant.Request{Analysis: quant.AnalysisCompliance, Party: "Democrat", State: "CA"}, key: def + "&party=Democrat&state=CA"},
 		{name: "with the other parameters", srv: s, method: "GET", path: "/api/v1/analytics/compliance?party=REPUBLICAN&chamber=house&min_records=2",
 			want: quant.Request{Analysis: quant.AnalysisCompliance, Party: "Republican", Chamber: quant.ChamberHouse, MinRecords: 2},
-			key: "compliance?min_records=2&sort=late_share&limit=20&chamber=house&party=Republican"},
+			key:  "compliance?min_records=2&sort=late_share&limit=20&chamber=house&party=Republican"},
 		{name: "state without a table", srv: noTable, method: "GET", path: "/api/v1/analytics/compliance?state=NY",
 			want: quant.Request{Analysis: quant.AnalysisCompliance, State: "NY"}, key: def + "&state=NY"},
 		{name: "unknown party", srv: s, method: "GET", path: "/api/v1/analytics/compliance?party=Green", param: "party", says: "Democrat, Independent, Republican"},
@@ -545,7 +545,9 @@ func TestMergeMode(t *testing.T) {
 		param  string // else a 400 naming it
 		says   []string
 	}
-	per := func(a quant.Analysis, id string) quant.Request { return quant.Request{Analysis: a, ID: id, MergePeople: true} }
+	per := func(a quant.Analysis, id string) quant.Request {
+		return quant.Request{Analysis: a, ID: id, MergePeople: true}
+	}
 	tests := []call{
 		{name: "slug", srv: merged, method: "GET", path: "/api/v1/analytics/fourier/ron-wyden", want: per(quant.AnalysisFourier, "W000779"), key: "people:fourier/W000779"},
 		{name: "other slug of the person", srv: merged, method: "GET", path: "/api/v1/analytics/fourier/ron-l-wyden", want: per(quant.AnalysisFourier, "W000779"), key: "people:fourier/W000779"},
