@@ -218,6 +218,9 @@ func New(cfg Config) *Server {
 	if cfg.Jobs != nil {
 		s.jobRoutes()
 	}
+	if cfg.People != nil {
+		s.peopleRoutes()
+	}
 	s.ingestRoutes()
 	return s
 }
