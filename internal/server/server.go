@@ -31,6 +31,28 @@
 // to add meta. The cost is that hits are refused too while shedding lasts;
 // clients retry after Retry-After, and the cache is still warm then.
 // Server.Limits reports all three for the admin snapshot.
+//
+// Identity (issue 14) is read only through Config.People, one
+// *quant.Directory per dataset version. Decisions where the issue is
+// silent (identity.go and people.go say more):
+//
+//   - party, state and chamber on /politicians and /people select by
+//     identity (party and state at the id's or person's last trade; chamber:
+//     any record of it), so the politicians' own chambers field (the
+//     analyzable records') can lack the chamber an id matched on. On the
+//     trade listings chamber stays the record's and party and state are the
+//     politician's. Without People, these filters are a 400 (party's says it
+//     needs --legislators, as without a table); the people routes are not
+//     served.
+//   - With MergePeople (which needs People), analyses take bioguide ids
+//     and map each politician id that resolves to its bioguide id before
+//     the Request (and its cache key) is made; an unresolved or unknown id
+//     is passed as given (the analysis answers 404 for one it lacks). A
+//     job stores the mapped request. Without it, a bioguide id in an
+//     analysis is a 400 pointing at /api/v1/people/{bioguide}.
+//   - Only requests that need identity read the directory: a listing that
+//     shows it, a filter, an id to map. An analysis without ids or party
+//     (network, correlation by top) never waits on it.
 package server
 
 import (
