@@ -277,7 +277,7 @@ func (c *serveConfig) workBudget() time.Duration {
 }
 
 func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog.Logger) (*protection, error) {
-	svc := ensemble.NewService(st).WithPeople(ppl)
+	svc := ensemble.NewService(st, ensemble.WithPeople(ppl))
 	if cfg.Unprotected {
 		log.Warn("serving UNPROTECTED: no cache, coalescing, bulkheads or breakers (--unprotected is for benchmarks only)")
 		return &protection{analyzer: svc, close: func() {}}, nil
