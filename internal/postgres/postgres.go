@@ -127,6 +127,11 @@ type Store struct {
 	// disclosures is the last Disclosures built, reused while the version
 	// holds.
 	disclosures atomic.Pointer[quant.Disclosures]
+	// filers is the last Filers built, reused while the version holds.
+	filers atomic.Pointer[quant.Filers]
+	// table is the legislators table last decoded, reused by the Filers of
+	// every version that stores the same digest and sources.
+	table atomic.Pointer[quant.Legislators]
 }
 
 // meta is one reading of the dataset row.
