@@ -85,8 +85,15 @@ func (s *Store) Politicians(ctx context.Context, q quant.PoliticianQuery) ([]qua
 	}
 	defer c.Release()
 	b := &pgx.Batch{}
-	b.Queue(`SELECT count(*) FROM politicians`)
-	b.Queue(`SELECT `+politicianColumns+` FROM politicians ORDER BY `+order+` LIMIT $1 OFFSET $2`, limit, q.Offset)
+	if q.IDs == nil {
+		b.Queue(`SELECT count(*) FROM politicians`)
+		b.Queue(`SELECT `+politicianColumns+` FROM politicians ORDER BY `+order+` LIMIT $1 OFFSET $2`, limit, q.Offset)
+	} else {
+		// Each id is found on the primary key; repeats match once, an
+		// empty array nothing.
+		b.Queue(`SELECT count(*) FROM politicians WHERE id = ANY($1)`, q.IDs)
+		b.Queue(`SELECT `+politicianColumns+` FROM politicians WHERE id = ANY($3) ORDER BY `+order+` LIMIT $1 OFFSET $2`, limit, q.Offset, q.IDs)
+	}
 	br := c.SendBatch(ctx, b)
 	defer br.Close()
 	var total int
@@ -158,6 +165,9 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	sb.WriteString(`SELECT ` + tradeColumns + ` FROM trades WHERE true`)
 	if q.PoliticianID != "" {
 		sb.WriteString(` AND politician_id = ` + arg(q.PoliticianID))
+	}
+	if q.PoliticianIDs != nil {
+		sb.WriteString(` AND politician_id = ANY(` + arg(q.PoliticianIDs) + `)`)
 	}
 	if !q.From.IsZero() {
 		sb.WriteString(` AND transaction_date >= ` + arg(civil(q.From)))
