@@ -561,3 +561,61 @@ func TestFilersBytewise(t *testing.T) {
 		check(t, s)
 	})
 }
+
+// TestTradesPoliticianIDs: the listing of a set of politicians agrees
+// with the whole listing filtered, page by page, for sets of every size
+// around fewPoliticians (the union of per-politician listings up to 8
+// distinct ids, the plain filter above), with repeats, unknown ids and
+// other filters.
+func TestTradesPoliticianIDs(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	if _, err := s.Import(ctx, quant.ImportInfo{Source: "g", Fingerprint: "g"}, synthetic(3000, 30)); err != nil {
+		t.Fatal(err)
+	}
+	all := stored(t, s)
+	id := func(i int) string { return fmt.Sprintf("politician-%04d", i) }
+	for _, n := range []int{0, 1, 3, 7, 8, 20, 30} { // with "nobody": 0, 2, 4, 8 (the most the union takes), 9, 21, 31 distinct
+		ids := []string{} // empty, not nil: nothing matches
+		for i := range n {
+			ids = append(ids, id((i*7)%30))
+		}
+		if n > 0 {
+			ids = append(ids, ids[0], "nobody") // a repeat, an unknown id
+		}
+		for _, q := range []quant.TradeQuery{
+			{PoliticianIDs: ids},
+			{PoliticianIDs: ids, Ticker: "KO"},
+			{PoliticianIDs: ids, Chamber: quant.ChamberHouse, From: time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)},
+		} {
+			want := []int64{}
+			for _, tr := range all {
+				if slices.Contains(ids, tr.PoliticianID) && (q.Ticker == "" || tr.Ticker == q.Ticker) &&
+					(q.Chamber == "" || tr.Chamber == q.Chamber) && !tr.TransactionDate.Before(q.From) {
+					want = append(want, tr.ID)
+				}
+			}
+			for _, size := range []int{7, 1000} {
+				got := []int64{}
+				q.Limit, q.After = size, nil
+				for {
+					page, err := s.Trades(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, tr := range page.Trades {
+						got = append(got, tr.ID)
+					}
+					if page.Next == nil {
+						break
+					}
+					q.After = page.Next
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("Trades(%d ids, ticker %q, chamber %q) in pages of %d: %d trades, want %d (first %v, want %v)",
+						n, q.Ticker, q.Chamber, size, len(got), len(want), got[:min(5, len(got))], want[:min(5, len(want))])
+				}
+			}
+		}
+	}
+}
