@@ -619,3 +619,64 @@ func TestTradesPoliticianIDs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFilers times Filers built from the records (cached table),
+// built with the table decoded again, and cached, over the real House
+// file and Senate CSV with the real legislators table, and over
+// 1,000,000 generated records (500 politicians) with the same table.
+func BenchmarkFilers(b *testing.B) {
+	ctx := context.Background()
+	run := func(b *testing.B, s *postgres.Store) {
+		f, err := s.Filers(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		days := 0
+		for _, x := range f.Filers {
+			days += len(x.Days)
+		}
+		b.Logf("%d signatures, %d signature days, %d members", len(f.Filers), days, len(f.Legislators.Members))
+		for _, c := range []struct {
+			name          string
+			forget, table bool
+		}{{"build", true, false}, {"build+decode", true, true}, {"cached", false, false}} {
+			b.Run(c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if c.forget {
+						s.ForgetFilers(c.table)
+					}
+					if _, err := s.Filers(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+	b.Run("real", func(b *testing.B) {
+		house := realFile(b, "house_all_transactions.json")
+		senate := realFile(b, "senate_all_transactions.csv")
+		table := realLegislators(b)
+		s := newStore(b)
+		for name, trades := range map[string][]quant.Trade{"house": house, "senate": senate} {
+			if _, err := s.Import(ctx, quant.ImportInfo{Source: name, Fingerprint: quant.Fingerprint(name)}, seq(trades...)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, _, err := s.SetLegislators(ctx, table); err != nil {
+			b.Fatal(err)
+		}
+		run(b, s)
+	})
+	b.Run("1000000", func(b *testing.B) {
+		table := realLegislators(b)
+		s := newStore(b)
+		if _, err := s.Import(ctx, quant.ImportInfo{Source: "bench", Fingerprint: "bench"}, synthetic(1_000_000, 500)); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := s.SetLegislators(ctx, table); err != nil {
+			b.Fatal(err)
+		}
+		run(b, s)
+	})
+}
