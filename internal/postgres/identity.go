@@ -97,8 +97,8 @@ func (s *Store) SetLegislators(ctx context.Context, t *quant.Legislators) (bool,
 // signatures are grouped and counted by the database, one row per
 // signature and day, in the order quant.Filers documents (bytewise, as
 // every identifier column is COLLATE "C"; no district first); the table
-// is decoded once per digest and shared by the Filers of every version
-// that stores it.
+// is decoded once per stored row and shared by the Filers of every
+// version that holds it.
 func (s *Store) Filers(ctx context.Context) (*quant.Filers, error) {
 	return latest(ctx, s, &s.filers, func(f *quant.Filers) int64 { return f.Version }, s.buildFilers)
 }
@@ -170,26 +170,25 @@ func sameFiler(x *quant.Filer, pid, name, chamber, state []byte, district pgtype
 }
 
 // readLegislators reads the stored table in tx: nil when none is stored;
-// the table decoded before when its digest and sources are those stored
-// (a table is immutable, and decoding ~1,100 members costs tens of
-// milliseconds); else the members, decoded and kept for the next build.
+// the table decoded before when the row is the one it was decoded from
+// (the same digest, stored at the same version: a table is immutable,
+// and decoding ~1,100 members costs tens of milliseconds); else the
+// members, decoded and kept for the next build.
 func (s *Store) readLegislators(ctx context.Context, tx pgx.Tx) (*quant.Legislators, error) {
 	var (
 		digest, format string
 		sources        []string
+		stored         int64
 	)
-	err := tx.QueryRow(ctx, `SELECT digest, sources, format FROM legislators`).Scan(&digest, &sources, &format)
+	err := tx.QueryRow(ctx, `SELECT digest, sources, format, version FROM legislators`).Scan(&digest, &sources, &format, &stored)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("legislators: %w", err)
 	}
-	if len(sources) == 0 {
-		sources = nil
-	}
-	if t := s.table.Load(); t != nil && t.Digest == digest && slices.Equal(t.Sources, sources) {
-		return t, nil
+	if d := s.table.Load(); d != nil && d.version == stored && d.table.Digest == digest {
+		return d.table, nil
 	}
 	if format != membersFormat {
 		return nil, fmt.Errorf("legislators: the stored table (digest %s) is encoded as %q, which this binary does not read (a newer one stored it?)", digest, format)
@@ -198,10 +197,20 @@ func (s *Store) readLegislators(ctx context.Context, tx pgx.Tx) (*quant.Legislat
 	if err := tx.QueryRow(ctx, `SELECT members FROM legislators`).Scan(&members); err != nil {
 		return nil, fmt.Errorf("legislators: members: %w", err)
 	}
+	if len(sources) == 0 {
+		sources = nil
+	}
 	t := &quant.Legislators{Digest: digest, Sources: sources}
 	if err := json.Unmarshal(members, &t.Members); err != nil {
 		return nil, fmt.Errorf("legislators: decode the members of table %s: %w", digest, err)
 	}
-	s.table.Store(t)
+	s.table.Store(&decodedTable{version: stored, table: t})
 	return t, nil
+}
+
+// decodedTable is a legislators table as decoded from the row stored at
+// version.
+type decodedTable struct {
+	version int64
+	table   *quant.Legislators
 }

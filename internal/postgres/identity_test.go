@@ -151,12 +151,18 @@ func TestLegislatorsConcurrent(t *testing.T) {
 	}
 }
 
-// TestLegislatorsDecodedOnce: the stored table is decoded once per digest:
+// TestLegislatorsDecodedOnce: the stored table is decoded once per row:
 // the Filers of a later version (an import) share it; a new digest is
-// decoded anew.
+// decoded anew, and so is a row stored again with the same digest (only
+// the row tells: another Store removed the table and stored one under
+// the same digest).
 func TestLegislatorsDecodedOnce(t *testing.T) {
 	ctx := context.Background()
-	s := newStore(t)
+	u := newSchema(t)
+	s := open(t, u)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := s.SetLegislators(ctx, storetest.Legislators("d1")); err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +193,22 @@ func TestLegislatorsDecodedOnce(t *testing.T) {
 	}
 	if f3.Legislators == f1.Legislators || f3.Legislators.Digest != "d2" {
 		t.Errorf("Filers() after a new table reads table %s (%p), want d2 decoded anew", f3.Legislators.Digest, f3.Legislators)
+	}
+	other := open(t, u)
+	if _, _, err := other.SetLegislators(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	again := storetest.Legislators("d2")
+	again.Members = again.Members[:1]
+	if _, _, err := other.SetLegislators(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	f4, err := s.Filers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := gocmp.Diff(again, f4.Legislators, timeOpts...); diff != "" {
+		t.Errorf("Filers() after d2 was stored again by another Store (-stored +read):\n%s", diff)
 	}
 }
 

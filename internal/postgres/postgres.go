@@ -26,7 +26,7 @@
 // Identity. The legislators table (quant.Legislators) is part of the
 // dataset: one row of the legislators table (0006_legislators.sql) holds
 // its digest, sources and members (encoding/json of []quant.Legislator,
-// in bytea: read whole, decoded once per digest, never queried inside).
+// in bytea: read whole, decoded once per row, never queried inside).
 // SetLegislators compares digests only, and replaces or deletes the row
 // under the imports' advisory lock in the transaction that moves the
 // dataset version, so every Store on the database reads one table per
@@ -146,8 +146,8 @@ type Store struct {
 	// filers is the last Filers built, reused while the version holds.
 	filers atomic.Pointer[quant.Filers]
 	// table is the legislators table last decoded, reused by the Filers of
-	// every version that stores the same digest and sources.
-	table atomic.Pointer[quant.Legislators]
+	// every version that holds the same row.
+	table atomic.Pointer[decodedTable]
 }
 
 // meta is one reading of the dataset row.

@@ -18,7 +18,7 @@
 --            binary stored it) rather than guess.
 --   members  the encoded members, in bioguide order. bytea, not jsonb:
 --            nothing queries inside it, the table is read whole and
---            decoded once per digest, and bytea keeps the bytes exactly
+--            decoded once per row, and bytea keeps the bytes exactly
 --            as written (no parse and normalization on write, no
 --            re-rendering on read, no dependence on the database
 --            encoding). TOAST compresses it (a few MB of JSON). To look
