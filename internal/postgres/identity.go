@@ -25,18 +25,12 @@ const membersFormat = "json"
 // changes nothing: changed is false and the version stays. Otherwise the
 // row is replaced or deleted and the dataset version moves as an import
 // moves it, to greatest(version + 1, now in microseconds); the version
-// after the call is returned. The members are encoded before the
-// transaction begins.
+// after the call is returned. The members are encoded only when the
+// table changes (an unchanged one, as on every reload of the same files,
+// costs two queries).
 func (s *Store) SetLegislators(ctx context.Context, t *quant.Legislators) (bool, int64, error) {
 	fail := func(what string, err error) (bool, int64, error) {
 		return false, 0, fmt.Errorf("postgres: set legislators: %s: %w", what, withCtx(ctx, err))
-	}
-	var members []byte
-	if t != nil {
-		var err error
-		if members, err = json.Marshal(t.Members); err != nil {
-			return false, 0, fmt.Errorf("postgres: set legislators: encode members: %w", err)
-		}
 	}
 	c, err := s.acquire(ctx)
 	if err != nil {
@@ -74,6 +68,10 @@ func (s *Store) SetLegislators(ctx context.Context, t *quant.Legislators) (bool,
 		return fail("delete the stored table", err)
 	}
 	if t != nil {
+		members, err := json.Marshal(t.Members)
+		if err != nil {
+			return false, 0, fmt.Errorf("postgres: set legislators: encode members: %w", err)
+		}
 		sources := t.Sources
 		if sources == nil {
 			sources = []string{} // the column is NOT NULL; pgx sends a nil slice as NULL

@@ -702,3 +702,37 @@ func BenchmarkFilers(b *testing.B) {
 		run(b, s)
 	})
 }
+
+// BenchmarkSetLegislators times storing the real legislators table (two
+// digests in turn, so every call replaces the row and moves the version)
+// and a call with the stored digest (nothing changes).
+func BenchmarkSetLegislators(b *testing.B) {
+	ctx := context.Background()
+	table := realLegislators(b)
+	other := *table
+	other.Digest = "other"
+	s := newStore(b)
+	b.Run("replace", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			t := table
+			if i%2 == 1 {
+				t = &other
+			}
+			i++
+			if changed, _, err := s.SetLegislators(ctx, t); err != nil || !changed {
+				b.Fatalf("SetLegislators = %v, %v", changed, err)
+			}
+		}
+	})
+	b.Run("unchanged", func(b *testing.B) {
+		if _, _, err := s.SetLegislators(ctx, table); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if changed, _, err := s.SetLegislators(ctx, table); err != nil || changed {
+				b.Fatalf("SetLegislators = %v, %v", changed, err)
+			}
+		}
+	})
+}
