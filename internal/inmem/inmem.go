@@ -817,7 +817,6 @@ func matches(t *quant.Trade, q *quant.TradeQuery) bool {
 	case q.Ticker != "" && t.Ticker != q.Ticker,
 		q.Type != "" && t.Type != q.Type,
 		q.Chamber != "" && t.Chamber != q.Chamber,
-		q.State != "" && t.State != q.State,
 		q.Owner != "" && t.OwnerKind != q.Owner,
 		q.MinAmount > 0 && (!t.AmountMin.Valid || t.AmountMin.V < q.MinAmount):
 		return false

@@ -215,9 +215,6 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	if q.Chamber != "" {
 		sb.WriteString(` AND chamber = ` + arg(string(q.Chamber)))
 	}
-	if q.State != "" {
-		sb.WriteString(` AND state = ` + arg(q.State))
-	}
 	if q.Owner != "" {
 		sb.WriteString(` AND owner_kind = ` + arg(string(q.Owner)))
 	}
