@@ -964,6 +964,10 @@ func (s *Store) SetLegislators(ctx context.Context, t *quant.Legislators) (bool,
 	b = appendString(b, digest(t))
 	s.chain = sha256.Sum256(b)
 	s.version = nextVersion(s.version, time.Time{}, s.chain)
+	// The records did not change, but every view carries the version.
+	ds := *s.dataset
+	ds.Version = s.version
+	s.dataset = &ds
 	return true, s.version, nil
 }
 

@@ -69,6 +69,13 @@ func testLegislators(t *testing.T, s quant.Store) {
 	if f.Version != v2 {
 		t.Errorf("Filers().Version = %d, want %d", f.Version, v2)
 	}
+	// Every view is of the new version, though no record changed.
+	if ds, err := s.Dataset(ctx); err != nil || ds.Version != v2 || len(ds.Activities) != 2 {
+		t.Errorf("Dataset() after SetLegislators = version %d, %d activities, %v; want version %d, the 2 activities", ds.Version, len(ds.Activities), err, v2)
+	}
+	if d, err := s.Disclosures(ctx); err != nil || d.Version != v2 || len(d.Politicians) != 2 {
+		t.Errorf("Disclosures() after SetLegislators = version %d, %d politicians, %v; want version %d, 2 politicians", d.Version, len(d.Politicians), err, v2)
+	}
 	if diff := cmp.Diff(table, f.Legislators, cmpOpts...); diff != "" {
 		t.Errorf("Filers().Legislators differs from the table stored (-want +got):\n%s", diff)
 	}
