@@ -18,6 +18,7 @@ import (
 
 	"github.com/quantops/quant/internal/ensemble"
 	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/people"
 	"github.com/quantops/quant/internal/quant"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -32,6 +33,9 @@ type complianceFlags struct {
 	sort        string
 	minRecords  int
 	chamber     string
+	party       string
+	state       string
+	legislators []string
 	json        bool
 	csv         bool
 	timeout     time.Duration
@@ -52,7 +56,12 @@ With no ID: the ranking of the politicians with at least --min-records
 known lags, by --sort (late_share: the share of known lags that are
 late, then late, then id; late: the late count, then late share, then
 id; p50: the median lag, then id), the first --top; with --chamber, over
-that chamber's records only. Then the summary over every record.
+that chamber's records only; with --party or --state, over the
+politicians of that party or state (their identity at their last trade:
+it needs a legislators table, the server's or --legislators). Then the
+summary over every record ranked, and, with a table, the same figures per
+chamber and per party (a record's party is its member's on the trade's
+day).
 With an ID: that politician's counts, lag figures, years and worst late
 records.
 
@@ -69,6 +78,7 @@ every source), or --csv (the ranking's rows, or one politician's counts
 and lag figures as one row, after a header row).`,
 		Example: `  quant compliance --data house_all_transactions.json --top 10
   quant compliance --url http://127.0.0.1:8080 --sort late --chamber senate --csv
+  quant compliance --data senate_all_filings.json --legislators legislators-current.yaml --party democrat
   quant compliance --url http://127.0.0.1:8080 nancy-pelosi`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -93,6 +103,9 @@ and lag figures as one row, after a header row).`,
 	f.StringVar(&cf.sort, "sort", string(quant.SortLateShare), "ranking order: late_share, late or p50")
 	f.IntVar(&cf.minRecords, "min-records", quant.DefaultMinRecords, fmt.Sprintf("rank only politicians with at least this many known lags, 1..%d", quant.MaxMinRecords))
 	f.StringVar(&cf.chamber, "chamber", "", "rank over one chamber's records only: house or senate")
+	f.StringVar(&cf.party, "party", "", "rank the politicians of one party only (Democrat, Republican, Independent; any case); needs a legislators table")
+	f.StringVar(&cf.state, "state", "", "rank the politicians of one state only (two letters, e.g. OR)")
+	f.StringArrayVar(&cf.legislators, "legislators", nil, "with --data or --database-url: "+legislatorsUsage)
 	f.BoolVar(&cf.json, "json", false, "print the answer as JSON (the API's, without meta)")
 	f.BoolVar(&cf.csv, "csv", false, "print CSV (RFC 4180) with a header row")
 	f.DurationVar(&cf.timeout, "timeout", 2*time.Minute, "give up after this long (loading files included)")
@@ -101,7 +114,7 @@ and lag figures as one row, after a header row).`,
 
 // rankingFlags are the flags that shape the ranking and mean nothing for
 // one politician.
-var rankingFlags = []string{"top", "sort", "min-records", "chamber"}
+var rankingFlags = []string{"top", "sort", "min-records", "chamber", "party", "state"}
 
 // request checks every flag and argument and returns the normalized
 // analysis request.
@@ -139,6 +152,13 @@ func (cf *complianceFlags) request(fs *pflag.FlagSet, args []string) (quant.Requ
 	if req.Chamber != "" && !req.Chamber.Valid() {
 		return req, fmt.Errorf("--chamber must be house or senate, got %q", cf.chamber)
 	}
+	req.Party, req.State = cf.party, strings.ToUpper(cf.state)
+	if req.State != "" && !quant.ValidState(req.State) {
+		return req, fmt.Errorf("--state must be two letters such as OR, got %q", cf.state)
+	}
+	if req.Party != "" && !quant.ValidParty(req.Party) {
+		return req, fmt.Errorf("--party must be a party name such as Democrat, got %q", cf.party)
+	}
 	req.Limit, req.MinRecords = cf.top, cf.minRecords
 	return req.Normalize()
 }
@@ -149,6 +169,7 @@ type complianceSource struct {
 	url         string
 	data        []string
 	databaseURL string
+	legislators []string // with data or databaseURL
 }
 
 // sourceFlags are the flags naming a source, in the order errors list them.
@@ -193,6 +214,9 @@ func (cf *complianceFlags) source(fs *pflag.FlagSet) (complianceSource, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return complianceSource{}, fmt.Errorf("--url %q: want http://host:port", cf.url)
 		}
+		if len(cf.legislators) > 0 {
+			return complianceSource{}, errors.New("--legislators is for --data and --database-url: a server answers with its own table (quant serve --legislators)")
+		}
 		return complianceSource{url: strings.TrimRight(cf.url, "/")}, nil
 	case "data":
 		for _, path := range cf.data {
@@ -204,12 +228,12 @@ func (cf *complianceFlags) source(fs *pflag.FlagSet) (complianceSource, error) {
 				return complianceSource{}, fmt.Errorf("--data %s: is a directory, want a disclosure file", path)
 			}
 		}
-		return complianceSource{data: cf.data}, nil
+		return complianceSource{data: cf.data, legislators: cf.legislators}, nil
 	}
 	if cf.databaseURL == "" {
 		return complianceSource{}, errors.New("--database-url is empty")
 	}
-	return complianceSource{databaseURL: cf.databaseURL}, nil
+	return complianceSource{databaseURL: cf.databaseURL, legislators: cf.legislators}, nil
 }
 
 // runCompliance fetches the answer from src and prints it.
@@ -280,7 +304,16 @@ func fetchCompliance(ctx context.Context, cmd *cobra.Command, src complianceSour
 		}
 	}
 	defer st.Close()
-	res, err := ensemble.NewService(st).Analyze(ctx, req)
+	if len(src.legislators) > 0 {
+		t, err := people.Load(src.legislators...)
+		if err != nil {
+			return nil, fmt.Errorf("--legislators: %w", err)
+		}
+		if _, _, err := st.SetLegislators(ctx, t); err != nil {
+			return nil, fmt.Errorf("--legislators: store the table: %w", err)
+		}
+	}
+	res, err := ensemble.NewService(st, ensemble.WithPeople(people.New(st))).Analyze(ctx, req)
 	if err != nil {
 		return nil, complianceError(req, err)
 	}
@@ -312,6 +345,12 @@ func complianceURL(base string, req quant.Request) string {
 	q.Set("limit", strconv.Itoa(req.Limit))
 	if req.Chamber != "" {
 		q.Set("chamber", string(req.Chamber))
+	}
+	if req.Party != "" {
+		q.Set("party", req.Party)
+	}
+	if req.State != "" {
+		q.Set("state", req.State)
 	}
 	return base + "/api/v1/analytics/compliance?" + q.Encode()
 }
@@ -457,6 +496,8 @@ type (
 		Sort       string            `json:"sort"`
 		Limit      int               `json:"limit"`
 		Chamber    string            `json:"chamber,omitempty"`
+		Party      string            `json:"party,omitempty"`
+		State      string            `json:"state,omitempty"`
 		Rows       []complianceRow   `json:"rows"`
 		Summary    complianceSummary `json:"summary"`
 		Meta       *json.RawMessage  `json:"meta,omitempty"` // the server's; dropped before printing
@@ -482,6 +523,21 @@ type (
 		Late        int      `json:"late"`
 		LateShare   *float64 `json:"late_share"`
 		P50         *float64 `json:"p50"`
+		// ByChamber and ByParty are there when a legislators table is
+		// loaded.
+		ByChamber []complianceGroup `json:"by_chamber,omitempty"`
+		ByParty   []complianceGroup `json:"by_party,omitempty"`
+	}
+	// complianceGroup is the summary's figures over one chamber's or one
+	// party's records; Party is null for unresolved records.
+	complianceGroup struct {
+		Chamber   string   `json:"chamber,omitempty"`
+		Party     *string  `json:"party,omitempty"`
+		Records   int      `json:"records"`
+		Known     int      `json:"known"`
+		Late      int      `json:"late"`
+		LateShare *float64 `json:"late_share"`
+		P50       *float64 `json:"p50"`
 	}
 )
 
@@ -519,8 +575,10 @@ func writeRankingText(w io.Writer, r complianceRanking) error {
 		label = r.Sort
 	}
 	scope := ""
-	if r.Chamber != "" {
-		scope = ", " + r.Chamber
+	for _, part := range []string{r.Chamber, r.Party, r.State} {
+		if part != "" {
+			scope += ", " + part
+		}
 	}
 	fmt.Fprintf(&b, "Late filers (STOCK Act) by %s%s: top %d with %d+ known lags\n", label, scope, r.Limit, r.MinRecords)
 	fmt.Fprintf(&b, "(lag: days from trade to disclosure; late: over 45 days)\n\n")
@@ -548,8 +606,30 @@ func writeRankingText(w io.Writer, r complianceRanking) error {
 	fmt.Fprintf(&b, "\nsummary: %d politicians (%d ranked, %d shown), %d %s:\n", s.Politicians, s.Ranked, len(r.Rows), s.Records, records)
 	fmt.Fprintf(&b, "         %d known, %d undated, %d invalid (filed before the trade)\n", s.Known, s.Undated, s.Invalid)
 	fmt.Fprintf(&b, "         %d late (%s of known), median lag %s days\n", s.Late, percent(s.LateShare), fixed(s.P50, 1))
+	if len(s.ByChamber)+len(s.ByParty) > 0 {
+		t := textTable{
+			header: []string{"group", "records", "known", "late", "late %", "median"},
+			right:  []bool{false, true, true, true, true, true},
+		}
+		for _, g := range s.ByChamber {
+			t.rows = append(t.rows, groupRow(g.Chamber, g))
+		}
+		for _, g := range s.ByParty {
+			name := "unresolved"
+			if g.Party != nil {
+				name = *g.Party
+			}
+			t.rows = append(t.rows, groupRow(name, g))
+		}
+		b.WriteString("\n")
+		t.write(&b)
+	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+func groupRow(name string, g complianceGroup) []string {
+	return []string{name, strconv.Itoa(g.Records), strconv.Itoa(g.Known), strconv.Itoa(g.Late), percent(g.LateShare), fixed(g.P50, 1)}
 }
 
 // writeComplianceText prints one politician's answer for people: the

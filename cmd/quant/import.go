@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/quantops/quant/internal/ingest"
+	"github.com/quantops/quant/internal/people"
+	"github.com/quantops/quant/internal/quant"
 	"github.com/quantops/quant/internal/server"
 	"github.com/spf13/cobra"
 )
@@ -22,9 +24,10 @@ func newImportCmd() *cobra.Command {
 		force       bool
 		format      string
 		rejectsPath string
+		legislators []string
 	)
 	cmd := &cobra.Command{
-		Use:   "import FILE...",
+		Use:   "import [FILE...]",
 		Short: "Load disclosure files into the configured store and summarize them",
 		Long: `Load disclosure files into the store: the Senate's aggregate CSV or
 JSON, the Senate's filings JSON or the House JSON (ANALYTICS.md 1.1; a JSON
@@ -45,9 +48,19 @@ reported with its reason and place (CSV line, JSON index, filing and
 transaction), and every note (a record stored with an unusable value,
 such as a bad disclosure date) with its kind, place and value; the good
 records are kept. --rejects FILE writes every reject as one
-JSON line (the summary lists the first 10,000).`,
-		Args: cobra.MinimumNArgs(1),
+JSON line (the summary lists the first 10,000).
+
+With --legislators (the congress-legislators YAML or JSON; repeatable) the
+table is stored too (in PostgreSQL every instance then reads it), and the
+summary ends with the identity of every stored politician id: how many
+resolved to a member, and every unresolved id with why (no member matched,
+several could be the filer, its records point at different people). The
+files are optional then: quant import --legislators FILE only stores the
+table. With a table already stored, the identity summary comes anyway.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && len(legislators) == 0 {
+				return fmt.Errorf("give disclosure files to import, or --legislators FILE to store a legislators table")
+			}
 			var f ingest.Format
 			switch format {
 			case "auto":
@@ -63,6 +76,14 @@ JSON line (the summary lists the first 10,000).`,
 				return err
 			}
 			ctx := cmd.Context()
+			// The table is read before any file is imported: a bad one
+			// stops the command with nothing stored.
+			var table *quant.Legislators
+			if len(legislators) > 0 {
+				if table, err = people.Load(legislators...); err != nil {
+					return fmt.Errorf("--legislators: %w", err)
+				}
+			}
 			st, err := openStore(ctx, databaseURL, log)
 			if err != nil {
 				return err
@@ -106,8 +127,36 @@ JSON line (the summary lists the first 10,000).`,
 					printSummary(cmd.OutOrStdout(), res, st.Stats().Backend)
 				}
 			}
+			var ident *identitySummary
+			if table != nil {
+				t := table
+				changed, _, err := st.SetLegislators(ctx, t)
+				if err != nil {
+					return fmt.Errorf("--legislators: store the table: %w", err)
+				}
+				if !jsonOut {
+					state := "stored"
+					if !changed {
+						state = "already stored, unchanged"
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "legislators: %d members from %s (%s; digest %s)\n", len(t.Members), strings.Join(t.Sources, ", "), state, short(t.Digest))
+				}
+			}
+			if f, err := st.Filers(ctx); err != nil {
+				return fmt.Errorf("identity: %w", err)
+			} else if f.Legislators != nil {
+				dir, err := people.New(st).Directory(ctx)
+				if err != nil {
+					return fmt.Errorf("identity: %w", err)
+				}
+				sum := summarizeIdentity(dir)
+				ident = &sum
+				if !jsonOut {
+					printIdentity(cmd.OutOrStdout(), sum)
+				}
+			}
 			if jsonOut {
-				if err := printJSON(cmd.OutOrStdout(), results, st.Stats().Backend); err != nil {
+				if err := printJSON(cmd.OutOrStdout(), results, st.Stats().Backend, ident); err != nil {
 					return err
 				}
 			}
@@ -123,6 +172,7 @@ JSON line (the summary lists the first 10,000).`,
 	f.BoolVar(&force, "force", false, "re-import a file already imported, replacing its earlier records")
 	f.StringVar(&format, "format", "auto", "file format: auto, csv or json")
 	f.StringVar(&rejectsPath, "rejects", "", "write every rejected record to this file as JSON lines")
+	f.StringArrayVar(&legislators, "legislators", nil, legislatorsUsage)
 	return cmd
 }
 
@@ -208,7 +258,7 @@ type importOutcome struct {
 	err error
 }
 
-func printJSON(w io.Writer, results []importOutcome, backend string) error {
+func printJSON(w io.Writer, results []importOutcome, backend string, ident *identitySummary) error {
 	type fileJSON struct {
 		File           string          `json:"file"`
 		Error          string          `json:"error,omitempty"` // nothing from the file was stored
@@ -224,7 +274,10 @@ func printJSON(w io.Writer, results []importOutcome, backend string) error {
 	out := struct {
 		Store string     `json:"store"`
 		Files []fileJSON `json:"files"`
-	}{Store: backend, Files: []fileJSON{}}
+		// Identity is the resolution of every stored id, when a
+		// legislators table is stored; null otherwise.
+		Identity *identitySummary `json:"identity"`
+	}{Store: backend, Files: []fileJSON{}, Identity: ident}
 	for _, o := range results {
 		r := o.res
 		f := fileJSON{

@@ -77,7 +77,7 @@ func TestImportSummaryText(t *testing.T) {
 func TestImportSummaryJSON(t *testing.T) {
 	first, again := importTwice(t)
 	var b bytes.Buffer
-	if err := printJSON(&b, []importOutcome{{res: first}, {res: again}, {res: loadResult{Path: "x.csv", Skipped: true}}}, "memory"); err != nil {
+	if err := printJSON(&b, []importOutcome{{res: first}, {res: again}, {res: loadResult{Path: "x.csv", Skipped: true}}}, "memory", nil); err != nil {
 		t.Fatal(err)
 	}
 	var out struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/monitor"
+	"github.com/quantops/quant/internal/people"
 	"github.com/quantops/quant/internal/postgres"
 	"github.com/quantops/quant/internal/quant"
 	"github.com/quantops/quant/internal/redis"
@@ -29,6 +30,8 @@ type serveConfig struct {
 	AdminAddr     string
 	AdminToken    string
 	Data          []string
+	Legislators   []string
+	MergePeople   bool
 	DatabaseURL   string
 	RedisURL      string
 	Gen           ingest.GenConfig
@@ -72,6 +75,13 @@ func (c *serveConfig) Validate() error {
 			return fmt.Errorf("--data %q: %w", f, err)
 		} else if st.IsDir() {
 			return fmt.Errorf("--data %q: is a directory, want a disclosure file", f)
+		}
+	}
+	for _, f := range c.Legislators {
+		if st, err := os.Stat(f); err != nil {
+			return fmt.Errorf("--legislators %q: %w", f, err)
+		} else if st.IsDir() {
+			return fmt.Errorf("--legislators %q: is a directory, want a congress-legislators YAML or JSON file", f)
 		}
 	}
 	if c.AdminAddr != "" {
@@ -207,6 +217,8 @@ synthetic dataset of both chambers (--gen-politicians, --gen-trades,
 	f := cmd.Flags()
 	f.StringVar(&cfg.Addr, "addr", ":8080", "listen address of the HTTP API")
 	f.StringArrayVar(&cfg.Data, "data", nil, "disclosure file to load (Senate/House Stock Watcher CSV or JSON); repeatable")
+	f.StringArrayVar(&cfg.Legislators, "legislators", nil, legislatorsUsage+"; reloaded on SIGHUP")
+	f.BoolVar(&cfg.MergePeople, "merge-people", false, "analyse people, not ids: every id that resolves to a member becomes one politician whose id is the bioguide id (W000779) in every analysis; unresolved ids keep their own. Off by default: ANALYTICS.md's ids are the contract")
 	f.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://user:pass@host:5432/db); empty keeps trades in memory")
 	f.IntVar(&cfg.Gen.Politicians, "gen-politicians", defaultGenPoliticians, "politicians in the built-in synthetic dataset")
 	f.IntVar(&cfg.Gen.Trades, "gen-trades", defaultGenTrades, "trades in the built-in synthetic dataset")
@@ -264,17 +276,18 @@ func (c *serveConfig) workBudget() time.Duration {
 	return max(c.MLPool.MaxWait, c.NetworkPool.MaxWait) + c.ComputeTimeout + 10*time.Second
 }
 
-func newProtection(cfg *serveConfig, st quant.Store, log *slog.Logger) (*protection, error) {
+func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog.Logger) (*protection, error) {
+	svc := ensemble.NewService(st, ensemble.WithPeople(ppl))
 	if cfg.Unprotected {
 		log.Warn("serving UNPROTECTED: no cache, coalescing, bulkheads or breakers (--unprotected is for benchmarks only)")
-		return &protection{analyzer: ensemble.NewService(st), close: func() {}}, nil
+		return &protection{analyzer: svc, close: func() {}}, nil
 	}
 	gc := guard.DefaultConfig()
 	gc.Pools[0].BulkheadConfig, gc.Pools[1].BulkheadConfig = cfg.MLPool, cfg.NetworkPool
 	gc.Pools[0].Name, gc.Pools[1].Name = "ml", "network"
 	gc.Timeout = cfg.ComputeTimeout
 	gc.Breaker = guard.BreakerConfig{ConsecutiveFailures: cfg.BreakerFailures, OpenFor: cfg.BreakerOpen, SlowCall: cfg.BreakerSlow}
-	g, err := guard.New(ensemble.NewService(st), gc)
+	g, err := guard.New(svc, gc)
 	if err != nil {
 		return nil, err
 	}
@@ -356,6 +369,14 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		return err
 	}
 	defer st.Close()
+	// The table is read before the data files: a bad one stops the start
+	// at once, not after a long load.
+	var table *quant.Legislators
+	if len(cfg.Legislators) > 0 {
+		if table, err = people.Load(cfg.Legislators...); err != nil {
+			return fmt.Errorf("--legislators: %w", err)
+		}
+	}
 	for _, path := range cfg.Data {
 		res, err := loadFile(ctx, st, path, loadOptions{})
 		if err != nil {
@@ -377,7 +398,17 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		}
 	}
 
-	prot, err := newProtection(cfg, st, log)
+	ppl := people.New(st)
+	if table != nil {
+		changed, _, err := st.SetLegislators(ctx, table)
+		if err != nil {
+			return fmt.Errorf("--legislators: store the table: %w", err)
+		}
+		log.Info("legislators loaded", "files", cfg.Legislators, "members", len(table.Members), "digest", short(table.Digest), "changed", changed)
+		logIdentity(ctx, ppl, log, "identity")
+	}
+
+	prot, err := newProtection(cfg, st, ppl, log)
 	if err != nil {
 		return err
 	}
@@ -400,7 +431,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		Workers: max(cfg.JobWorkers, 1), Lease: cfg.JobLease,
 	})
 	srv := server.New(server.Config{
-		Store: st, Analyzer: prot.analyzer, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout,
+		Store: st, Analyzer: prot.analyzer, People: ppl, MergePeople: cfg.MergePeople, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout,
 		Jobs: jobs, IngestToken: cfg.IngestToken, MaxIngestBytes: cfg.IngestMaxBytes, CORSOrigins: cfg.CORSOrigins,
 		MaxConns: cfg.MaxConns, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.trustedProxies,
 		MemoryLimit: cfg.memoryLimit, MemoryShedThreshold: cfg.MemoryShedThreshold,
@@ -449,6 +480,9 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 				}
 			}
 		}()
+	}
+	if len(cfg.Legislators) > 0 {
+		reloadOnHangup(ctx, st, ppl, cfg.Legislators, log)
 	}
 	jobsDone := make(chan struct{})
 	if cfg.JobWorkers > 0 {

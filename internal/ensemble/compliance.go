@@ -74,13 +74,15 @@ type YearLag struct {
 }
 
 // ComplianceRanking is the ranking answer (ANALYTICS.md section 11), with
-// the request's parameters echoed; Chamber is set only when the request
-// restricted the ranking to one chamber.
+// the request's parameters echoed; Chamber, Party and State are set only
+// when the request restricted the ranking by them.
 type ComplianceRanking struct {
 	MinRecords int                  `json:"min_records"`
 	Sort       quant.ComplianceSort `json:"sort"`
 	Limit      int                  `json:"limit"`
 	Chamber    quant.Chamber        `json:"chamber,omitempty"`
+	Party      string               `json:"party,omitempty"`
+	State      string               `json:"state,omitempty"`
 	Rows       []ComplianceRow      `json:"rows"` // never null: no qualifying row is []
 	Summary    ComplianceSummary    `json:"summary"`
 }
@@ -111,6 +113,45 @@ type ComplianceSummary struct {
 	Late        int     `json:"late"`
 	LateShare   float64 `json:"late_share"`
 	P50         float64 `json:"p50"`
+	// ComplianceGroups adds by_chamber and by_party when a legislators
+	// table is loaded; nil (no such fields) otherwise, which keeps the
+	// answer section 11 defines, and the summary comparable with ==.
+	*ComplianceGroups
+}
+
+// ComplianceGroups are the summary's figures per chamber and per party
+// over the records the summary reads, each group ordered by records desc,
+// then name (a null party after every named one).
+type ComplianceGroups struct {
+	ByChamber []ChamberFigures `json:"by_chamber"`
+	ByParty   []PartyFigures   `json:"by_party"`
+}
+
+// ChamberFigures are the summary's figures over one chamber's records.
+type ChamberFigures struct {
+	Chamber quant.Chamber `json:"chamber"`
+	GroupFigures
+}
+
+// PartyFigures are the summary's figures over the records of one party:
+// each record's person's party on its transaction date. Party is nil for
+// the records whose party is unknown (an unresolved id, or a person the
+// legislators table has no row for).
+type PartyFigures struct {
+	Party *string `json:"party"`
+	GroupFigures
+}
+
+// GroupFigures are section 11's summary figures over one group of the
+// records: Records = known + invalid + undated, LateShare = Late / Known
+// and P50 the median of the group's known lags, both nil (null) when the
+// group has no known lag (a Senate aggregate's undated records).
+type GroupFigures struct {
+	Records   int      `json:"records"`
+	Known     int      `json:"known"`
+	Late      int      `json:"late"`
+	LateShare *float64 `json:"late_share"`
+	P50       *float64 `json:"p50"`
 }
 
 // lagOf classifies one record: its lag in calendar days, and whether it
@@ -349,36 +390,94 @@ func byYear(ks []knownLag, lags []int) []YearLag {
 // known lags, ordered by order, the first limit of them, and the summary
 // over every analyzable record. With a chamber set, only that chamber's
 // records count, in the rows and the summary alike (an extension of
-// section 11; "" reads every record). It returns a *quant.NotEligibleError
-// with reason quant.ReasonNoDisclosureDates when no record it reads has a
-// known lag. The parameters are taken as given (quant.Request.Normalize
-// checks them); a limit < 1 keeps every row.
+// section 11; "" reads every record). It is RankComplianceWith with only
+// a chamber; see there for errors and costs.
+func RankCompliance(d *quant.Disclosures, minRecords int, order quant.ComplianceSort, limit int, chamber quant.Chamber) (*ComplianceRanking, error) {
+	return RankComplianceWith(d, minRecords, order, limit, RankOptions{Chamber: chamber})
+}
+
+// RankOptions restricts the compliance ranking and gives it identity.
+type RankOptions struct {
+	// Chamber, when set, keeps only that chamber's records.
+	Chamber quant.Chamber
+	// Party and State, when set, keep only the politicians whose identity
+	// has that party (compared case-insensitively) or state: for an id,
+	// Directory.Identity(id); for a person's bioguide id (Merged),
+	// Directory.Person(id). Both need Directory, Party its legislators
+	// table.
+	Party, State string
+	// Directory is the resolution of d's ids; with a legislators table
+	// (Directory.Legislators) the summary adds by_chamber and by_party.
+	// nil: no identity.
+	Directory *quant.Directory
+	// Merged says d is the merged people's (quant.People.MergedDisclosures):
+	// its ids are bioguide ids for resolved people, ids for the rest.
+	Merged bool
+}
+
+// RankComplianceWith is RankCompliance with o's restrictions: the rows
+// and the summary read only the records of o.Chamber (when set) of the
+// politicians with o.Party and o.State (when set). With a legislators
+// table in o.Directory the summary adds ComplianceGroups: section 11's
+// records, known, late, late_share and p50 over each chamber's records
+// and over each party's (a record's party is its person's party on its
+// transaction date, Directory.PartyOn; for a merged person, their term
+// covering it, else the nearest; unknown ones form the null party).
+//
+// It returns a *quant.NotEligibleError with reason
+// quant.ReasonNoDisclosureDates when no record it reads has a known lag;
+// a Party or State without a Directory is an error wrapping
+// quant.ErrUnavailable, a Party without a legislators table a
+// *quant.ParamError for "party". The other parameters are taken as given
+// (quant.Request.Normalize checks them); a limit < 1 keeps every row.
 //
 // It runs in O(n log m) for n records and at most m records per politician
-// (a sort per politician, a counting pass for the store's median) and
-// allocates O(n) scratch once.
-func RankCompliance(d *quant.Disclosures, minRecords int, order quant.ComplianceSort, limit int, chamber quant.Chamber) (*ComplianceRanking, error) {
-	out := &ComplianceRanking{MinRecords: minRecords, Sort: order, Limit: limit, Chamber: chamber, Rows: []ComplianceRow{}}
+// (a sort per politician, a counting pass for the store's median, one per
+// group) and allocates O(n) scratch once (twice more with the groups).
+func RankComplianceWith(d *quant.Disclosures, minRecords int, order quant.ComplianceSort, limit int, o RankOptions) (*ComplianceRanking, error) {
+	dir := o.Directory
+	if (o.Party != "" || o.State != "") && dir == nil {
+		return nil, fmt.Errorf("ensemble: compliance: the party and state filters need the people directory: %w", quant.ErrUnavailable)
+	}
+	if o.Party != "" && dir.Legislators == nil {
+		return nil, quant.Invalid("party", "needs a legislators table (--legislators); none is loaded")
+	}
+	out := &ComplianceRanking{MinRecords: minRecords, Sort: order, Limit: limit, Chamber: o.Chamber, Party: o.Party, State: o.State, Rows: []ComplianceRow{}}
 	sum := &out.Summary
 	n := 0
 	for i := range d.Politicians {
 		n += len(d.Politicians[i].Records)
+	}
+	var g *grouper
+	if dir != nil && dir.Legislators != nil {
+		g = &grouper{party: map[string]int{}}
 	}
 	all := make([]int, 0, n) // every known lag, politician after politician
 	maxLag := 0
 	var chamberBuf [2]quant.Chamber // a politician's chambers, copied only for a row
 	for pi := range d.Politicians {
 		p := &d.Politicians[pi]
+		var who identityOf
+		if dir != nil {
+			who = whoIs(dir, p.ID, o.Merged)
+			if o.Party != "" && !strings.EqualFold(who.party, o.Party) || o.State != "" && who.state != o.State {
+				continue
+			}
+		}
+		if g != nil {
+			g.politician(who)
+		}
 		start, late := len(all), 0
 		chambers := chamberBuf[:0]
 		for i := range p.Records {
 			r := &p.Records[i]
-			if chamber != "" && r.Chamber != chamber {
+			if o.Chamber != "" && r.Chamber != o.Chamber {
 				continue
 			}
 			sum.Records++
 			chambers = addChamber(chambers, r.Chamber)
 			lag, dated := lagOf(r)
+			known := dated && lag >= 0
 			switch {
 			case !dated:
 				sum.Undated++
@@ -390,6 +489,9 @@ func RankCompliance(d *quant.Disclosures, minRecords int, order quant.Compliance
 				if lag > LateAfterDays {
 					late++
 				}
+			}
+			if g != nil {
+				g.add(r, lag, known)
 			}
 		}
 		known := len(all) - start
@@ -416,15 +518,14 @@ func RankCompliance(d *quant.Disclosures, minRecords int, order quant.Compliance
 	}
 	sum.Known = len(all)
 	if sum.Known == 0 {
-		what := "the store"
-		if chamber != "" {
-			what = "the " + string(chamber) + "'s records"
-		}
 		return nil, noDisclosureDates("no record of %s has a disclosure date on or after its transaction date (%d analyzable records: %d undated, %d invalid)",
-			what, sum.Records, sum.Undated, sum.Invalid)
+			rankScope(o), sum.Records, sum.Undated, sum.Invalid)
 	}
 	sum.LateShare = float64(sum.Late) / float64(sum.Known)
 	sum.P50 = median(all, maxLag)
+	if g != nil {
+		sum.ComplianceGroups = g.figures()
+	}
 
 	slices.SortFunc(out.Rows, rowOrder(order))
 	sum.Ranked = len(out.Rows)
@@ -432,6 +533,188 @@ func RankCompliance(d *quant.Disclosures, minRecords int, order quant.Compliance
 		out.Rows = out.Rows[:limit]
 	}
 	return out, nil
+}
+
+// rankScope names the records a ranking reads, for its 422.
+func rankScope(o RankOptions) string {
+	what := "the store"
+	if o.Chamber != "" {
+		what = "the " + string(o.Chamber) + "'s records"
+	}
+	var who []string
+	if o.Party != "" {
+		who = append(who, "party "+o.Party)
+	}
+	if o.State != "" {
+		who = append(who, "state "+o.State)
+	}
+	if len(who) > 0 {
+		what += " of the politicians of " + strings.Join(who, " and ")
+	}
+	return what
+}
+
+// identityOf is what the ranking reads of one politician's identity: the
+// party and state it filters by, and the member whose terms give each
+// record's party (nil: unresolved, or a person the table lacks).
+type identityOf struct {
+	party, state string
+	member       *quant.Legislator
+}
+
+// whoIs returns the identity of the ranking's politician id: a person's
+// (merged and id a person's bioguide id), else the id's; an id dir does
+// not know has none.
+func whoIs(dir *quant.Directory, id string, merged bool) identityOf {
+	if merged {
+		if p, ok := dir.Person(id); ok {
+			m := p.Legislator
+			if m == nil {
+				m, _ = dir.Legislators.Find(p.Bioguide)
+			}
+			return identityOf{party: p.Party, state: p.State, member: m}
+		}
+	}
+	x, ok := dir.Identity(id)
+	if !ok {
+		return identityOf{}
+	}
+	who := identityOf{party: x.Party, state: x.State}
+	if x.Resolved() {
+		who.member, _ = dir.Legislators.Find(x.Bioguide)
+	}
+	return who
+}
+
+// grouper accumulates the summary's chamber and party figures.
+type grouper struct {
+	chambers []groupAcc // in order of first appearance
+	parties  []groupAcc // the same; name "" is the null party
+	party    map[string]int
+
+	// The politician whose records are being added, and the party group
+	// of its previous record's day (records of one filing share dates):
+	// a party is looked up once per run of one day.
+	who     identityOf
+	prevDay time.Time
+	prevPI  int
+	terms   []dayRange // who.member's terms in calendar days
+}
+
+// dayRange is a term's first and last calendar day (civilDay).
+type dayRange struct{ start, end int64 }
+
+// groupAcc is one group's counts and known lags.
+type groupAcc struct {
+	name          string
+	records, late int
+	lags          []int
+	maxLag        int
+}
+
+// politician starts the records of the politician who.
+func (g *grouper) politician(who identityOf) {
+	g.who, g.prevDay, g.prevPI = who, time.Time{}, -1
+	g.terms = g.terms[:0]
+	if who.member != nil {
+		for i := range who.member.Terms {
+			t := &who.member.Terms[i]
+			g.terms = append(g.terms, dayRange{civilDay(t.Start), civilDay(t.End)})
+		}
+	}
+}
+
+// partyOn is the current politician's party on day, by Directory.PartyOn's
+// rule (Legislator.TermNearest: the first term covering day, else the
+// last one ended by then, else the first; then Term.PartyOn) with the
+// terms' dates compared as calendar days, which the table's dates are:
+// integers, several times faster than comparing times. "" when unknown.
+func (g *grouper) partyOn(day time.Time) string {
+	m := g.who.member
+	if m == nil || len(m.Terms) == 0 {
+		return ""
+	}
+	d := civilDay(day)
+	i := slices.IndexFunc(g.terms, func(t dayRange) bool { return t.start <= d && d <= t.end })
+	if i < 0 {
+		i = 0
+		for j, t := range g.terms {
+			if t.end <= d {
+				i = j
+			}
+		}
+	}
+	return m.Terms[i].PartyOn(day)
+}
+
+// add counts record r of the current politician, with its lag (known:
+// lag >= 0 with both dates known).
+func (g *grouper) add(r *quant.Disclosure, lag int, known bool) {
+	ci := slices.IndexFunc(g.chambers, func(a groupAcc) bool { return a.name == string(r.Chamber) })
+	if ci < 0 {
+		ci = len(g.chambers)
+		g.chambers = append(g.chambers, groupAcc{name: string(r.Chamber)})
+	}
+	pi := g.prevPI
+	if pi < 0 || !r.TransactionDate.Equal(g.prevDay) {
+		party := g.partyOn(r.TransactionDate)
+		var ok bool
+		if pi, ok = g.party[party]; !ok {
+			pi = len(g.parties)
+			g.party[party] = pi
+			g.parties = append(g.parties, groupAcc{name: party})
+		}
+		g.prevDay, g.prevPI = r.TransactionDate, pi
+	}
+	g.chambers[ci].add(lag, known)
+	g.parties[pi].add(lag, known)
+}
+
+// add counts one record.
+func (a *groupAcc) add(lag int, known bool) {
+	a.records++
+	if known {
+		a.lags = append(a.lags, lag)
+		a.maxLag = max(a.maxLag, lag)
+		if lag > LateAfterDays {
+			a.late++
+		}
+	}
+}
+
+// figures returns the groups' figures, each list by records desc, then
+// name (the null party after every named one on a tie).
+func (g *grouper) figures() *ComplianceGroups {
+	fig := func(a *groupAcc) GroupFigures {
+		f := GroupFigures{Records: a.records, Known: len(a.lags), Late: a.late}
+		if f.Known > 0 {
+			share, p50 := float64(a.late)/float64(f.Known), median(a.lags, a.maxLag)
+			f.LateShare, f.P50 = &share, &p50
+		}
+		return f
+	}
+	order := func(a, b groupAcc) int {
+		if a.records != b.records {
+			return cmp.Compare(b.records, a.records)
+		}
+		if (a.name == "") != (b.name == "") {
+			if a.name == "" {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.name, b.name)
+	}
+	slices.SortFunc(g.chambers, order)
+	slices.SortFunc(g.parties, order)
+	out := &ComplianceGroups{ByChamber: []ChamberFigures{}, ByParty: []PartyFigures{}}
+	for i := range g.chambers {
+		out.ByChamber = append(out.ByChamber, ChamberFigures{Chamber: quant.Chamber(g.chambers[i].name), GroupFigures: fig(&g.chambers[i])})
+	}
+	for i := range g.parties {
+		out.ByParty = append(out.ByParty, PartyFigures{Party: nullString(g.parties[i].name), GroupFigures: fig(&g.parties[i])})
+	}
+	return out
 }
 
 // rowOrder returns the ranking's comparison for order: every comparison is

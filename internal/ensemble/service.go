@@ -20,12 +20,21 @@ var _ quant.Analyzer = (*Service)(nil)
 // Dataset, runs the analysis and encodes the answer. It keeps only what a
 // dataset version determines (the DTW index); caching answers is the cache
 // package's job, protecting the service the guard's.
+//
+// With a quant.People (WithPeople) it also knows identity: a request with
+// MergePeople reads People.MergedDataset / MergedDisclosures instead of the
+// store's, and the compliance ranking filters by party and state and adds
+// its party and chamber figures (see the package doc).
 type Service struct {
-	store quant.Store
-	now   func() time.Time
+	store  quant.Store
+	people quant.People // nil: no identity
+	now    func() time.Time
 
-	mu  sync.Mutex // serializes index builds
-	dtw atomic.Pointer[versionedIndex]
+	mu sync.Mutex // serializes index builds
+	// dtw holds the DTW index of the ids' dataset ([0]) and of the merged
+	// people's ([1]): the two share a dataset version, so the version
+	// alone must not key them.
+	dtw [2]atomic.Pointer[versionedIndex]
 }
 
 // versionedIndex is the DTW index of one dataset version.
@@ -35,24 +44,53 @@ type versionedIndex struct {
 }
 
 // dtwIndex returns the DTW index of ds, building it once per dataset
-// version (a few milliseconds on the real data; see BENCHMARKS.md).
-func (s *Service) dtwIndex(ds *quant.Dataset) *DTWIndex {
-	if v := s.dtw.Load(); v != nil && v.version == ds.Version {
+// version and mode (merged people or ids; a few milliseconds on the real
+// data; see BENCHMARKS.md).
+func (s *Service) dtwIndex(ds *quant.Dataset, merged bool) *DTWIndex {
+	slot := &s.dtw[0]
+	if merged {
+		slot = &s.dtw[1]
+	}
+	if v := slot.Load(); v != nil && v.version == ds.Version {
 		return v.idx
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if v := s.dtw.Load(); v != nil && v.version == ds.Version {
+	if v := slot.Load(); v != nil && v.version == ds.Version {
 		return v.idx
 	}
 	idx := NewDTWIndex(ds)
-	s.dtw.Store(&versionedIndex{version: ds.Version, idx: idx})
+	slot.Store(&versionedIndex{version: ds.Version, idx: idx})
 	return idx
 }
 
-// NewService returns a Service over st.
-func NewService(st quant.Store) *Service {
-	return &Service{store: st, now: time.Now}
+// Option configures a Service.
+type Option func(*Service)
+
+// WithPeople gives the Service identity: p's Directory for the compliance
+// ranking's party and state filters and its party and chamber figures,
+// and p's merged Dataset and Disclosures for requests with MergePeople.
+// A nil p leaves the Service without identity.
+func WithPeople(p quant.People) Option {
+	return func(s *Service) { s.people = p }
+}
+
+// NewService returns a Service over st. Without WithPeople, a request
+// with MergePeople, Party or State is refused with an error wrapping
+// quant.ErrUnavailable.
+func NewService(st quant.Store, opts ...Option) *Service {
+	s := &Service{store: st, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// errNoPeople is the refusal of a request that needs identity from a
+// Service that has none.
+func errNoPeople(req quant.Request, what string) error {
+	return fmt.Errorf("ensemble: %s: %s needs the people directory (a quant.People; serve sets one, with --legislators for parties), and this service has none: %w",
+		req.Analysis, what, quant.ErrUnavailable)
 }
 
 // Analyze implements quant.Analyzer.
@@ -60,6 +98,17 @@ func (s *Service) Analyze(ctx context.Context, req quant.Request) (*quant.Result
 	req, err := req.Normalize()
 	if err != nil {
 		return nil, err
+	}
+	if s.people == nil {
+		// The server checks these first; a Service is safe on its own.
+		switch {
+		case req.MergePeople:
+			return nil, errNoPeople(req, "merging people (MergePeople)")
+		case req.Party != "":
+			return nil, errNoPeople(req, "the party filter")
+		case req.State != "":
+			return nil, errNoPeople(req, "the state filter")
+		}
 	}
 	var (
 		version int64
@@ -73,7 +122,7 @@ func (s *Service) Analyze(ctx context.Context, req quant.Request) (*quant.Result
 			// Compliance reads the records' disclosure facts, not the
 			// weekly series.
 			var d *quant.Disclosures
-			if d, err = s.store.Disclosures(ctx); err != nil {
+			if d, err = s.disclosures(ctx, req); err != nil {
 				return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
 			}
 			if err := ctx.Err(); err != nil {
@@ -83,7 +132,7 @@ func (s *Service) Analyze(ctx context.Context, req quant.Request) (*quant.Result
 			answer, err = s.compliance(ctx, d, req)
 		} else {
 			var ds *quant.Dataset
-			if ds, err = s.store.Dataset(ctx); err != nil {
+			if ds, err = s.dataset(ctx, req); err != nil {
 				return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
 			}
 			if err := ctx.Err(); err != nil {
@@ -114,6 +163,23 @@ func (s *Service) Analyze(ctx context.Context, req quant.Request) (*quant.Result
 		ComputedAt:     s.now().UTC(),
 		ComputeTime:    time.Since(start),
 	}, nil
+}
+
+// dataset returns the Dataset req reads: the merged people's
+// (People.MergedDataset) for MergePeople, else the store's.
+func (s *Service) dataset(ctx context.Context, req quant.Request) (*quant.Dataset, error) {
+	if req.MergePeople {
+		return s.people.MergedDataset(ctx)
+	}
+	return s.store.Dataset(ctx)
+}
+
+// disclosures returns the Disclosures req reads, as dataset does.
+func (s *Service) disclosures(ctx context.Context, req quant.Request) (*quant.Disclosures, error) {
+	if req.MergePeople {
+		return s.people.MergedDisclosures(ctx)
+	}
+	return s.store.Disclosures(ctx)
 }
 
 // seriesWeeks places a politician's series on the calendar.
@@ -161,7 +227,7 @@ func (s *Service) compute(ctx context.Context, ds *quant.Dataset, req quant.Requ
 	case quant.AnalysisCorrelation:
 		if len(req.IDs) > 0 {
 			var err error
-			if ds, err = s.withInactive(ctx, ds, req.IDs); err != nil {
+			if ds, err = s.withInactive(ctx, ds, req); err != nil {
 				return nil, err
 			}
 		}
@@ -176,7 +242,7 @@ func (s *Service) compute(ctx context.Context, ds *quant.Dataset, req quant.Requ
 	}
 	switch req.Analysis {
 	case quant.AnalysisDTW:
-		res, err := s.dtwIndex(ds).Nearest(req.ID, req.K)
+		res, err := s.dtwIndex(ds, req.MergePeople).Nearest(req.ID, req.K)
 		if err != nil {
 			return nil, err
 		}
@@ -206,21 +272,68 @@ func (s *Service) compute(ctx context.Context, ds *quant.Dataset, req quant.Requ
 // (req.ID set) or the ranking.
 func (s *Service) compliance(ctx context.Context, d *quant.Disclosures, req quant.Request) (any, error) {
 	if req.ID == "" {
-		return RankCompliance(d, req.MinRecords, req.Sort, req.Limit, req.Chamber)
+		o := RankOptions{Chamber: req.Chamber, Party: req.Party, State: req.State, Merged: req.MergePeople}
+		if s.people != nil {
+			dir, err := s.people.Directory(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+			}
+			// The directory matters with a filter or a table (the party and
+			// chamber figures); it must then describe the records at hand.
+			if req.Party != "" || req.State != "" || dir.Legislators != nil {
+				if dir.Version != d.Version {
+					return nil, errSnapshotBehind
+				}
+				o.Directory = dir
+			}
+		}
+		return RankComplianceWith(d, req.MinRecords, req.Sort, req.Limit, o)
 	}
 	if p, ok := d.Find(req.ID); ok {
 		return Compliance(p)
 	}
 	// No analyzable record: 404 when the store has no record of the id,
 	// else 422 (records = 0, so known = 0).
-	p, err := s.store.Politician(ctx, req.ID)
+	records, analyzable, err := s.lookup(ctx, req, d.Version, req.ID)
 	if err != nil {
-		return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+		return nil, err
 	}
-	if p.AnalyzableCount > 0 {
+	if analyzable > 0 {
 		return nil, errSnapshotBehind
 	}
-	return nil, noDisclosureDates("%s has %d records and none is analyzable (all of unknown type)", req.ID, p.TradeCount)
+	return nil, noDisclosureDates("%s has %d records and none is analyzable (all of unknown type)", req.ID, records)
+}
+
+// lookup counts the stored records of id, which the dataset or
+// disclosures at hand (of version) hold no analyzable record of: the
+// store's politician, or with MergePeople the directory's person (id a
+// bioguide id) or unresolved id. An id no record has, and in merge mode a
+// resolved id (its person answers for it), is an error wrapping
+// quant.ErrNotFound; a directory of another version than the data is
+// errSnapshotBehind.
+func (s *Service) lookup(ctx context.Context, req quant.Request, version int64, id string) (records, analyzable int, err error) {
+	if req.MergePeople {
+		dir, err := s.people.Directory(ctx)
+		if err != nil {
+			return 0, 0, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+		}
+		if dir.Version != version {
+			return 0, 0, errSnapshotBehind
+		}
+		if p, ok := dir.Person(id); ok {
+			return p.Records, p.Analyzable, nil
+		}
+		if x, ok := dir.Identity(id); ok && x.Resolved() {
+			return 0, 0, fmt.Errorf("ensemble: %s: people are merged and %s is one of the ids of %s, who answers for it: %w",
+				req.Analysis, id, x.Bioguide, &quant.NotFoundError{What: "politician", ID: id})
+		}
+		// An unresolved id keeps its own records: the store counts them.
+	}
+	p, err := s.store.Politician(ctx, id)
+	if err != nil {
+		return 0, 0, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+	}
+	return p.TradeCount, p.AnalyzableCount, nil
 }
 
 // errSnapshotBehind: the store knows a politician with analyzable records
@@ -235,11 +348,11 @@ func (s *Service) activity(ctx context.Context, ds *quant.Dataset, req quant.Req
 	if act, ok := ds.Find(req.ID); ok {
 		return act, nil
 	}
-	p, err := s.store.Politician(ctx, req.ID)
+	records, analyzable, err := s.lookup(ctx, req, ds.Version, req.ID)
 	if err != nil {
-		return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
+		return nil, err
 	}
-	if p.AnalyzableCount > 0 {
+	if analyzable > 0 {
 		return nil, errSnapshotBehind
 	}
 	reason := quant.ReasonInsufficientHistory
@@ -247,24 +360,25 @@ func (s *Service) activity(ctx context.Context, ds *quant.Dataset, req quant.Req
 		reason = quant.ReasonNotACandidate
 	}
 	return nil, &quant.NotEligibleError{Reason: reason,
-		Detail: fmt.Sprintf("%s has %d records and none is analyzable (all of unknown type)", req.ID, p.TradeCount)}
+		Detail: fmt.Sprintf("%s has %d records and none is analyzable (all of unknown type)", req.ID, records)}
 }
 
-// withInactive returns ds with an empty activity added for each of ids that
-// the store knows but that has no analyzable record: its series is all
-// zeros, which correlation reports as null entries. An id the store does not
-// know is a 404.
-func (s *Service) withInactive(ctx context.Context, ds *quant.Dataset, ids []string) (*quant.Dataset, error) {
+// withInactive returns ds with an empty activity added for each of
+// req.IDs that the store (or with MergePeople the directory) knows but
+// that has no analyzable record: its series is all zeros, which
+// correlation reports as null entries. An id the store does not know is a
+// 404.
+func (s *Service) withInactive(ctx context.Context, ds *quant.Dataset, req quant.Request) (*quant.Dataset, error) {
 	var extra []quant.Activity
-	for _, id := range ids {
+	for _, id := range req.IDs {
 		if _, ok := ds.Find(id); ok {
 			continue
 		}
-		p, err := s.store.Politician(ctx, id)
+		_, analyzable, err := s.lookup(ctx, req, ds.Version, id)
 		if err != nil {
-			return nil, fmt.Errorf("ensemble: correlation: %w", err)
+			return nil, err
 		}
-		if p.AnalyzableCount > 0 {
+		if analyzable > 0 {
 			return nil, errSnapshotBehind
 		}
 		extra = append(extra, quant.Activity{ID: id})

@@ -32,15 +32,23 @@ const (
 	// date_recieved, bioguide) holding its transactions; scanned paper
 	// filings hold none.
 	GenSenateFilings GenFormat = "senate-filings"
+	// GenLegislators is not a disclosure format: it is a congress-
+	// legislators YAML table of the filers the other formats draw for the
+	// same seed (see GenerateLegislators).
+	GenLegislators GenFormat = "legislators"
 )
 
 // GenFormats lists the formats Generate writes, the default first.
-var GenFormats = []GenFormat{GenSenateCSV, GenHouseJSON, GenSenateFilings}
+var GenFormats = []GenFormat{GenSenateCSV, GenHouseJSON, GenSenateFilings, GenLegislators}
 
-// Chamber returns the chamber whose disclosures the format holds.
+// Chamber returns the chamber whose disclosures the format holds; "" for
+// GenLegislators, which holds members of both.
 func (f GenFormat) Chamber() quant.Chamber {
-	if f == GenHouseJSON {
+	switch f {
+	case GenHouseJSON:
 		return quant.ChamberHouse
+	case GenLegislators:
+		return ""
 	}
 	return quant.ChamberSenate
 }
@@ -48,10 +56,15 @@ func (f GenFormat) Chamber() quant.Chamber {
 // DefaultSpan returns the transaction dates a GenConfig with a zero Start
 // and End gets in format f: 2012-06-01 to 2020-12-31 for the Senate
 // formats (the span of the real Senate data), 2021-01-01 to 2025-12-31
-// for the House (the real House data starts in 2021).
+// for the House (the real House data starts in 2021). For GenLegislators
+// it is the union, 2012-06-01 to 2025-12-31, the dates its terms are
+// drawn to cover.
 func (f GenFormat) DefaultSpan() (start, end time.Time) {
-	if f == GenHouseJSON {
+	switch f {
+	case GenHouseJSON:
 		return genHouseStart, genHouseEnd
+	case GenLegislators:
+		return genDefaultStart, genHouseEnd
 	}
 	return genDefaultStart, genDefaultEnd
 }
@@ -68,7 +81,7 @@ type GenConfig struct {
 	// Trades of them (the most active) appear.
 	Politicians int
 	// Trades is the exact number of data rows written; 0 writes the header
-	// only.
+	// only. GenLegislators does not use it.
 	Trades int
 	// Seed selects the dataset; 0 is a seed like any other. The same
 	// config always gives the same bytes (for one Go release and
@@ -91,7 +104,8 @@ type GenConfig struct {
 	// the format's DefaultSpan. Start must not be before 1990-01-01 and
 	// End not before Start. Generate cannot know the day the output will
 	// be imported: an End after that day makes the parser reject the
-	// later rows as date_out_of_range.
+	// later rows as date_out_of_range. GenLegislators takes no Start or
+	// End (GenerateLegislators takes the spans of the files it is for).
 	Start, End time.Time
 }
 
@@ -123,7 +137,9 @@ const genHeader = "transaction_date,owner,ticker,asset_description,asset_type,ty
 // genStream is the second PCG seed word; cfg.Seed is the first.
 const genStream = 0x7175616e74676e31 // "quantgn1"
 
-// Generate writes cfg.Trades synthetic disclosures in cfg.Format to w.
+// Generate writes cfg.Trades synthetic disclosures in cfg.Format to w,
+// or for GenLegislators the congress-legislators table of cfg's filers,
+// each in both chambers over the default spans (GenerateLegislators).
 // The House and Senate filings formats are described with genHouse and
 // genSenateFilings (gen_json.go): filings of several transactions, a
 // disclosure date per filing with the lags of the real reports, districts
@@ -158,6 +174,9 @@ const genStream = 0x7175616e74676e31 // "quantgn1"
 // with the same Go release on the same architecture (a few choices go
 // through math.Pow, whose last bit may differ between architectures).
 func Generate(w io.Writer, cfg GenConfig) error {
+	if cfg.Format == GenLegislators {
+		return generateLegislators(w, cfg)
+	}
 	g, err := newGenerator(cfg)
 	if err != nil {
 		return err
@@ -183,6 +202,11 @@ func (cfg GenConfig) validate() (GenConfig, error) {
 	case "":
 		cfg.Format = GenSenateCSV
 	case GenSenateCSV, GenHouseJSON, GenSenateFilings:
+	case GenLegislators:
+		if !cfg.Start.IsZero() || !cfg.End.IsZero() {
+			return cfg, genConfigError("start and end are not used by the legislators format (GenerateLegislators takes the parts' spans)")
+		}
+		return cfg, nil
 	default:
 		return cfg, genConfigError(fmt.Sprintf("format %q is not one of %v", cfg.Format, GenFormats))
 	}
@@ -546,6 +570,7 @@ func genUnit(h uint64) float64 { return float64(h>>11) * 0x1p-53 }
 // statistics of uniform points under the busy/quiet rate.
 type genFiler struct {
 	name, alias   string        // CSV-encoded spellings; alias is "" when there is none
+	nick, suffix  string        // the nickname or suffix (as spelled) alias adds; "" when it adds none
 	given, family string        // the given and family names, as given
 	mid           byte          // the middle initial, 0 when none
 	index         int           // index in the seed's sequence of filers (SkipPoliticians counted)
@@ -737,7 +762,8 @@ func (g *generator) makeNames(seed uint64) {
 		switch u := r.float(); {
 		case u < genSuffixP:
 			if fi < genMaleFirstNames {
-				alias = first.name + " " + rest + genSuffixes[r.intn(len(genSuffixes))]
+				f.suffix = genSuffixes[r.intn(len(genSuffixes))]
+				alias = first.name + " " + rest + f.suffix
 			}
 		case u < genSuffixP+genNicknameP && first.nick != "":
 			b.Reset()
@@ -747,6 +773,7 @@ func (g *generator) makeNames(seed uint64) {
 			}
 			b.WriteString(" (" + first.nick + ") " + last)
 			alias = b.String()
+			f.nick = first.nick
 		case u < genSuffixP+genNicknameP+genDoubleSpaceP:
 			alias = first.name + "  " + rest
 		}

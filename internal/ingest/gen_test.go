@@ -358,7 +358,7 @@ func TestGenConfigErrors(t *testing.T) {
 		{GenConfig{Politicians: 1, Start: day(2020, 1, 2), End: day(2020, 1, 1)}, "ingest: gen: end must not be before start"},
 		{GenConfig{Politicians: 1, Start: day(2021, 1, 1)}, "ingest: gen: end must not be before start"},
 		{GenConfig{Politicians: 1, Format: GenHouseJSON, Start: day(2026, 1, 1)}, "ingest: gen: end must not be before start"},
-		{GenConfig{Politicians: 1, Format: "xml"}, `ingest: gen: format "xml" is not one of [senate-csv house-json senate-filings]`},
+		{GenConfig{Politicians: 1, Format: "xml"}, `ingest: gen: format "xml" is not one of [senate-csv house-json senate-filings legislators]`},
 		{GenConfig{Politicians: 1, SkipPoliticians: -1}, "ingest: gen: skip politicians must be >= 0"},
 		{GenConfig{Politicians: 2, SkipPoliticians: GenMaxPoliticians - 1}, fmt.Sprintf("ingest: gen: politicians + skip politicians must be <= %d", GenMaxPoliticians)},
 	}

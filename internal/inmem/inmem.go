@@ -53,6 +53,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"iter"
@@ -92,6 +93,10 @@ type Store struct {
 	// disclosures is the last Disclosures built, reused while its
 	// version is the store's; built on first use (most servers never ask).
 	disclosures atomic.Pointer[quant.Disclosures]
+	legislators *quant.Legislators // guarded by mu; nil when none is stored
+	// filers is the last Filers built, reused while its version is the
+	// store's; built on first use.
+	filers atomic.Pointer[quant.Filers]
 }
 
 // stored is one record and the import (importInfo.seq) that stored it.
@@ -666,9 +671,21 @@ func summary(p *politician) quant.Politician {
 func (s *Store) Politicians(ctx context.Context, q quant.PoliticianQuery) ([]quant.Politician, int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	all := make([]*politician, 0, len(s.pols))
-	for _, p := range s.pols {
-		all = append(all, p)
+	var all []*politician
+	if q.IDs != nil {
+		all = make([]*politician, 0, len(q.IDs))
+		seen := make(map[string]bool, len(q.IDs))
+		for _, id := range q.IDs {
+			if p, ok := s.pols[id]; ok && !seen[id] {
+				seen[id] = true
+				all = append(all, p)
+			}
+		}
+	} else {
+		all = make([]*politician, 0, len(s.pols))
+		for _, p := range s.pols {
+			all = append(all, p)
+		}
 	}
 	slices.SortFunc(all, func(a, b *politician) int {
 		switch q.Sort {
@@ -715,6 +732,7 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var idx []int32
+	var only map[string]bool // PoliticianIDs as a set, when idx holds others' records too
 	switch {
 	case q.PoliticianID != "":
 		p, ok := s.pols[q.PoliticianID]
@@ -722,6 +740,11 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 			return quant.TradePage{}, fmt.Errorf("inmem: trades: %w", &quant.NotFoundError{What: "politician", ID: q.PoliticianID})
 		}
 		idx = p.idx
+		if q.PoliticianIDs != nil && !slices.Contains(q.PoliticianIDs, q.PoliticianID) {
+			return quant.TradePage{}, nil
+		}
+	case q.PoliticianIDs != nil:
+		idx, only = s.listingOf(q.PoliticianIDs)
 	case q.Ticker != "":
 		idx = s.byTicker[q.Ticker]
 	default:
@@ -749,7 +772,7 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 		if !q.From.IsZero() && t.TransactionDate.Before(q.From) {
 			break
 		}
-		if !matches(t, &q) {
+		if only != nil && !only[t.PoliticianID] || !matches(t, &q) {
 			continue
 		}
 		if len(page.Trades) == limit {
@@ -762,6 +785,31 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	return page, nil
 }
 
+// listingOf returns the ordered listing to walk for the trades of ids:
+// their own listings merged when they hold few of the records, else every
+// record with the set of ids to filter it by (a page then costs the
+// records the filter skips, at most about four per record kept).
+func (s *Store) listingOf(ids []string) ([]int32, map[string]bool) {
+	set := make(map[string]bool, len(ids))
+	n := 0
+	for _, id := range ids {
+		if p, ok := s.pols[id]; ok && !set[id] {
+			n += len(p.idx)
+		}
+		set[id] = true
+	}
+	if n > len(s.all)/4 {
+		return s.all, set
+	}
+	idx := make([]int32, 0, n)
+	for id := range set {
+		if p, ok := s.pols[id]; ok {
+			idx = s.merge(idx, p.idx)
+		}
+	}
+	return idx, nil
+}
+
 // matches reports whether t passes q's filters other than the politician
 // and the transaction date bounds.
 func matches(t *quant.Trade, q *quant.TradeQuery) bool {
@@ -769,7 +817,6 @@ func matches(t *quant.Trade, q *quant.TradeQuery) bool {
 	case q.Ticker != "" && t.Ticker != q.Ticker,
 		q.Type != "" && t.Type != q.Type,
 		q.Chamber != "" && t.Chamber != q.Chamber,
-		q.State != "" && t.State != q.State,
 		q.Owner != "" && t.OwnerKind != q.Owner,
 		q.MinAmount > 0 && (!t.AmountMin.Valid || t.AmountMin.V < q.MinAmount):
 		return false
@@ -891,6 +938,109 @@ func (s *Store) Disclosures(ctx context.Context) (*quant.Disclosures, error) {
 	// was read: d is current. A concurrent builder may store an equal one.
 	s.disclosures.Store(d)
 	return d, nil
+}
+
+// SetLegislators implements quant.Store. A change moves the version as
+// an import does: the time part by one unit (a table has no AsOf, so
+// stores that load the same files and tables in the same order agree),
+// the history hash chained over the table's digest.
+func (s *Store) SetLegislators(ctx context.Context, t *quant.Legislators) (bool, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return false, 0, fmt.Errorf("inmem: set legislators: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	digest := func(t *quant.Legislators) string {
+		if t == nil {
+			return ""
+		}
+		return "table " + t.Digest
+	}
+	if digest(t) == digest(s.legislators) {
+		return false, s.version, nil
+	}
+	s.legislators = t
+	b := append(s.chain[:0:0], s.chain[:]...)
+	b = appendString(b, digest(t))
+	s.chain = sha256.Sum256(b)
+	s.version = nextVersion(s.version, time.Time{}, s.chain)
+	// The records did not change, but every view carries the version.
+	ds := *s.dataset
+	ds.Version = s.version
+	s.dataset = &ds
+	return true, s.version, nil
+}
+
+// Filers implements quant.Store: built from the records on the first call
+// after a change, then shared until the next one; it must not be
+// modified.
+func (s *Store) Filers(ctx context.Context) (*quant.Filers, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if f := s.filers.Load(); f != nil && f.Version == s.version {
+		return f, nil
+	}
+	type key struct {
+		id, name, state, bioguide string
+		chamber                   quant.Chamber
+		district                  sql.Null[int32]
+	}
+	days := map[key]map[time.Time]*quant.FilerDay{}
+	for i := 0; i < s.n; i++ {
+		t := &s.at(int32(i)).Trade
+		k := key{t.PoliticianID, t.PoliticianName, t.State, t.Bioguide, t.Chamber, t.District}
+		m := days[k]
+		if m == nil {
+			m = map[time.Time]*quant.FilerDay{}
+			days[k] = m
+		}
+		d := m[t.TransactionDate]
+		if d == nil {
+			d = &quant.FilerDay{Date: t.TransactionDate}
+			m[t.TransactionDate] = d
+		}
+		d.Records++
+		if t.Analyzable() {
+			d.Analyzable++
+		}
+	}
+	f := &quant.Filers{Version: s.version, Legislators: s.legislators, Filers: make([]quant.Filer, 0, len(days))}
+	for k, m := range days {
+		x := quant.Filer{PoliticianID: k.id, Name: k.name, Chamber: k.chamber, State: k.state, District: k.district, Bioguide: k.bioguide,
+			Days: make([]quant.FilerDay, 0, len(m))}
+		for _, d := range m {
+			x.Days = append(x.Days, *d)
+		}
+		slices.SortFunc(x.Days, func(a, b quant.FilerDay) int { return a.Date.Compare(b.Date) })
+		f.Filers = append(f.Filers, x)
+	}
+	slices.SortFunc(f.Filers, compareFilers)
+	// As in Disclosures: the read lock keeps the version where it was read.
+	s.filers.Store(f)
+	return f, nil
+}
+
+// compareFilers orders filer signatures as quant.Filers documents.
+func compareFilers(a, b quant.Filer) int {
+	return cmp.Or(
+		cmp.Compare(a.PoliticianID, b.PoliticianID),
+		cmp.Compare(a.Name, b.Name),
+		cmp.Compare(a.Chamber, b.Chamber),
+		cmp.Compare(a.State, b.State),
+		compareDistrict(a.District, b.District),
+		cmp.Compare(a.Bioguide, b.Bioguide),
+	)
+}
+
+// compareDistrict orders districts: none first, then by number.
+func compareDistrict(a, b sql.Null[int32]) int {
+	if a.Valid != b.Valid {
+		if !a.Valid {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.V, b.V)
 }
 
 // DatasetVersion implements quant.Store: it moves with every import that

@@ -261,7 +261,6 @@ func TestTradesEveryone(t *testing.T) {
 	}{
 		{"all", quant.TradeQuery{}, func(*quant.Trade) bool { return true }},
 		{"chamber", quant.TradeQuery{Chamber: quant.ChamberHouse}, func(t *quant.Trade) bool { return t.Chamber == quant.ChamberHouse }},
-		{"state", quant.TradeQuery{State: "TX"}, func(t *quant.Trade) bool { return t.State == "TX" }},
 		{"owner", quant.TradeQuery{Owner: quant.OwnerUnknown}, func(t *quant.Trade) bool { return t.OwnerKind == quant.OwnerUnknown }},
 		{"disclosed", quant.TradeQuery{DisclosedFrom: d("2014-01-01"), DisclosedTo: d("2015-06-30")}, func(t *quant.Trade) bool {
 			return t.Disclosed() && !t.DisclosureDate.Before(d("2014-01-01")) && !t.DisclosureDate.After(d("2015-06-30"))

@@ -22,6 +22,22 @@
 //
 // Every identifier the API sorts is stored COLLATE "C", so the database
 // orders ids, names and tickers bytewise, as Go compares strings.
+//
+// Identity. The legislators table (quant.Legislators) is part of the
+// dataset: one row of the legislators table (0006_legislators.sql) holds
+// its digest, sources and members (encoding/json of []quant.Legislator,
+// in bytea: read whole, decoded once per row, never queried inside).
+// SetLegislators compares digests only, and replaces or deletes the row
+// under the imports' advisory lock in the transaction that moves the
+// dataset version, so every Store on the database reads one table per
+// version. A table change moves the version, so the Dataset and
+// Disclosures are built again at the next version although the records
+// did not change (their builds are keyed by version alone). Filers
+// groups the records by signature and transaction date in the database
+// (one full scan; 1,000,000 records in about a second) in the snapshot
+// it reads the table in, once per version. The politician id filters are
+// = ANY over the id; a trades listing of a few ids (see fewPoliticians)
+// is the union of each one's listing on the politician index instead.
 package postgres
 
 import (
@@ -127,6 +143,11 @@ type Store struct {
 	// disclosures is the last Disclosures built, reused while the version
 	// holds.
 	disclosures atomic.Pointer[quant.Disclosures]
+	// filers is the last Filers built, reused while the version holds.
+	filers atomic.Pointer[quant.Filers]
+	// table is the legislators table last decoded, reused by the Filers of
+	// every version that holds the same row.
+	table atomic.Pointer[decodedTable]
 }
 
 // meta is one reading of the dataset row.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,8 +86,15 @@ func (s *Store) Politicians(ctx context.Context, q quant.PoliticianQuery) ([]qua
 	}
 	defer c.Release()
 	b := &pgx.Batch{}
-	b.Queue(`SELECT count(*) FROM politicians`)
-	b.Queue(`SELECT `+politicianColumns+` FROM politicians ORDER BY `+order+` LIMIT $1 OFFSET $2`, limit, q.Offset)
+	if q.IDs == nil {
+		b.Queue(`SELECT count(*) FROM politicians`)
+		b.Queue(`SELECT `+politicianColumns+` FROM politicians ORDER BY `+order+` LIMIT $1 OFFSET $2`, limit, q.Offset)
+	} else {
+		// Each id is found on the primary key; repeats match once, an
+		// empty array nothing.
+		b.Queue(`SELECT count(*) FROM politicians WHERE id = ANY($1)`, q.IDs)
+		b.Queue(`SELECT `+politicianColumns+` FROM politicians WHERE id = ANY($3) ORDER BY `+order+` LIMIT $1 OFFSET $2`, limit, q.Offset, q.IDs)
+	}
 	br := c.SendBatch(ctx, b)
 	defer br.Close()
 	var total int
@@ -129,10 +137,25 @@ const tradeColumns = `id, line, place_index, place_transaction, format, politici
 	asset_type, asset_description, comment, ptr_link, source_url, chamber, disclosure_date,
 	filing_id, state, district, bioguide`
 
+// fewPoliticians is the most distinct q.PoliticianIDs for which Trades
+// lists across politicians as the union of each one's listing: per id,
+// its newest matching trades (at most a page) on the (politician_id,
+// transaction_date DESC, id DESC) index, then the newest page of those.
+// For a few ids the plain filter is a trap: PostgreSQL walks the
+// (transaction_date DESC, id DESC) index and filters, which reads the
+// whole table when the ids' trades are old (3 ids whose 30 trades are
+// older than every other of 1,000,000: 1.0-1.4 s, against 0.1 ms). For
+// many ids their trades are dense along the date index and the plain
+// filter wins (64 of 500 ids: 0.4 ms against 8 ms; with a ticker filter
+// the union costs a bitmap per id, 6 ms each). No ids (an empty array)
+// reads nothing. Measured on generated data, PostgreSQL 15.
+const fewPoliticians = 8
+
 // Trades returns a page of trades, newest first (ties by descending id):
 // one politician's, on the (politician_id, transaction_date DESC, id DESC)
 // index, or with an empty q.PoliticianID everyone's, on the
-// (transaction_date DESC, id DESC) index. Paging is by keyset: it reads
+// (transaction_date DESC, id DESC) index, or of q.PoliticianIDs (see
+// fewPoliticians) when there are a few. Paging is by keyset: it reads
 // Limit+1 rows and sets Next only when the extra row exists. An unknown
 // politician is an error wrapping quant.ErrNotFound; an unknown type,
 // chamber or owner kind, or a negative MinAmount, wraps quant.ErrInvalid.
@@ -155,9 +178,27 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 		return "$" + strconv.Itoa(len(args))
 	}
 	var sb strings.Builder
-	sb.WriteString(`SELECT ` + tradeColumns + ` FROM trades WHERE true`)
-	if q.PoliticianID != "" {
-		sb.WriteString(` AND politician_id = ` + arg(q.PoliticianID))
+	// few: the distinct PoliticianIDs of a listing across politicians,
+	// when there are a few (none included).
+	var few []string
+	if q.PoliticianID == "" && q.PoliticianIDs != nil {
+		if ids := slices.Compact(slices.Sorted(slices.Values(q.PoliticianIDs))); len(ids) <= fewPoliticians {
+			few = append([]string{}, ids...)
+		}
+	}
+	if few != nil {
+		// Each politician's newest matching trades on the politician
+		// index, merged (see fewPoliticians).
+		sb.WriteString(`SELECT t.* FROM unnest(` + arg(few) + `::text[]) AS u(pid) CROSS JOIN LATERAL (
+			SELECT ` + tradeColumns + ` FROM trades WHERE politician_id = u.pid`)
+	} else {
+		sb.WriteString(`SELECT ` + tradeColumns + ` FROM trades WHERE true`)
+		if q.PoliticianID != "" {
+			sb.WriteString(` AND politician_id = ` + arg(q.PoliticianID))
+		}
+		if q.PoliticianIDs != nil {
+			sb.WriteString(` AND politician_id = ANY(` + arg(q.PoliticianIDs) + `)`)
+		}
 	}
 	if !q.From.IsZero() {
 		sb.WriteString(` AND transaction_date >= ` + arg(civil(q.From)))
@@ -173,9 +214,6 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	}
 	if q.Chamber != "" {
 		sb.WriteString(` AND chamber = ` + arg(string(q.Chamber)))
-	}
-	if q.State != "" {
-		sb.WriteString(` AND state = ` + arg(q.State))
 	}
 	if q.Owner != "" {
 		sb.WriteString(` AND owner_kind = ` + arg(string(q.Owner)))
@@ -193,7 +231,11 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	if q.After != nil {
 		sb.WriteString(` AND (transaction_date, id) < (` + arg(civil(q.After.Date)) + `::date, ` + arg(q.After.ID) + `::bigint)`)
 	}
-	sb.WriteString(` ORDER BY transaction_date DESC, id DESC LIMIT ` + arg(q.Limit+1))
+	limit := arg(q.Limit + 1)
+	sb.WriteString(` ORDER BY transaction_date DESC, id DESC LIMIT ` + limit)
+	if few != nil {
+		sb.WriteString(`) t ORDER BY t.transaction_date DESC, t.id DESC LIMIT ` + limit)
+	}
 
 	who := "everyone"
 	if q.PoliticianID != "" {

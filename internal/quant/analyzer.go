@@ -206,11 +206,11 @@ func ValidState(s string) bool {
 }
 
 // ValidParty reports whether s can name a party of the legislators
-// table: 1..40 bytes of letters, spaces, '-' and '.', starting with an
-// upper-case letter ("Democrat", "Republican", "Independent",
-// "Libertarian", "Democratic-Farmer-Labor").
+// table: 1..40 bytes of ASCII letters, spaces, '-' and '.', starting with
+// a letter ("Democrat", "Republican", "Independent", "Libertarian",
+// "Democratic-Farmer-Labor"); parties match whatever their case.
 func ValidParty(s string) bool {
-	if s == "" || len(s) > 40 || s[0] < 'A' || s[0] > 'Z' {
+	if s == "" || len(s) > 40 || !('a' <= s[0] && s[0] <= 'z' || 'A' <= s[0] && s[0] <= 'Z') {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

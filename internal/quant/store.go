@@ -145,7 +145,6 @@ type TradeQuery struct {
 	Ticker        string    // exact, upper case
 	Type          TradeType
 	Chamber       Chamber
-	State         string    // two upper-case letters (House records only have one)
 	Owner         OwnerKind // the record's owner kind
 	// DisclosedFrom and DisclosedTo bound the disclosure date (inclusive);
 	// with either set, records without a disclosure date never match.

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"math"
 	"net/http"
@@ -28,13 +30,16 @@ func (s *Server) analyticsRoutes() {
 }
 
 // complianceParams are the query parameters of the compliance ranking.
-var complianceParams = []string{"min_records", "sort", "limit", "chamber"}
+var complianceParams = []string{"min_records", "sort", "limit", "chamber", "party", "state"}
 
 // analyze returns the handler of one analysis endpoint, which takes the
 // named query parameters.
 func (s *Server) analyze(a quant.Analysis, params ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		req, err := analysisRequest(r, a, params)
+		req, err := s.analysisRequest(r, a, params)
+		if err == nil {
+			err = s.resolveRequest(r.Context(), &req, "")
+		}
 		if err == nil {
 			req, err = req.Normalize()
 		}
@@ -55,12 +60,12 @@ func (s *Server) analyze(a quant.Analysis, params ...string) http.HandlerFunc {
 // id comes from the path whenever the route has one: always for the
 // per-politician analyses, optionally for compliance (whose route without
 // an id is the ranking).
-func analysisRequest(r *http.Request, a quant.Analysis, params []string) (quant.Request, error) {
+func (s *Server) analysisRequest(r *http.Request, a quant.Analysis, params []string) (quant.Request, error) {
 	req := quant.Request{Analysis: a}
 	if _, inPath := mux.Vars(r)["id"]; inPath || a.PerPolitician() {
-		id, err := politicianID(r)
-		if err != nil {
-			return req, err
+		id := mux.Vars(r)["id"]
+		if !s.analysisID(id) {
+			return req, s.badAnalysisID("id", id)
 		}
 		req.ID = id
 	}
@@ -78,8 +83,8 @@ func analysisRequest(r *http.Request, a quant.Analysis, params []string) (quant.
 			for _, part := range v {
 				for id := range strings.SplitSeq(part, ",") {
 					id = strings.TrimSpace(id)
-					if !quant.ValidPoliticianID(id) {
-						q.fail("ids", "%q is not a politician id (a-z, 0-9 and '-', at most %d)", clip(id), maxIDLen)
+					if !s.analysisID(id) {
+						q.err = cmp.Or(q.err, s.badAnalysisID("ids", id))
 						break
 					}
 					req.IDs = append(req.IDs, id)
@@ -122,8 +127,82 @@ func analysisRequest(r *http.Request, a quant.Analysis, params []string) (quant.
 				q.fail("chamber", "must be house or senate, got %q", clip(v))
 			}
 		}
+		// The politicians' party and state at their last trade (identity.go);
+		// resolveRequest puts the party in the table's spelling.
+		req.Party = q.party("party")
+		req.State = q.state("state")
 	}
 	return req, q.err
+}
+
+// analysisID reports whether id may name a politician in an analysis: a
+// politician id, or with people merged also a bioguide id.
+func (s *Server) analysisID(id string) bool {
+	return quant.ValidPoliticianID(id) || s.cfg.MergePeople && quant.ValidBioguide(id)
+}
+
+// badAnalysisID is the 400 of an id analysisID refuses, naming param.
+func (s *Server) badAnalysisID(param, id string) error {
+	switch {
+	case s.cfg.MergePeople:
+		return quant.Invalid(param, "%q is neither a politician id (1..%d of a-z, 0-9 and '-') nor a bioguide id (one upper-case letter and six digits, W000779)", clip(id), maxIDLen)
+	case quant.ValidBioguide(id):
+		return quant.Invalid(param, "%s is a bioguide id: analyses take politician ids, and bioguide ids only when the server runs with --merge-people; GET /api/v1/people/%s lists the person's politician ids", id, id)
+	case param == "id":
+		return badPoliticianID(id)
+	}
+	return quant.Invalid(param, "%q is not a politician id (a-z, 0-9 and '-', at most %d)", clip(id), maxIDLen)
+}
+
+// resolveRequest finishes an analysis request with what identity decides,
+// before Normalize: the compliance ranking's party in the table's
+// spelling (a 400 without a table, or for a party it lacks), and with
+// people merged Request.MergePeople on every request and each id mapped
+// to its person's bioguide id (Directory.PersonID: a bioguide id or an
+// unresolved id stays as given). Two ids of one person in a correlation
+// set are a 400 naming both and the person. prefix is prepended to the
+// parameter names of errors ("params." for job bodies). The directory is
+// read only when needed.
+func (s *Server) resolveRequest(ctx context.Context, req *quant.Request, prefix string) error {
+	req.MergePeople = s.cfg.MergePeople
+	needIDs := s.cfg.MergePeople && (req.ID != "" || len(req.IDs) > 0)
+	if req.Party == "" && !needIDs {
+		return nil
+	}
+	if s.cfg.People == nil { // then only the party asks (merging needs People)
+		return quant.Invalid(prefix+"party", noTableDetail)
+	}
+	d, err := s.directory(ctx)
+	if err != nil {
+		return err
+	}
+	if req.Party != "" {
+		if req.Party, err = s.resolveParty(d, prefix+"party", req.Party); err != nil {
+			return err
+		}
+	}
+	if !needIDs {
+		return nil
+	}
+	if req.ID != "" {
+		req.ID = d.PersonID(req.ID)
+	}
+	if len(req.IDs) > 0 {
+		ids := make([]string, len(req.IDs))
+		given := make(map[string]string, len(req.IDs)) // person id -> the id the client gave
+		for i, id := range req.IDs {
+			p := d.PersonID(id)
+			if prev, ok := given[p]; ok {
+				if prev == id {
+					return quant.Invalid(prefix+"ids", "names %q twice", id)
+				}
+				return quant.Invalid(prefix+"ids", "%q and %q are one person, %s: with people merged (--merge-people) name each person once", prev, id, p)
+			}
+			given[p], ids[i] = id, p
+		}
+		req.IDs = ids
+	}
+	return nil
 }
 
 // resultMeta is the "meta" member every analysis answer carries.

@@ -129,6 +129,12 @@ func (s *Server) readiness(ctx context.Context) *readiness {
 
 // politicianJSON is a politician on the wire. Unknown state, district and
 // disclosure dates are null; chambers and bioguides are [] when none.
+// bioguide, party and official_name are the id's identity (null when it is
+// unresolved, unknown, or the server resolves no identity); unresolved
+// says why an id resolves to nobody (null when it resolves, or without
+// identity). state is the identity's (the person's state at the id's last
+// trade; for an unresolved id its latest House record's), or without
+// identity that of the latest record with a district, as is district.
 type politicianJSON struct {
 	ID              string          `json:"id"`
 	Name            string          `json:"name"`
@@ -143,10 +149,22 @@ type politicianJSON struct {
 	FirstDisclosure *string         `json:"first_disclosure"`
 	LastDisclosure  *string         `json:"last_disclosure"`
 	Bioguides       []string        `json:"bioguides"`
+	Bioguide        *string         `json:"bioguide"`
+	Party           *string         `json:"party"`
+	OfficialName    *string         `json:"official_name"`
+	Unresolved      *unresolvedJSON `json:"unresolved"`
 }
 
-func toPoliticianJSON(p quant.Politician) politicianJSON {
-	return politicianJSON{
+// unresolvedJSON says why an id resolves to nobody.
+type unresolvedJSON struct {
+	Reason     quant.UnresolvedReason `json:"reason"`
+	Detail     string                 `json:"detail"`
+	Candidates []string               `json:"candidates"`
+}
+
+// toPoliticianJSON puts p on the wire with its identity x (nil: none).
+func toPoliticianJSON(p quant.Politician, x *quant.Identity) politicianJSON {
+	j := politicianJSON{
 		ID: p.ID, Name: displayName(p.Names), Names: p.Names,
 		TradeCount: p.TradeCount, AnalyzableCount: p.AnalyzableCount,
 		FirstTrade: p.FirstTrade.Format(time.DateOnly), LastTrade: p.LastTrade.Format(time.DateOnly),
@@ -154,6 +172,21 @@ func toPoliticianJSON(p quant.Politician) politicianJSON {
 		FirstDisclosure: dateOrNull(p.FirstDisclosure), LastDisclosure: dateOrNull(p.LastDisclosure),
 		Bioguides: orEmpty(p.Bioguides),
 	}
+	if x != nil {
+		j.State, j.Bioguide, j.Party, j.OfficialName = stringOrNull(x.State), stringOrNull(x.Bioguide), stringOrNull(x.Party), stringOrNull(x.OfficialName)
+		if !x.Resolved() {
+			j.Unresolved = &unresolvedJSON{Reason: x.Reason, Detail: x.Detail, Candidates: orEmpty(x.Candidates)}
+		}
+	}
+	return j
+}
+
+// identityOf returns id's identity in d, or nil.
+func identityOf(d *quant.Directory, id string) *quant.Identity {
+	if x, ok := d.Identity(id); ok {
+		return x
+	}
+	return nil
 }
 
 // orEmpty returns s, or an empty slice for nil: a list on the wire is
@@ -353,31 +386,27 @@ func validTicker(t string) bool {
 const maxMinAmount = 1_000_000_000_000
 
 // tradeParams are the query parameters of both trade listings.
-var tradeParams = []string{"from", "to", "ticker", "type", "chamber", "state", "owner",
+var tradeParams = []string{"from", "to", "ticker", "type", "chamber", "party", "state", "owner",
 	"disclosed_from", "disclosed_to", "min_amount", "limit", "cursor"}
 
 // tradeQuery reads the filters and paging of a trade listing (tradeParams;
-// limit 1..maxPage, default defaultLimit), PoliticianID left empty.
-func (q *query) tradeQuery(maxPage int) quant.TradeQuery {
+// limit 1..maxPage, default defaultLimit), PoliticianID left empty, and
+// its politician-level filters party and state (chamber is the record's,
+// in the TradeQuery), which Server.tradeFilter turns into PoliticianIDs.
+func (q *query) tradeQuery(maxPage int) (quant.TradeQuery, who) {
 	tq := quant.TradeQuery{
 		Ticker:    q.ticker("ticker"),
 		Type:      quant.TradeType(q.single("type")),
-		Chamber:   quant.Chamber(strings.ToLower(q.single("chamber"))),
-		State:     strings.ToUpper(q.single("state")),
+		Chamber:   q.chamber("chamber"),
 		Owner:     quant.OwnerKind(strings.ToLower(q.single("owner"))),
 		MinAmount: q.int64("min_amount", 0, 0, maxMinAmount),
 		Limit:     q.int("limit", defaultLimit, 1, maxPage),
 	}
+	f := who{Party: q.party("party"), State: q.state("state")}
 	tq.From, tq.To = q.dateRange("from", "to")
 	tq.DisclosedFrom, tq.DisclosedTo = q.dateRange("disclosed_from", "disclosed_to")
 	if tq.Type != "" && !tq.Type.Valid() {
 		q.fail("type", "must be one of %v, got %q", quant.TradeTypes, clip(string(tq.Type)))
-	}
-	if tq.Chamber != "" && !tq.Chamber.Valid() {
-		q.fail("chamber", "must be senate or house, got %q", clip(string(tq.Chamber)))
-	}
-	if tq.State != "" && (len(tq.State) != 2 || strings.ContainsFunc(tq.State, func(r rune) bool { return r < 'A' || r > 'Z' })) {
-		q.fail("state", "must be a two-letter state code such as CA, got %q", clip(tq.State))
 	}
 	if tq.Owner != "" && !tq.Owner.Valid() {
 		q.fail("owner", "must be self, spouse, joint, dependent or unknown, got %q", clip(string(tq.Owner)))
@@ -385,7 +414,25 @@ func (q *query) tradeQuery(maxPage int) quant.TradeQuery {
 	if c := q.single("cursor"); c != "" && q.err == nil {
 		tq.After, q.err = decodeCursor(c)
 	}
-	return tq
+	return tq, f
+}
+
+// tradeFilter resolves a trade listing's politician-level filters into
+// tq.PoliticianIDs (left nil when there are none): one politician's
+// listing keeps its id or nothing.
+func (s *Server) tradeFilter(ctx context.Context, tq *quant.TradeQuery, f who) error {
+	d, err := s.resolveWho(ctx, &f)
+	switch {
+	case err != nil || !f.set():
+	case tq.PoliticianID != "":
+		tq.PoliticianIDs = []string{}
+		if x := identityOf(d, tq.PoliticianID); x != nil && f.match(x) {
+			tq.PoliticianIDs = append(tq.PoliticianIDs, tq.PoliticianID)
+		}
+	default:
+		tq.PoliticianIDs = f.ids(d)
+	}
+	return err
 }
 
 // only rejects parameters the endpoint does not know, so a typo such as
@@ -414,14 +461,26 @@ func clip(s string) string {
 func politicianID(r *http.Request) (string, error) {
 	id := mux.Vars(r)["id"]
 	if !quant.ValidPoliticianID(id) {
-		return "", quant.Invalid("id", "must be 1..%d of a-z, 0-9 and '-', as the politicians listing gives it", maxIDLen)
+		return "", badPoliticianID(id)
 	}
 	return id, nil
 }
 
+// badPoliticianID is the 400 of an {id} that is not a politician id; a
+// bioguide id is told where its person's ids are.
+func badPoliticianID(id string) error {
+	if quant.ValidBioguide(id) {
+		return quant.Invalid("id", "%s is a bioguide id, not a politician id; GET /api/v1/people/%s lists the person's politician ids", id, id)
+	}
+	return quant.Invalid("id", "must be 1..%d of a-z, 0-9 and '-', as the politicians listing gives it", maxIDLen)
+}
+
+// listPoliticians answers GET /api/v1/politicians: a page of politician
+// ids, each with its identity; party, state and chamber select ids by
+// their identity (see identity.go), and total counts the matches.
 func (s *Server) listPoliticians(w http.ResponseWriter, r *http.Request) {
 	q := &query{v: r.URL.Query()}
-	q.only("sort", "limit", "offset")
+	q.only("sort", "limit", "offset", "party", "state", "chamber")
 	pq := quant.PoliticianQuery{
 		Sort:   quant.PoliticianSort(q.single("sort")),
 		Limit:  q.int("limit", defaultLimit, 1, maxLimit),
@@ -433,9 +492,21 @@ func (s *Server) listPoliticians(w http.ResponseWriter, r *http.Request) {
 	if !pq.Sort.Valid() {
 		q.fail("sort", "must be trades, name or last_trade, got %q", clip(string(pq.Sort)))
 	}
+	f := q.who()
 	if q.err != nil {
 		s.writeError(w, r, q.err)
 		return
+	}
+	d, err := s.resolveWho(r.Context(), &f)
+	if err == nil && d == nil {
+		d, err = s.directory(r.Context())
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if f.set() {
+		pq.IDs = f.ids(d)
 	}
 	ps, total, err := s.cfg.Store.Politicians(r.Context(), pq)
 	if err != nil {
@@ -449,7 +520,7 @@ func (s *Server) listPoliticians(w http.ResponseWriter, r *http.Request) {
 		Offset      int              `json:"offset"`
 	}{Politicians: make([]politicianJSON, 0, len(ps)), Total: total, Limit: pq.Limit, Offset: pq.Offset}
 	for _, p := range ps {
-		out.Politicians = append(out.Politicians, toPoliticianJSON(p))
+		out.Politicians = append(out.Politicians, toPoliticianJSON(p, identityOf(d, p.ID)))
 	}
 	writeJSON(w, out)
 }
@@ -469,11 +540,15 @@ func (s *Server) getPolitician(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, quant.ErrNotFound) {
 		err = withDetail(err, "no politician %q", id)
 	}
+	var d *quant.Directory
+	if err == nil {
+		d, err = s.directory(r.Context())
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, toPoliticianJSON(p))
+	writeJSON(w, toPoliticianJSON(p, identityOf(d, id)))
 }
 
 // encodeCursor and decodeCursor make a listing position opaque to clients.
@@ -513,10 +588,14 @@ func (s *Server) listTrades(w http.ResponseWriter, r *http.Request) {
 	}
 	q := &query{v: r.URL.Query()}
 	q.only(tradeParams...)
-	tq := q.tradeQuery(maxLimit)
+	tq, f := q.tradeQuery(maxLimit)
 	tq.PoliticianID = id
-	if q.err != nil {
-		s.writeError(w, r, q.err)
+	err = q.err
+	if err == nil {
+		err = s.tradeFilter(r.Context(), &tq, f)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	page, err := s.cfg.Store.Trades(r.Context(), tq)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,16 +16,31 @@ import (
 
 	"github.com/quantops/quant/internal/ensemble"
 	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/quant"
 )
 
-// fuzzHandler is the whole API (listings, analyses over the real ensemble
-// service, jobs, ingest with token "t") over the storetest fixture.
+// fuzzHandler is the whole API (listings, people, analyses over the real
+// ensemble service, jobs, ingest with token "t") over the storetest
+// fixture, its busiest id resolved to W000779 of handTable and the others
+// unresolved.
 func fuzzHandler(tb testing.TB) http.Handler {
 	tb.Helper()
 	st := fixtureStore(tb)
+	ps, _, err := st.Politicians(context.Background(), quant.PoliticianQuery{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	specs := map[string]idSpec{}
+	for i, p := range ps {
+		specs[p.ID] = idSpec{reason: quant.UnresolvedNoMatch}
+		if i == 0 {
+			specs[p.ID] = idSpec{bioguide: "W000779", party: "Democrat", state: "OR"}
+		}
+	}
+	people := &fakePeople{dir: handDirectory(tb, st, handTable(), specs)}
 	svc := ensemble.NewService(st)
 	jobs := NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: svc})
-	return New(Config{Store: st, Analyzer: svc, Jobs: jobs, IngestToken: "t", MaxIngestBytes: 64 << 10}).Handler()
+	return New(Config{Store: st, Analyzer: svc, Jobs: jobs, People: people, IngestToken: "t", MaxIngestBytes: 64 << 10}).Handler()
 }
 
 var fuzzMethods = []string{"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"}
@@ -60,6 +76,14 @@ func FuzzAPI(f *testing.F) {
 		{1, "/api/v1/trades?source=fuzz", true, 2, "transaction_date,owner,ticker,asset_description,asset_type,type,amount,comment,senator,ptr_link\n01/02/2020,Self,AAPL,Apple,Stock,Purchase,\"$1,001 - $15,000\",--,Fuzz Senator,x\n"},
 		{1, "/api/v1/trades", true, 1, `[{"representative":"Hon. A B","transaction_date":"2020-01-07","type":"purchase"}]`},
 		{3, "/healthz", false, 0, ""},
+		{0, "/api/v1/people?party=democrat&sort=name&limit=2", false, 0, ""},
+		{0, "/api/v1/people?unresolved=true&state=ca&chamber=house&offset=1", false, 0, ""},
+		{0, "/api/v1/people/W000779", false, 0, ""},
+		{0, "/api/v1/people/M000001", false, 0, ""},
+		{0, "/api/v1/politicians?party=Democrat&state=or&chamber=senate", false, 0, ""},
+		{0, "/api/v1/trades?party=democrat&state=OR", false, 0, ""},
+		{0, "/api/v1/analytics/compliance?party=democrat&state=or", false, 0, ""},
+		{1, "/api/v1/jobs", false, 1, `{"analysis":"compliance","params":{"party":"democrat","state":"or"}}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.target, s.auth, s.ctype, []byte(s.body))

@@ -415,6 +415,8 @@ type jobParamsJSON struct {
 	Sort       *quant.ComplianceSort `json:"sort,omitempty"`
 	Limit      *int                  `json:"limit,omitempty"`
 	Chamber    *quant.Chamber        `json:"chamber,omitempty"`
+	Party      *string               `json:"party,omitempty"`
+	State      *string               `json:"state,omitempty"`
 }
 
 // jobJSON is a job on the wire.
@@ -473,6 +475,12 @@ func toJobJSON(j quant.Job) jobJSON {
 		if r.Chamber != "" {
 			p.Chamber = &r.Chamber
 		}
+		if r.Party != "" {
+			p.Party = &r.Party
+		}
+		if r.State != "" {
+			p.State = &r.State
+		}
 	}
 	if j.Result != nil {
 		out.Result = resultJSON(j.Result)
@@ -481,8 +489,10 @@ func toJobJSON(j quant.Job) jobJSON {
 	return out
 }
 
-// jobRequest reads and checks a job submission, naming the bad field.
-func jobRequest(r *http.Request) (quant.Request, error) {
+// jobRequest reads and checks a job submission, naming the bad field. Its
+// ids and party are resolved as GET requests' are (resolveRequest): with
+// people merged the job's request names people by bioguide id.
+func (s *Server) jobRequest(r *http.Request) (quant.Request, error) {
 	var in jobRequestJSON
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -500,16 +510,20 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 	if !in.Analysis.Valid() {
 		return req, quant.Invalid("analysis", "must be one of %v, got %q", quant.Analyses, clip(string(in.Analysis)))
 	}
+	kind := "a politician id (1..%d of a-z, 0-9 and '-')"
+	if s.cfg.MergePeople {
+		kind = "a politician id (1..%d of a-z, 0-9 and '-') or a bioguide id (W000779)"
+	}
 	switch {
 	case in.Analysis == quant.AnalysisCompliance && in.ID != "":
 		// One politician's compliance; without an id, the ranking.
-		if !quant.ValidPoliticianID(in.ID) {
-			return req, quant.Invalid("id", "must be a politician id (1..%d of a-z, 0-9 and '-'), or absent for the compliance ranking", maxIDLen)
+		if !s.analysisID(in.ID) {
+			return req, quant.Invalid("id", "must be "+kind+", or absent for the compliance ranking", maxIDLen)
 		}
 		req.ID = in.ID
 	case in.Analysis.PerPolitician():
-		if !quant.ValidPoliticianID(in.ID) {
-			return req, quant.Invalid("id", "must be a politician id (1..%d of a-z, 0-9 and '-') for %s", maxIDLen, in.Analysis)
+		if !s.analysisID(in.ID) {
+			return req, quant.Invalid("id", "must be "+kind+" for %s", maxIDLen, in.Analysis)
 		}
 		req.ID = in.ID
 	case in.ID != "" && in.Analysis != quant.AnalysisCompliance:
@@ -533,6 +547,8 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 		only("sort", p.Sort != nil, quant.AnalysisCompliance),
 		only("limit", p.Limit != nil, quant.AnalysisCompliance),
 		only("chamber", p.Chamber != nil, quant.AnalysisCompliance),
+		only("party", p.Party != nil, quant.AnalysisCompliance),
+		only("state", p.State != nil, quant.AnalysisCompliance),
 	} {
 		if e != nil {
 			return req, e
@@ -542,7 +558,8 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"min_records", p.MinRecords != nil}, {"sort", p.Sort != nil}, {"limit", p.Limit != nil}, {"chamber", p.Chamber != nil}} {
+		}{{"min_records", p.MinRecords != nil}, {"sort", p.Sort != nil}, {"limit", p.Limit != nil}, {"chamber", p.Chamber != nil},
+			{"party", p.Party != nil}, {"state", p.State != nil}} {
 			if f.set {
 				return req, quant.Invalid("params."+f.name, "applies to the compliance ranking (no id) only, not to one politician's compliance")
 			}
@@ -574,8 +591,8 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 			return req, quant.Invalid("params.ids", "must name %d..%d politicians, got %d", quant.MinSetSize, quant.MaxSetSize, len(p.IDs))
 		}
 		for _, id := range p.IDs {
-			if !quant.ValidPoliticianID(id) {
-				return req, quant.Invalid("params.ids", "%q is not a politician id (a-z, 0-9 and '-', at most %d)", clip(id), maxIDLen)
+			if !s.analysisID(id) {
+				return req, s.badAnalysisID("params.ids", id)
 			}
 		}
 		req.IDs = p.IDs
@@ -601,6 +618,22 @@ func jobRequest(r *http.Request) (quant.Request, error) {
 		}
 		req.Chamber = *p.Chamber
 	}
+	if p.Party != nil {
+		if !validPartyForm(*p.Party) {
+			return req, quant.Invalid("params.party", "must be a party name such as Democrat, Republican or Independent, got %q", clip(*p.Party))
+		}
+		req.Party = *p.Party
+	}
+	if p.State != nil {
+		st := strings.ToUpper(*p.State)
+		if !quant.ValidState(st) {
+			return req, quant.Invalid("params.state", "must be a two-letter state code such as CA, got %q", clip(*p.State))
+		}
+		req.State = st
+	}
+	if err := s.resolveRequest(r.Context(), &req, "params."); err != nil {
+		return req, err
+	}
 	n, err := req.Normalize()
 	var pe *quant.ParamError
 	if errors.As(err, &pe) && pe.Param != "id" && pe.Param != "analysis" {
@@ -615,7 +648,7 @@ func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
 	err := q.err
 	var req quant.Request
 	if err == nil {
-		req, err = jobRequest(r)
+		req, err = s.jobRequest(r)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

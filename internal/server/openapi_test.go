@@ -23,7 +23,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	if err := yaml.Unmarshal(openapiYAML, &doc); err != nil {
 		t.Fatalf("openapi.yaml: %v", err)
 	}
-	srv := New(Config{Store: nil, Analyzer: &nopAnalyzer{}, Jobs: NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: &nopAnalyzer{}})})
+	srv := New(Config{Store: nil, Analyzer: &nopAnalyzer{}, Jobs: NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: &nopAnalyzer{}}),
+		People: &fakePeople{dir: &quant.Directory{}}})
 	var routes []string
 	err := srv.router.Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		path, err := r.GetPathTemplate()
@@ -50,7 +51,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			t.Errorf("openapi.yaml documents %s, which the router does not serve", p)
 		}
 	}
-	if len(routes) < 13 {
+	if len(routes) < 15 {
 		t.Errorf("walked %d routes, want every API route", len(routes))
 	}
 }

@@ -31,6 +31,28 @@
 // to add meta. The cost is that hits are refused too while shedding lasts;
 // clients retry after Retry-After, and the cache is still warm then.
 // Server.Limits reports all three for the admin snapshot.
+//
+// Identity (issue 14) is read only through Config.People, one
+// *quant.Directory per dataset version. Decisions where the issue is
+// silent (identity.go and people.go say more):
+//
+//   - party, state and chamber on /politicians and /people select by
+//     identity (party and state at the id's or person's last trade; chamber:
+//     any record of it), so the politicians' own chambers field (the
+//     analyzable records') can lack the chamber an id matched on. On the
+//     trade listings chamber stays the record's and party and state are the
+//     politician's. Without People, these filters are a 400 (party's says it
+//     needs --legislators, as without a table); the people routes are not
+//     served.
+//   - With MergePeople (which needs People), analyses take bioguide ids
+//     and map each politician id that resolves to its bioguide id before
+//     the Request (and its cache key) is made; an unresolved or unknown id
+//     is passed as given (the analysis answers 404 for one it lacks). A
+//     job stores the mapped request. Without it, a bioguide id in an
+//     analysis is a 400 pointing at /api/v1/people/{bioguide}.
+//   - Only requests that need identity read the directory: a listing that
+//     shows it, a filter, an id to map. An analysis without ids or party
+//     (network, correlation by top) never waits on it.
 package server
 
 import (
@@ -63,6 +85,18 @@ type Config struct {
 	// Jobs serves POST /api/v1/jobs and GET /api/v1/jobs/{id}; nil serves
 	// no jobs API.
 	Jobs *JobRunner
+	// People resolves politician ids to people (their bioguide id, party,
+	// state and chambers): the politicians' identity fields, the party,
+	// state and chamber filters, and GET /api/v1/people and
+	// /api/v1/people/{bioguide}. nil serves no people API, politicians
+	// with null identity fields and refuses those filters (400).
+	People quant.People
+	// MergePeople analyses people, not ids (quant serve --merge-people):
+	// every analysis request carries Request.MergePeople, and the ids of
+	// the analytics routes and jobs may be bioguide ids; a politician id
+	// that resolves is mapped to its person's bioguide id. It needs
+	// People (New panics without it).
+	MergePeople bool
 	// IngestToken is the bearer token POST /api/v1/trades requires; empty
 	// disables ingest over HTTP (403).
 	IngestToken string
@@ -168,6 +202,8 @@ type Server struct {
 	// ready is the last passed readiness check; readySF shares checks.
 	ready   atomic.Pointer[readiness]
 	readySF singleflight.Group
+	// partyIx is the parties of the last legislators table asked about.
+	partyIx atomic.Pointer[partyIndex]
 	// clock, when set, is the time the limits see instead of the request's
 	// arrival (tests).
 	clock func() time.Time
@@ -185,6 +221,9 @@ func (s *Server) now() time.Time {
 // sets the runtime's memory limit.
 func New(cfg Config) *Server {
 	cfg.setDefaults()
+	if cfg.MergePeople && cfg.People == nil {
+		panic("server: Config.MergePeople needs Config.People")
+	}
 	if cfg.MemoryLimit > 0 {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
@@ -200,6 +239,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Jobs != nil {
 		s.jobRoutes()
+	}
+	if cfg.People != nil {
+		s.peopleRoutes()
 	}
 	s.ingestRoutes()
 	return s

@@ -107,9 +107,13 @@ func (s *Server) searchTrades(w http.ResponseWriter, r *http.Request) {
 	if csvOut {
 		maxPage = maxCSVLimit
 	}
-	tq := q.tradeQuery(maxPage)
-	if q.err != nil {
-		s.writeError(w, r, q.err)
+	tq, f := q.tradeQuery(maxPage)
+	err := q.err
+	if err == nil {
+		err = s.tradeFilter(r.Context(), &tq, f)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	if csvOut {

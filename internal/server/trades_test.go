@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -102,9 +103,13 @@ func importedStore(tb testing.TB, trades []quant.Trade) *inmem.Store {
 	return st
 }
 
+// newChamberServer serves chamberFixture, its ids resolved by hand
+// (chamberSpecs).
 func newChamberServer(tb testing.TB) *httptest.Server {
 	tb.Helper()
-	ts := httptest.NewServer(New(Config{Store: importedStore(tb, chamberFixture())}).Handler())
+	st := importedStore(tb, chamberFixture())
+	people := &fakePeople{dir: handDirectory(tb, st, handTable(), chamberSpecs)}
+	ts := httptest.NewServer(New(Config{Store: st, People: people}).Handler())
 	tb.Cleanup(ts.Close)
 	return ts
 }
@@ -274,44 +279,84 @@ func TestTradeFields(t *testing.T) {
 	}
 }
 
+// TestPoliticianFields checks the fields of each politician on the wire,
+// the identity fields included, with the hand-built directory and with a
+// server that resolves no identity (identity null, state the store's).
 func TestPoliticianFields(t *testing.T) {
-	ts := newChamberServer(t)
+	keys := []string{"id", "chambers", "state", "district", "first_disclosure", "last_disclosure", "bioguides",
+		"bioguide", "party", "official_name", "unresolved"}
 	pick := func(m map[string]any) map[string]any {
 		out := map[string]any{}
-		for _, k := range []string{"id", "chambers", "state", "district", "first_disclosure", "last_disclosure", "bioguides"} {
-			out[k] = m[k]
+		for _, k := range keys {
+			v, ok := m[k]
+			if !ok {
+				v = "absent"
+			}
+			out[k] = v
 		}
 		return out
 	}
-	want := map[string]map[string]any{
-		"nancy-p": {"id": "nancy-p", "chambers": []any{"house"}, "state": "CA", "district": 11.0,
-			"first_disclosure": "2024-03-20", "last_disclosure": "2024-04-10", "bioguides": []any{}},
-		"dan-c": {"id": "dan-c", "chambers": []any{"house"}, "state": "TX", "district": 2.0,
-			"first_disclosure": nil, "last_disclosure": nil, "bioguides": []any{}},
-		"sam-s": {"id": "sam-s", "chambers": []any{"senate"}, "state": nil, "district": nil,
-			"first_disclosure": "2023-12-01", "last_disclosure": "2023-12-01", "bioguides": []any{"S000001"}},
-		"pat-q": {"id": "pat-q", "chambers": []any{}, "state": nil, "district": nil,
-			"first_disclosure": nil, "last_disclosure": nil, "bioguides": []any{}},
+	resolved := func(bioguide, party, name string) map[string]any {
+		return map[string]any{"bioguide": bioguide, "party": party, "official_name": name, "unresolved": nil}
 	}
-	_, body := get(t, ts, "/api/v1/politicians?sort=name")
-	list := body["politicians"].([]any)
-	if len(list) != len(want) {
-		t.Fatalf("GET /api/v1/politicians listed %d, want %d", len(list), len(want))
+	none := map[string]any{"bioguide": nil, "party": nil, "official_name": nil, "unresolved": nil}
+	with := func(m map[string]any, more ...map[string]any) map[string]any {
+		out := maps.Clone(m)
+		for _, x := range more {
+			maps.Copy(out, x)
+		}
+		return out
 	}
-	for _, p := range list {
-		got := pick(p.(map[string]any))
-		if diff := cmp.Diff(want[got["id"].(string)], got); diff != "" {
-			t.Errorf("listed politician %v (-want +got):\n%s", got["id"], diff)
-		}
-	}
-	for id, w := range want {
-		resp, body := get(t, ts, "/api/v1/politicians/"+id)
-		if resp.StatusCode != 200 {
-			t.Fatalf("GET /api/v1/politicians/%s = %d", id, resp.StatusCode)
-		}
-		if diff := cmp.Diff(w, pick(body)); diff != "" {
-			t.Errorf("GET /api/v1/politicians/%s (-want +got):\n%s", id, diff)
-		}
+	nancy := map[string]any{"id": "nancy-p", "chambers": []any{"house"}, "state": "CA", "district": 11.0,
+		"first_disclosure": "2024-03-20", "last_disclosure": "2024-04-10", "bioguides": []any{}}
+	dan := map[string]any{"id": "dan-c", "chambers": []any{"house"}, "state": "TX", "district": 2.0,
+		"first_disclosure": nil, "last_disclosure": nil, "bioguides": []any{}}
+	sam := map[string]any{"id": "sam-s", "chambers": []any{"senate"}, "state": nil, "district": nil,
+		"first_disclosure": "2023-12-01", "last_disclosure": "2023-12-01", "bioguides": []any{"S000001"}}
+	pat := map[string]any{"id": "pat-q", "chambers": []any{}, "state": nil, "district": nil,
+		"first_disclosure": nil, "last_disclosure": nil, "bioguides": []any{}}
+
+	noPeople := httptest.NewServer(New(Config{Store: importedStore(t, chamberFixture())}).Handler())
+	t.Cleanup(noPeople.Close)
+	for _, tt := range []struct {
+		name string
+		ts   *httptest.Server
+		want map[string]map[string]any
+	}{
+		{"directory", newChamberServer(t), map[string]map[string]any{
+			"nancy-p": with(nancy, resolved("P000197", "Democrat", "Nancy Pelosi")),
+			"dan-c":   with(dan, resolved("C000001", "Republican", "Daniel Crane")),
+			// A senator's state is the person's (the records carry none).
+			"sam-s": with(sam, resolved("S000001", "Independent", "Samuel Senator"), map[string]any{"state": "ME"}),
+			"pat-q": with(pat, none, map[string]any{"unresolved": map[string]any{
+				"reason": "no_match", "detail": "test: no_match for pat-q", "candidates": []any{}}}),
+		}},
+		{"no people", noPeople, map[string]map[string]any{
+			"nancy-p": with(nancy, none), "dan-c": with(dan, none), "sam-s": with(sam, none), "pat-q": with(pat, none),
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, body := get(t, tt.ts, "/api/v1/politicians?sort=name")
+			list := body["politicians"].([]any)
+			if len(list) != len(tt.want) {
+				t.Fatalf("GET /api/v1/politicians listed %d, want %d", len(list), len(tt.want))
+			}
+			for _, p := range list {
+				got := pick(p.(map[string]any))
+				if diff := cmp.Diff(tt.want[got["id"].(string)], got); diff != "" {
+					t.Errorf("listed politician %v (-want +got):\n%s", got["id"], diff)
+				}
+			}
+			for id, w := range tt.want {
+				resp, body := get(t, tt.ts, "/api/v1/politicians/"+id)
+				if resp.StatusCode != 200 {
+					t.Fatalf("GET /api/v1/politicians/%s = %d", id, resp.StatusCode)
+				}
+				if diff := cmp.Diff(w, pick(body)); diff != "" {
+					t.Errorf("GET /api/v1/politicians/%s (-want +got):\n%s", id, diff)
+				}
+			}
+		})
 	}
 }
 

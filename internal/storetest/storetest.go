@@ -83,6 +83,9 @@ func Run(t *testing.T, newStore func(t *testing.T) quant.Store, opts ...Option) 
 		{"EmptyImportChangesNothing", testEmptyImport},
 		{"CanceledImportLeavesStore", testCanceledImport},
 		{"ConcurrentReadsDuringImport", testConcurrent},
+		{"Legislators", testLegislators},
+		{"Filers", testFilers},
+		{"PoliticianIDs", testPoliticianIDs},
 	}
 	if o.reopen != nil {
 		tests = append(tests, struct {
@@ -511,7 +514,6 @@ func testTrades(t *testing.T, s quant.Store) {
 		{"ticker", quant.TradeQuery{Ticker: "AAPL"}, []string{"2020-01-08#L4", "2020-01-06#L2"}},
 		{"type", quant.TradeQuery{Type: quant.TypeSaleFull}, []string{"2020-01-08#L3"}},
 		{"chamber", quant.TradeQuery{Chamber: quant.ChamberHouse}, []string{"2020-02-20#I5"}},
-		{"state", quant.TradeQuery{State: "AK"}, []string{"2020-02-20#I5"}},
 		{"owner", quant.TradeQuery{Owner: quant.OwnerSpouse}, []string{"2020-02-20#I5", "2020-01-08#L3"}},
 		{"disclosed from", quant.TradeQuery{DisclosedFrom: day("2020-03-06")}, []string{"2020-03-02#I6.2"}},
 		{"min amount", quant.TradeQuery{MinAmount: 50000001}, []string{"2020-02-20#I5"}},
@@ -572,9 +574,6 @@ func testSearch(t *testing.T, s quant.Store) {
 		{"type unknown", quant.TradeQuery{Type: quant.TypeUnknown}, []string{"2020-04-01#I9.1", "2020-03-02#I6.2"}},
 		{"house", quant.TradeQuery{Chamber: quant.ChamberHouse}, []string{"2020-02-20#I5", "2020-01-13#I8", "2019-12-30#I7"}},
 		{"senate", quant.TradeQuery{Chamber: quant.ChamberSenate}, []string{"2020-04-01#I9.1", "2020-03-02#I6.2", "2020-01-08#L4", "2020-01-08#L3", "2020-01-06#L2"}},
-		{"state CA", quant.TradeQuery{State: "CA"}, []string{"2020-01-13#I8", "2019-12-30#I7"}},
-		{"state AK", quant.TradeQuery{State: "AK"}, []string{"2020-02-20#I5"}},
-		{"state none", quant.TradeQuery{State: "TX"}, nil},
 		{"owner self", quant.TradeQuery{Owner: quant.OwnerSelf}, []string{"2020-04-01#I9.1", "2020-01-06#L2"}},
 		{"owner spouse", quant.TradeQuery{Owner: quant.OwnerSpouse}, []string{"2020-02-20#I5", "2020-01-08#L3"}},
 		{"owner joint", quant.TradeQuery{Owner: quant.OwnerJoint}, []string{"2020-01-08#L4"}},

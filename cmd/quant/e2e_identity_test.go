@@ -1,0 +1,411 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const realLegislators = "../../../shared/data/legislators-2013-2026.yaml"
+
+// personJSON is a person as GET /api/v1/people and /people/{bioguide}
+// answer.
+type personJSON struct {
+	Bioguide        string   `json:"bioguide"`
+	Name            *string  `json:"name"`
+	Party           *string  `json:"party"`
+	State           *string  `json:"state"`
+	Chambers        []string `json:"chambers"`
+	TradeCount      int      `json:"trade_count"`
+	AnalyzableCount int      `json:"analyzable_count"`
+	// The listing gives the ids as strings; one person's answer as objects.
+	IDs   json.RawMessage `json:"ids"`
+	Terms []struct {
+		Chamber string `json:"chamber"`
+		Start   string `json:"start"`
+		End     string `json:"end"`
+		State   string `json:"state"`
+		Party   string `json:"party"`
+	} `json:"terms"`
+}
+
+type personIDJSON struct {
+	ID              string `json:"id"`
+	TradeCount      int    `json:"trade_count"`
+	AnalyzableCount int    `json:"analyzable_count"`
+}
+
+type peopleJSON struct {
+	People      []personJSON `json:"people"`
+	Total       int          `json:"total"`
+	Legislators *struct {
+		Digest  string `json:"digest"`
+		Members int    `json:"members"`
+	} `json:"legislators"`
+}
+
+type unresolvedListJSON struct {
+	IDs []struct {
+		ID     string `json:"id"`
+		Reason string `json:"reason"`
+		Detail string `json:"detail"`
+	} `json:"ids"`
+	Total int `json:"total"`
+}
+
+type identityPoliticianJSON struct {
+	ID              string  `json:"id"`
+	Bioguide        *string `json:"bioguide"`
+	Party           *string `json:"party"`
+	State           *string `json:"state"`
+	AnalyzableCount int     `json:"analyzable_count"`
+}
+
+// personIDs decodes one person's ids.
+func personIDs(t *testing.T, p personJSON) []personIDJSON {
+	t.Helper()
+	var ids []personIDJSON
+	if err := json.Unmarshal(p.IDs, &ids); err != nil {
+		t.Fatalf("person %s: ids %s: %v", p.Bioguide, p.IDs, err)
+	}
+	return ids
+}
+
+// getStatus GETs u and returns the status and body.
+func getStatus(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// genIdentityFiles writes, with quant gen, a Senate filings file, a House
+// file and the legislators table of their politicians (seed 3), and a
+// second table of other politicians (seed 4) for the reload.
+func genIdentityFiles(t *testing.T) (filings, house, table, other string) {
+	t.Helper()
+	dir := t.TempDir()
+	filings, house = filepath.Join(dir, "filings.json"), filepath.Join(dir, "house.json")
+	table, other = filepath.Join(dir, "legislators.yaml"), filepath.Join(dir, "other.yaml")
+	for _, g := range [][]string{
+		{"--format", "senate-filings", "--politicians", "60", "--trades", "4000", "--seed", "3", "-o", filings},
+		{"--format", "house-json", "--politicians", "60", "--trades", "4000", "--seed", "3", "-o", house},
+		{"--format", "legislators", "--politicians", "60", "--seed", "3", "-o", table},
+		{"--format", "legislators", "--politicians", "60", "--seed", "4", "-o", other},
+	} {
+		if _, stderr, code := run(t, nil, append([]string{"gen"}, g...)...); code != 0 {
+			t.Fatalf("quant gen %q: exit %d: %s", g, code, stderr)
+		}
+	}
+	return filings, house, table, other
+}
+
+// TestE2EIdentity serves generated files of both chambers with the
+// legislators table quant gen makes for them: ids resolve to people, the
+// people routes and filters answer, a SIGHUP reloads another table, and
+// --merge-people analyses a person as one politician.
+func TestE2EIdentity(t *testing.T) {
+	filings, house, table, other := genIdentityFiles(t)
+	live := filepath.Join(t.TempDir(), "live.yaml")
+	copyFile(t, table, live)
+	base, proc, log := launchServer(t, nil, "--data", filings, "--data", house, "--legislators", live)
+
+	var ppl peopleJSON
+	getJSON(t, base+"/api/v1/people?limit=1000", &ppl)
+	if ppl.Legislators == nil || ppl.Legislators.Members < 60 {
+		t.Fatalf("GET /people: legislators %+v, want the generated table (60 members or more)", ppl.Legislators)
+	}
+	var both *personJSON
+	for i, p := range ppl.People {
+		if slices.Contains(p.Chambers, "house") && slices.Contains(p.Chambers, "senate") {
+			both = &ppl.People[i]
+			break
+		}
+	}
+	if both == nil {
+		t.Fatalf("GET /people: no person files in both chambers among %d", len(ppl.People))
+	}
+	var one personJSON
+	getJSON(t, base+"/api/v1/people/"+both.Bioguide, &one)
+	ids := personIDs(t, one)
+	if len(ids) < 1 || len(one.Terms) < 2 {
+		t.Errorf("GET /people/%s: ids %+v, terms %+v; want its ids and its terms in both chambers", both.Bioguide, ids, one.Terms)
+	}
+	sum := 0
+	for _, id := range ids {
+		var p identityPoliticianJSON
+		getJSON(t, base+"/api/v1/politicians/"+id.ID, &p)
+		if p.Bioguide == nil || *p.Bioguide != both.Bioguide {
+			t.Errorf("GET /politicians/%s: bioguide %v, want %s", id.ID, p.Bioguide, both.Bioguide)
+		}
+		sum += id.AnalyzableCount
+	}
+	if sum != one.AnalyzableCount {
+		t.Errorf("GET /people/%s: analyzable_count %d, but its ids sum to %d", both.Bioguide, one.AnalyzableCount, sum)
+	}
+
+	// Unresolved ids say why: the generator leaves about 2% of its
+	// politicians out of the table.
+	var un unresolvedListJSON
+	getJSON(t, base+"/api/v1/people?unresolved=true&limit=1000", &un)
+	for _, u := range un.IDs {
+		if !slices.Contains([]string{"no_match", "ambiguous", "conflict"}, u.Reason) || u.Detail == "" {
+			t.Errorf("unresolved %s: reason %q detail %q", u.ID, u.Reason, u.Detail)
+		}
+	}
+	var all struct {
+		Total int `json:"total"`
+	}
+	getJSON(t, base+"/api/v1/politicians?limit=1", &all)
+	if un.Total*10 > all.Total {
+		t.Errorf("%d of %d ids unresolved; want under 10%%: %+v", un.Total, all.Total, un.IDs)
+	}
+
+	// Filters.
+	party := *both.Party
+	var pols struct {
+		Politicians []identityPoliticianJSON `json:"politicians"`
+		Total       int                      `json:"total"`
+	}
+	getJSON(t, base+"/api/v1/politicians?limit=1000&party="+url.QueryEscape(strings.ToLower(party)), &pols)
+	if pols.Total == 0 || pols.Total >= all.Total {
+		t.Errorf("GET /politicians?party=%s: total %d of %d", party, pols.Total, all.Total)
+	}
+	for _, p := range pols.Politicians {
+		if p.Party == nil || *p.Party != party {
+			t.Errorf("GET /politicians?party=%s lists %s of party %v", party, p.ID, p.Party)
+		}
+	}
+	if code, body := getStatus(t, base+"/api/v1/politicians?party=Whig"); code != 400 || !strings.Contains(body, "Democrat") {
+		t.Errorf("GET /politicians?party=Whig = %d %s; want 400 naming the known parties", code, body)
+	}
+	var trades struct {
+		Trades []struct {
+			PoliticianID string `json:"politician_id"`
+		} `json:"trades"`
+	}
+	getJSON(t, base+"/api/v1/trades?limit=200&state="+*both.State, &trades)
+	if len(trades.Trades) == 0 {
+		t.Errorf("GET /trades?state=%s: no trades", *both.State)
+	}
+	var ranking struct {
+		Summary struct {
+			ByParty []struct {
+				Party   *string `json:"party"`
+				Records int     `json:"records"`
+			} `json:"by_party"`
+			ByChamber []struct {
+				Chamber string `json:"chamber"`
+				Records int    `json:"records"`
+			} `json:"by_chamber"`
+			Records int `json:"records"`
+		} `json:"summary"`
+	}
+	getJSON(t, base+"/api/v1/analytics/compliance?min_records=1", &ranking)
+	if len(ranking.Summary.ByParty) < 2 || len(ranking.Summary.ByChamber) != 2 {
+		t.Errorf("compliance ranking: by_party %+v, by_chamber %+v; want parties and both chambers", ranking.Summary.ByParty, ranking.Summary.ByChamber)
+	}
+	n := 0
+	for _, g := range ranking.Summary.ByParty {
+		n += g.Records
+	}
+	if n != ranking.Summary.Records {
+		t.Errorf("compliance ranking: by_party records sum to %d, summary records %d", n, ranking.Summary.Records)
+	}
+
+	// SIGHUP: another table, of other politicians, replaces it; only ids
+	// whose records carry their own bioguide (the Senate filings) stay
+	// resolved.
+	copyFile(t, other, live)
+	if err := proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var after peopleJSON
+		getJSON(t, base+"/api/v1/people?limit=1", &after)
+		if after.Legislators != nil && after.Legislators.Digest != ppl.Legislators.Digest {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the table did not change within 20 s of SIGHUP\n%s", log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var un2 unresolvedListJSON
+	getJSON(t, base+"/api/v1/people?unresolved=true&limit=1000", &un2)
+	if un2.Total <= un.Total {
+		t.Errorf("after reloading another table: %d unresolved, want more than %d", un2.Total, un.Total)
+	}
+	// A table that does not load keeps the one stored.
+	if err := os.WriteFile(live, []byte("- id: {bioguide: NOPE}\n  terms: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	proc.Signal(syscall.SIGHUP)
+	waitFor(t, 20*time.Second, func() bool { return strings.Contains(log.String(), "legislators not reloaded") }, "a log of the refused reload")
+	if code, _ := getStatus(t, base+"/api/v1/people/"+both.Bioguide); code != 200 && code != 404 {
+		t.Errorf("after a refused reload GET /people/%s = %d", both.Bioguide, code)
+	}
+
+	// --merge-people: a person is one politician for every analysis.
+	mbase := startServer(t, nil, "--data", filings, "--data", house, "--legislators", table, "--merge-people")
+	var c struct {
+		ID      string `json:"id"`
+		Records int    `json:"records"`
+	}
+	getJSON(t, mbase+"/api/v1/analytics/compliance/"+both.Bioguide, &c)
+	if c.ID != both.Bioguide || c.Records != one.AnalyzableCount {
+		t.Errorf("merged compliance of %s: id %q records %d; want the person's %d analyzable records", both.Bioguide, c.ID, c.Records, one.AnalyzableCount)
+	}
+	var f1, f2 struct {
+		ID string `json:"id"`
+	}
+	getJSON(t, mbase+"/api/v1/analytics/fourier/"+both.Bioguide, &f1)
+	getJSON(t, mbase+"/api/v1/analytics/fourier/"+ids[0].ID, &f2)
+	if f1.ID != both.Bioguide || f2.ID != both.Bioguide {
+		t.Errorf("merged fourier by bioguide and by the slug %s answer ids %q and %q; want %s", ids[0].ID, f1.ID, f2.ID, both.Bioguide)
+	}
+	// Without --merge-people a bioguide id is no analysis id.
+	if code, body := getStatus(t, base+"/api/v1/analytics/fourier/"+both.Bioguide); code != 400 || !strings.Contains(body, "merge-people") {
+		t.Errorf("fourier of a bioguide id without --merge-people = %d %s; want 400 naming --merge-people", code, body)
+	}
+}
+
+// TestE2EIdentityImport: quant import --legislators into PostgreSQL stores
+// the table and reports the unresolved ids; servers on the database
+// without the flag read it, and agree.
+func TestE2EIdentityImport(t *testing.T) {
+	filings, house, table, _ := genIdentityFiles(t)
+	db := testDatabase(t)
+	env := []string{"QUANT_DATABASE_URL=" + db}
+	out, stderr, code := run(t, env, "import", "--legislators", table, filings, house)
+	if code != 0 {
+		t.Fatalf("quant import --legislators: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "identity: ") || !strings.Contains(out, "resolved to") {
+		t.Errorf("quant import --legislators: no identity summary:\n%s", out)
+	}
+	jout, stderr, code := run(t, env, "import", "--json", "--legislators", table)
+	if code != 0 {
+		t.Fatalf("quant import --json --legislators: exit %d: %s", code, stderr)
+	}
+	var j struct {
+		Identity *struct {
+			IDs        int `json:"ids"`
+			Resolved   int `json:"resolved"`
+			Unresolved int `json:"unresolved"`
+			List       []struct {
+				ID     string `json:"id"`
+				Reason string `json:"reason"`
+			} `json:"unresolved_ids"`
+		} `json:"identity"`
+	}
+	if err := json.Unmarshal([]byte(jout), &j); err != nil || j.Identity == nil {
+		t.Fatalf("quant import --json: %v\n%s", err, jout)
+	}
+	if id := j.Identity; id.Resolved+id.Unresolved != id.IDs || len(id.List) != id.Unresolved || id.Resolved == 0 {
+		t.Errorf("identity summary %+v: counts do not add up", id)
+	}
+	b1 := startServer(t, env)
+	b2 := startServer(t, env)
+	var p1, p2 peopleJSON
+	getJSON(t, b1+"/api/v1/people?limit=5", &p1)
+	getJSON(t, b2+"/api/v1/people?limit=5", &p2)
+	if p1.Legislators == nil || p2.Legislators == nil || p1.Legislators.Digest != p2.Legislators.Digest || p1.Total != p2.Total || p1.Total == 0 {
+		t.Errorf("two servers on one database: %+v / %+v; want the stored table and the same people", p1, p2)
+	}
+	if code, body := getStatus(t, b1+"/api/v1/people?unresolved=true"); code != 200 || !strings.Contains(body, fmt.Sprintf(`"total":%d`, j.Identity.Unresolved)) {
+		t.Errorf("GET /people?unresolved=true = %d %s; want the %d the import reported", code, body, j.Identity.Unresolved)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, ok func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %v", what, d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestE2EIdentityReal serves the real files of both chambers with the
+// real legislators table: every spelling of a person is one person, the
+// filters find a senator by party and state, and --merge-people analyses
+// Wyden's three spellings as one series.
+func TestE2EIdentityReal(t *testing.T) {
+	for _, f := range []string{realHouse, realSenateFilings, realCSV, realLegislators} {
+		needFile(t, f)
+	}
+	args := []string{"--data", realCSV, "--data", realSenateFilings, "--data", realHouse, "--legislators", realLegislators}
+	base := startServer(t, nil, args...)
+	people := map[string][]string{
+		"W000779": {"ron-l-wyden", "ron-wyden", "ronald-l-wyden"},
+		"F000472": {"c-scott-franklin", "scott-franklin", "scott-mr-franklin", "scott-scott-franklin"},
+		"P000595": {"gary-c-peters"},
+	}
+	for b, want := range people {
+		var p personJSON
+		getJSON(t, base+"/api/v1/people/"+b, &p)
+		var got []string
+		for _, id := range personIDs(t, p) {
+			got = append(got, id.ID)
+		}
+		for _, id := range want {
+			if !slices.Contains(got, id) {
+				t.Errorf("GET /people/%s: ids %q, want %s among them", b, got, id)
+			}
+		}
+	}
+	var pols struct {
+		Politicians []identityPoliticianJSON `json:"politicians"`
+	}
+	getJSON(t, base+"/api/v1/politicians?party=democrat&state=OR&limit=100", &pols)
+	var got []string
+	for _, p := range pols.Politicians {
+		got = append(got, p.ID)
+	}
+	if !slices.Contains(got, "ron-l-wyden") {
+		t.Errorf("GET /politicians?party=democrat&state=OR = %q; want ron-l-wyden", got)
+	}
+
+	mbase := startServer(t, nil, append(args, "--merge-people")...)
+	var c struct {
+		Records int `json:"records"`
+	}
+	getJSON(t, mbase+"/api/v1/analytics/compliance/W000779", &c)
+	total := 0
+	for _, id := range people["W000779"] {
+		var p identityPoliticianJSON
+		getJSON(t, base+"/api/v1/politicians/"+id, &p)
+		total += p.AnalyzableCount
+	}
+	if c.Records != total {
+		t.Errorf("merged compliance of W000779: %d records, want the three spellings' %d", c.Records, total)
+	}
+}
