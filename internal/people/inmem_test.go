@@ -1,11 +1,3 @@
-//go:build people_inmem
-
-// These tests need what was written on main while this branch was:
-// internal/inmem's Filers and SetLegislators, and internal/ingest's
-// legislators generator. After merging main, delete the build constraint
-// above. TestServiceInmem also needs inmem's SetLegislators to give the
-// Dataset the new version (see the report of the h-people branch).
-
 package people
 
 import (
