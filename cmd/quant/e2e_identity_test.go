@@ -382,6 +382,21 @@ func TestE2EIdentityReal(t *testing.T) {
 			}
 		}
 	}
+	// The filings give Jack Reed's records another member's bioguide id;
+	// the table, which lists every senator then, sets it aside and says so.
+	var reed struct {
+		Bioguide     *string `json:"bioguide"`
+		IdentityNote *string `json:"identity_note"`
+	}
+	getJSON(t, base+"/api/v1/politicians/john-f-reed", &reed)
+	if reed.Bioguide == nil || *reed.Bioguide != "R000122" || reed.IdentityNote == nil || !strings.Contains(*reed.IdentityNote, "R000120") {
+		t.Errorf("GET /politicians/john-f-reed: bioguide %v, note %v; want R000122 with a note naming R000120", reed.Bioguide, reed.IdentityNote)
+	}
+	var un unresolvedListJSON
+	getJSON(t, base+"/api/v1/people?unresolved=true", &un)
+	if un.Total != 0 {
+		t.Errorf("real files: %d unresolved ids, want 0: %+v", un.Total, un.IDs)
+	}
 	var pols struct {
 		Politicians []identityPoliticianJSON `json:"politicians"`
 	}

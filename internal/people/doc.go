@@ -169,25 +169,29 @@
 //     the table refutes it: the record resolves by its name and place as a
 //     record without one would (and to nobody, saying why, if no name
 //     agrees);
-//   - when the table lacks it, the record's name is matched too, but only
-//     against members whose given name agrees in full (two letters or
-//     more) as well as the last name: the table does not cover this filer,
-//     so a member who merely shares the last name is no evidence against
-//     the record (with only legislators-current loaded, a former senator's
-//     filings would otherwise meet a sitting namesake). If no such member
+//   - when the table lacks it and lists a whole Senate (100 senators or
+//     more serving) on the record's day, no seat was left for a senator
+//     it lacks: the id is wrong, and the record resolves by its name and
+//     place as a record without one would (to nobody, saying why, if no
+//     name agrees). This is the case of all three wrong ids with the
+//     merged 2013-2026 table, which lists every senator from 2012-09:
+//     john-f-reed resolves to Jack Reed, a-mitchell-mcconnell to Mitch
+//     McConnell and thomas-udall to Tom Udall, each Identity's Detail
+//     saying which id its records carry and why it was set aside;
+//   - when the table lacks it on a day it does not list a whole Senate
+//     (legislators-current alone, which holds today's members only), the
+//     table may simply not cover the filer, so the record's name is
+//     matched only against members whose given name agrees in full (two
+//     letters or more) as well as the last name: a former senator's
+//     filings would otherwise meet a sitting namesake. If no such member
 //     served, the id is the person (with Legislator nil: a member the
-//     table does not cover); if one did, the record points at both its own
-//     id and that member, and its politician id is a conflict: the source
-//     and the table disagree, and neither is guessed right. With the merged
-//     2013-2026 table, john-f-reed ("John F Reed", R000120; the table's
-//     John F. "Jack" Reed is R000122) is such a conflict, while
-//     a-mitchell-mcconnell and thomas-udall (whose given names, A.
-//     Mitchell and Thomas, are not the table's Mitch and Tom) resolve to
-//     their records' M000357 and U000002, persons the table lacks: the
-//     aggregate files resolve the same ids by name to M000355 and U000039,
-//     so the two files' records together make them conflicts. With
-//     legislators-historical loaded too the three are refuted and resolve
-//     to Jack Reed, Mitch McConnell and Tom Udall.
+//     table does not cover); if one did, the record points at both its
+//     own id and that member, and its politician id is a conflict: the
+//     source and the table disagree, and neither is guessed right.
+//
+// A resolved id whose records' own bioguide id was set aside (refuted or
+// impossible, above) keeps a note in Identity.Detail; any other resolved
+// id has none.
 //
 // A table row whose bioguide id is not of the bioguide form (a placeholder
 // another loader kept) is never resolved to; of two rows with one id, the
@@ -242,20 +246,16 @@
 //
 //	file                         ids  resolved  people  no_match  ambiguous  conflict
 //	senate_all_transactions.csv   64        64      56         0          0         0
-//	senate_all_filings.json       53        52      50         0          0         1
+//	senate_all_filings.json       53        53      51         0          0         0
 //	house_all_transactions.json  123       123     117         0          0         0
-//	all three                    189       186     174         0          0         3
+//	all three                    189       189     175         0          0         0
 //
-// The conflicts are the filings' wrong bioguide ids above: john-f-reed in
-// the filings alone (R000120 against R000122); with the aggregate's
-// records as well, a-mitchell-mcconnell (M000357 against M000355) and
-// thomas-udall (U000002 against U000039) too. The figures of "all three"
-// are those of the union of the files' records. A store holding the
-// three keeps each filing once (the filings' records replace the
-// aggregate's of the same filing id, Store.Import), and every aggregate
-// record of those two ids is of a filing the filings file holds: there
-// only john-f-reed is unresolved (189 ids, 188 resolved to 176 people;
-// inmem, TestServiceInmem). Every spelling resolves to its person: ron-l-wyden,
+// No id is unresolved: the filings' three wrong bioguide ids above are
+// set aside (the table lists a whole Senate on every day of their
+// records) and their names decide. The figures of "all three" are those
+// of the union of the files' records; a store holding the three (each
+// filing once, Store.Import) resolves the same 189 ids to 175 people
+// (inmem, TestServiceInmem). Every spelling resolves to its person: ron-l-wyden,
 // ron-wyden and ronald-l-wyden to W000779; the House's c-scott-franklin,
 // scott-franklin, scott-mr-franklin and scott-scott-franklin to F000472.
 // Without a table only the filings' ids resolve (to their own bioguide

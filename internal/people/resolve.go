@@ -3,6 +3,7 @@ package people
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -89,6 +90,63 @@ type index struct {
 	members []member
 	byBio   map[string]int32
 	byLast  map[string][]int32 // first token of a last name -> members
+	// senators[d-senateFrom] counts the table's senators serving on day d
+	// (see senateComplete).
+	senators   []int16
+	senateFrom int32
+}
+
+// SenateSeats is the number of seats of the Senate.
+const SenateSeats = 100
+
+// senateComplete reports whether the table lists a full Senate serving on
+// day: then no senator serving that day is missing from it.
+func (ix *index) senateComplete(day int32) bool {
+	i := day - ix.senateFrom
+	return i >= 0 && int(i) < len(ix.senators) && ix.senators[i] >= SenateSeats
+}
+
+// countSenators fills ix.senators from the members' Senate terms. A day
+// counts a member once, however many of their terms cover it.
+func (ix *index) countSenators() {
+	first, last := int32(math.MaxInt32), int32(math.MinInt32)
+	for i := range ix.members {
+		for _, sp := range ix.members[i].spans {
+			if sp.chamber == quant.ChamberSenate {
+				first, last = min(first, sp.start), max(last, sp.end)
+			}
+		}
+	}
+	if first > last {
+		return
+	}
+	diff := make([]int32, last-first+2)
+	for i := range ix.members {
+		// Merge the member's Senate spans so an overlap (the day one term
+		// ends and the next begins) counts once.
+		var spans [][2]int32
+		for _, sp := range ix.members[i].spans {
+			if sp.chamber == quant.ChamberSenate {
+				spans = append(spans, [2]int32{sp.start, sp.end})
+			}
+		}
+		slices.SortFunc(spans, func(a, b [2]int32) int { return cmp.Compare(a[0], b[0]) })
+		for k := 0; k < len(spans); {
+			start, end := spans[k][0], spans[k][1]
+			for k++; k < len(spans) && spans[k][0] <= end+1; k++ {
+				end = max(end, spans[k][1])
+			}
+			diff[start-first]++
+			diff[end-first+1]--
+		}
+	}
+	ix.senateFrom = first
+	ix.senators = make([]int16, last-first+1)
+	n := int32(0)
+	for d := range ix.senators {
+		n += diff[d]
+		ix.senators[d] = int16(min(n, math.MaxInt16))
+	}
 }
 
 // member is one table row, prepared.
@@ -176,6 +234,7 @@ func newIndex(t *quant.Legislators) *index {
 			}
 		}
 	}
+	ix.countSenators()
 	return ix
 }
 
@@ -282,10 +341,11 @@ const (
 type ownStatus uint8
 
 const (
-	ownNone     ownStatus = iota // the record carries none
-	ownVerified                  // the table's member served on the day (or within Tolerance), or no table
-	ownAbsent                    // the table lacks it
-	ownRefuted                   // the table's member served nowhere near the day
+	ownNone       ownStatus = iota // the record carries none
+	ownVerified                    // the table's member served on the day (or within Tolerance), or no table
+	ownAbsent                      // the table lacks it
+	ownRefuted                     // the table's member served nowhere near the day
+	ownImpossible                  // the table lacks it and lists the whole Senate on the day
 )
 
 // outcome is the resolution of one record on one day; comparable, so
@@ -361,9 +421,17 @@ func (r *resolver) day(f *quant.Filer, cands []candidate, own int32, day int32) 
 			o.own = ownRefuted
 			return o
 		}
-		// Only a member whose given name agrees too contradicts the
-		// record's own id: the table does not cover this filer, so a
-		// last name alone is no evidence against it.
+		// A table listing the whole Senate on the day leaves no seat for
+		// a senator it lacks: the id is wrong, and the record resolves by
+		// its name as one without an id does.
+		if f.Chamber == quant.ChamberSenate && r.ix.senateComplete(day) {
+			o := r.byName(f, cands, day)
+			o.own = ownImpossible
+			return o
+		}
+		// Else only a member whose given name agrees too contradicts the
+		// record's own id: the table may not cover this filer, so a last
+		// name alone is no evidence against it.
 		o := r.byName(f, r.exact(cands), day)
 		if o.kind == kNobody {
 			return outcome{kind: kPerson, who: f.Bioguide, where: "own", own: ownAbsent}
@@ -557,6 +625,7 @@ func (r *resolver) identity(a *idAcc) quant.Identity {
 		}
 		if consistent {
 			x.Bioguide = p
+			x.Detail = r.correctedNote(a.groups, p)
 			if m, ok := r.row(p); ok {
 				if t := m.TermNearest(a.last); t != nil {
 					x.Party, x.State = t.PartyOn(a.last), t.State
@@ -597,6 +666,26 @@ func (r *resolver) identity(a *idAcc) quant.Identity {
 		x.Detail = r.listDetail(none, r.nobodySentence)
 	}
 	return x
+}
+
+// correctedNote says, for an id resolved to p, whose records' own
+// bioguide id the table refuted: "" when none did.
+func (r *resolver) correctedNote(gs []group, p string) string {
+	for i := range gs {
+		g := &gs[i]
+		if g.kind != kPerson || g.who != p || g.f.Bioguide == "" || g.f.Bioguide == p {
+			continue
+		}
+		switch g.own {
+		case ownRefuted:
+			return fmt.Sprintf("its records carry bioguide id %s (%s, who served nowhere near %s); resolved by name and date to %s",
+				g.f.Bioguide, r.who(g.f.Bioguide), day(g.first), r.who(p))
+		case ownImpossible:
+			return fmt.Sprintf("its records carry bioguide id %s, which the table lacks although it lists every senator serving on %s; resolved by name and date to %s",
+				g.f.Bioguide, day(g.first), r.who(p))
+		}
+	}
+	return ""
 }
 
 // row returns the table's member with bioguide id b.
@@ -685,8 +774,11 @@ func (r *resolver) nobodySentence(g *group) string {
 	f := g.f
 	var s strings.Builder
 	fmt.Fprintf(&s, "%s %s: ", place(f), when(g))
-	if g.own == ownRefuted {
+	switch g.own {
+	case ownRefuted:
 		fmt.Fprintf(&s, "the records' bioguide id %s names %s, who served nowhere near then, and ", f.Bioguide, r.who(f.Bioguide))
+	case ownImpossible:
+		fmt.Fprintf(&s, "the records' bioguide id %s is not in the table, which lists every senator serving then, and ", f.Bioguide)
 	}
 	tol := fmt.Sprintf("then, or within %d days,", Tolerance)
 	switch {

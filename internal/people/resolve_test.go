@@ -142,6 +142,16 @@ func handLegislators(tb testing.TB, extra string) *quant.Legislators {
 	return t
 }
 
+// fullSenate is handLegislators with 100 more senators serving
+// 2017-01-03..2021-01-03, so the table lists a whole Senate then.
+func fullSenate(tb testing.TB) *quant.Legislators {
+	var b strings.Builder
+	for i := range SenateSeats {
+		fmt.Fprintf(&b, "- id: {bioguide: Z%06d}\n  name: {first: Seat, last: Filler}\n  terms:\n  - {type: sen, start: '2017-01-03', end: '2021-01-03', state: ZZ, party: Independent}\n", i)
+	}
+	return handLegislators(tb, b.String())
+}
+
 // rec is one hand-made record signature on its days.
 type rec struct {
 	id, name string
@@ -251,9 +261,18 @@ func TestResolveHardCases(t *testing.T) {
 			reason: quant.UnresolvedConflict, candidates: []string{"R000120", "R000122"},
 			detail: `records point at R000120 (their own bioguide id, which the table lacks: Senate, "John F Reed", 2018-07-18 to 2019-03-18, 2 days) and R000122 Jack Reed (by name: the same records)`},
 		{name: "own bioguide the table lacks, only the last name agreeing", recs: []rec{filing("thomas-udall", "Thomas Udall", "U000002", "2019-03-01")}, id: "thomas-udall", bioguide: "U000002"},
+		{name: "own bioguide the table lacks, though it lists the whole Senate: the name decides", table: fullSenate(t),
+			recs: []rec{filing("thomas-udall", "Thomas Udall", "U000002", "2019-03-01")}, id: "thomas-udall", bioguide: "U000039",
+			detail: "its records carry bioguide id U000002, which the table lacks although it lists every senator serving on 2019-03-01; resolved by name and date to Tom Udall (U000039)"},
+		{name: "own bioguide the table lacks, though it lists the whole Senate, no name agreeing", table: fullSenate(t),
+			recs: []rec{filing("jane-doe", "Jane Doe", "D999999", "2019-03-01")}, id: "jane-doe", reason: quant.UnresolvedNoMatch,
+			detail: "the records' bioguide id D999999 is not in the table, which lists every senator serving then, and no senator served then"},
+		{name: "own bioguide the table lacks, the whole Senate listed but not on that day", table: fullSenate(t),
+			recs: []rec{filing("thomas-udall", "Thomas Udall", "U000002", "2021-03-01")}, id: "thomas-udall", bioguide: "U000002"},
 		{name: "own bioguide the table refutes: the name decides",
 			table: handLegislators(t, "- id: {bioguide: R000120}\n  name: {first: John, last: Reed, official_full: John Reed Sr.}\n  terms:\n  - {type: rep, start: '1795-12-07', end: '1801-03-03', state: MA, district: 6, party: Federalist}\n"),
-			recs:  []rec{filing("john-f-reed", "John F Reed", "R000120", "2018-07-18")}, id: "john-f-reed", bioguide: "R000122"},
+			recs:  []rec{filing("john-f-reed", "John F Reed", "R000120", "2018-07-18")}, id: "john-f-reed", bioguide: "R000122",
+			detail: "its records carry bioguide id R000120 (John Reed Sr. (R000120), who served nowhere near 2018-07-18); resolved by name and date to Jack Reed (R000122)"},
 		{name: "own bioguide the table refutes, no name agreeing",
 			table: handLegislators(t, "- id: {bioguide: R000120}\n  name: {first: John, last: Reed, official_full: John Reed Sr.}\n  terms:\n  - {type: rep, start: '1795-12-07', end: '1801-03-03', state: MA, district: 6, party: Federalist}\n"),
 			recs:  []rec{filing("jane-doe", "Jane Doe", "R000120", "2018-07-18")}, id: "jane-doe", reason: quant.UnresolvedNoMatch,
@@ -290,8 +309,8 @@ func TestResolveHardCases(t *testing.T) {
 			if x.Bioguide != tc.bioguide || (tc.bioguide == "" && x.Reason != tc.reason) {
 				t.Fatalf("Identity(%q) = %s %s %v %q, want %q %q", tc.id, x.Bioguide, x.Reason, x.Candidates, x.Detail, tc.bioguide, tc.reason)
 			}
-			if tc.bioguide != "" && (x.Reason != "" || x.Detail != "" || x.Candidates != nil) {
-				t.Errorf("resolved Identity(%q) carries a reason: %q %q %v", tc.id, x.Reason, x.Detail, x.Candidates)
+			if tc.bioguide != "" && (x.Reason != "" || x.Candidates != nil || (x.Detail != "") != (tc.detail != "")) {
+				t.Errorf("resolved Identity(%q) carries a reason or an unexpected note: %q %q %v", tc.id, x.Reason, x.Detail, x.Candidates)
 			}
 			if tc.candidates != nil && !slices.Equal(x.Candidates, tc.candidates) {
 				t.Errorf("Identity(%q).Candidates = %v, want %v", tc.id, x.Candidates, tc.candidates)

@@ -198,7 +198,9 @@ type Identity struct {
 	// Reason and Detail say why the id is unresolved (Bioguide empty);
 	// Candidates lists the bioguide ids in question (ambiguous, conflict),
 	// sorted. Detail is a sentence for people naming the records' place
-	// in time, chamber, state and names.
+	// in time, chamber, state and names. For a resolved id Detail is
+	// empty, or a note on a doubt the resolution settled (records whose
+	// own bioguide id the table refutes).
 	Reason     UnresolvedReason
 	Detail     string
 	Candidates []string

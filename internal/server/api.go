@@ -153,6 +153,9 @@ type politicianJSON struct {
 	Party           *string         `json:"party"`
 	OfficialName    *string         `json:"official_name"`
 	Unresolved      *unresolvedJSON `json:"unresolved"`
+	// IdentityNote is, for a resolved id, a doubt its resolution settled
+	// (its records' own bioguide id set aside by the table); else null.
+	IdentityNote *string `json:"identity_note"`
 }
 
 // unresolvedJSON says why an id resolves to nobody.
@@ -176,6 +179,8 @@ func toPoliticianJSON(p quant.Politician, x *quant.Identity) politicianJSON {
 		j.State, j.Bioguide, j.Party, j.OfficialName = stringOrNull(x.State), stringOrNull(x.Bioguide), stringOrNull(x.Party), stringOrNull(x.OfficialName)
 		if !x.Resolved() {
 			j.Unresolved = &unresolvedJSON{Reason: x.Reason, Detail: x.Detail, Candidates: orEmpty(x.Candidates)}
+		} else {
+			j.IdentityNote = stringOrNull(x.Detail)
 		}
 	}
 	return j

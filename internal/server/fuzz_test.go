@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,30 +14,22 @@ import (
 	"time"
 
 	"github.com/quantops/quant/internal/ensemble"
+	peoplepkg "github.com/quantops/quant/internal/people"
 	"github.com/quantops/quant/internal/inmem"
-	"github.com/quantops/quant/internal/quant"
 )
 
 // fuzzHandler is the whole API (listings, people, analyses over the real
 // ensemble service, jobs, ingest with token "t") over the storetest
-// fixture, its busiest id resolved to W000779 of handTable and the others
-// unresolved.
+// fixture, identities resolved by internal/people (no legislators table:
+// the filings' ids by their own bioguide ids).
 func fuzzHandler(tb testing.TB) http.Handler {
 	tb.Helper()
 	st := fixtureStore(tb)
-	ps, _, err := st.Politicians(context.Background(), quant.PoliticianQuery{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	specs := map[string]idSpec{}
-	for i, p := range ps {
-		specs[p.ID] = idSpec{reason: quant.UnresolvedNoMatch}
-		if i == 0 {
-			specs[p.ID] = idSpec{bioguide: "W000779", party: "Democrat", state: "OR"}
-		}
-	}
-	people := &fakePeople{dir: handDirectory(tb, st, handTable(), specs)}
-	svc := ensemble.NewService(st)
+	// The real resolution, which follows the store's versions as the
+	// fuzzer's uploads move them (a fixed directory would fall behind and
+	// answer 503); the fixture's filings carry bioguide ids.
+	people := peoplepkg.New(st)
+	svc := ensemble.NewService(st, ensemble.WithPeople(people))
 	jobs := NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: svc})
 	return New(Config{Store: st, Analyzer: svc, Jobs: jobs, People: people, IngestToken: "t", MaxIngestBytes: 64 << 10}).Handler()
 }
