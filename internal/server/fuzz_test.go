@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/quantops/quant/internal/ensemble"
-	peoplepkg "github.com/quantops/quant/internal/people"
 	"github.com/quantops/quant/internal/inmem"
+	peoplepkg "github.com/quantops/quant/internal/people"
 )
 
 // fuzzHandler is the whole API (listings, people, analyses over the real
