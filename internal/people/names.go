@@ -1,6 +1,7 @@
 package people
 
 import (
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -105,18 +106,26 @@ func words(ts []token) []string {
 
 // givenTier says how well a record's remaining tokens (its name without
 // the last name) agree with a member's given names: tierExact when one of
-// at least two letters equals one, tierInitial when a one-letter token is
-// the initial of one (or a one-letter given name the initial of a token),
-// tierNone otherwise. Lower is better.
+// at least two letters equals one, tierVariant when one is a common
+// variant of one (givenVariants: William and Bill), tierInitial when a
+// one-letter token is the initial of one (or a one-letter given name the
+// initial of a token); else tierClash when the record gives a name of two
+// letters or more (its given names disagree with the member's), and
+// tierNone when it gives none. Lower is better.
 func givenTier(rest []string, given []string) int {
 	best := tierNone
 	for _, r := range rest {
+		if len(r) >= 2 && best == tierNone {
+			best = tierClash
+		}
 		for _, g := range given {
 			switch {
 			case len(r) >= 2 && r == g:
 				return tierExact
+			case len(r) >= 2 && len(g) >= 2 && variants(r, g):
+				best = min(best, tierVariant)
 			case (len(r) == 1 || len(g) == 1) && r[0] == g[0]:
-				best = tierInitial
+				best = min(best, tierInitial)
 			}
 		}
 	}
@@ -126,6 +135,59 @@ func givenTier(rest []string, given []string) int {
 // The tiers of givenTier.
 const (
 	tierExact   = 1
-	tierInitial = 2
-	tierNone    = 3
+	tierVariant = 2
+	tierInitial = 3
+	tierNone    = 4
+	tierClash   = 5
 )
+
+// variants reports whether two given names (tokens) are forms of one
+// name by givenVariants.
+func variants(a, b string) bool {
+	for _, g := range givenVariantGroups[a] {
+		if slices.Contains(givenVariants[g], b) {
+			return true
+		}
+	}
+	return false
+}
+
+// givenVariants are the common English forms of given names members go
+// by (the table's first and nickname fields hold one form, a filing
+// often another: William Cassidy is Bill Cassidy, Thomas Tillis is Thom
+// Tillis). Each group is one name; a pair of tokens in one group are
+// variants. Only forms in use for members of Congress, and only
+// unambiguous ones, are listed: a token in no group agrees only exactly.
+var givenVariants = [][]string{
+	{"albert", "al", "bert"}, {"alexander", "alex", "sandy"}, {"alfred", "al", "fred"},
+	{"andrew", "andy", "drew"}, {"anthony", "tony"}, {"arthur", "art"},
+	{"benjamin", "ben"}, {"bernard", "bernie"}, {"bradley", "brad"}, {"bruce"},
+	{"catherine", "cathy", "kate", "katie"}, {"katherine", "kathy", "kate", "katie", "kathryn"},
+	{"charles", "chuck", "charlie", "chip"}, {"christopher", "chris"}, {"christine", "chris"},
+	{"clifford", "cliff"}, {"cynthia", "cindy"}, {"daniel", "dan", "danny"}, {"david", "dave"}, {"deborah", "debbie", "deb"},
+	{"donald", "don"}, {"douglas", "doug"}, {"edward", "ed", "ted", "eddie"}, {"elizabeth", "liz", "beth", "betty", "liza"},
+	{"eugene", "gene"}, {"frederick", "fred", "rick"}, {"gerald", "jerry"}, {"gregory", "greg"},
+	{"harold", "hal"}, {"henry", "hank"}, {"herbert", "herb"}, {"james", "jim", "jimmy", "jamie"},
+	{"jeffrey", "jeff"}, {"jennifer", "jenny", "jen"}, {"john", "jack", "johnny"}, {"jonathan", "jon"},
+	{"joseph", "joe", "joey"}, {"joshua", "josh"}, {"judith", "judy"}, {"kenneth", "ken", "kenny"},
+	{"lawrence", "larry"}, {"leonard", "len", "leo"}, {"margaret", "maggie", "peggy", "meg"},
+	{"matthew", "matt"}, {"michael", "mike", "mikey"}, {"mitchell", "mitch"}, {"nicholas", "nick"},
+	{"patricia", "pat", "patty", "trish"}, {"patrick", "pat"}, {"peter", "pete"}, {"philip", "phil"}, {"phillip", "phil"},
+	{"raymond", "ray"}, {"rebecca", "becky"}, {"richard", "rick", "dick", "rich", "richie"},
+	{"robert", "bob", "bobby", "rob", "bert"}, {"ronald", "ron"}, {"russell", "russ"},
+	{"samuel", "sam"}, {"stephen", "steve"}, {"steven", "steve"}, {"susan", "sue", "susie"},
+	{"theodore", "ted", "teddy"}, {"thomas", "tom", "thom", "tommy"}, {"timothy", "tim"},
+	{"victoria", "vicky"}, {"walter", "walt"}, {"william", "bill", "will", "billy", "willie"},
+	{"zachary", "zach"},
+}
+
+// givenVariantGroups indexes givenVariants: a token -> its groups.
+var givenVariantGroups = func() map[string][]int {
+	m := map[string][]int{}
+	for i, g := range givenVariants {
+		for _, w := range g {
+			m[w] = append(m[w], i)
+		}
+	}
+	return m
+}()

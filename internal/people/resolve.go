@@ -271,7 +271,7 @@ func (ix *index) candidates(ts []token) []candidate {
 // at from (whole words) with the rest agreeing as the package comment
 // says, and the best given-name tier of such a run.
 func (m *member) agree(ts []token, from int) (tier int, ok bool) {
-	tier = tierNone + 1
+	tier = tierClash + 1
 	for _, l := range m.lasts {
 		end := from + len(l)
 		if end > len(ts) || (end < len(ts) && ts[end].joined) {
@@ -294,7 +294,7 @@ func (m *member) agree(ts []token, from int) (tier int, ok bool) {
 			}
 		}
 		t := givenTier(rest, m.given)
-		if end == len(ts) || t == tierExact {
+		if end == len(ts) || t <= tierVariant {
 			ok = true
 			tier = min(tier, t)
 		}
@@ -356,6 +356,10 @@ type outcome struct {
 	where    string // "own", "district", "state", "house", "senate": how the name was matched
 	tolerant bool   // only within Tolerance days of a term
 	own      ownStatus
+	// lastOnly: the one member there and then whose last name agrees,
+	// though every given name of the record disagrees with theirs (the
+	// issue's rule takes the last name alone; the note says so).
+	lastOnly bool
 }
 
 // group is the days of one signature with one outcome.
@@ -510,7 +514,7 @@ func (r *resolver) stage(f *quant.Filer, cands []candidate, day, tol int32) (out
 func (r *resolver) decide(where string) outcome {
 	sel := r.sel
 	if len(sel) > 1 {
-		for _, tier := range [2]int{tierExact, tierInitial} {
+		for _, tier := range [3]int{tierExact, tierVariant, tierInitial} {
 			n := 0
 			for _, c := range sel {
 				if c.tier == tier {
@@ -525,7 +529,7 @@ func (r *resolver) decide(where string) outcome {
 		}
 	}
 	if len(sel) == 1 {
-		return outcome{kind: kPerson, who: r.ix.members[sel[0].m].row.Bioguide, where: where}
+		return outcome{kind: kPerson, who: r.ix.members[sel[0].m].row.Bioguide, where: where, lastOnly: sel[0].tier == tierClash}
 	}
 	bs := make([]string, len(sel))
 	for i, c := range sel {
@@ -683,6 +687,12 @@ func (r *resolver) correctedNote(gs []group, p string) string {
 		case ownImpossible:
 			return fmt.Sprintf("its records carry bioguide id %s, which the table lacks although it lists every senator serving on %s; resolved by name and date to %s",
 				g.f.Bioguide, day(g.first), r.who(p))
+		}
+	}
+	for i := range gs {
+		if g := &gs[i]; g.kind == kPerson && g.who == p && g.lastOnly {
+			return fmt.Sprintf("resolved by the last name alone: %s was the only member with it serving there on %s, and the given names of %q agree with none of theirs (a form of the name the table does not give)",
+				r.who(p), day(g.first), g.f.Name)
 		}
 	}
 	return ""
