@@ -226,9 +226,9 @@ func TestE2EIdentity(t *testing.T) {
 		t.Errorf("compliance ranking: by_party records sum to %d, summary records %d", n, ranking.Summary.Records)
 	}
 
-	// SIGHUP: another table, of other politicians, replaces it; only ids
-	// whose records carry their own bioguide (the Senate filings) stay
-	// resolved.
+	// SIGHUP: another table, of other politicians, replaces it: the ids
+	// stay resolved by their filings' own bioguide ids, but the table has
+	// no row, no terms and no party for those people any more.
 	copyFile(t, other, live)
 	if err := proc.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
@@ -245,10 +245,10 @@ func TestE2EIdentity(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	var un2 unresolvedListJSON
-	getJSON(t, base+"/api/v1/people?unresolved=true&limit=1000", &un2)
-	if un2.Total <= un.Total {
-		t.Errorf("after reloading another table: %d unresolved, want more than %d", un2.Total, un.Total)
+	var again personJSON
+	getJSON(t, base+"/api/v1/people/"+both.Bioguide, &again)
+	if len(again.Terms) != 0 || again.Party != nil {
+		t.Errorf("after reloading another table: %s has terms %+v, party %v; want none (the new table lacks them)", both.Bioguide, again.Terms, again.Party)
 	}
 	// A table that does not load keeps the one stored.
 	if err := os.WriteFile(live, []byte("- id: {bioguide: NOPE}\n  terms: []\n"), 0o644); err != nil {
