@@ -177,8 +177,11 @@
 //     the table refutes it: the record resolves by its name and place as a
 //     record without one would (and to nobody, saying why, if no name
 //     agrees);
-//   - when the table lacks it and lists a whole Senate (100 senators or
-//     more serving) on the record's day, no seat was left for a senator
+//   - when the table lacks it and lists a whole Senate (100 senators
+//     serving, up to 110: an appointee and the member replaced; a day
+//     counting more, such as the 3rd of January when two classes' terms
+//     meet or a synthetic table of more senators than seats, proves
+//     nothing) on the record's day, no seat was left for a senator
 //     it lacks: the id is wrong, and the record resolves by its name and
 //     place as a record without one would (to nobody, saying why, if no
 //     name agrees). This is the case of all three wrong ids with the

@@ -99,11 +99,23 @@ type index struct {
 // SenateSeats is the number of seats of the Senate.
 const SenateSeats = 100
 
+// senateSlack is how many senators past SenateSeats a day may count and
+// still be a real Senate: an appointee and the member they replace on
+// one day, terms ending and starting on one day. A day past it (a swap
+// day of the 3rd of January, when both classes count; a synthetic table
+// of more senators than seats) proves nothing and is never complete.
+const senateSlack = 10
+
 // senateComplete reports whether the table lists a full Senate serving on
-// day: then no senator serving that day is missing from it.
+// day (SenateSeats, up to senateSlack more): then no senator serving
+// that day is missing from it.
 func (ix *index) senateComplete(day int32) bool {
 	i := day - ix.senateFrom
-	return i >= 0 && int(i) < len(ix.senators) && ix.senators[i] >= SenateSeats
+	if i < 0 || int(i) >= len(ix.senators) {
+		return false
+	}
+	n := ix.senators[i]
+	return n >= SenateSeats && n <= SenateSeats+senateSlack
 }
 
 // countSenators fills ix.senators from the members' Senate terms. A day

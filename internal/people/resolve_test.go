@@ -144,9 +144,13 @@ func handLegislators(tb testing.TB, extra string) *quant.Legislators {
 
 // fullSenate is handLegislators with 100 more senators serving
 // 2017-01-03..2021-01-03, so the table lists a whole Senate then.
-func fullSenate(tb testing.TB) *quant.Legislators {
+func fullSenate(tb testing.TB) *quant.Legislators { return senators(tb, SenateSeats) }
+
+// senators is handLegislators with n more senators serving
+// 2017-01-03..2021-01-03.
+func senators(tb testing.TB, n int) *quant.Legislators {
 	var b strings.Builder
-	for i := range SenateSeats {
+	for i := range n {
 		fmt.Fprintf(&b, "- id: {bioguide: Z%06d}\n  name: {first: Seat, last: Filler}\n  terms:\n  - {type: sen, start: '2017-01-03', end: '2021-01-03', state: ZZ, party: Independent}\n", i)
 	}
 	return handLegislators(tb, b.String())
@@ -270,6 +274,8 @@ func TestResolveHardCases(t *testing.T) {
 		{name: "own bioguide the table lacks, though it lists the whole Senate, no name agreeing", table: fullSenate(t),
 			recs: []rec{filing("jane-doe", "Jane Doe", "D999999", "2019-03-01")}, id: "jane-doe", reason: quant.UnresolvedNoMatch,
 			detail: "the records' bioguide id D999999 is not in the table, which lists every senator serving then, and no senator served then"},
+		{name: "own bioguide the table lacks, more senators than seats: no proof, the id stands", table: senators(t, SenateSeats+senateSlack+1),
+			recs: []rec{filing("thomas-udall", "Thomas Udall", "U000002", "2019-03-01")}, id: "thomas-udall", bioguide: "U000002"},
 		{name: "own bioguide the table lacks, the whole Senate listed but not on that day", table: fullSenate(t),
 			recs: []rec{filing("thomas-udall", "Thomas Udall", "U000002", "2021-03-01")}, id: "thomas-udall", bioguide: "U000002"},
 		{name: "own bioguide the table refutes: the name decides",
