@@ -53,7 +53,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/binary"
 	"fmt"
 	"iter"
@@ -980,67 +979,16 @@ func (s *Store) Filers(ctx context.Context) (*quant.Filers, error) {
 	if f := s.filers.Load(); f != nil && f.Version == s.version {
 		return f, nil
 	}
-	type key struct {
-		id, name, state, bioguide string
-		chamber                   quant.Chamber
-		district                  sql.Null[int32]
-	}
-	days := map[key]map[time.Time]*quant.FilerDay{}
-	for i := 0; i < s.n; i++ {
-		t := &s.at(int32(i)).Trade
-		k := key{t.PoliticianID, t.PoliticianName, t.State, t.Bioguide, t.Chamber, t.District}
-		m := days[k]
-		if m == nil {
-			m = map[time.Time]*quant.FilerDay{}
-			days[k] = m
+	f := quant.NewFilers(s.version, s.legislators, func(yield func(*quant.Trade) bool) {
+		for i := 0; i < s.n; i++ {
+			if !yield(&s.at(int32(i)).Trade) {
+				return
+			}
 		}
-		d := m[t.TransactionDate]
-		if d == nil {
-			d = &quant.FilerDay{Date: t.TransactionDate}
-			m[t.TransactionDate] = d
-		}
-		d.Records++
-		if t.Analyzable() {
-			d.Analyzable++
-		}
-	}
-	f := &quant.Filers{Version: s.version, Legislators: s.legislators, Filers: make([]quant.Filer, 0, len(days))}
-	for k, m := range days {
-		x := quant.Filer{PoliticianID: k.id, Name: k.name, Chamber: k.chamber, State: k.state, District: k.district, Bioguide: k.bioguide,
-			Days: make([]quant.FilerDay, 0, len(m))}
-		for _, d := range m {
-			x.Days = append(x.Days, *d)
-		}
-		slices.SortFunc(x.Days, func(a, b quant.FilerDay) int { return a.Date.Compare(b.Date) })
-		f.Filers = append(f.Filers, x)
-	}
-	slices.SortFunc(f.Filers, compareFilers)
+	})
 	// As in Disclosures: the read lock keeps the version where it was read.
 	s.filers.Store(f)
 	return f, nil
-}
-
-// compareFilers orders filer signatures as quant.Filers documents.
-func compareFilers(a, b quant.Filer) int {
-	return cmp.Or(
-		cmp.Compare(a.PoliticianID, b.PoliticianID),
-		cmp.Compare(a.Name, b.Name),
-		cmp.Compare(a.Chamber, b.Chamber),
-		cmp.Compare(a.State, b.State),
-		compareDistrict(a.District, b.District),
-		cmp.Compare(a.Bioguide, b.Bioguide),
-	)
-}
-
-// compareDistrict orders districts: none first, then by number.
-func compareDistrict(a, b sql.Null[int32]) int {
-	if a.Valid != b.Valid {
-		if !a.Valid {
-			return -1
-		}
-		return 1
-	}
-	return cmp.Compare(a.V, b.V)
 }
 
 // DatasetVersion implements quant.Store: it moves with every import that

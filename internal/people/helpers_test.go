@@ -1,11 +1,8 @@
 package people
 
 import (
-	"cmp"
-	"database/sql"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -95,47 +92,15 @@ func readTrades(tb testing.TB, name string) []quant.Trade {
 // per (PoliticianID, Name, Chamber, State, District, Bioguide), with its
 // distinct transaction days.
 func filersOf(version int64, table *quant.Legislators, trades ...[]quant.Trade) *quant.Filers {
-	type key struct {
-		id, name, state, bioguide string
-		chamber                   quant.Chamber
-		district                  sql.Null[int32]
-	}
-	days := map[key]map[time.Time]*quant.FilerDay{}
-	for _, ts := range trades {
-		for i := range ts {
-			t := &ts[i]
-			k := key{t.PoliticianID, t.PoliticianName, t.State, t.Bioguide, t.Chamber, t.District}
-			m := days[k]
-			if m == nil {
-				m = map[time.Time]*quant.FilerDay{}
-				days[k] = m
-			}
-			d := m[t.TransactionDate]
-			if d == nil {
-				d = &quant.FilerDay{Date: t.TransactionDate}
-				m[t.TransactionDate] = d
-			}
-			d.Records++
-			if t.Analyzable() {
-				d.Analyzable++
+	return quant.NewFilers(version, table, func(yield func(*quant.Trade) bool) {
+		for _, ts := range trades {
+			for i := range ts {
+				if !yield(&ts[i]) {
+					return
+				}
 			}
 		}
-	}
-	f := &quant.Filers{Version: version, Legislators: table}
-	for k, m := range days {
-		x := quant.Filer{PoliticianID: k.id, Name: k.name, Chamber: k.chamber, State: k.state, District: k.district, Bioguide: k.bioguide}
-		for _, d := range m {
-			x.Days = append(x.Days, *d)
-		}
-		slices.SortFunc(x.Days, func(a, b quant.FilerDay) int { return a.Date.Compare(b.Date) })
-		f.Filers = append(f.Filers, x)
-	}
-	slices.SortFunc(f.Filers, func(a, b quant.Filer) int {
-		return cmp.Or(cmp.Compare(a.PoliticianID, b.PoliticianID), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Chamber, b.Chamber),
-			cmp.Compare(a.State, b.State), cmp.Compare(btoi(a.District.Valid), btoi(b.District.Valid)), cmp.Compare(a.District.V, b.District.V),
-			cmp.Compare(a.Bioguide, b.Bioguide))
 	})
-	return f
 }
 
 // date parses YYYY-MM-DD for tests.

@@ -316,7 +316,7 @@ func syntheticFilers(table *quant.Legislators, ids, n int, seed uint64) *quant.F
 			f.Filers = append(f.Filers, s2)
 		}
 	}
-	slices.SortFunc(f.Filers, func(a, b quant.Filer) int { return compareFilers(&a, &b) })
+	slices.SortFunc(f.Filers, func(a, b quant.Filer) int { return quant.CompareFilers(&a, &b) })
 	return f
 }
 

@@ -30,7 +30,7 @@ func Resolve(f *quant.Filers) *quant.Directory {
 	for i := range f.Filers {
 		filers[i] = &f.Filers[i]
 	}
-	slices.SortStableFunc(filers, compareFilers)
+	slices.SortStableFunc(filers, quant.CompareFilers)
 	r := &resolver{ix: ix}
 	var ids []*idAcc
 	for _, fl := range filers {
@@ -58,28 +58,6 @@ func Resolve(f *quant.Filers) *quant.Directory {
 	}
 	slices.SortFunc(dir.People, func(a, b quant.Person) int { return strings.Compare(a.Bioguide, b.Bioguide) })
 	return dir
-}
-
-// compareFilers orders signatures as quant.Filers documents.
-func compareFilers(a, b *quant.Filer) int {
-	return cmp.Or(
-		strings.Compare(a.PoliticianID, b.PoliticianID),
-		strings.Compare(a.Name, b.Name),
-		cmp.Compare(a.Chamber, b.Chamber),
-		strings.Compare(a.State, b.State),
-		compareDistrict(a.District.V, a.District.Valid, b.District.V, b.District.Valid),
-		strings.Compare(a.Bioguide, b.Bioguide),
-	)
-}
-
-func compareDistrict(a int32, aok bool, b int32, bok bool) int {
-	if aok != bok {
-		if !aok {
-			return -1
-		}
-		return 1
-	}
-	return cmp.Compare(a, b)
 }
 
 // index is a legislators table ready for matching: every member's last

@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -321,51 +320,13 @@ func collect(records func(func(quant.Trade, error) bool)) []quant.Trade {
 // wantFilers groups trades by signature and day in Go, sorted as
 // quant.Filers documents: what Filers must read of a store holding them.
 func wantFilers(trades []quant.Trade) []quant.Filer {
-	type key struct {
-		id, name, state, bioguide string
-		chamber                   quant.Chamber
-		district                  sql.Null[int32]
-	}
-	days := map[key]map[time.Time]*quant.FilerDay{}
-	for i := range trades {
-		tr := &trades[i]
-		k := key{tr.PoliticianID, tr.PoliticianName, tr.State, tr.Bioguide, tr.Chamber, tr.District}
-		if days[k] == nil {
-			days[k] = map[time.Time]*quant.FilerDay{}
-		}
-		d := days[k][tr.TransactionDate]
-		if d == nil {
-			d = &quant.FilerDay{Date: tr.TransactionDate}
-			days[k][tr.TransactionDate] = d
-		}
-		d.Records++
-		if tr.Analyzable() {
-			d.Analyzable++
-		}
-	}
-	var out []quant.Filer
-	for k, m := range days {
-		f := quant.Filer{PoliticianID: k.id, Name: k.name, Chamber: k.chamber, State: k.state, District: k.district, Bioguide: k.bioguide}
-		for _, d := range m {
-			f.Days = append(f.Days, *d)
-		}
-		slices.SortFunc(f.Days, func(a, b quant.FilerDay) int { return a.Date.Compare(b.Date) })
-		out = append(out, f)
-	}
-	district := func(a, b sql.Null[int32]) int {
-		if a.Valid != b.Valid {
-			if !a.Valid {
-				return -1
+	return quant.NewFilers(0, nil, func(yield func(*quant.Trade) bool) {
+		for i := range trades {
+			if !yield(&trades[i]) {
+				return
 			}
-			return 1
 		}
-		return cmp.Compare(a.V, b.V)
-	}
-	slices.SortFunc(out, func(a, b quant.Filer) int {
-		return cmp.Or(cmp.Compare(a.PoliticianID, b.PoliticianID), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Chamber, b.Chamber),
-			cmp.Compare(a.State, b.State), district(a.District, b.District), cmp.Compare(a.Bioguide, b.Bioguide))
-	})
-	return out
+	}).Filers
 }
 
 // TestFilersRealFiles: over the real House file and Senate CSV (no

@@ -1,8 +1,10 @@
 package quant
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -327,4 +329,62 @@ type People interface {
 	// MergedDisclosures does the same for the store's Disclosures (each
 	// person's records in ID order).
 	MergedDisclosures(ctx context.Context) (*Disclosures, error)
+}
+
+// NewFilers groups trades into the signatures of Filers, with their
+// transaction days, sorted as Filers documents: what a store's Filers
+// holds of a store holding exactly trades (stores and tests build it so).
+func NewFilers(version int64, t *Legislators, trades iter.Seq[*Trade]) *Filers {
+	type key struct {
+		id, name, state, bioguide string
+		chamber                   Chamber
+		district                  sql.Null[int32]
+	}
+	days := map[key]map[time.Time]*FilerDay{}
+	for tr := range trades {
+		k := key{tr.PoliticianID, tr.PoliticianName, tr.State, tr.Bioguide, tr.Chamber, tr.District}
+		m := days[k]
+		if m == nil {
+			m = map[time.Time]*FilerDay{}
+			days[k] = m
+		}
+		d := m[tr.TransactionDate]
+		if d == nil {
+			d = &FilerDay{Date: tr.TransactionDate}
+			m[tr.TransactionDate] = d
+		}
+		d.Records++
+		if tr.Analyzable() {
+			d.Analyzable++
+		}
+	}
+	f := &Filers{Version: version, Legislators: t, Filers: make([]Filer, 0, len(days))}
+	for k, m := range days {
+		x := Filer{PoliticianID: k.id, Name: k.name, Chamber: k.chamber, State: k.state, District: k.district, Bioguide: k.bioguide,
+			Days: make([]FilerDay, 0, len(m))}
+		for _, d := range m {
+			x.Days = append(x.Days, *d)
+		}
+		slices.SortFunc(x.Days, func(a, b FilerDay) int { return a.Date.Compare(b.Date) })
+		f.Filers = append(f.Filers, x)
+	}
+	slices.SortFunc(f.Filers, func(a, b Filer) int { return CompareFilers(&a, &b) })
+	return f
+}
+
+// CompareFilers orders filer signatures as Filers documents: by
+// PoliticianID, Name, Chamber, State, District (none first, then by
+// number) and Bioguide, bytewise.
+func CompareFilers(a, b *Filer) int {
+	if c := cmp.Or(strings.Compare(a.PoliticianID, b.PoliticianID), strings.Compare(a.Name, b.Name),
+		cmp.Compare(a.Chamber, b.Chamber), strings.Compare(a.State, b.State)); c != 0 {
+		return c
+	}
+	if a.District.Valid != b.District.Valid {
+		if !a.District.Valid {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(cmp.Compare(a.District.V, b.District.V), strings.Compare(a.Bioguide, b.Bioguide))
 }
