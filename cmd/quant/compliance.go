@@ -118,49 +118,44 @@ var rankingFlags = []string{"top", "sort", "min-records", "chamber", "party", "s
 
 // request checks every flag and argument and returns the normalized
 // analysis request.
-func (cf *complianceFlags) request(fs *pflag.FlagSet, args []string) (quant.Request, error) {
+func (cf *complianceFlags) request(fs *pflag.FlagSet, args []string) (quant.Query, error) {
 	if cf.json && cf.csv {
-		return quant.Request{}, errors.New("--json and --csv: choose one output format")
+		return quant.Query{}, errors.New("--json and --csv: choose one output format")
 	}
 	if cf.timeout <= 0 {
-		return quant.Request{}, fmt.Errorf("--timeout must be positive, got %v", cf.timeout)
+		return quant.Query{}, fmt.Errorf("--timeout must be positive, got %v", cf.timeout)
 	}
 	req := quant.Request{Analysis: quant.AnalysisCompliance}
 	if len(args) == 1 {
 		if !quant.ValidPoliticianID(args[0]) {
-			return req, fmt.Errorf("politician id %q: want a-z, 0-9 and '-', at most %d characters", args[0], quant.MaxPoliticianIDLen)
+			return quant.Query{}, fmt.Errorf("politician id %q: want a-z, 0-9 and '-', at most %d characters", args[0], quant.MaxPoliticianIDLen)
 		}
 		for _, name := range rankingFlags {
 			if fs.Changed(name) {
-				return req, fmt.Errorf("--%s shapes the ranking; it does not apply to one politician (%s)", name, args[0])
+				return quant.Query{}, fmt.Errorf("--%s shapes the ranking; it does not apply to one politician (%s)", name, args[0])
 			}
 		}
 		req.ID = args[0]
-		return req.Normalize()
+		return quant.NewQuery(req)
 	}
-	if cf.top < 1 || cf.top > quant.MaxRankLimit {
-		return req, fmt.Errorf("--top must be in 1..%d, got %d", quant.MaxRankLimit, cf.top)
-	}
-	if cf.minRecords < 1 || cf.minRecords > quant.MaxMinRecords {
-		return req, fmt.Errorf("--min-records must be in 1..%d, got %d", quant.MaxMinRecords, cf.minRecords)
-	}
-	req.Sort = quant.ComplianceSort(cf.sort)
-	if !req.Sort.Valid() {
-		return req, fmt.Errorf("--sort must be late_share, late or p50, got %q", cf.sort)
-	}
-	req.Chamber = quant.Chamber(cf.chamber)
-	if req.Chamber != "" && !req.Chamber.Valid() {
-		return req, fmt.Errorf("--chamber must be house or senate, got %q", cf.chamber)
-	}
+	req.Sort, req.Chamber = quant.ComplianceSort(cf.sort), quant.Chamber(cf.chamber)
 	req.Party, req.State = cf.party, strings.ToUpper(cf.state)
-	if req.State != "" && !quant.ValidState(req.State) {
-		return req, fmt.Errorf("--state must be two letters such as OR, got %q", cf.state)
-	}
-	if req.Party != "" && !quant.ValidParty(req.Party) {
-		return req, fmt.Errorf("--party must be a party name such as Democrat, got %q", cf.party)
-	}
 	req.Limit, req.MinRecords = cf.top, cf.minRecords
-	return req.Normalize()
+	// quant's Check functions word each range; the flag names the value.
+	for _, c := range []struct {
+		flag string
+		err  error
+	}{
+		{"top", quant.CheckLimit(req.Limit)}, {"min-records", quant.CheckMinRecords(req.MinRecords)},
+		{"sort", quant.CheckSort(req.Sort)}, {"chamber", quant.CheckChamber(req.Chamber)},
+		{"state", quant.CheckState(req.State)}, {"party", quant.CheckParty(req.Party)},
+	} {
+		var pe *quant.ParamError
+		if errors.As(c.err, &pe) {
+			return quant.Query{}, fmt.Errorf("--%s %s", c.flag, pe.Reason)
+		}
+	}
+	return quant.NewQuery(req)
 }
 
 // complianceSource is where the answer comes from: exactly one of the
@@ -237,7 +232,7 @@ func (cf *complianceFlags) source(fs *pflag.FlagSet) (complianceSource, error) {
 }
 
 // runCompliance fetches the answer from src and prints it.
-func runCompliance(ctx context.Context, cmd *cobra.Command, cf *complianceFlags, src complianceSource, req quant.Request) error {
+func runCompliance(ctx context.Context, cmd *cobra.Command, cf *complianceFlags, src complianceSource, req quant.Query) error {
 	body, err := fetchCompliance(ctx, cmd, src, req)
 	if err != nil {
 		return err
@@ -270,9 +265,9 @@ func runCompliance(ctx context.Context, cmd *cobra.Command, cf *complianceFlags,
 }
 
 // fetchCompliance returns the answer's JSON from the source.
-func fetchCompliance(ctx context.Context, cmd *cobra.Command, src complianceSource, req quant.Request) ([]byte, error) {
+func fetchCompliance(ctx context.Context, cmd *cobra.Command, src complianceSource, req quant.Query) ([]byte, error) {
 	if src.url != "" {
-		return (&complianceClient{http: &http.Client{}, maxWait: 10 * time.Second}).get(ctx, src.url, req)
+		return (&complianceClient{http: &http.Client{}, maxWait: 10 * time.Second}).get(ctx, src.url, req.Request)
 	}
 	var (
 		st  quant.Store
@@ -315,7 +310,7 @@ func fetchCompliance(ctx context.Context, cmd *cobra.Command, src complianceSour
 	}
 	res, err := ensemble.NewService(st, ensemble.WithPeople(people.New(st))).Analyze(ctx, req)
 	if err != nil {
-		return nil, complianceError(req, err)
+		return nil, complianceError(req.Request, err)
 	}
 	return res.Body, nil
 }

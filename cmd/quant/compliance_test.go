@@ -288,11 +288,11 @@ func TestComplianceFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"top 0", []string{"--url", srv.URL, "--top", "0"}, "--top must be in 1..500, got 0"},
-		{"top 501", []string{"--url", srv.URL, "--top", "501"}, "--top must be in 1..500, got 501"},
+		{"top 0", []string{"--url", srv.URL, "--top", "0"}, "--top must be an integer in 1..500, got 0"},
+		{"top 501", []string{"--url", srv.URL, "--top", "501"}, "--top must be an integer in 1..500, got 501"},
 		{"top text", []string{"--url", srv.URL, "--top", "ten"}, `invalid argument "ten" for "--top"`},
-		{"min-records 0", []string{"--url", srv.URL, "--min-records", "0"}, "--min-records must be in 1..1000, got 0"},
-		{"min-records 1001", []string{"--url", srv.URL, "--min-records", "1001"}, "--min-records must be in 1..1000, got 1001"},
+		{"min-records 0", []string{"--url", srv.URL, "--min-records", "0"}, "--min-records must be an integer in 1..1000, got 0"},
+		{"min-records 1001", []string{"--url", srv.URL, "--min-records", "1001"}, "--min-records must be an integer in 1..1000, got 1001"},
 		{"sort", []string{"--url", srv.URL, "--sort", "lag"}, `--sort must be late_share, late or p50, got "lag"`},
 		{"chamber", []string{"--url", srv.URL, "--chamber", "House"}, `--chamber must be house or senate, got "House"`},
 		{"json and csv", []string{"--url", srv.URL, "--json", "--csv"}, "--json and --csv: choose one"},
@@ -446,14 +446,14 @@ func TestComplianceRetry(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	c := &complianceClient{http: srv.Client(), maxWait: time.Millisecond}
-	req, _ := quant.Request{Analysis: quant.AnalysisCompliance}.Normalize()
-	body, err := c.get(context.Background(), srv.URL, req)
+	req, _ := quant.NewQuery(quant.Request{Analysis: quant.AnalysisCompliance})
+	body, err := c.get(context.Background(), srv.URL, req.Request)
 	if err != nil || calls.Load() != 3 || !bytes.Contains(body, []byte(`"rows"`)) {
 		t.Fatalf("get after two 503s = %.40q, %v after %d calls; want the answer after 3", body, err, calls.Load())
 	}
 	calls.Store(0)
 	fail = 100
-	_, err = c.get(context.Background(), srv.URL, req)
+	_, err = c.get(context.Background(), srv.URL, req.Request)
 	if err == nil || !strings.Contains(err.Error(), "503 Service Unavailable: pool ml is full") || calls.Load() != complianceTries {
 		t.Errorf("get against a server always 503 = %v after %d calls; want the 503's detail after %d", err, calls.Load(), complianceTries)
 	}
@@ -462,11 +462,11 @@ func TestComplianceRetry(t *testing.T) {
 // TestComplianceURLBuild checks the query every ranking request sends
 // reads back as the request.
 func TestComplianceURLBuild(t *testing.T) {
-	req, err := quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 5, Sort: quant.SortLate, Limit: 7, Chamber: quant.ChamberHouse}.Normalize()
+	req, err := quant.NewQuery(quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 5, Sort: quant.SortLate, Limit: 7, Chamber: quant.ChamberHouse})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(complianceURL("http://h:1", req))
+	u, err := url.Parse(complianceURL("http://h:1", req.Request))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +478,7 @@ func TestComplianceURLBuild(t *testing.T) {
 		t.Errorf("complianceURL(one) = %s", got)
 	}
 	var perr *quant.ParamError
-	if _, err := (quant.Request{Analysis: quant.AnalysisCompliance, Limit: 501}).Normalize(); !errors.As(err, &perr) {
+	if _, err := quant.NewQuery(quant.Request{Analysis: quant.AnalysisCompliance, Limit: 501}); !errors.As(err, &perr) {
 		t.Errorf("Normalize(limit 501) = %v, want a ParamError (the CLI's checks mirror it)", err)
 	}
 }
@@ -559,7 +559,7 @@ func TestComplianceShape(t *testing.T) {
 		{quant.Request{Analysis: quant.AnalysisCompliance, ID: "avery-a-sample"}, &complianceAnswer{}},
 		{quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, Chamber: quant.ChamberHouse}, &complianceRanking{}},
 	} {
-		res, err := svc.Analyze(ctx, tc.req)
+		res, err := svc.Analyze(ctx, quant.MustQuery(tc.req))
 		if err != nil {
 			t.Fatalf("Analyze(%+v): %v", tc.req, err)
 		}

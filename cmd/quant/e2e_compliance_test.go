@@ -171,7 +171,7 @@ func TestE2ECompliance(t *testing.T) {
 			args []string
 			want string
 		}{
-			{[]string{"--data", file, "--top", "0"}, "--top must be in 1..500, got 0"},
+			{[]string{"--data", file, "--top", "0"}, "--top must be an integer in 1..500, got 0"},
 			{[]string{"--url", base, "--sort", "lag"}, `--sort must be late_share, late or p50, got "lag"`},
 			{[]string{"--url", base, "--chamber", "both"}, `--chamber must be house or senate`},
 			{[]string{"--url", base, "--data", file}, "--url and --data given: give exactly one source"},

@@ -228,11 +228,7 @@ func pick[T float64 | time.Duration](v, def T) T {
 
 // Analyze answers req from the cache or, on a miss, from next; see the
 // package documentation for the lifetime of an answer.
-func (a *Analyzer) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
-	req, err := req.Normalize()
-	if err != nil {
-		return nil, err
-	}
+func (a *Analyzer) Analyze(ctx context.Context, req quant.Query) (*quant.Result, error) {
 	now := a.now()
 	ver, ok := a.version(ctx, now)
 	if !ok {
@@ -299,14 +295,14 @@ func (a *Analyzer) Analyze(ctx context.Context, req quant.Request) (*quant.Resul
 
 // Key returns the cache key of a normalized request at dataset version
 // ver: KeyPrefix + version + ":" + req.Key().
-func Key(ver int64, req quant.Request) string {
+func Key(ver int64, req quant.Query) string {
 	return KeyPrefix + strconv.FormatInt(ver, 10) + ":" + req.Key()
 }
 
 // compute answers a miss: once per key in this process, stored, when
 // store is set; else (no dataset version to key it by) with next under the
 // caller's context, uncached.
-func (a *Analyzer) compute(ctx context.Context, req quant.Request, ver int64, store bool) (*quant.Result, error) {
+func (a *Analyzer) compute(ctx context.Context, req quant.Query, ver int64, store bool) (*quant.Result, error) {
 	if store {
 		return a.computeOnce(ctx, req, ver)
 	}
@@ -324,7 +320,7 @@ func (a *Analyzer) compute(ctx context.Context, req quant.Request, ver int64, st
 // instances that share the backend. The work runs detached from the
 // callers, within RefreshTimeout, and stores its answer even when every
 // caller has given up, so the next request finds it.
-func (a *Analyzer) computeOnce(ctx context.Context, req quant.Request, ver int64) (*quant.Result, error) {
+func (a *Analyzer) computeOnce(ctx context.Context, req quant.Query, ver int64) (*quant.Result, error) {
 	key := Key(ver, req)
 	led := false
 	ch := a.leaders.DoChan(key, func() (any, error) {
@@ -374,7 +370,7 @@ func (a *Analyzer) computeOnce(ctx context.Context, req quant.Request, ver int64
 // computed once again. An answer still at another version after that is
 // returned as it is, carrying its own version; store never files it
 // under ver.
-func (a *Analyzer) analyzeAt(ctx context.Context, req quant.Request, ver int64) (*quant.Result, error) {
+func (a *Analyzer) analyzeAt(ctx context.Context, req quant.Query, ver int64) (*quant.Result, error) {
 	res, err := a.next.Analyze(ctx, req)
 	if err == nil && !resultAt(res, ver) {
 		res, err = a.next.Analyze(ctx, req)
@@ -482,7 +478,7 @@ var errRefreshElsewhere = errors.New("cache: being refreshed by another instance
 // stale answer is served until the other's arrives (a Tiered backend reads
 // L2 when its L1 copy is past fresh). Without a lease every instance
 // refreshes its own copy.
-func (a *Analyzer) shared(ctx context.Context, req quant.Request, ver int64) (*quant.Result, error) {
+func (a *Analyzer) shared(ctx context.Context, req quant.Query, ver int64) (*quant.Result, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
 	defer cancel()
 	if a.lease != nil {
@@ -506,7 +502,7 @@ func (a *Analyzer) shared(ctx context.Context, req quant.Request, ver int64) (*q
 
 // refresh recomputes key in the background unless a refresh of it is
 // already running; concurrent stale hits start one computation.
-func (a *Analyzer) refresh(ctx context.Context, key string, req quant.Request, ver int64, early bool) {
+func (a *Analyzer) refresh(ctx context.Context, key string, req quant.Query, ver int64, early bool) {
 	if _, running := a.pending.LoadOrStore(key, struct{}{}); running {
 		return
 	}
@@ -555,7 +551,7 @@ func (a *Analyzer) Wait() { a.wg.Wait() }
 // filed under ver's key, where it would be served as ver's. (Instances
 // waiting on ver's lease then find no answer when the holder releases it,
 // and compute ver's themselves.)
-func (a *Analyzer) store(ctx context.Context, req quant.Request, res *quant.Result, ver int64) {
+func (a *Analyzer) store(ctx context.Context, req quant.Query, res *quant.Result, ver int64) {
 	at := ver
 	if res.DatasetVersion != 0 {
 		at = res.DatasetVersion

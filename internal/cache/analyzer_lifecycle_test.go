@@ -35,12 +35,12 @@ func TestAnalyzerVersionReadOutlivesItsCaller(t *testing.T) {
 		a := cache.New(&fakeNext{}, cache.NewMemory(cache.MemoryOptions{Now: clk.Now}), vers, cache.Options{Now: clk.Now, Jitter: -1, Beta: -1})
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		a.Analyze(ctx, ens)
+		a.Analyze(ctx, quant.MustQuery(ens))
 		synctest.Wait() // the computation its miss started ends
 		if s := a.Stats(); s.VersionErrors != 0 {
 			t.Errorf("a cancelled caller counted %d version errors", s.VersionErrors)
 		}
-		res, err := a.Analyze(context.Background(), ens)
+		res, err := a.Analyze(context.Background(), quant.MustQuery(ens))
 		if err != nil || res.Status != quant.CacheHit {
 			t.Errorf("after the cancelled caller: %v %v; want HIT (its miss computed and stored at version 4)", res, err)
 		}
@@ -75,7 +75,7 @@ func TestAnalyzerMissStoredAfterCallersLeave(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() {
-			_, err := r.a.Analyze(ctx, ens)
+			_, err := r.a.Analyze(ctx, quant.MustQuery(ens))
 			errc <- err
 		}()
 		<-r.next.started
@@ -102,7 +102,7 @@ type versionedNext struct {
 	fakeNext
 }
 
-func (v *versionedNext) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
+func (v *versionedNext) Analyze(ctx context.Context, req quant.Query) (*quant.Result, error) {
 	v.mu.Lock()
 	ver := v.vers[0]
 	if len(v.vers) > 1 {
@@ -123,11 +123,11 @@ func TestAnalyzerOlderAnswerComputedAgain(t *testing.T) {
 	next := &versionedNext{vers: []int64{5, 6}}
 	mem := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
 	a := cache.New(next, mem, &versions{v: 6}, cache.Options{Now: clk.Now, Jitter: -1, Beta: -1})
-	res, err := a.Analyze(context.Background(), ens)
+	res, err := a.Analyze(context.Background(), quant.MustQuery(ens))
 	if err != nil || res.DatasetVersion != 6 || next.calls.Load() != 2 {
 		t.Fatalf("answer at version %d after %d computations (%v); want version 6 after 2", res.DatasetVersion, next.calls.Load(), err)
 	}
-	nreq, _ := ens.Normalize()
+	nreq, _ := quant.NewQuery(ens)
 	if e, _ := mem.Get(context.Background(), cache.Key(6, nreq)); e == nil || e.Result.DatasetVersion != 6 {
 		t.Errorf("stored under version 6: %+v", e)
 	}
@@ -141,11 +141,11 @@ func TestAnalyzerNewerAnswerStoredUnderItsOwnVersion(t *testing.T) {
 	next := &versionedNext{vers: []int64{8}}
 	mem := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
 	a := cache.New(next, mem, &versions{v: 7}, cache.Options{Now: clk.Now, Jitter: -1, Beta: -1, Lease: &fakeLease{}})
-	res, err := a.Analyze(context.Background(), ens)
+	res, err := a.Analyze(context.Background(), quant.MustQuery(ens))
 	if err != nil || res.DatasetVersion != 8 || next.calls.Load() != 2 {
 		t.Fatalf("answer at version %d after %d computations (%v); want version 8 after 2", res.DatasetVersion, next.calls.Load(), err)
 	}
-	nreq, _ := ens.Normalize()
+	nreq, _ := quant.NewQuery(ens)
 	if e, _ := mem.Get(context.Background(), cache.Key(7, nreq)); e != nil {
 		t.Errorf("under version 7: %+v; want nothing (the answer is 8's)", e.Result)
 	}
@@ -171,25 +171,25 @@ func TestAnalyzerVersionChangeEitherWay(t *testing.T) {
 			mem := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
 			vers := &versions{v: tt.from}
 			a := cache.New(next, mem, vers, cache.Options{Now: clk.Now, Jitter: -1, Beta: -1, VersionRefresh: -1})
-			if res, err := a.Analyze(ctx, ens); err != nil || res.DatasetVersion != tt.from || res.Status != quant.CacheMiss {
+			if res, err := a.Analyze(ctx, quant.MustQuery(ens)); err != nil || res.DatasetVersion != tt.from || res.Status != quant.CacheMiss {
 				t.Fatalf("first Analyze = %+v, %v; want a MISS at %d", res, err, tt.from)
 			}
-			if res, err := a.Analyze(ctx, ens); err != nil || res.DatasetVersion != tt.from || res.Status != quant.CacheHit {
+			if res, err := a.Analyze(ctx, quant.MustQuery(ens)); err != nil || res.DatasetVersion != tt.from || res.Status != quant.CacheHit {
 				t.Fatalf("second Analyze = %+v, %v; want a HIT at %d", res, err, tt.from)
 			}
 			vers.set(tt.to, nil)
-			res, err := a.Analyze(ctx, ens)
+			res, err := a.Analyze(ctx, quant.MustQuery(ens))
 			if err != nil || res.DatasetVersion != tt.to || res.Status != quant.CacheMiss {
 				t.Fatalf("Analyze after the move = %+v, %v; want a MISS at %d", res, err, tt.to)
 			}
 			if n := next.calls.Load(); n != 3 {
 				t.Errorf("computations = %d, want 3 (the answer at %d computed again)", n, tt.from)
 			}
-			nreq, _ := ens.Normalize()
+			nreq, _ := quant.NewQuery(ens)
 			if e, _ := mem.Get(ctx, cache.Key(tt.to, nreq)); e == nil || e.Result.DatasetVersion != tt.to {
 				t.Errorf("under version %d: %+v; want the answer computed at %d", tt.to, e, tt.to)
 			}
-			res, err = a.Analyze(ctx, ens)
+			res, err = a.Analyze(ctx, quant.MustQuery(ens))
 			if err != nil || res.DatasetVersion != tt.to || res.Status != quant.CacheHit {
 				t.Errorf("Analyze again = %+v, %v; want a HIT at %d", res, err, tt.to)
 			}
@@ -203,14 +203,14 @@ func TestAnalyzerEntryOfAnotherVersionIsAMiss(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
 	mem := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
-	nreq, _ := ens.Normalize()
+	nreq, _ := quant.NewQuery(ens)
 	mem.Set(ctx, cache.Key(4000, nreq), &quant.CacheEntry{
 		Result:     &quant.Result{Analysis: nreq.Analysis, Key: nreq.Key(), Body: []byte(`{"old":true}`), DatasetVersion: 9000},
 		FreshUntil: clk.Now().Add(time.Hour), StaleUntil: clk.Now().Add(2 * time.Hour),
 	})
 	next := &fakeNext{version: 4000}
 	a := cache.New(next, mem, &versions{v: 4000}, cache.Options{Now: clk.Now, Jitter: -1, Beta: -1})
-	res, err := a.Analyze(ctx, ens)
+	res, err := a.Analyze(ctx, quant.MustQuery(ens))
 	if err != nil || res.DatasetVersion != 4000 || res.Status != quant.CacheMiss || next.calls.Load() != 1 {
 		t.Fatalf("Analyze = %+v, %v after %d computations; want a MISS at 4000 after 1", res, err, next.calls.Load())
 	}
@@ -227,13 +227,13 @@ func TestAnalyzerPastSWRLeaderIsMiss(t *testing.T) {
 		r.next.started = make(chan struct{}, 1)
 		leader := make(chan *quant.Result, 1)
 		go func() {
-			res, _ := r.a.Analyze(context.Background(), ens)
+			res, _ := r.a.Analyze(context.Background(), quant.MustQuery(ens))
 			leader <- res
 		}()
 		<-r.next.started
 		follower := make(chan *quant.Result, 1)
 		go func() {
-			res, _ := r.a.Analyze(context.Background(), ens)
+			res, _ := r.a.Analyze(context.Background(), quant.MustQuery(ens))
 			follower <- res
 		}()
 		synctest.Wait()

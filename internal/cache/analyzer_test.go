@@ -43,7 +43,7 @@ func newRig(tb testing.TB, opts cache.Options) *rig {
 
 func (r *rig) analyze(tb testing.TB, req quant.Request) (*quant.Result, error) {
 	tb.Helper()
-	return r.a.Analyze(context.Background(), req)
+	return r.a.Analyze(context.Background(), quant.MustQuery(req))
 }
 
 func (r *rig) mustStatus(tb testing.TB, req quant.Request, want quant.CacheStatus) *quant.Result {
@@ -112,9 +112,6 @@ func TestAnalyzerMissThenHit(t *testing.T) {
 	if string(first.Body) != string(second.Body) || r.next.calls.Load() != 1 {
 		t.Errorf("hit body %s after miss body %s, next calls %d, want the same body and 1 call", second.Body, first.Body, r.next.calls.Load())
 	}
-	if _, err := r.analyze(t, quant.Request{Analysis: quant.AnalysisDTW, ID: "p1", K: 99}); !errors.Is(err, quant.ErrInvalid) {
-		t.Errorf("Analyze(bad k) error = %v, want ErrInvalid", err)
-	}
 	s := r.a.Stats()
 	if s.Hits != 1 || s.Misses != 1 || s.HitRate() != 0.5 {
 		t.Errorf("Stats() = %+v (HitRate %v), want 1 hit, 1 miss, rate 0.5", s, s.HitRate())
@@ -133,7 +130,7 @@ func TestAnalyzerSWRRefreshesOnce(t *testing.T) {
 	errs := make(chan error, n)
 	for range n {
 		wg.Go(func() {
-			res, err := r.a.Analyze(context.Background(), ens)
+			res, err := r.a.Analyze(context.Background(), quant.MustQuery(ens))
 			if err == nil && res.Status != quant.CacheStale {
 				err = fmt.Errorf("status %s, want STALE", res.Status)
 			}
@@ -255,7 +252,7 @@ func TestAnalyzerTTL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.req.Analysis)+"/"+tt.req.ID, func(t *testing.T) {
 			r.mustStatus(t, tt.req, quant.CacheMiss)
-			req, _ := tt.req.Normalize()
+			req, _ := quant.NewQuery(tt.req)
 			e, _ := r.mem.Get(context.Background(), cache.Key(1, req))
 			if e == nil {
 				t.Fatalf("no entry under %q", cache.Key(1, req))
@@ -311,7 +308,7 @@ func TestAnalyzerBackendErrors(t *testing.T) {
 	next := &fakeNext{}
 	a := cache.New(next, backend, &versions{v: 1}, cache.Options{Now: clk.Now})
 	for range 2 {
-		res, err := a.Analyze(context.Background(), ens)
+		res, err := a.Analyze(context.Background(), quant.MustQuery(ens))
 		if err != nil || res.Status != quant.CacheMiss {
 			t.Fatalf("Analyze with the cache down = %v, %v, want a MISS", res, err)
 		}

@@ -49,7 +49,7 @@ func (f *fakeNext) set(err error, status quant.CacheStatus) {
 	f.mu.Unlock()
 }
 
-func (f *fakeNext) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
+func (f *fakeNext) Analyze(ctx context.Context, req quant.Query) (*quant.Result, error) {
 	n := f.calls.Add(1)
 	if f.block != nil {
 		f.started <- struct{}{}

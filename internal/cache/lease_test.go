@@ -54,7 +54,7 @@ func TestLeaseWaitsForAnotherInstance(t *testing.T) {
 	req := quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}
 	done := make(chan *quant.Result, 1)
 	go func() {
-		res, err := a.Analyze(context.Background(), req)
+		res, err := a.Analyze(context.Background(), quant.MustQuery(req))
 		if err != nil {
 			t.Error(err)
 		}
@@ -63,7 +63,7 @@ func TestLeaseWaitsForAnotherInstance(t *testing.T) {
 	// Once the miss waits, the other instance stores its answer and releases.
 	<-lease.polled
 	now := time.Now()
-	nreq, _ := req.Normalize()
+	nreq, _ := quant.NewQuery(req)
 	mem.Set(context.Background(), cache.Key(7, nreq), &quant.CacheEntry{
 		Result:     &quant.Result{Analysis: req.Analysis, Key: "hmm/a", Body: []byte(`{"from":"other"}`), DatasetVersion: 7, ComputedAt: now},
 		FreshUntil: now.Add(time.Hour), StaleUntil: now.Add(2 * time.Hour),
@@ -83,7 +83,7 @@ func TestLeaseTakesOverWhenTheHolderDies(t *testing.T) {
 		<-lease.polled
 		lease.set("") // the holder's lease expires with no answer stored
 	}()
-	res, err := a.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisHMM, ID: "a"})
+	res, err := a.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestLeaseConcurrentMissesComputeOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() {
-			if _, err := a.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisDTW, ID: "a"}); err != nil {
+			if _, err := a.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisDTW, ID: "a"})); err != nil {
 				t.Error(err)
 			}
 		})

@@ -32,12 +32,12 @@ func TestTieredRedisGoesAway(t *testing.T) {
 	want := func(req quant.Request, status quant.CacheStatus) {
 		t.Helper()
 		start := time.Now()
-		res, err := a.Analyze(ctx, req)
+		res, err := a.Analyze(ctx, quant.MustQuery(req))
 		if err != nil || res.Status != status {
-			t.Fatalf("Analyze(%v) = %v, %v, want %s", req.Key(), res, err, status)
+			t.Fatalf("Analyze(%+v) = %v, %v, want %s", req, res, err, status)
 		}
 		if el := time.Since(start); el > time.Second {
-			t.Errorf("Analyze(%v) took %v, want well under 1s", req.Key(), el)
+			t.Errorf("Analyze(%+v) took %v, want well under 1s", req, el)
 		}
 	}
 	want(ens, quant.CacheMiss)
@@ -68,26 +68,26 @@ func TestTieredRedisGoesAway(t *testing.T) {
 	want(ens, quant.CacheHit) // from L2
 }
 
-func mustNormalize(tb testing.TB, req quant.Request) quant.Request {
+func mustNormalize(tb testing.TB, req quant.Request) quant.Query {
 	tb.Helper()
-	req, err := req.Normalize()
+	q, err := quant.NewQuery(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return req
+	return q
 }
 
 // BenchmarkAnalyzerHit measures a fresh hit from the in-process cache.
 func BenchmarkAnalyzerHit(b *testing.B) {
 	a := cache.New(&fakeNext{}, cache.NewMemory(cache.MemoryOptions{}), &versions{v: 1}, cache.Options{})
 	ctx := context.Background()
-	if _, err := a.Analyze(ctx, ens); err != nil {
+	if _, err := a.Analyze(ctx, quant.MustQuery(ens)); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if res, err := a.Analyze(ctx, ens); err != nil || res.Status != quant.CacheHit {
+			if res, err := a.Analyze(ctx, quant.MustQuery(ens)); err != nil || res.Status != quant.CacheHit {
 				b.Fatalf("Analyze = %v, %v", res, err)
 			}
 		}
@@ -122,13 +122,13 @@ func BenchmarkAnalyzerHitTiered(b *testing.B) {
 			defer l2.Close()
 			ctx := context.Background()
 			a := cache.New(&fakeNext{}, cache.NewTiered(bc.l1, l2, cache.TieredOptions{}), &versions{v: 1}, cache.Options{})
-			if _, err := a.Analyze(ctx, ens); err != nil {
+			if _, err := a.Analyze(ctx, quant.MustQuery(ens)); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if res, err := a.Analyze(ctx, ens); err != nil || res.Status != quant.CacheHit {
+					if res, err := a.Analyze(ctx, quant.MustQuery(ens)); err != nil || res.Status != quant.CacheHit {
 						b.Fatalf("Analyze = %v, %v", res, err)
 					}
 				}

@@ -81,7 +81,7 @@ func benchCompliance(b *testing.B, st *inmem.Store, req quant.Request, build boo
 			bp.bump(b)
 			b.StartTimer()
 		}
-		res, err := ensemble.NewService(st).Analyze(ctx, req)
+		res, err := ensemble.NewService(st).Analyze(ctx, quant.MustQuery(req))
 		if err != nil {
 			b.Fatal(err)
 		}

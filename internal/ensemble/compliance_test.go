@@ -485,22 +485,22 @@ func TestServiceCompliance(t *testing.T) {
 	))
 	svc := ensemble.NewService(st)
 	ctx := context.Background()
-	_, err := svc.Analyze(ctx, quant.Request{Analysis: quant.AnalysisCompliance, ID: "nobody"})
+	_, err := svc.Analyze(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, ID: "nobody"}))
 	if !errors.Is(err, quant.ErrNotFound) {
 		t.Errorf("compliance/nobody = %v, want 404", err)
 	}
 	for _, id := range []string{"pat-paper", "una-dated"} {
-		_, err := svc.Analyze(ctx, quant.Request{Analysis: quant.AnalysisCompliance, ID: id})
+		_, err := svc.Analyze(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, ID: id}))
 		wantReason(t, "compliance/"+id, err, quant.ReasonNoDisclosureDates)
 	}
-	_, err = svc.Analyze(ctx, quant.Request{Analysis: quant.AnalysisCompliance, Chamber: quant.ChamberSenate})
+	_, err = svc.Analyze(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, Chamber: quant.ChamberSenate}))
 	wantReason(t, "compliance?chamber=senate", err, quant.ReasonNoDisclosureDates)
-	_, err = svc.Analyze(ctx, quant.Request{Analysis: quant.AnalysisCompliance, ID: "ann-late", Limit: 3})
+	_, err = quant.NewQuery(quant.Request{Analysis: quant.AnalysisCompliance, ID: "ann-late", Limit: 3})
 	if !errors.Is(err, quant.ErrInvalid) {
 		t.Errorf("one politician's compliance with a limit = %v, want 400", err)
 	}
 
-	res, err := svc.Analyze(ctx, quant.Request{Analysis: quant.AnalysisCompliance, ID: "ann-late"})
+	res, err := svc.Analyze(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, ID: "ann-late"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,7 +516,7 @@ func TestServiceCompliance(t *testing.T) {
 		t.Errorf("result meta %+v, want version %d", res, v)
 	}
 
-	res, err = svc.Analyze(ctx, quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, Chamber: quant.ChamberHouse})
+	res, err = svc.Analyze(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, Chamber: quant.ChamberHouse}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,7 +526,7 @@ func TestServiceCompliance(t *testing.T) {
 	if string(res.Body) != wantRank {
 		t.Errorf("compliance ranking body\n got %s\nwant %s", res.Body, wantRank)
 	}
-	res, err = svc.Analyze(ctx, quant.Request{Analysis: quant.AnalysisCompliance})
+	res, err = svc.Analyze(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -536,7 +536,7 @@ func TestServiceCompliance(t *testing.T) {
 
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := svc.Analyze(cctx, quant.Request{Analysis: quant.AnalysisCompliance, ID: "ann-late"}); !errors.Is(err, context.Canceled) {
+	if _, err := svc.Analyze(cctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, ID: "ann-late"})); !errors.Is(err, context.Canceled) {
 		t.Errorf("compliance with a cancelled context = %v, want context.Canceled", err)
 	}
 }
@@ -568,11 +568,11 @@ func TestServiceComplianceSnapshotBehind(t *testing.T) {
 	}
 	importString(t, st, "b", houseJSON([5]string{"Bo Busy", "2024-01-01", "2024-01-09", "purchase", "B1"}))
 	req := quant.Request{Analysis: quant.AnalysisCompliance, ID: "bo-busy"}
-	res, err := ensemble.NewService(&laggingDisclosures{Store: st, old: old, stale: 1}).Analyze(context.Background(), req)
+	res, err := ensemble.NewService(&laggingDisclosures{Store: st, old: old, stale: 1}).Analyze(context.Background(), quant.MustQuery(req))
 	if err != nil || !strings.Contains(string(res.Body), `"known":1`) {
 		t.Errorf("compliance after an import the snapshot missed: %v %v", res, err)
 	}
-	_, err = ensemble.NewService(&laggingDisclosures{Store: st, old: old, stale: 2}).Analyze(context.Background(), req)
+	_, err = ensemble.NewService(&laggingDisclosures{Store: st, old: old, stale: 2}).Analyze(context.Background(), quant.MustQuery(req))
 	if !errors.Is(err, quant.ErrUnavailable) {
 		t.Errorf("compliance with the snapshot behind twice: %v; want 503", err)
 	}

@@ -83,7 +83,7 @@ func TestComplianceVectors(t *testing.T) {
 				}
 			}) {
 				exp := answers[id]
-				res, err := svc.Analyze(ctx, quant.Request{Analysis: quant.AnalysisCompliance, ID: id})
+				res, err := svc.Analyze(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, ID: id}))
 				if _, ok := exp["status"]; ok {
 					checkError(t, "compliance/"+id, err, exp)
 					continue
@@ -107,7 +107,7 @@ func TestComplianceVectors(t *testing.T) {
 			var rankings map[string]map[string]any
 			vectortest.ReadJSON(t, filepath.Join(dir, "expected", "compliance_ranking.json"), &rankings)
 			for query, exp := range rankings {
-				res, err := svc.Analyze(ctx, rankingRequest(t, query))
+				res, err := svc.Analyze(ctx, quant.MustQuery(rankingRequest(t, query)))
 				if _, ok := exp["status"]; ok {
 					checkError(t, "compliance?"+query, err, exp)
 					continue

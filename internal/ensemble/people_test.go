@@ -265,16 +265,16 @@ func world(table *quant.Legislators) (*idStore, *fakePeople) {
 
 func analyze(t *testing.T, svc *ensemble.Service, req quant.Request) map[string]any {
 	t.Helper()
-	res, err := svc.Analyze(context.Background(), req)
+	res, err := svc.Analyze(context.Background(), quant.MustQuery(req))
 	if err != nil {
-		t.Fatalf("%s: %v", req.Key(), err)
+		t.Fatalf("%+v: %v", req, err)
 	}
 	var got map[string]any
 	if err := json.Unmarshal(res.Body, &got); err != nil {
 		t.Fatal(err)
 	}
 	if res.DatasetVersion != peopleVersion || strings.HasPrefix(res.Key, "people:") != req.MergePeople {
-		t.Errorf("%s: result meta %+v", req.Key(), res)
+		t.Errorf("%+v: result meta %+v", req, res)
 	}
 	return got
 }
@@ -428,11 +428,11 @@ func TestServiceMergePeople(t *testing.T) {
 		// Too little history, merged like unmerged.
 		{quant.Request{Analysis: quant.AnalysisFourier, ID: "B000009", MergePeople: true}, quant.ErrNotEligible},
 	} {
-		if _, err := svc.Analyze(ctx, tt.req); !errors.Is(err, tt.want) {
-			t.Errorf("%s = %v, want %v", tt.req.Key(), err, tt.want)
+		if _, err := svc.Analyze(ctx, quant.MustQuery(tt.req)); !errors.Is(err, tt.want) {
+			t.Errorf("%+v = %v, want %v", tt.req, err, tt.want)
 		}
 	}
-	_, err = svc.Analyze(ctx, quant.Request{Analysis: quant.AnalysisFourier, ID: "ron-wyden", MergePeople: true})
+	_, err = svc.Analyze(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisFourier, ID: "ron-wyden", MergePeople: true}))
 	if err == nil || !strings.Contains(err.Error(), "W000779") {
 		t.Errorf("a resolved id merged = %v, want a 404 naming its person", err)
 	}
@@ -478,9 +478,9 @@ func TestServiceWithoutPeople(t *testing.T) {
 		{Analysis: quant.AnalysisCompliance, Party: "Democrat"},
 		{Analysis: quant.AnalysisCompliance, State: "OR"},
 	} {
-		_, err := svc.Analyze(context.Background(), req)
+		_, err := svc.Analyze(context.Background(), quant.MustQuery(req))
 		if !errors.Is(err, quant.ErrUnavailable) || !strings.Contains(err.Error(), "people") {
-			t.Errorf("%s without People = %v, want ErrUnavailable naming what is missing", req.Key(), err)
+			t.Errorf("%+v without People = %v, want ErrUnavailable naming what is missing", req, err)
 		}
 	}
 	_, err := ensemble.RankComplianceWith(st.disc, 1, quant.SortLateShare, 20, ensemble.RankOptions{State: "OR"})
@@ -548,7 +548,7 @@ func TestRankCompliancePartyChamberFigures(t *testing.T) {
 		Records: []quant.Disclosure{disclosure(16, quant.ChamberSenate, date(2022, 1, 1), 0, true)}})
 	people.dir.IDs = append(people.dir.IDs, quant.Identity{ID: "zz-undated", Bioguide: "Z000010", Chambers: []quant.Chamber{quant.ChamberSenate}, Records: 1, Analyzable: 1})
 	svc := ensemble.NewService(st, ensemble.WithPeople(people))
-	res, err := svc.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, Limit: 1, Chamber: quant.ChamberSenate, State: "TX"})
+	res, err := svc.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, Limit: 1, Chamber: quant.ChamberSenate, State: "TX"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -560,7 +560,7 @@ func TestRankCompliancePartyChamberFigures(t *testing.T) {
 	if string(res.Body) != want {
 		t.Errorf("ranking body\n got %s\nwant %s", res.Body, want)
 	}
-	res, err = svc.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, Chamber: quant.ChamberSenate})
+	res, err = svc.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, Chamber: quant.ChamberSenate}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -594,7 +594,7 @@ func TestRankCompliancePartyState(t *testing.T) {
 	svc := ensemble.NewService(st, ensemble.WithPeople(people))
 	rank := func(req quant.Request) (*ensemble.ComplianceRanking, error) {
 		req.Analysis, req.MinRecords, req.Limit = quant.AnalysisCompliance, 1, 500
-		res, err := svc.Analyze(context.Background(), req)
+		res, err := svc.Analyze(context.Background(), quant.MustQuery(req))
 		if err != nil {
 			return nil, err
 		}
@@ -625,7 +625,7 @@ func TestRankCompliancePartyState(t *testing.T) {
 	} {
 		got, err := rank(tt.req)
 		if err != nil {
-			t.Errorf("%s: %v", tt.req.Key(), err)
+			t.Errorf("%+v: %v", tt.req, err)
 			continue
 		}
 		var parties []string
@@ -633,10 +633,10 @@ func TestRankCompliancePartyState(t *testing.T) {
 			parties = append(parties, *cmpOr(p.Party, sptr("-")))
 		}
 		if ids := rankIDs(got); !slices.Equal(ids, tt.rows) || got.Summary.Records != tt.records || !slices.Equal(parties, tt.parties) {
-			t.Errorf("%s: rows %v, %d records, parties %v; want %v, %d, %v", tt.req.Key(), ids, got.Summary.Records, parties, tt.rows, tt.records, tt.parties)
+			t.Errorf("%+v: rows %v, %d records, parties %v; want %v, %d, %v", tt.req, ids, got.Summary.Records, parties, tt.rows, tt.records, tt.parties)
 		}
 		if got.Party != tt.req.Party || got.State != tt.req.State {
-			t.Errorf("%s: echoes party %q state %q", tt.req.Key(), got.Party, got.State)
+			t.Errorf("%+v: echoes party %q state %q", tt.req, got.Party, got.State)
 		}
 	}
 	// Independent: sam's records 6-10 (Republican 20, 60; Independent 5,
@@ -656,9 +656,9 @@ func TestRankCompliancePartyState(t *testing.T) {
 	// Nobody matches: the 422, naming the filter.
 	for _, req := range []quant.Request{{Party: "Libertarian"}, {State: "AK"}, {State: "TX", Chamber: quant.ChamberHouse}} {
 		_, err := rank(req)
-		wantReason(t, req.Key(), err, quant.ReasonNoDisclosureDates)
+		wantReason(t, "compliance ranking", err, quant.ReasonNoDisclosureDates)
 		if err != nil && !strings.Contains(err.Error(), "politicians of") {
-			t.Errorf("%s: %v does not name the filter", req.Key(), err)
+			t.Errorf("%+v: %v does not name the filter", req, err)
 		}
 	}
 }
@@ -669,11 +669,11 @@ func TestRankCompliancePartyState(t *testing.T) {
 func TestServiceComplianceWithoutTable(t *testing.T) {
 	st, people := world(nil)
 	req := quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1}
-	plain, err := ensemble.NewService(st).Analyze(context.Background(), req)
+	plain, err := ensemble.NewService(st).Analyze(context.Background(), quant.MustQuery(req))
 	if err != nil {
 		t.Fatal(err)
 	}
-	with, err := ensemble.NewService(st, ensemble.WithPeople(people)).Analyze(context.Background(), req)
+	with, err := ensemble.NewService(st, ensemble.WithPeople(people)).Analyze(context.Background(), quant.MustQuery(req))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -681,18 +681,18 @@ func TestServiceComplianceWithoutTable(t *testing.T) {
 		t.Errorf("ranking without a table\n with People %s\n without %s", with.Body, plain.Body)
 	}
 	// State needs no table.
-	res, err := ensemble.NewService(st, ensemble.WithPeople(people)).Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, State: "OR"})
+	res, err := ensemble.NewService(st, ensemble.WithPeople(people)).Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, State: "OR"}))
 	if err != nil || strings.Contains(string(res.Body), "by_") || !strings.Contains(string(res.Body), `"records":5,`) {
 		t.Errorf("state OR without a table = %s, %v", res.Body, err)
 	}
 
 	_, people = world(legislators())
 	people.dir.Version = peopleVersion - 1
-	_, err = ensemble.NewService(st, ensemble.WithPeople(people)).Analyze(context.Background(), req)
+	_, err = ensemble.NewService(st, ensemble.WithPeople(people)).Analyze(context.Background(), quant.MustQuery(req))
 	if !errors.Is(err, quant.ErrUnavailable) {
 		t.Errorf("a directory behind the records = %v, want 503", err)
 	}
-	_, err = ensemble.NewService(st, ensemble.WithPeople(people)).Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisFourier, ID: "P000004", MergePeople: true})
+	_, err = ensemble.NewService(st, ensemble.WithPeople(people)).Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisFourier, ID: "P000004", MergePeople: true}))
 	if !errors.Is(err, quant.ErrUnavailable) {
 		t.Errorf("a merged lookup in a directory behind the data = %v, want 503", err)
 	}

@@ -105,7 +105,7 @@ func TestRealChambersEveryAnalysis(t *testing.T) {
 				wg.Go(func() {
 					for id := range work {
 						for _, a := range []quant.Analysis{quant.AnalysisFourier, quant.AnalysisHMM, quant.AnalysisDTW, quant.AnalysisEnsemble, quant.AnalysisCompliance} {
-							res, err := svc.Analyze(ctx, quant.Request{Analysis: a, ID: id})
+							res, err := svc.Analyze(ctx, quant.MustQuery(quant.Request{Analysis: a, ID: id}))
 							o := classify(t, a, id, res, err)
 							mu.Lock()
 							if counts[a] == nil {
@@ -151,11 +151,11 @@ func TestRealChambersEveryAnalysis(t *testing.T) {
 				{Analysis: quant.AnalysisCompliance, Chamber: quant.ChamberHouse},
 				{Analysis: quant.AnalysisCompliance, Chamber: quant.ChamberSenate, Sort: quant.SortLate},
 			} {
-				res, err := svc.Analyze(ctx, req)
+				res, err := svc.Analyze(ctx, quant.MustQuery(req))
 				if o := classify(t, req.Analysis, "", res, err); o != 200 {
 					// A chamber the combination lacks has no known lag.
 					if !(req.Chamber != "" && o == 422) {
-						t.Errorf("%s: %d, want 200", req.Key(), o)
+						t.Errorf("%+v: %d, want 200", req, o)
 					}
 				}
 			}

@@ -94,11 +94,9 @@ func errNoPeople(req quant.Request, what string) error {
 }
 
 // Analyze implements quant.Analyzer.
-func (s *Service) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
-	req, err := req.Normalize()
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) Analyze(ctx context.Context, q quant.Query) (*quant.Result, error) {
+	req := q.Request
+	var err error
 	if s.people == nil {
 		// The server checks these first; a Service is safe on its own.
 		switch {
@@ -157,7 +155,7 @@ func (s *Service) Analyze(ctx context.Context, req quant.Request) (*quant.Result
 	}
 	return &quant.Result{
 		Analysis:       req.Analysis,
-		Key:            req.Key(),
+		Key:            q.Key(),
 		Body:           body,
 		DatasetVersion: version,
 		ComputedAt:     s.now().UTC(),

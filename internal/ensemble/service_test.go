@@ -76,7 +76,7 @@ func TestServiceVectors(t *testing.T) {
 				for id, exp := range want {
 					req := c.req
 					req.ID = id
-					res, err := svc.Analyze(context.Background(), req)
+					res, err := svc.Analyze(context.Background(), quant.MustQuery(req))
 					if status, ok := exp["status"]; ok {
 						var ne *quant.NotEligibleError
 						if !errors.As(err, &ne) || status != float64(422) {
@@ -133,7 +133,12 @@ func TestServiceErrors(t *testing.T) {
 		{quant.Request{Analysis: "astrology"}, quant.ErrInvalid, "analysis", ""},
 	}
 	for _, tt := range tests {
-		_, err := svc.Analyze(ctx, tt.req)
+		// A bad parameter stops at NewQuery, the one place that checks
+		// them; the rest reach the service.
+		q, err := quant.NewQuery(tt.req)
+		if err == nil {
+			_, err = svc.Analyze(ctx, q)
+		}
 		if !errors.Is(err, tt.want) {
 			t.Errorf("Analyze(%+v) = %v, want %v", tt.req, err, tt.want)
 			continue
@@ -166,11 +171,11 @@ func TestServiceUnanalyzable(t *testing.T) {
 	}
 	svc := ensemble.NewService(st)
 	for _, a := range []quant.Analysis{quant.AnalysisFourier, quant.AnalysisHMM, quant.AnalysisDTW, quant.AnalysisEnsemble} {
-		if _, err := svc.Analyze(context.Background(), quant.Request{Analysis: a, ID: "pat-paper"}); !errors.Is(err, quant.ErrNotEligible) {
+		if _, err := svc.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: a, ID: "pat-paper"})); !errors.Is(err, quant.ErrNotEligible) {
 			t.Errorf("%s of an all-unknown-type politician: %v, want 422", a, err)
 		}
 	}
-	res, err := svc.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisCorrelation, IDs: []string{"ann-active", "pat-paper", "bo-busy"}})
+	res, err := svc.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisCorrelation, IDs: []string{"ann-active", "pat-paper", "bo-busy"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,11 +237,11 @@ func TestServiceSnapshotBehindStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, req := range []quant.Request{{Analysis: quant.AnalysisHMM, ID: "bo-busy"}, {Analysis: quant.AnalysisCorrelation, IDs: []string{"ann-active", "bo-busy"}}} {
-		res, err := ensemble.NewService(&lagging{Store: st, old: old, stale: 1}).Analyze(context.Background(), req)
+		res, err := ensemble.NewService(&lagging{Store: st, old: old, stale: 1}).Analyze(context.Background(), quant.MustQuery(req))
 		if err != nil || res.DatasetVersion != now {
 			t.Errorf("%s after an import the snapshot missed: %v %v; want an answer at the new version", req.Analysis, res, err)
 		}
-		_, err = ensemble.NewService(&lagging{Store: st, old: old, stale: 2}).Analyze(context.Background(), req)
+		_, err = ensemble.NewService(&lagging{Store: st, old: old, stale: 2}).Analyze(context.Background(), quant.MustQuery(req))
 		if !errors.Is(err, quant.ErrUnavailable) {
 			t.Errorf("%s with the snapshot behind twice: %v; want 503", req.Analysis, err)
 		}

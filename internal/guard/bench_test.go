@@ -10,7 +10,7 @@ import (
 // fixedAnalyzer answers at once with one shared result.
 type fixedAnalyzer struct{ res *quant.Result }
 
-func (f fixedAnalyzer) Analyze(context.Context, quant.Request) (*quant.Result, error) {
+func (f fixedAnalyzer) Analyze(context.Context, quant.Query) (*quant.Result, error) {
 	return f.res, nil
 }
 
@@ -33,7 +33,7 @@ func BenchmarkOverhead(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				ctx := context.Background()
 				for pb.Next() {
-					if _, err := c.a.Analyze(ctx, req); err != nil {
+					if _, err := c.a.Analyze(ctx, quant.MustQuery(req)); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -36,11 +36,7 @@ func NewCoalescer(next quant.Analyzer, timeout time.Duration) *Coalescer {
 }
 
 // Analyze implements quant.Analyzer.
-func (c *Coalescer) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
-	req, err := req.Normalize()
-	if err != nil {
-		return nil, err
-	}
+func (c *Coalescer) Analyze(ctx context.Context, req quant.Query) (*quant.Result, error) {
 	key := req.Key()
 	led := false
 	ch := c.group.DoChan(key, func() (any, error) {

@@ -87,7 +87,7 @@ func New(next quant.Analyzer, cfg Config) (*Guard, error) {
 
 // Analyze implements quant.Analyzer: refuse at once if the breaker is open,
 // wait for a slot, then run the analysis under the breaker and the timeout.
-func (g *Guard) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
+func (g *Guard) Analyze(ctx context.Context, req quant.Query) (*quant.Result, error) {
 	br, pool := g.breakers[req.Analysis], g.poolOf[req.Analysis]
 	if br == nil {
 		return nil, quant.Invalid("analysis", "unknown analysis %q", req.Analysis)
@@ -122,7 +122,7 @@ func (g *Guard) Analyze(ctx context.Context, req quant.Request) (*quant.Result, 
 // process (every request in flight with it) rather than one request. The
 // error is of no known kind, so its request gets a 500 and the server log
 // the stack; the breaker counts it as a failure.
-func (g *Guard) call(ctx context.Context, req quant.Request) (res *quant.Result, err error) {
+func (g *Guard) call(ctx context.Context, req quant.Query) (res *quant.Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			res, err = nil, fmt.Errorf("guard: %s %s panicked: %v\n%s", req.Analysis, req.Key(), v, debug.Stack())

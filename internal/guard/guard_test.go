@@ -250,7 +250,7 @@ type countingAnalyzer struct {
 	err     error
 }
 
-func (c *countingAnalyzer) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
+func (c *countingAnalyzer) Analyze(ctx context.Context, req quant.Query) (*quant.Result, error) {
 	c.calls.Add(1)
 	if c.release != nil {
 		<-c.release
@@ -270,13 +270,13 @@ func TestCoalescerComputesOnce(t *testing.T) {
 		// early: the work goes on for the others.
 		ctx, cancel := context.WithCancel(context.Background())
 		left := make(chan error, 1)
-		go func() { _, err := c.Analyze(ctx, req); left <- err }()
+		go func() { _, err := c.Analyze(ctx, quant.MustQuery(req)); left <- err }()
 		synctest.Wait()
 		statuses := make(chan quant.CacheStatus, 100)
 		var wg sync.WaitGroup
 		for range 100 {
 			wg.Go(func() {
-				res, err := c.Analyze(context.Background(), req)
+				res, err := c.Analyze(context.Background(), quant.MustQuery(req))
 				if err != nil {
 					t.Error(err)
 					return
@@ -325,23 +325,23 @@ func TestGuardBreakerTripsAndRecovers(t *testing.T) {
 	g := newTestGuard(t, next, clk)
 	req := quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}
 	for range 5 {
-		if _, err := g.Analyze(context.Background(), req); err == nil || errors.Is(err, quant.ErrUnavailable) {
+		if _, err := g.Analyze(context.Background(), quant.MustQuery(req)); err == nil || errors.Is(err, quant.ErrUnavailable) {
 			t.Fatalf("a failing call: %v", err)
 		}
 	}
-	if _, err := g.Analyze(context.Background(), req); !errors.Is(err, quant.ErrUnavailable) {
+	if _, err := g.Analyze(context.Background(), quant.MustQuery(req)); !errors.Is(err, quant.ErrUnavailable) {
 		t.Fatalf("after 5 failures: %v, want 503", err)
 	}
 	if n := next.calls.Load(); n != 5 {
 		t.Errorf("the open breaker let %d calls through, want 5", n)
 	}
 	// Other analyses are unaffected.
-	if _, err := g.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisFourier, ID: "a"}); errors.Is(err, quant.ErrUnavailable) {
+	if _, err := g.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisFourier, ID: "a"})); errors.Is(err, quant.ErrUnavailable) {
 		t.Errorf("fourier refused because hmm's breaker is open")
 	}
 	next.err = nil
 	clk.Advance(time.Minute)
-	if _, err := g.Analyze(context.Background(), req); err != nil {
+	if _, err := g.Analyze(context.Background(), quant.MustQuery(req)); err != nil {
 		t.Fatalf("the half-open probe: %v", err)
 	}
 	if s := g.Breaker(quant.AnalysisHMM).Stats(); s.State != StateClosed {
@@ -354,7 +354,7 @@ func TestGuardClientErrorsAreNotFailures(t *testing.T) {
 	for _, err := range []error{quant.ErrNotFound, quant.Invalid("k", "bad"), &quant.NotEligibleError{Reason: quant.ReasonInsufficientHistory}, context.Canceled} {
 		g := newTestGuard(t, &countingAnalyzer{err: err}, clk)
 		for range 10 {
-			g.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisDTW, ID: "a"})
+			g.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisDTW, ID: "a"}))
 		}
 		if s := g.Breaker(quant.AnalysisDTW).Stats(); s.State != StateClosed || s.Counts.Failures != 0 {
 			t.Errorf("10 calls failing with %v tripped or counted: %+v", err, s)
@@ -367,7 +367,7 @@ func TestGuardForcedOpenRejectsFast(t *testing.T) {
 	next := &countingAnalyzer{}
 	g := newTestGuard(t, next, clk)
 	g.Breaker(quant.AnalysisNetwork).Force(ModeForcedOpen, "drill", time.Time{})
-	_, err := g.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1})
+	_, err := g.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1}))
 	if !errors.Is(err, quant.ErrUnavailable) || next.calls.Load() != 0 {
 		t.Errorf("forced open: %v after %d calls, want 503 and no call", err, next.calls.Load())
 	}
@@ -375,7 +375,7 @@ func TestGuardForcedOpenRejectsFast(t *testing.T) {
 		t.Errorf("a forced-open request took a network slot: %+v", s.Pools[1])
 	}
 	g.Breaker(quant.AnalysisNetwork).Force(ModeAuto, "", time.Time{})
-	if _, err := g.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1}); err != nil {
+	if _, err := g.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1})); err != nil {
 		t.Errorf("back to auto: %v", err)
 	}
 }
@@ -424,7 +424,7 @@ func TestGuardOpenPeriodEndingMidCallLeaksNoProbe(t *testing.T) {
 	}
 	req := quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}
 	for range 5 {
-		g.Analyze(context.Background(), req)
+		g.Analyze(context.Background(), quant.MustQuery(req))
 	}
 	br := g.Breaker(quant.AnalysisHMM)
 	opened := br.Stats().LastTransition
@@ -438,7 +438,7 @@ func TestGuardOpenPeriodEndingMidCallLeaksNoProbe(t *testing.T) {
 	clk.mu.Unlock()
 	var errs []error
 	for range 3 {
-		_, err := g.Analyze(context.Background(), req)
+		_, err := g.Analyze(context.Background(), quant.MustQuery(req))
 		errs = append(errs, err)
 	}
 	if errs[2] != nil || br.Stats().State != StateClosed {
@@ -449,7 +449,7 @@ func TestGuardOpenPeriodEndingMidCallLeaksNoProbe(t *testing.T) {
 // panicking panics on every call.
 type panicking struct{}
 
-func (panicking) Analyze(context.Context, quant.Request) (*quant.Result, error) {
+func (panicking) Analyze(context.Context, quant.Query) (*quant.Result, error) {
 	panic("an analysis bug")
 }
 
@@ -459,7 +459,7 @@ func (panicking) Analyze(context.Context, quant.Request) (*quant.Result, error) 
 func TestGuardRecoversAPanickingAnalysis(t *testing.T) {
 	g := newTestGuard(t, panicking{}, &clock{now: time.Now()})
 	co := NewCoalescer(g, 0)
-	_, err := co.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisHMM, ID: "a"})
+	_, err := co.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}))
 	if err == nil || !strings.Contains(err.Error(), "panicked") || errors.Is(err, quant.ErrUnavailable) {
 		t.Fatalf("a panicking analysis: %v; want an error naming the panic", err)
 	}
@@ -493,15 +493,15 @@ func TestGuardDefaultPoolsAndBreakers(t *testing.T) {
 	// compliance's breaker is its own: forcing it open refuses compliance
 	// alone, and a compliance call takes an ml slot.
 	g.Breaker(quant.AnalysisCompliance).Force(ModeForcedOpen, "drill", time.Time{})
-	if _, err := g.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisCompliance}); !errors.Is(err, quant.ErrUnavailable) {
+	if _, err := g.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance})); !errors.Is(err, quant.ErrUnavailable) {
 		t.Errorf("compliance with its breaker forced open: %v, want unavailable", err)
 	}
-	if _, err := g.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisCorrelation}); err != nil {
+	if _, err := g.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisCorrelation})); err != nil {
 		t.Errorf("correlation with compliance's breaker forced open: %v, want an answer", err)
 	}
 	g.Breaker(quant.AnalysisCompliance).Force(ModeAuto, "", time.Time{})
 	before := g.Stats().Pools[0].Admitted
-	if _, err := g.Analyze(context.Background(), quant.Request{Analysis: quant.AnalysisCompliance, ID: "a"}); err != nil {
+	if _, err := g.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisCompliance, ID: "a"})); err != nil {
 		t.Errorf("compliance back to auto: %v", err)
 	}
 	if s := g.Stats(); s.Pools[0].Name != "ml" || s.Pools[0].Admitted != before+1 {

@@ -35,8 +35,8 @@ func TestJobsBounded(t *testing.T) {
 	s := inmem.NewJobsWithMax(10)
 	ctx := context.Background()
 	for i := range 30 {
-		req, _ := quant.Request{Analysis: quant.AnalysisHMM, ID: fmt.Sprintf("p%d", i)}.Normalize()
-		j, _, err := s.SubmitJob(ctx, quant.Job{ID: fmt.Sprintf("j%02d", i), Request: req, Key: req.Key()}, quant.SubmitOptions{})
+		req, _ := quant.NewQuery(quant.Request{Analysis: quant.AnalysisHMM, ID: fmt.Sprintf("p%d", i)})
+		j, _, err := s.SubmitJob(ctx, quant.Job{ID: fmt.Sprintf("j%02d", i), Request: req.Request, Key: req.Key()}, quant.SubmitOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,8 +66,8 @@ func TestJobsBounded(t *testing.T) {
 func runJob(t *testing.T, s *inmem.Jobs, jobID, id string, body []byte) {
 	t.Helper()
 	ctx := context.Background()
-	req, _ := quant.Request{Analysis: quant.AnalysisHMM, ID: id}.Normalize()
-	if _, created, err := s.SubmitJob(ctx, quant.Job{ID: jobID, Request: req, Key: req.Key()}, quant.SubmitOptions{}); err != nil || !created {
+	req, _ := quant.NewQuery(quant.Request{Analysis: quant.AnalysisHMM, ID: id})
+	if _, created, err := s.SubmitJob(ctx, quant.Job{ID: jobID, Request: req.Request, Key: req.Key()}, quant.SubmitOptions{}); err != nil || !created {
 		t.Fatalf("SubmitJob(%s) = created %v, %v", jobID, created, err)
 	}
 	c, ok, err := s.ClaimJob(ctx, "w", time.Minute)
@@ -112,8 +112,8 @@ func TestJobsResultBytesBounded(t *testing.T) {
 	const bound = 1000
 	s := inmem.NewJobsWithMaxBytes(bound)
 	ctx := context.Background()
-	req, _ := quant.Request{Analysis: quant.AnalysisHMM, ID: "queued"}.Normalize()
-	if _, _, err := s.SubmitJob(ctx, quant.Job{ID: "queued", Request: req, Key: req.Key()}, quant.SubmitOptions{}); err != nil {
+	req, _ := quant.NewQuery(quant.Request{Analysis: quant.AnalysisHMM, ID: "queued"})
+	if _, _, err := s.SubmitJob(ctx, quant.Job{ID: "queued", Request: req.Request, Key: req.Key()}, quant.SubmitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Park the queued job so that the claims below take the new ones.

@@ -14,7 +14,7 @@ import (
 
 type okAnalyzer struct{}
 
-func (okAnalyzer) Analyze(_ context.Context, req quant.Request) (*quant.Result, error) {
+func (okAnalyzer) Analyze(_ context.Context, req quant.Query) (*quant.Result, error) {
 	return &quant.Result{Analysis: req.Analysis, Key: req.Key(), Body: []byte(`{}`), ComputedAt: time.Now()}, nil
 }
 
@@ -34,7 +34,7 @@ func TestLocalSnapshotAndActions(t *testing.T) {
 	ctx := context.Background()
 	req := quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}
 	for range 2 {
-		if _, err := l.Cache.Analyze(ctx, req); err != nil {
+		if _, err := l.Cache.Analyze(ctx, quant.MustQuery(req)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,7 +120,7 @@ func TestApplyFlushIsLocal(t *testing.T) {
 	l1, l2 := cache.NewMemory(cache.MemoryOptions{}), cache.NewMemory(cache.MemoryOptions{})
 	st := inmem.New()
 	l := &Local{Store: st, Cache: cache.New(okAnalyzer{}, cache.NewTiered(l1, l2, cache.TieredOptions{}), st, cache.Options{})}
-	if _, err := l.Cache.Analyze(ctx, quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}); err != nil {
+	if _, err := l.Cache.Analyze(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisHMM, ID: "a"})); err != nil {
 		t.Fatal(err)
 	}
 	if l1.Stats().Entries != 1 || l2.Stats().Entries != 1 {

@@ -67,11 +67,11 @@ func TestJobKeyHashMatchesMigration(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	req, err := quant.Request{Analysis: quant.AnalysisCorrelation, IDs: []string{"b-b", "a-a"}}.Normalize()
+	req, err := quant.NewQuery(quant.Request{Analysis: quant.AnalysisCorrelation, IDs: []string{"b-b", "a-a"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.SubmitJob(ctx, quant.Job{ID: "j", Key: req.Key(), Request: req}, quant.SubmitOptions{}); err != nil {
+	if _, _, err := s.SubmitJob(ctx, quant.Job{ID: "j", Key: req.Key(), Request: req.Request}, quant.SubmitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := pgx.Connect(ctx, u)

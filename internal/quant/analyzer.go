@@ -1,7 +1,9 @@
 package quant
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -102,10 +104,163 @@ type Request struct {
 	MergePeople bool
 }
 
-// Normalize returns r with the defaults of its analysis filled in and the
+// Query is a request ready to answer: normalized (defaults filled in,
+// every range checked, the fields other analyses use cleared) with its Key
+// computed once. The edge (an HTTP handler, a job submission, a command)
+// builds it with NewQuery and everything below takes it as it is: nothing
+// normalizes or keys a request twice. The embedded Request is read-only;
+// a Query not made by NewQuery (or MustQuery) panics on Key.
+type Query struct {
+	Request
+	key string
+}
+
+// NewQuery normalizes r into a Query, or returns a *ParamError naming the
+// first bad parameter. Zero fields take their analysis' default; a client
+// whose explicit value may be 0 checks it first with the Check function
+// of its parameter (CheckK, CheckTop, ...), which words the error the same.
+func NewQuery(r Request) (Query, error) {
+	n, err := r.normalize()
+	if err != nil {
+		return Query{}, err
+	}
+	return Query{Request: n, key: n.key()}, nil
+}
+
+// MustQuery is NewQuery for requests known to be valid (tests, built-in
+// warm-up lists); it panics on an invalid one.
+func MustQuery(r Request) Query {
+	q, err := NewQuery(r)
+	if err != nil {
+		panic(fmt.Sprintf("quant.MustQuery(%+v): %v", r, err))
+	}
+	return q
+}
+
+// Key returns the query's canonical text: the analysis and every
+// parameter that changes its answer (cache keys add the dataset version).
+func (q Query) Key() string {
+	if q.key == "" {
+		panic("quant: Query.Key on a Query not made by NewQuery")
+	}
+	return q.key
+}
+
+// Valid reports whether q was made by NewQuery.
+func (q Query) Valid() bool { return q.key != "" }
+
+// The Check functions are the one place each parameter's range is checked
+// and worded. normalize uses them on the request's fields; a parser of
+// client text (query strings, job bodies, flags) calls them on explicit
+// values, 0 included, since 0 means "the default" in a Request. Each
+// returns a *ParamError naming the parameter, or nil.
+
+// CheckK checks dtw's k.
+func CheckK(k int) error { return checkInt("k", k, 1, MaxK, "") }
+
+// CheckHorizon checks ensemble's horizon (weeks).
+func CheckHorizon(h int) error { return checkInt("horizon", h, 1, MaxHorizon, " weeks") }
+
+// CheckTop checks correlation's top.
+func CheckTop(n int) error { return checkInt("top", n, MinSetSize, MaxSetSize, "") }
+
+// CheckMinRecords checks the compliance ranking's min_records.
+func CheckMinRecords(n int) error { return checkInt("min_records", n, 1, MaxMinRecords, "") }
+
+// CheckLimit checks the compliance ranking's limit.
+func CheckLimit(n int) error { return checkInt("limit", n, 1, MaxRankLimit, "") }
+
+func checkInt(param string, v, lo, hi int, unit string) error {
+	if v < lo || v > hi {
+		return Invalid(param, "must be an integer in %d..%d%s, got %d", lo, hi, unit, v)
+	}
+	return nil
+}
+
+// CheckIDs checks correlation's ids: MinSetSize..MaxSetSize non-empty,
+// distinct ids (their form is the caller's to check: politician or
+// bioguide ids).
+func CheckIDs(ids []string) error {
+	if len(ids) < MinSetSize || len(ids) > MaxSetSize {
+		return Invalid("ids", "must name %d..%d politicians, got %d", MinSetSize, MaxSetSize, len(ids))
+	}
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if id == "" {
+			return Invalid("ids", "holds an empty id")
+		}
+		if seen[id] {
+			return Invalid("ids", "names %q twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// CheckMinWeight checks network's min_weight: 0 < w <= 1 (NaN is not).
+func CheckMinWeight(w float64) error {
+	if !(w > 0 && w <= 1) {
+		return Invalid("min_weight", "must be a number with 0 < min_weight <= 1, got %v", w)
+	}
+	return nil
+}
+
+// CheckSort checks the compliance ranking's sort.
+func CheckSort(s ComplianceSort) error {
+	if !s.Valid() {
+		return Invalid("sort", "must be late_share, late or p50, got %q", clipText(string(s)))
+	}
+	return nil
+}
+
+// CheckChamber checks a chamber filter (empty: every chamber).
+func CheckChamber(c Chamber) error {
+	if c != "" && !c.Valid() {
+		return Invalid("chamber", "must be house or senate, got %q", clipText(string(c)))
+	}
+	return nil
+}
+
+// CheckState checks a state filter (empty: every state).
+func CheckState(s string) error {
+	if s != "" && !ValidState(s) {
+		return Invalid("state", "must be a two-letter state code such as CA, got %q", clipText(s))
+	}
+	return nil
+}
+
+// CheckParty checks a party filter's form (empty: every party); which
+// parties exist is the legislators table's to say.
+func CheckParty(p string) error {
+	if p != "" && !ValidParty(p) {
+		return Invalid("party", "must be a party name such as Democrat, Republican or Independent, got %q", clipText(p))
+	}
+	return nil
+}
+
+// PrefixParam returns err with prefix prepended to the parameter a
+// *ParamError names ("params." for a job body's fields, "--" for flags);
+// other errors are returned as they are.
+func PrefixParam(prefix string, err error) error {
+	var pe *ParamError
+	if prefix == "" || !errors.As(err, &pe) {
+		return err
+	}
+	return &ParamError{Param: prefix + pe.Param, Reason: pe.Reason}
+}
+
+// clipText shortens client text quoted in an error to 64 bytes.
+func clipText(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return s[:61] + "..."
+}
+
+// normalize returns r with the defaults of its analysis filled in and the
 // fields other analyses use cleared, or a *ParamError naming the first bad
 // parameter.
-func (r Request) Normalize() (Request, error) {
+func (r Request) normalize() (Request, error) {
 	out := Request{Analysis: r.Analysis, MergePeople: r.MergePeople}
 	if r.Analysis.PerPolitician() {
 		if r.ID == "" {
@@ -117,47 +272,26 @@ func (r Request) Normalize() (Request, error) {
 	case AnalysisFourier, AnalysisHMM:
 	case AnalysisDTW:
 		out.K = cmpOr(r.K, DefaultK)
-		if out.K < 1 || out.K > MaxK {
-			return out, Invalid("k", "must be in 1..%d, got %d", MaxK, out.K)
-		}
+		return out, CheckK(out.K)
 	case AnalysisEnsemble:
 		out.Horizon = cmpOr(r.Horizon, DefaultHorizon)
-		if out.Horizon < 1 || out.Horizon > MaxHorizon {
-			return out, Invalid("horizon", "must be in 1..%d weeks, got %d", MaxHorizon, out.Horizon)
-		}
+		return out, CheckHorizon(out.Horizon)
 	case AnalysisCorrelation:
 		if len(r.IDs) > 0 {
 			if r.Top != 0 {
 				return out, Invalid("top", "give ids or top, not both")
 			}
-			if len(r.IDs) < MinSetSize || len(r.IDs) > MaxSetSize {
-				return out, Invalid("ids", "must name %d..%d politicians, got %d", MinSetSize, MaxSetSize, len(r.IDs))
-			}
-			seen := make(map[string]bool, len(r.IDs))
-			for _, id := range r.IDs {
-				if id == "" {
-					return out, Invalid("ids", "holds an empty id")
-				}
-				if seen[id] {
-					return out, Invalid("ids", "names %q twice", id)
-				}
-				seen[id] = true
-			}
 			out.IDs = slices.Clone(r.IDs)
-			break
+			return out, CheckIDs(out.IDs)
 		}
 		out.Top = cmpOr(r.Top, DefaultTop)
-		if out.Top < MinSetSize || out.Top > MaxSetSize {
-			return out, Invalid("top", "must be in %d..%d, got %d", MinSetSize, MaxSetSize, out.Top)
-		}
+		return out, CheckTop(out.Top)
 	case AnalysisNetwork:
 		out.MinWeight = r.MinWeight
 		if out.MinWeight == 0 {
 			out.MinWeight = DefaultMinWeight
 		}
-		if !(out.MinWeight > 0 && out.MinWeight <= 1) {
-			return out, Invalid("min_weight", "must satisfy 0 < min_weight <= 1, got %v", out.MinWeight)
-		}
+		return out, CheckMinWeight(out.MinWeight)
 	case AnalysisCompliance:
 		if r.ID != "" {
 			if r.MinRecords != 0 || r.Sort != "" || r.Limit != 0 || r.Chamber != "" || r.Party != "" || r.State != "" {
@@ -167,36 +301,25 @@ func (r Request) Normalize() (Request, error) {
 			break
 		}
 		out.MinRecords = cmpOr(r.MinRecords, DefaultMinRecords)
-		if out.MinRecords < 1 || out.MinRecords > MaxMinRecords {
-			return out, Invalid("min_records", "must be in 1..%d, got %d", MaxMinRecords, out.MinRecords)
-		}
-		out.Sort = r.Sort
-		if out.Sort == "" {
-			out.Sort = SortLateShare
-		}
-		if !out.Sort.Valid() {
-			return out, Invalid("sort", "must be late_share, late or p50, got %q", out.Sort)
-		}
+		out.Sort = cmp.Or(r.Sort, SortLateShare)
 		out.Limit = cmpOr(r.Limit, DefaultRankLimit)
-		if out.Limit < 1 || out.Limit > MaxRankLimit {
-			return out, Invalid("limit", "must be in 1..%d, got %d", MaxRankLimit, out.Limit)
-		}
-		if r.Chamber != "" && !r.Chamber.Valid() {
-			return out, Invalid("chamber", "must be house or senate, got %q", r.Chamber)
-		}
-		out.Chamber = r.Chamber
-		if r.State != "" && !ValidState(r.State) {
-			return out, Invalid("state", "must be a two-letter state code such as CA, got %q", r.State)
-		}
-		out.State = r.State
-		if r.Party != "" && !ValidParty(r.Party) {
-			return out, Invalid("party", "must be a party name such as Democrat, Republican or Independent, got %q", r.Party)
-		}
-		out.Party = r.Party
+		out.Chamber, out.State, out.Party = r.Chamber, r.State, r.Party
+		return out, firstErr(CheckMinRecords(out.MinRecords), CheckSort(out.Sort), CheckLimit(out.Limit),
+			CheckChamber(out.Chamber), CheckState(out.State), CheckParty(out.Party))
 	default:
-		return out, Invalid("analysis", "unknown analysis %q", r.Analysis)
+		return out, Invalid("analysis", "unknown analysis %q", clipText(string(r.Analysis)))
 	}
 	return out, nil
+}
+
+// firstErr returns the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // ValidState reports whether s is two upper-case ASCII letters (a state
@@ -229,10 +352,8 @@ func cmpOr(v, def int) int {
 	return v
 }
 
-// Key returns a canonical text for a normalized request: the analysis and
-// every parameter that changes its answer. Cache keys add the dataset
-// version to it.
-func (r Request) Key() string {
+// key returns the canonical text of a normalized request (Query.Key).
+func (r Request) key() string {
 	var b strings.Builder
 	b.WriteString(string(r.Analysis))
 	switch r.Analysis {
@@ -299,8 +420,9 @@ func (r *Result) WithStatus(s CacheStatus) *Result {
 // Analyzer answers analysis requests. The ensemble package implements it
 // over a Store; the guard and the cache wrap one Analyzer in another.
 type Analyzer interface {
-	// Analyze answers req (which it normalizes first). Errors wrap the
-	// kinds of this package: ErrInvalid (a *ParamError), ErrNotFound,
-	// ErrNotEligible (a *NotEligibleError), ErrUnavailable, ErrTimeout.
-	Analyze(ctx context.Context, req Request) (*Result, error)
+	// Analyze answers q. Errors wrap the kinds of this package:
+	// ErrInvalid (a *ParamError), ErrNotFound, ErrNotEligible (a
+	// *NotEligibleError), ErrUnavailable, ErrTimeout; a computation past
+	// its context's deadline returns an error wrapping the context's.
+	Analyze(ctx context.Context, q Query) (*Result, error)
 }

@@ -11,7 +11,7 @@ import (
 // TestNormalize checks every analysis' defaults, bounds and cleared fields,
 // and the Key of each normalized request: the parameters that change an
 // answer and nothing else.
-func TestNormalize(t *testing.T) {
+func TestNewQuery(t *testing.T) {
 	tests := []struct {
 		name string
 		in   Request
@@ -51,19 +51,19 @@ func TestNormalize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.in.Normalize()
+			got, err := NewQuery(tt.in)
 			if err != nil {
-				t.Fatalf("%+v.Normalize() error %v, want none", tt.in, err)
+				t.Fatalf("NewQuery(%+v) error %v, want none", tt.in, err)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("%+v.Normalize() mismatch (-want +got):\n%s", tt.in, diff)
+			if diff := cmp.Diff(tt.want, got.Request); diff != "" {
+				t.Errorf("NewQuery(%+v) mismatch (-want +got):\n%s", tt.in, diff)
 			}
 			if k := got.Key(); k != tt.key {
 				t.Errorf("Key() = %q, want %q", k, tt.key)
 			}
-			again, err := got.Normalize()
-			if err != nil || !cmp.Equal(again, got) || again.Key() != got.Key() {
-				t.Errorf("Normalize is not idempotent: %+v then %+v (%v)", got, again, err)
+			again, err := NewQuery(got.Request)
+			if err != nil || !cmp.Equal(again.Request, got.Request) || again.Key() != got.Key() {
+				t.Errorf("NewQuery is not idempotent: %+v then %+v (%v)", got, again, err)
 			}
 		})
 	}
@@ -71,7 +71,7 @@ func TestNormalize(t *testing.T) {
 
 // TestNormalizeErrors: each bad request is a *ParamError naming the
 // parameter at fault.
-func TestNormalizeErrors(t *testing.T) {
+func TestNewQueryErrors(t *testing.T) {
 	ids := func(n int) []string {
 		out := make([]string, n)
 		for i := range out {
@@ -114,13 +114,19 @@ func TestNormalizeErrors(t *testing.T) {
 		{"compliance id with sort", Request{Analysis: AnalysisCompliance, ID: "a-a", Sort: SortLate}, "id"},
 		{"compliance id with limit", Request{Analysis: AnalysisCompliance, ID: "a-a", Limit: 5}, "id"},
 		{"compliance id with chamber", Request{Analysis: AnalysisCompliance, ID: "a-a", Chamber: ChamberHouse}, "id"},
+		{"compliance id with party", Request{Analysis: AnalysisCompliance, ID: "a-a", Party: "Democrat"}, "id"},
+		{"compliance bad state", Request{Analysis: AnalysisCompliance, State: "ca"}, "state"},
+		{"compliance bad party", Request{Analysis: AnalysisCompliance, Party: "Dem0crat"}, "party"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.in.Normalize()
+			q, err := NewQuery(tt.in)
 			var pe *ParamError
 			if !errors.As(err, &pe) || !errors.Is(err, ErrInvalid) || pe.Param != tt.param {
-				t.Errorf("%+v.Normalize() error = %v, want a *ParamError naming %q", tt.in, err, tt.param)
+				t.Errorf("NewQuery(%+v) error = %v, want a *ParamError naming %q", tt.in, err, tt.param)
+			}
+			if q.Valid() {
+				t.Errorf("NewQuery(%+v) returned a valid Query with its error", tt.in)
 			}
 		})
 	}
@@ -129,7 +135,7 @@ func TestNormalizeErrors(t *testing.T) {
 // TestNormalizeEveryAnalysis: every analysis of Analyses normalizes (with
 // an id where it needs one) and its Key starts with its name, so cache
 // keys never collide across analyses; the keys of all the cases differ.
-func TestNormalizeEveryAnalysis(t *testing.T) {
+func TestNewQueryEveryAnalysis(t *testing.T) {
 	seen := map[string]Analysis{}
 	for _, a := range Analyses {
 		if !a.Valid() {
@@ -139,9 +145,9 @@ func TestNormalizeEveryAnalysis(t *testing.T) {
 		if a.PerPolitician() {
 			req.ID = "a-a"
 		}
-		n, err := req.Normalize()
+		n, err := NewQuery(req)
 		if err != nil {
-			t.Errorf("Normalize(%s) error %v", a, err)
+			t.Errorf("NewQuery(%s) error %v", a, err)
 			continue
 		}
 		k := n.Key()
@@ -173,4 +179,66 @@ func TestComplianceSortValid(t *testing.T) {
 			t.Errorf("ComplianceSort(%q).Valid() = %v, want %v", tt.s, got, tt.want)
 		}
 	}
+}
+
+// TestChecks: each Check function accepts its range's ends and refuses
+// one past them (and the forms it refuses), naming its parameter; the
+// parsers of client text rely on them for explicit values, 0 included.
+func TestChecks(t *testing.T) {
+	tests := []struct {
+		name  string
+		err   error
+		param string // "" when the value is valid
+	}{
+		{"k 1", CheckK(1), ""}, {"k 50", CheckK(MaxK), ""}, {"k 0", CheckK(0), "k"}, {"k 51", CheckK(51), "k"},
+		{"horizon 1", CheckHorizon(1), ""}, {"horizon 26", CheckHorizon(26), ""}, {"horizon 0", CheckHorizon(0), "horizon"}, {"horizon 27", CheckHorizon(27), "horizon"},
+		{"top 2", CheckTop(2), ""}, {"top 100", CheckTop(100), ""}, {"top 1", CheckTop(1), "top"}, {"top 0", CheckTop(0), "top"}, {"top 101", CheckTop(101), "top"},
+		{"min_records 1", CheckMinRecords(1), ""}, {"min_records 1000", CheckMinRecords(1000), ""}, {"min_records 0", CheckMinRecords(0), "min_records"},
+		{"limit 1", CheckLimit(1), ""}, {"limit 500", CheckLimit(500), ""}, {"limit 0", CheckLimit(0), "limit"}, {"limit 501", CheckLimit(501), "limit"},
+		{"ids two", CheckIDs([]string{"a", "b"}), ""}, {"ids none", CheckIDs(nil), "ids"}, {"ids twice", CheckIDs([]string{"a", "a"}), "ids"},
+		{"min_weight 1", CheckMinWeight(1), ""}, {"min_weight tiny", CheckMinWeight(1e-9), ""}, {"min_weight 0", CheckMinWeight(0), "min_weight"},
+		{"min_weight NaN", CheckMinWeight(math.NaN()), "min_weight"}, {"min_weight +Inf", CheckMinWeight(math.Inf(1)), "min_weight"},
+		{"sort p50", CheckSort(SortP50), ""}, {"sort empty", CheckSort(""), "sort"},
+		{"chamber empty", CheckChamber(""), ""}, {"chamber house", CheckChamber(ChamberHouse), ""}, {"chamber Senate", CheckChamber("Senate"), "chamber"},
+		{"state empty", CheckState(""), ""}, {"state OR", CheckState("OR"), ""}, {"state or", CheckState("or"), "state"}, {"state ORE", CheckState("ORE"), "state"},
+		{"party empty", CheckParty(""), ""}, {"party Democrat", CheckParty("Democrat"), ""}, {"party digits", CheckParty("D1"), "party"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var pe *ParamError
+			switch {
+			case tt.param == "" && tt.err != nil:
+				t.Errorf("error %v, want none", tt.err)
+			case tt.param != "" && (!errors.As(tt.err, &pe) || pe.Param != tt.param):
+				t.Errorf("error %v, want a *ParamError naming %q", tt.err, tt.param)
+			}
+		})
+	}
+}
+
+// TestPrefixParam: the prefix names a job body's field or a flag; other
+// errors pass as they are.
+func TestPrefixParam(t *testing.T) {
+	var pe *ParamError
+	if err := PrefixParam("params.", CheckK(0)); !errors.As(err, &pe) || pe.Param != "params.k" || !errors.Is(err, ErrInvalid) {
+		t.Errorf("PrefixParam(params., CheckK(0)) = %v, want a *ParamError naming params.k", err)
+	}
+	other := errors.New("x")
+	if err := PrefixParam("params.", other); err != other {
+		t.Errorf("PrefixParam of a plain error = %v, want it unchanged", err)
+	}
+	if err := PrefixParam("params.", nil); err != nil {
+		t.Errorf("PrefixParam(nil) = %v", err)
+	}
+}
+
+// TestQueryMisuse: a Query not made by NewQuery panics on Key rather than
+// keying a cache entry by an empty string.
+func TestQueryMisuse(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("Query{}.Key() did not panic")
+		}
+	}()
+	_ = Query{Request: Request{Analysis: AnalysisHMM, ID: "a-a"}}.Key()
 }

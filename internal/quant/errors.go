@@ -70,14 +70,49 @@ func (e *NotEligibleError) Unwrap() error { return ErrNotEligible }
 type UnavailableError struct {
 	Reason     string
 	RetryAfter time.Duration
+	// Cause, when set, is the refusal's kind for errors.Is (the guard's
+	// ErrQueueFull, ErrWaitTimeout, ErrOpen, ErrForcedOpen) or the
+	// dependency's error.
+	Cause error
 }
 
 func (e *UnavailableError) Error() string {
 	return fmt.Sprintf("unavailable: %s (retry after %v)", e.Reason, e.RetryAfter)
 }
 
-// Unwrap makes errors.Is(e, ErrUnavailable) true.
-func (e *UnavailableError) Unwrap() error { return ErrUnavailable }
+// Unwrap makes errors.Is(e, ErrUnavailable) true, and errors.Is(e, c)
+// for its Cause c.
+func (e *UnavailableError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{ErrUnavailable}
+	}
+	return []error{ErrUnavailable, e.Cause}
+}
+
+// TimeoutError is work that did not finish within its deadline (504):
+// what ran out and when to try again (the server sends Retry-After).
+// Cause, when set, is the context's error.
+type TimeoutError struct {
+	Reason     string
+	RetryAfter time.Duration
+	Cause      error
+}
+
+func (e *TimeoutError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("timeout: %s (retry after %v)", e.Reason, e.RetryAfter)
+	}
+	return "timeout: " + e.Reason
+}
+
+// Unwrap makes errors.Is(e, ErrTimeout) true, and errors.Is(e, c) for its
+// Cause c.
+func (e *TimeoutError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{ErrTimeout}
+	}
+	return []error{ErrTimeout, e.Cause}
+}
 
 // NotFoundError names what does not exist; its text is fit for clients
 // ("no politician \"x\""). It wraps ErrNotFound.

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,14 +39,15 @@ func (s *Server) analyze(a quant.Analysis, params ...string) http.HandlerFunc {
 		if err == nil {
 			err = s.resolveRequest(r.Context(), &req, "")
 		}
+		var q quant.Query
 		if err == nil {
-			req, err = req.Normalize()
+			q, err = quant.NewQuery(req)
 		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		res, err := s.cfg.Analyzer.Analyze(r.Context(), req)
+		res, err := s.cfg.Analyzer.Analyze(r.Context(), q)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -71,13 +71,14 @@ func (s *Server) analysisRequest(r *http.Request, a quant.Analysis, params []str
 	}
 	q := &query{v: r.URL.Query()}
 	q.only(params...)
-	// Zero means "the default" to Normalize, so an explicit 0 must be
-	// refused here, where the client's text is still known.
+	// Zero means "the default" in a Request, so every explicit value, 0
+	// included, is checked here by quant's Check functions (the one place
+	// of every range and its wording); the syntax is this parser's.
 	switch a {
 	case quant.AnalysisDTW:
-		req.K = q.int("k", quant.DefaultK, 1, quant.MaxK)
+		req.K = q.checked("k", quant.CheckK)
 	case quant.AnalysisEnsemble:
-		req.Horizon = q.int("horizon", quant.DefaultHorizon, 1, quant.MaxHorizon)
+		req.Horizon = q.checked("horizon", quant.CheckHorizon)
 	case quant.AnalysisCorrelation:
 		if v, ok := q.v["ids"]; ok {
 			for _, part := range v {
@@ -90,20 +91,21 @@ func (s *Server) analysisRequest(r *http.Request, a quant.Analysis, params []str
 					req.IDs = append(req.IDs, id)
 				}
 				if len(req.IDs) > quant.MaxSetSize {
-					q.fail("ids", "must name %d..%d politicians, got more than %d", quant.MinSetSize, quant.MaxSetSize, quant.MaxSetSize)
-					break
+					break // CheckIDs words it
 				}
 			}
+			if q.err == nil {
+				q.err = quant.CheckIDs(req.IDs)
+			}
 		}
-		if _, ok := q.v["top"]; ok {
-			req.Top = q.int("top", quant.DefaultTop, quant.MinSetSize, quant.MaxSetSize)
-		}
+		req.Top = q.checked("top", quant.CheckTop)
 	case quant.AnalysisNetwork:
-		req.MinWeight = quant.DefaultMinWeight
 		if v := q.single("min_weight"); v != "" {
 			w, err := strconv.ParseFloat(v, 64)
-			if err != nil || math.IsNaN(w) || !(w > 0 && w <= 1) {
+			if err != nil {
 				q.fail("min_weight", "must be a number with 0 < min_weight <= 1, got %q", clip(v))
+			} else if err := quant.CheckMinWeight(w); err != nil {
+				q.err = cmp.Or(q.err, err)
 			}
 			req.MinWeight = w
 		}
@@ -111,20 +113,20 @@ func (s *Server) analysisRequest(r *http.Request, a quant.Analysis, params []str
 		if req.ID != "" {
 			break // one politician's: the route takes no parameter
 		}
-		req.MinRecords = q.int("min_records", quant.DefaultMinRecords, 1, quant.MaxMinRecords)
-		req.Limit = q.int("limit", quant.DefaultRankLimit, 1, quant.MaxRankLimit)
+		req.MinRecords = q.checked("min_records", quant.CheckMinRecords)
+		req.Limit = q.checked("limit", quant.CheckLimit)
 		if v := q.single("sort"); v != "" {
 			req.Sort = quant.ComplianceSort(v)
-			if !req.Sort.Valid() {
-				q.fail("sort", "must be late_share, late or p50, got %q", clip(v))
+			if err := quant.CheckSort(req.Sort); err != nil {
+				q.err = cmp.Or(q.err, err)
 			}
 		}
 		// As in the trade listings: case does not matter, empty is every
 		// chamber.
 		if v := strings.ToLower(q.single("chamber")); v != "" {
 			req.Chamber = quant.Chamber(v)
-			if !req.Chamber.Valid() {
-				q.fail("chamber", "must be house or senate, got %q", clip(v))
+			if err := quant.CheckChamber(req.Chamber); err != nil {
+				q.err = cmp.Or(q.err, err)
 			}
 		}
 		// The politicians' party and state at their last trade (identity.go);
@@ -133,6 +135,24 @@ func (s *Server) analysisRequest(r *http.Request, a quant.Analysis, params []str
 		req.State = q.state("state")
 	}
 	return req, q.err
+}
+
+// checked reads an analysis' integer parameter and checks it with check
+// (0 when absent: the analysis' default).
+func (q *query) checked(param string, check func(int) error) int {
+	v := q.single(param)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		q.fail(param, "must be an integer, got %q", clip(v))
+		return 0
+	}
+	if err := check(n); err != nil {
+		q.err = cmp.Or(q.err, err)
+	}
+	return n
 }
 
 // analysisID reports whether id may name a politician in an analysis: a

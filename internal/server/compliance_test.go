@@ -29,8 +29,8 @@ type complianceFake struct {
 	keys []string
 }
 
-func (f *complianceFake) Analyze(_ context.Context, req quant.Request) (*quant.Result, error) {
-	req, err := req.Normalize()
+func (f *complianceFake) Analyze(_ context.Context, req quant.Query) (*quant.Result, error) {
+	req, err := quant.NewQuery(req.Request)
 	if err != nil {
 		return nil, err
 	}

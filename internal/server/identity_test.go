@@ -150,15 +150,11 @@ type recordingAnalyzer struct {
 	reqs []quant.Request
 }
 
-func (a *recordingAnalyzer) Analyze(_ context.Context, req quant.Request) (*quant.Result, error) {
+func (a *recordingAnalyzer) Analyze(_ context.Context, req quant.Query) (*quant.Result, error) {
 	a.mu.Lock()
-	a.reqs = append(a.reqs, req)
+	a.reqs = append(a.reqs, req.Request)
 	a.mu.Unlock()
-	n, err := req.Normalize()
-	if err != nil {
-		return nil, err
-	}
-	return &quant.Result{Analysis: n.Analysis, Key: n.Key(), Body: []byte(`{}`), DatasetVersion: 1, ComputedAt: time.Now()}, nil
+	return &quant.Result{Analysis: req.Analysis, Key: req.Key(), Body: []byte(`{}`), DatasetVersion: 1, ComputedAt: time.Now()}, nil
 }
 
 // taken returns the requests recorded since the last call and forgets them.
@@ -485,7 +481,7 @@ func TestComplianceIdentityParams(t *testing.T) {
 				problemCheck(t, tt.method+" "+tt.path, status, body, tt.param, tt.says)
 				return
 			}
-			want, err := tt.want.Normalize()
+			want, err := quant.NewQuery(tt.want)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -511,7 +507,7 @@ func TestComplianceIdentityParams(t *testing.T) {
 					t.Errorf("job params = %v, want party %q state %q", p, want.Party, want.State)
 				}
 			}
-			if diff := cmp.Diff(want, got); diff != "" || key != tt.key {
+			if diff := cmp.Diff(want.Request, got); diff != "" || key != tt.key {
 				t.Errorf("%s %s: analysed (-want +got):\n%s key %v, want %s", tt.method, tt.path, diff, key, tt.key)
 			}
 		})
@@ -625,11 +621,11 @@ func TestMergeMode(t *testing.T) {
 					t.Errorf("job request id = %v, want %s", id, tt.want.ID)
 				}
 			}
-			want, err := tt.want.Normalize()
+			want, err := quant.NewQuery(tt.want)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(want, got); diff != "" || key != tt.key {
+			if diff := cmp.Diff(want.Request, got); diff != "" || key != tt.key {
 				t.Errorf("%s %s %s: analysed (-want +got):\n%s key %v, want %s", tt.method, tt.path, tt.body, diff, key, tt.key)
 			}
 		})

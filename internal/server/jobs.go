@@ -146,7 +146,7 @@ func (j *JobRunner) Counts(ctx context.Context) (quant.JobCounts, error) {
 // Submit stores a job for req (normalized) and wakes a worker. A queued
 // or running job of the same work, or a done one recent enough (see
 // ReuseDone), is returned instead (created false).
-func (j *JobRunner) Submit(ctx context.Context, req quant.Request) (quant.Job, bool, error) {
+func (j *JobRunner) Submit(ctx context.Context, req quant.Query) (quant.Job, bool, error) {
 	return j.submit(ctx, req, true)
 }
 
@@ -154,11 +154,11 @@ func (j *JobRunner) Submit(ctx context.Context, req quant.Request) (quant.Job, b
 // through the cache. It is for a client that wants the answer in the
 // cache now (quant warm): a done job would answer without touching the
 // cache, which may have been flushed since.
-func (j *JobRunner) SubmitFresh(ctx context.Context, req quant.Request) (quant.Job, bool, error) {
+func (j *JobRunner) SubmitFresh(ctx context.Context, req quant.Query) (quant.Job, bool, error) {
 	return j.submit(ctx, req, false)
 }
 
-func (j *JobRunner) submit(ctx context.Context, req quant.Request, reuse bool) (quant.Job, bool, error) {
+func (j *JobRunner) submit(ctx context.Context, q quant.Query, reuse bool) (quant.Job, bool, error) {
 	opt := quant.SubmitOptions{MaxActive: j.cfg.MaxActive}
 	if reuse && j.cfg.ReuseDone > 0 && j.cfg.Versions != nil {
 		// Without the version nothing is reused; the submission itself
@@ -169,7 +169,7 @@ func (j *JobRunner) submit(ctx context.Context, req quant.Request, reuse bool) (
 	}
 	var b [16]byte
 	rand.Read(b[:])
-	job, created, err := j.cfg.Store.SubmitJob(ctx, quant.Job{ID: hex.EncodeToString(b[:]), Request: req, Key: req.Key()}, opt)
+	job, created, err := j.cfg.Store.SubmitJob(ctx, quant.Job{ID: hex.EncodeToString(b[:]), Request: q.Request, Key: q.Key()}, opt)
 	if errors.Is(err, quant.ErrJobQueueFull) {
 		return quant.Job{}, false, &quant.UnavailableError{
 			Reason:     fmt.Sprintf("the job queue is full (%d jobs queued or running); retry later", j.cfg.MaxActive),
@@ -314,7 +314,13 @@ func (j *JobRunner) run(ctx context.Context, owner string, job quant.Job, claime
 			cancel()
 		}
 	}()
-	res, err := j.cfg.Analyzer.Analyze(jctx, job.Request)
+	// A stored request comes from outside this process (another instance
+	// or release may have written it): it is a new edge, checked again.
+	q, err := quant.NewQuery(job.Request)
+	var res *quant.Result
+	if err == nil {
+		res, err = j.cfg.Analyzer.Analyze(jctx, q)
+	}
 	cancel()
 	<-renewed
 	switch {
@@ -492,7 +498,25 @@ func toJobJSON(j quant.Job) jobJSON {
 // jobRequest reads and checks a job submission, naming the bad field. Its
 // ids and party are resolved as GET requests' are (resolveRequest): with
 // people merged the job's request names people by bioguide id.
-func (s *Server) jobRequest(r *http.Request) (quant.Request, error) {
+func (s *Server) jobRequest(r *http.Request) (quant.Query, error) {
+	req, err := s.jobBody(r)
+	if err != nil {
+		return quant.Query{}, err
+	}
+	if err := s.resolveRequest(r.Context(), &req, "params."); err != nil {
+		return quant.Query{}, err
+	}
+	q, err := quant.NewQuery(req)
+	var pe *quant.ParamError
+	if errors.As(err, &pe) && pe.Param != "id" && pe.Param != "analysis" {
+		err = quant.PrefixParam("params.", err)
+	}
+	return q, err
+}
+
+// jobBody reads a job submission's body into a Request, each explicit
+// parameter checked (by quant's Check functions) and named "params.<name>".
+func (s *Server) jobBody(r *http.Request) (quant.Request, error) {
 	var in jobRequestJSON
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -565,88 +589,74 @@ func (s *Server) jobRequest(r *http.Request) (quant.Request, error) {
 			}
 		}
 	}
-	intIn := func(name string, v *int, lo, hi int, dst *int) error {
+	// Explicit values, 0 included, are checked by quant's Check functions
+	// (a zero in a Request means "the default").
+	set := func(v *int, check func(int) error, dst *int) error {
 		if v == nil {
 			return nil
 		}
-		if *v < lo || *v > hi {
-			return quant.Invalid("params."+name, "must be an integer in %d..%d, got %d", lo, hi, *v)
-		}
 		*dst = *v
-		return nil
+		return check(*v)
 	}
-	for _, e := range []error{
-		intIn("k", p.K, 1, quant.MaxK, &req.K),
-		intIn("horizon", p.Horizon, 1, quant.MaxHorizon, &req.Horizon),
-		intIn("top", p.Top, quant.MinSetSize, quant.MaxSetSize, &req.Top),
-		intIn("min_records", p.MinRecords, 1, quant.MaxMinRecords, &req.MinRecords),
-		intIn("limit", p.Limit, 1, quant.MaxRankLimit, &req.Limit),
-	} {
-		if e != nil {
-			return req, e
-		}
-	}
+	var checks []error
+	checks = append(checks,
+		set(p.K, quant.CheckK, &req.K),
+		set(p.Horizon, quant.CheckHorizon, &req.Horizon),
+		set(p.Top, quant.CheckTop, &req.Top),
+		set(p.MinRecords, quant.CheckMinRecords, &req.MinRecords),
+		set(p.Limit, quant.CheckLimit, &req.Limit))
 	if p.IDs != nil {
-		if len(p.IDs) > quant.MaxSetSize {
-			return req, quant.Invalid("params.ids", "must name %d..%d politicians, got %d", quant.MinSetSize, quant.MaxSetSize, len(p.IDs))
-		}
 		for _, id := range p.IDs {
 			if !s.analysisID(id) {
 				return req, s.badAnalysisID("params.ids", id)
 			}
 		}
 		req.IDs = p.IDs
-		if len(req.IDs) == 0 {
-			return req, quant.Invalid("params.ids", "is empty; give %d..%d ids or leave it out", quant.MinSetSize, quant.MaxSetSize)
-		}
+		checks = append(checks, quant.CheckIDs(p.IDs))
 	}
 	if p.MinWeight != nil {
-		if w := *p.MinWeight; !(w > 0 && w <= 1) {
-			return req, quant.Invalid("params.min_weight", "must satisfy 0 < min_weight <= 1, got %v", w)
-		}
 		req.MinWeight = *p.MinWeight
+		checks = append(checks, quant.CheckMinWeight(*p.MinWeight))
 	}
 	if p.Sort != nil {
-		if !p.Sort.Valid() {
-			return req, quant.Invalid("params.sort", "must be late_share, late or p50, got %q", clip(string(*p.Sort)))
-		}
 		req.Sort = *p.Sort
+		checks = append(checks, quant.CheckSort(*p.Sort))
+	}
+	// A filter given empty is refused: leaving it out means "every".
+	text := func(name string, v *string, check func(string) error) error {
+		switch {
+		case v == nil:
+			return nil
+		case *v == "":
+			return quant.Invalid(name, "is empty; leave it out for every %s", name)
+		}
+		return check(*v)
 	}
 	if p.Chamber != nil {
-		if !p.Chamber.Valid() {
-			return req, quant.Invalid("params.chamber", "must be house or senate, got %q", clip(string(*p.Chamber)))
-		}
 		req.Chamber = *p.Chamber
+		checks = append(checks, text("chamber", (*string)(p.Chamber), func(c string) error { return quant.CheckChamber(quant.Chamber(c)) }))
 	}
 	if p.Party != nil {
-		if !validPartyForm(*p.Party) {
-			return req, quant.Invalid("params.party", "must be a party name such as Democrat, Republican or Independent, got %q", clip(*p.Party))
-		}
 		req.Party = *p.Party
+		checks = append(checks, text("party", p.Party, quant.CheckParty))
 	}
 	if p.State != nil {
-		st := strings.ToUpper(*p.State)
-		if !quant.ValidState(st) {
-			return req, quant.Invalid("params.state", "must be a two-letter state code such as CA, got %q", clip(*p.State))
+		req.State = strings.ToUpper(*p.State)
+		checks = append(checks, text("state", &req.State, quant.CheckState))
+	}
+	for _, e := range checks {
+		if e != nil {
+			return req, quant.PrefixParam("params.", e)
 		}
-		req.State = st
 	}
-	if err := s.resolveRequest(r.Context(), &req, "params."); err != nil {
-		return req, err
-	}
-	n, err := req.Normalize()
-	var pe *quant.ParamError
-	if errors.As(err, &pe) && pe.Param != "id" && pe.Param != "analysis" {
-		pe.Param = "params." + pe.Param
-	}
-	return n, err
+	return req, nil
 }
 
 func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
 	q := &query{v: r.URL.Query()}
 	q.only()
 	err := q.err
-	var req quant.Request
+	var req quant.Query
 	if err == nil {
 		req, err = s.jobRequest(r)
 	}

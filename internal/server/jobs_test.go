@@ -34,7 +34,7 @@ type outcome struct {
 	gate chan struct{}
 }
 
-func (a *scriptedAnalyzer) Analyze(ctx context.Context, req quant.Request) (*quant.Result, error) {
+func (a *scriptedAnalyzer) Analyze(ctx context.Context, req quant.Query) (*quant.Result, error) {
 	n := a.calls.Add(1)
 	a.mu.Lock()
 	o := a.outcomes[min(int(n), len(a.outcomes))-1]
@@ -181,7 +181,7 @@ func TestJobInterruptedByShutdownIsRequeued(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); r.Run(ctx) }()
-		j, _, err := r.Submit(context.Background(), quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1})
+		j, _, err := r.Submit(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +265,7 @@ func TestJobLeaseRenewed(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); r.Run(ctx) }()
-		j, _, err := r.Submit(ctx, quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1})
+		j, _, err := r.Submit(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +310,7 @@ func TestJobLeaseLost(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); r.Run(ctx) }()
-		if _, _, err := r.Submit(ctx, quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1}); err != nil {
+		if _, _, err := r.Submit(ctx, quant.MustQuery(quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1})); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(2 * time.Second) // past the first renewal (every lease/3)
@@ -556,7 +556,7 @@ func TestJobRenewalBounded(t *testing.T) {
 		r := NewJobRunner(JobRunnerConfig{Store: js, Analyzer: a, Workers: 1, Lease: 3 * time.Second,
 			Logger: slog.New(slog.NewTextHandler(logs, nil))})
 		startRunner(t, r)
-		if _, _, err := r.Submit(context.Background(), quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1}); err != nil {
+		if _, _, err := r.Submit(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1})); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(2500 * time.Millisecond) // renewals at 1 s (cut off at 2 s) and 2 s
@@ -616,7 +616,7 @@ func TestJobClaimedAsShutdownBeginsIsRequeued(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); r.Run(ctx) }()
-		j, _, err := r.Submit(context.Background(), quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1})
+		j, _, err := r.Submit(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.1}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -650,7 +650,7 @@ func TestJobCountsOnlyRecordedOutcomes(t *testing.T) {
 		r := NewJobRunner(JobRunnerConfig{Store: js, Analyzer: a, Workers: 1})
 		startRunner(t, r)
 		for _, id := range []string{"a", "b"} {
-			if _, _, err := r.Submit(context.Background(), quant.Request{Analysis: quant.AnalysisHMM, ID: id}); err != nil {
+			if _, _, err := r.Submit(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisHMM, ID: id})); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -59,6 +59,6 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 // nopAnalyzer answers nothing; it only makes New register the analytics routes.
 type nopAnalyzer struct{}
 
-func (nopAnalyzer) Analyze(context.Context, quant.Request) (*quant.Result, error) {
+func (nopAnalyzer) Analyze(context.Context, quant.Query) (*quant.Result, error) {
 	return nil, quant.ErrUnavailable
 }

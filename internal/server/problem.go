@@ -131,6 +131,10 @@ func classify(err error) (problem, int) {
 		if errors.As(err, &ue) && p.Detail == "" {
 			p.Detail = ue.Reason
 		}
+		var te *quant.TimeoutError
+		if errors.As(err, &te) && p.Detail == "" {
+			p.Detail = te.Reason
+		}
 		var nf *quant.NotFoundError
 		if errors.As(err, &nf) && p.Detail == "" {
 			p.Detail = nf.Error()
@@ -140,6 +144,10 @@ func classify(err error) (problem, int) {
 	var ue *quant.UnavailableError
 	if errors.As(err, &ue) && ue.RetryAfter > 0 {
 		retry = int((ue.RetryAfter + time.Second - 1) / time.Second)
+	}
+	var te *quant.TimeoutError
+	if errors.As(err, &te) && te.RetryAfter > 0 {
+		retry = int((te.RetryAfter + time.Second - 1) / time.Second)
 	}
 	var rl *rateLimitedError
 	if errors.As(err, &rl) {

@@ -41,11 +41,8 @@ func RunJobs(t *testing.T, newJobs func(t *testing.T) quant.JobStore) {
 }
 
 func job(id string, req quant.Request) quant.Job {
-	n, err := req.Normalize()
-	if err != nil {
-		panic(err)
-	}
-	return quant.Job{ID: id, Request: n, Key: n.Key()}
+	q := quant.MustQuery(req)
+	return quant.Job{ID: id, Request: q.Request, Key: q.Key()}
 }
 
 func submit(t *testing.T, s quant.JobStore, j quant.Job) quant.Job {
