@@ -58,7 +58,8 @@ late, then late, then id; late: the late count, then late share, then
 id; p50: the median lag, then id), the first --top; with --chamber, over
 that chamber's records only; with --party or --state, over the
 politicians of that party or state (their identity at their last trade:
-it needs a legislators table, the server's or --legislators). Then the
+it needs a legislators table: the server's, the database's or
+--legislators with --data). Then the
 summary over every record ranked, and, with a table, the same figures per
 chamber and per party (a record's party is its member's on the trade's
 day).
@@ -105,7 +106,7 @@ and lag figures as one row, after a header row).`,
 	f.StringVar(&cf.chamber, "chamber", "", "rank over one chamber's records only: house or senate")
 	f.StringVar(&cf.party, "party", "", "rank the politicians of one party only (Democrat, Republican, Independent; any case); needs a legislators table")
 	f.StringVar(&cf.state, "state", "", "rank the politicians of one state only (two letters, e.g. OR)")
-	f.StringArrayVar(&cf.legislators, "legislators", nil, "with --data or --database-url: "+legislatorsUsage)
+	f.StringArrayVar(&cf.legislators, "legislators", nil, "with --data: "+legislatorsUsage+" (with --database-url the stored table is used)")
 	f.BoolVar(&cf.json, "json", false, "print the answer as JSON (the API's, without meta)")
 	f.BoolVar(&cf.csv, "csv", false, "print CSV (RFC 4180) with a header row")
 	f.DurationVar(&cf.timeout, "timeout", 2*time.Minute, "give up after this long (loading files included)")
@@ -164,7 +165,7 @@ type complianceSource struct {
 	url         string
 	data        []string
 	databaseURL string
-	legislators []string // with data or databaseURL
+	legislators []string // with data
 }
 
 // sourceFlags are the flags naming a source, in the order errors list them.
@@ -210,7 +211,7 @@ func (cf *complianceFlags) source(fs *pflag.FlagSet) (complianceSource, error) {
 			return complianceSource{}, fmt.Errorf("--url %q: want http://host:port", cf.url)
 		}
 		if len(cf.legislators) > 0 {
-			return complianceSource{}, errors.New("--legislators is for --data and --database-url: a server answers with its own table (quant serve --legislators)")
+			return complianceSource{}, errors.New("--legislators is for --data: a server answers with its own table (quant serve --legislators)")
 		}
 		return complianceSource{url: strings.TrimRight(cf.url, "/")}, nil
 	case "data":
@@ -228,7 +229,12 @@ func (cf *complianceFlags) source(fs *pflag.FlagSet) (complianceSource, error) {
 	if cf.databaseURL == "" {
 		return complianceSource{}, errors.New("--database-url is empty")
 	}
-	return complianceSource{databaseURL: cf.databaseURL, legislators: cf.legislators}, nil
+	if len(cf.legislators) > 0 {
+		// A report must not replace the table every server of the
+		// database reads (and move the dataset version under them).
+		return complianceSource{}, errors.New("--legislators with --database-url would replace the table every server of that database reads: store one with `quant import --database-url URL --legislators FILE` (or serve --legislators); compliance uses the stored table")
+	}
+	return complianceSource{databaseURL: cf.databaseURL}, nil
 }
 
 // runCompliance fetches the answer from src and prints it.
@@ -308,7 +314,29 @@ func fetchCompliance(ctx context.Context, cmd *cobra.Command, src complianceSour
 			return nil, fmt.Errorf("--legislators: store the table: %w", err)
 		}
 	}
-	res, err := ensemble.NewService(st, ensemble.WithPeople(people.New(st))).Analyze(ctx, req)
+	pp := people.New(st)
+	if req.Party != "" {
+		// As the server does: the table's spelling, or a refusal naming
+		// the parties it has.
+		dir, err := pp.Directory(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if dir.Legislators == nil {
+			return nil, errors.New("--party needs a legislators table: give --legislators FILE with --data, or store one in the database (quant import --legislators)")
+		}
+		known := dir.Legislators.Parties()
+		party, ok := quant.PartyIn(known, req.Party)
+		if !ok {
+			return nil, fmt.Errorf("--party %q: no member of the legislators table has it; it has %s", req.Party, strings.Join(known, ", "))
+		}
+		r := req.Request
+		r.Party = party
+		if req, err = quant.NewQuery(r); err != nil {
+			return nil, err
+		}
+	}
+	res, err := ensemble.NewService(st, ensemble.WithPeople(pp)).Analyze(ctx, req)
 	if err != nil {
 		return nil, complianceError(req.Request, err)
 	}

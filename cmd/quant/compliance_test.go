@@ -283,6 +283,12 @@ func TestComplianceFlags(t *testing.T) {
 	t.Cleanup(srv.Close)
 	file := filepath.Join(t.TempDir(), "house.json")
 	os.WriteFile(file, []byte("[]"), 0o644)
+	table := filepath.Join(t.TempDir(), "legislators.yaml")
+	os.WriteFile(table, []byte(`- id: {bioguide: A000001}
+  name: {first: Ann, last: Late}
+  terms:
+  - {type: rep, start: "2023-01-03", end: "2025-01-03", state: CA, district: 1, party: Democrat}
+`), 0o644)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -306,6 +312,10 @@ func TestComplianceFlags(t *testing.T) {
 		{"bad url", []string{"--url", "127.0.0.1:8080"}, `--url "127.0.0.1:8080": want http://host:port`},
 		{"missing file", []string{"--data", file, "--data", file + ".missing"}, "--data: stat " + file + ".missing"},
 		{"directory", []string{"--data", filepath.Dir(file)}, "is a directory"},
+		{"legislators with a database", []string{"--database-url", "postgres://x/y", "--legislators", table}, "--legislators with --database-url would replace the table every server"},
+		{"legislators with a server", []string{"--url", srv.URL, "--legislators", table}, "--legislators is for --data"},
+		{"party without a table", []string{"--data", file, "--party", "democrat"}, "--party needs a legislators table"},
+		{"party the table lacks", []string{"--data", file, "--legislators", table, "--party", "whig"}, `--party "whig": no member of the legislators table has it; it has Democrat`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("QUANT_DATABASE_URL", "")

@@ -113,9 +113,11 @@ func (s *Service) Analyze(ctx context.Context, q quant.Query) (*quant.Result, er
 		answer  any
 		start   time.Time
 	)
-	// Twice at most: an import that commits between the dataset read and
-	// a politician lookup leaves the snapshot behind the store.
-	for range 2 {
+	// A few times at most: an import that commits between the dataset
+	// read and a politician or directory lookup leaves the snapshot behind
+	// the store; each read is of the newer version (both are cached per
+	// version), so steady ingest needs a few rounds, not one.
+	for range snapshotReads {
 		if req.Analysis == quant.AnalysisCompliance {
 			// Compliance reads the records' disclosure facts, not the
 			// weekly series.
@@ -333,6 +335,10 @@ func (s *Service) lookup(ctx context.Context, req quant.Request, version int64, 
 	}
 	return p.TradeCount, p.AnalyzableCount, nil
 }
+
+// snapshotReads bounds how often Analyze reads the data again when it
+// moved during a request (errSnapshotBehind).
+const snapshotReads = 4
 
 // errSnapshotBehind: the store knows a politician with analyzable records
 // that the dataset snapshot at hand lacks (an import committed after the

@@ -241,9 +241,13 @@ func TestServiceSnapshotBehindStore(t *testing.T) {
 		if err != nil || res.DatasetVersion != now {
 			t.Errorf("%s after an import the snapshot missed: %v %v; want an answer at the new version", req.Analysis, res, err)
 		}
-		_, err = ensemble.NewService(&lagging{Store: st, old: old, stale: 2}).Analyze(context.Background(), quant.MustQuery(req))
+		res, err = ensemble.NewService(&lagging{Store: st, old: old, stale: 3}).Analyze(context.Background(), quant.MustQuery(req))
+		if err != nil || res.DatasetVersion != now {
+			t.Errorf("%s with the snapshot behind three times: %v %v; want an answer at the new version", req.Analysis, res, err)
+		}
+		_, err = ensemble.NewService(&lagging{Store: st, old: old, stale: 4}).Analyze(context.Background(), quant.MustQuery(req))
 		if !errors.Is(err, quant.ErrUnavailable) {
-			t.Errorf("%s with the snapshot behind twice: %v; want 503", req.Analysis, err)
+			t.Errorf("%s with the snapshot behind four times: %v; want 503", req.Analysis, err)
 		}
 	}
 }

@@ -32,6 +32,38 @@ type Legislators struct {
 	Members []Legislator
 }
 
+// Parties returns the distinct parties of t's terms and party spans,
+// sorted.
+func (t *Legislators) Parties() []string {
+	var out []string
+	for i := range t.Members {
+		for j := range t.Members[i].Terms {
+			term := &t.Members[i].Terms[j]
+			if term.Party != "" {
+				out = append(out, term.Party)
+			}
+			for _, span := range term.Parties {
+				if span.Party != "" {
+					out = append(out, span.Party)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// PartyIn returns the spelling parties (a table's Parties) give party,
+// matched case-insensitively, and whether one matched.
+func PartyIn(parties []string, party string) (string, bool) {
+	for _, p := range parties {
+		if strings.EqualFold(p, party) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
 // Legislator is one member of Congress.
 type Legislator struct {
 	Bioguide     string // e.g. W000779

@@ -185,6 +185,10 @@ func (s *Server) badAnalysisID(param, id string) error {
 // read only when needed.
 func (s *Server) resolveRequest(ctx context.Context, req *quant.Request, prefix string) error {
 	req.MergePeople = s.cfg.MergePeople
+	if req.State != "" && s.cfg.People == nil {
+		// The state is the politicians' (identity), which needs People.
+		return quant.Invalid(prefix+"state", "filters by the politicians' state, and this server has no people directory")
+	}
 	needIDs := s.cfg.MergePeople && (req.ID != "" || len(req.IDs) > 0)
 	if req.Party == "" && !needIDs {
 		return nil

@@ -134,22 +134,7 @@ func (s *Server) parties(t *quant.Legislators) []string {
 	if ix := s.partyIx.Load(); ix != nil && ix.table == t {
 		return ix.parties
 	}
-	var out []string
-	for i := range t.Members {
-		for j := range t.Members[i].Terms {
-			term := &t.Members[i].Terms[j]
-			if term.Party != "" {
-				out = append(out, term.Party)
-			}
-			for _, span := range term.Parties {
-				if span.Party != "" {
-					out = append(out, span.Party)
-				}
-			}
-		}
-	}
-	slices.Sort(out)
-	out = slices.Compact(out)
+	out := t.Parties()
 	s.partyIx.Store(&partyIndex{table: t, parties: out})
 	return out
 }
@@ -162,10 +147,8 @@ func (s *Server) resolveParty(d *quant.Directory, param, party string) (string, 
 		return "", quant.Invalid(param, noTableDetail)
 	}
 	known := s.parties(d.Legislators)
-	for _, p := range known {
-		if strings.EqualFold(p, party) {
-			return p, nil
-		}
+	if p, ok := quant.PartyIn(known, party); ok {
+		return p, nil
 	}
 	return "", quant.Invalid(param, "no member of the legislators table has the party %q; it has %s", clip(party), strings.Join(known, ", "))
 }

@@ -640,3 +640,23 @@ func TestMergePeopleNeedsPeople(t *testing.T) {
 	}()
 	New(Config{Store: inmem.New(), MergePeople: true})
 }
+
+// TestRankingFiltersNeedPeople: without a people directory the ranking's
+// party and state filters are the client's 400 naming the parameter (not
+// a 503 to retry), and nothing reaches the analysis.
+func TestRankingFiltersNeedPeople(t *testing.T) {
+	a := &recordingAnalyzer{}
+	h := New(Config{Store: inmem.New(), Analyzer: a}).Handler()
+	for _, tt := range []struct{ query, param string }{
+		{"state=CA", "state"},
+		{"party=democrat", "party"},
+	} {
+		t.Run(tt.param, func(t *testing.T) {
+			status, body := serve(t, h, "GET", "/api/v1/analytics/compliance?"+tt.query, "")
+			problemCheck(t, tt.query, status, body, tt.param)
+		})
+	}
+	if got := a.taken(); len(got) != 0 {
+		t.Errorf("the analysis got %v, want nothing", got)
+	}
+}
