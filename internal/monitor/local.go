@@ -16,8 +16,8 @@ import (
 
 var _ quant.Controller = (*Local)(nil)
 
-// Local is the quant.Controller of this process. Guard, Coalescer and
-// Cache may be nil (an unprotected server): their parts of the snapshot
+// Local is the quant.Controller of this process. Guard and Cache may be
+// nil (an unprotected server): their parts of the snapshot
 // stay empty and the actions on them report that they are absent.
 type Local struct {
 	Version   string
@@ -25,7 +25,6 @@ type Local struct {
 	StartedAt time.Time
 	Store     quant.Store
 	Guard     *guard.Guard
-	Coalescer *guard.Coalescer
 	Cache     *cache.Analyzer
 	// Requests returns the API's traffic figures (nil: none).
 	Requests func() quant.RequestsSnapshot
@@ -150,9 +149,13 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 			s.Breakers = append(s.Breakers, breakerSnapshot(b))
 		}
 	}
-	if l.Coalescer != nil {
-		cs := l.Coalescer.Stats()
-		s.Coalescing = quant.CoalescingStats{InFlight: cs.InFlight, Leaders: cs.Leaders, Joined: cs.Joined}
+	if l.Cache != nil {
+		var gs *guard.Stats
+		if l.Guard != nil {
+			st := l.Guard.Stats()
+			gs = &st
+		}
+		s.Coalescing = coalescing(l.Cache.Stats(), gs)
 	}
 	if l.Cache != nil {
 		cs := l.Cache.Stats()
@@ -176,6 +179,20 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 	}
 	s.Cluster = l.cluster(ctx)
 	return s, nil
+}
+
+// coalescing is the figures of the one coalescing point, the cache: the
+// computations it started for a caller (its misses) and the callers that
+// shared one (coalesced). In flight are the computations in the guard now,
+// running or waiting for a slot: behind the cache each is one shared fill.
+func coalescing(cs cache.Stats, gs *guard.Stats) quant.CoalescingStats {
+	c := quant.CoalescingStats{Leaders: cs.Misses, Joined: cs.Coalesced}
+	if gs != nil {
+		for _, p := range gs.Pools {
+			c.InFlight += int64(p.InFlight + p.Waiting)
+		}
+	}
+	return c
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
