@@ -55,7 +55,7 @@ func (f *complianceFake) computed() []string {
 }
 
 // protectedStack is the request path `quant serve` builds (cache ->
-// coalescer -> guard -> analysis) over an analysis, with the public API
+// guard -> analysis) over an analysis, with the public API
 // and the admin API in front.
 type protectedStack struct {
 	api, admin *httptest.Server
