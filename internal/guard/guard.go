@@ -66,9 +66,9 @@ func New(next quant.Analyzer, cfg Config) (*Guard, error) {
 	if next == nil {
 		return nil, fmt.Errorf("guard: no analyzer to guard")
 	}
-	openFor := cfg.Breaker
-	openFor.setDefaults()
-	g := &Guard{next: next, timeout: cfg.Timeout, openFor: openFor.OpenFor, poolOf: map[quant.Analysis]*Bulkhead{}, breakers: map[quant.Analysis]*Breaker{}}
+	defaults := cfg.Breaker
+	defaults.setDefaults()
+	g := &Guard{next: next, timeout: cfg.Timeout, openFor: defaults.OpenFor, poolOf: map[quant.Analysis]*Bulkhead{}, breakers: map[quant.Analysis]*Breaker{}}
 	for _, pc := range cfg.Pools {
 		if pc.Capacity < 1 || pc.QueueLimit < 0 || pc.MaxWait < 0 {
 			return nil, fmt.Errorf("guard: pool %s: capacity must be >= 1, queue and max wait >= 0", pc.Name)
