@@ -43,7 +43,7 @@ func BenchmarkHotPath(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ca := cache.New(guard.NewCoalescer(g, 0), backend, st, cache.Options{Beta: -1})
+		ca := cache.New(g, backend, st, cache.Options{Beta: -1})
 		return server.New(server.Config{Store: st, Analyzer: ca}).Handler(), ca
 	}
 	memHandler, _ := chain(cache.NewMemory(cache.MemoryOptions{}))

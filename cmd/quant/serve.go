@@ -260,14 +260,14 @@ synthetic dataset of both chambers (--gen-politicians, --gen-trades,
 	return cmd, cfg
 }
 
-// protection is the request path of the analyses: cache -> coalescer ->
-// guard -> service.
+// protection is the request path of the analyses: cache -> guard ->
+// service. The cache is the one place that coalesces (once per key in this
+// process, and through the lease once across instances).
 type protection struct {
-	analyzer  quant.Analyzer
-	guard     *guard.Guard
-	coalescer *guard.Coalescer
-	cache     *cache.Analyzer
-	close     func()
+	analyzer quant.Analyzer
+	guard    *guard.Guard
+	cache    *cache.Analyzer
+	close    func()
 }
 
 // workBudget is how long one analysis may take from arrival to answer:
@@ -286,15 +286,12 @@ func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog
 	gc.Pools[0].BulkheadConfig, gc.Pools[1].BulkheadConfig = cfg.MLPool, cfg.NetworkPool
 	gc.Pools[0].Name, gc.Pools[1].Name = "ml", "network"
 	gc.Timeout = cfg.ComputeTimeout
-	gc.Breaker = guard.BreakerConfig{ConsecutiveFailures: cfg.BreakerFailures, OpenFor: cfg.BreakerOpen, SlowCall: cfg.BreakerSlow}
+	gc.Breaker = guard.BreakerConfig{ConsecutiveFailures: cfg.BreakerFailures, OpenFor: cfg.BreakerOpen, SlowCall: cfg.BreakerSlow,
+		OnTransition: func(t guard.Transition) { logTransition(log, t) }}
 	g, err := guard.New(svc, gc)
 	if err != nil {
 		return nil, err
 	}
-	// Shared work outlives its callers: it may wait for the longest queue
-	// and then compute, like a request (the API's write timeout is the
-	// same budget).
-	co := guard.NewCoalescer(g, cfg.workBudget())
 	var backend quant.Cache = cache.NewMemory(cache.MemoryOptions{MaxBytes: cfg.CacheMaxBytes})
 	closeFn := func() {}
 	var lease quant.Leaser
@@ -313,7 +310,11 @@ func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog
 	if maxStale == 0 {
 		maxStale = -1 // --cache-max-stale 0: never serve an answer past its lifetime
 	}
-	ca := cache.New(co, backend, st, cache.Options{
+	// A fill runs detached from its callers (the others wait for it, and
+	// its answer is stored when they all gave up) within RefreshTimeout: it
+	// may wait for the longest queue and then compute, like a request (the
+	// API's write timeout is the same budget).
+	ca := cache.New(g, backend, st, cache.Options{
 		MaxStale: maxStale, TTL: cfg.cacheTTL, Logger: log, Lease: lease, LeaseTTL: cfg.LeaseTTL,
 		RefreshTimeout: cfg.workBudget(),
 	})
@@ -322,7 +323,7 @@ func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog
 	if err := ca.Prime(context.Background()); err != nil {
 		log.Warn("cache: no dataset version yet; requests pass through uncached until one is read", "error", err)
 	}
-	return &protection{analyzer: ca, guard: g, coalescer: co, cache: ca, close: func() {
+	return &protection{analyzer: ca, guard: g, cache: ca, close: func() {
 		// Background refreshes end before Redis and the store close, or
 		// are left after a few seconds: the servers' grace is spent
 		// already, and a refresh only saves a later computation.
@@ -335,6 +336,29 @@ func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog
 		}
 		closeFn()
 	}}, nil
+}
+
+// logTransition logs a breaker's change of state with the counts of the
+// window that caused it: a warning when it opens, else information.
+func logTransition(log *slog.Logger, t guard.Transition) {
+	level := slog.LevelInfo
+	if t.To == guard.StateOpen {
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{
+		slog.String("breaker", t.Breaker), slog.String("from", string(t.From)), slog.String("to", string(t.To)),
+		slog.Time("at", t.At), slog.String("reason", t.Reason),
+		slog.Int("calls", t.Counts.Calls), slog.Int("failures", t.Counts.Failures), slog.Int("successes", t.Counts.Successes()),
+		slog.Int("slow", t.Counts.Slow), slog.Int("consecutive_failures", t.Counts.ConsecutiveFailures),
+		slog.Float64("failure_rate", t.Counts.FailureRate()),
+	}
+	if o := t.Override; o != nil {
+		attrs = append(attrs, slog.String("operator_mode", string(o.Mode)), slog.String("operator_reason", o.Reason))
+		if !o.Until.IsZero() {
+			attrs = append(attrs, slog.Time("operator_until", o.Until))
+		}
+	}
+	log.LogAttrs(context.Background(), level, "breaker transition", attrs...)
 }
 
 // openStore returns the configured store: PostgreSQL (migrated) when a
@@ -438,7 +462,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	})
 	local := &monitor.Local{
 		Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
-		Guard: prot.guard, Coalescer: prot.coalescer, Cache: prot.cache, Requests: srv.Requests().Snapshot,
+		Guard: prot.guard, Cache: prot.cache, Requests: srv.Requests().Snapshot,
 		Limits: srv.Limits,
 	}
 	local.Jobs = func(ctx context.Context) *quant.JobsSnapshot {

@@ -16,7 +16,7 @@ func (f fixedAnalyzer) Analyze(context.Context, quant.Query) (*quant.Result, err
 
 // BenchmarkOverhead measures what the guard adds to a call that computes
 // nothing: direct, through the Guard (breaker check, bulkhead, breaker
-// record, timeout context), and through Coalescer + Guard.
+// record, timeout context).
 func BenchmarkOverhead(b *testing.B) {
 	next := fixedAnalyzer{res: &quant.Result{Body: []byte(`{}`)}}
 	g, err := New(next, DefaultConfig())
@@ -27,7 +27,7 @@ func BenchmarkOverhead(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		a    quant.Analyzer
-	}{{"direct", next}, {"guard", g}, {"coalescer+guard", NewCoalescer(g, 0)}} {
+	}{{"direct", next}, {"guard", g}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {

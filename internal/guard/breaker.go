@@ -64,6 +64,10 @@ type BreakerConfig struct {
 	HalfOpenProbes int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// OnTransition, when set, is called with every change of state, in
+	// order, with the breaker's lock held: it must return quickly and must
+	// not call the Breaker's methods. (cmd/quant logs each one.)
+	OnTransition func(Transition)
 }
 
 func (c *BreakerConfig) setDefaults() {
@@ -97,30 +101,52 @@ func (c *BreakerConfig) setDefaults() {
 	}
 }
 
-// Counts are the figures of a breaker's sliding window.
+// Counts are the figures of a breaker's sliding window: the calls it
+// holds (successes and failures; ignored outcomes are not in it), its
+// failures and slow calls, and the failures in a row.
 type Counts struct {
-	Calls               int `json:"calls"`
-	Failures            int `json:"failures"`
-	Slow                int `json:"slow"`
-	ConsecutiveFailures int `json:"consecutive_failures"`
+	Calls               int
+	Failures            int
+	Slow                int
+	ConsecutiveFailures int
 }
 
-// Transition is one change of state, with the counts of the window that
-// caused it (kept, unlike gobreaker's, which clears them first).
+// Successes returns the calls of the window that did not fail.
+func (c Counts) Successes() int { return c.Calls - c.Failures }
+
+// FailureRate returns the window's share of failures (0 for no calls).
+func (c Counts) FailureRate() float64 {
+	if c.Calls == 0 {
+		return 0
+	}
+	return float64(c.Failures) / float64(c.Calls)
+}
+
+// Transition is one change of a breaker's state, with the counts of the
+// window that caused it (kept, unlike gobreaker's, which clears them
+// first). A half-open probe's outcome is in the counts of the transition
+// it causes.
 type Transition struct {
-	From   State     `json:"from"`
-	To     State     `json:"to"`
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason"`
-	Counts Counts    `json:"counts"`
+	Breaker string // the breaker's name
+	From    State
+	To      State
+	// At is when the state changed: for an open period or an override
+	// running out, when it ran out (the breaker notices at its next use).
+	At     time.Time
+	Reason string // what caused it, in words: "5 consecutive failures"
+	Counts Counts
+	// Override is the operator's action when Force made the change (its
+	// Mode is ModeAuto when the operator returned the breaker to
+	// automatic operation); nil for the breaker's own changes.
+	Override *Override
 }
 
 // Override is an operator's forced mode.
 type Override struct {
-	Mode   Mode      `json:"mode"`
-	Reason string    `json:"reason"`
-	Since  time.Time `json:"since"`
-	Until  time.Time `json:"until,omitzero"` // zero: until set back to auto
+	Mode   Mode
+	Reason string
+	Since  time.Time
+	Until  time.Time // zero: until set back to auto
 }
 
 // Breaker is a circuit breaker with sticky operator overrides. It is
@@ -129,22 +155,25 @@ type Override struct {
 // trip; failsafe-go's manual open half-opens after the delay), gobreaker
 // clears the counts before reporting a change, and neither trips on a slow
 // call rate and a failure rate over one window at once.
+//
+// The zero Breaker is a closed breaker in auto mode with the defaults of
+// BreakerConfig and no name; NewBreaker names and configures one.
 type Breaker struct {
 	cfg BreakerConfig
 
 	mu          sync.Mutex
-	state       State     // guarded by mu
-	gen         uint64    // guarded by mu; bumps on every transition
-	openedAt    time.Time // guarded by mu
-	ring        []uint8   // guarded by mu; outcome bits of the last Window calls
-	next        int       // guarded by mu; ring write position
-	filled      int       // guarded by mu
-	consecutive int       // guarded by mu
-	probes      int       // guarded by mu; half-open probes running
-	override    *Override // guarded by mu; nil in auto mode
-	last        *Transition
-	transitions int64
-	rejected    int64
+	state       State       // guarded by mu
+	gen         uint64      // guarded by mu; bumps on every transition
+	openedAt    time.Time   // guarded by mu
+	ring        []uint8     // guarded by mu; outcome bits of the last Window calls
+	next        int         // guarded by mu; ring write position
+	filled      int         // guarded by mu
+	consecutive int         // guarded by mu
+	probes      int         // guarded by mu; half-open probes running
+	override    *Override   // guarded by mu; nil in auto mode
+	last        *Transition // guarded by mu
+	transitions int64       // guarded by mu
+	rejected    int64       // guarded by mu
 }
 
 const (
@@ -154,8 +183,20 @@ const (
 
 // NewBreaker returns a closed Breaker in auto mode.
 func NewBreaker(cfg BreakerConfig) *Breaker {
-	cfg.setDefaults()
-	return &Breaker{cfg: cfg, state: StateClosed, ring: make([]uint8, cfg.Window)}
+	b := &Breaker{cfg: cfg}
+	b.initLocked()
+	return b
+}
+
+// initLocked sets a Breaker up at its first use: the zero Breaker gets the
+// defaults, NewBreaker's its configuration.
+func (b *Breaker) initLocked() {
+	if b.ring != nil {
+		return
+	}
+	b.cfg.setDefaults()
+	b.state = StateClosed
+	b.ring = make([]uint8, b.cfg.Window)
 }
 
 // Ticket is a permission to call, returned by Allow and given to Record.
@@ -165,8 +206,9 @@ type Ticket struct {
 }
 
 // Allow reports whether a call may run now. A refusal is a
-// *quant.UnavailableError whose RetryAfter is the time until the breaker
-// probes again.
+// *quant.UnavailableError whose Cause is ErrOpen, ErrForcedOpen or
+// ErrProbing and whose RetryAfter is the time until the breaker probes
+// again (or an operator's override expires).
 func (b *Breaker) Allow() (Ticket, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -187,6 +229,7 @@ func (b *Breaker) refuse() error {
 // admitLocked decides a call; take says whether a half-open probe is
 // taken for it.
 func (b *Breaker) admitLocked(take bool) (Ticket, error) {
+	b.initLocked()
 	now := b.cfg.Now()
 	b.expire(now)
 	if o := b.override; o != nil {
@@ -199,7 +242,7 @@ func (b *Breaker) admitLocked(take bool) (Ticket, error) {
 			retry = o.Until.Sub(now)
 		}
 		// The operator's reason is for operators (the snapshot), not clients.
-		return Ticket{}, &quant.UnavailableError{Reason: fmt.Sprintf("breaker %s forced open by an operator", b.cfg.Name), RetryAfter: retry}
+		return Ticket{}, &quant.UnavailableError{Reason: fmt.Sprintf("breaker %s forced open by an operator", b.cfg.Name), RetryAfter: retry, Cause: ErrForcedOpen}
 	}
 	switch b.state {
 	case StateOpen:
@@ -207,11 +250,12 @@ func (b *Breaker) admitLocked(take bool) (Ticket, error) {
 		return Ticket{}, &quant.UnavailableError{
 			Reason:     fmt.Sprintf("breaker %s open", b.cfg.Name),
 			RetryAfter: b.openedAt.Add(b.cfg.OpenFor).Sub(now),
+			Cause:      ErrOpen,
 		}
 	case StateHalfOpen:
 		if b.probes >= b.cfg.HalfOpenProbes {
 			b.rejected++
-			return Ticket{}, &quant.UnavailableError{Reason: fmt.Sprintf("breaker %s half open, probing", b.cfg.Name), RetryAfter: time.Second}
+			return Ticket{}, &quant.UnavailableError{Reason: fmt.Sprintf("breaker %s half open, probing", b.cfg.Name), RetryAfter: time.Second, Cause: ErrProbing}
 		}
 		if !take {
 			return Ticket{}, nil
@@ -227,23 +271,44 @@ func (b *Breaker) admitLocked(take bool) (Ticket, error) {
 func (b *Breaker) Record(t Ticket, o Outcome, elapsed time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.initLocked()
 	now := b.cfg.Now()
 	if t.gen != b.gen {
 		return
 	}
 	if t.probe {
 		b.probes--
-		switch o {
-		case Success:
-			b.transition(now, StateClosed, "half-open probe succeeded")
-		case Failure:
-			b.transition(now, StateOpen, "half-open probe failed")
+		if o == Ignored {
+			return
+		}
+		b.countLocked(o, elapsed) // the probe's outcome is what causes the transition
+		if o == Success {
+			b.transition(now, StateClosed, "half-open probe succeeded", nil)
+		} else {
+			b.transition(now, StateOpen, "half-open probe failed", nil)
 		}
 		return
 	}
 	if o == Ignored {
 		return
 	}
+	b.countLocked(o, elapsed)
+	if b.override != nil || b.state != StateClosed {
+		return
+	}
+	c := b.countsLocked()
+	switch {
+	case c.ConsecutiveFailures >= b.cfg.ConsecutiveFailures:
+		b.transition(now, StateOpen, fmt.Sprintf("%d consecutive failures", c.ConsecutiveFailures), nil)
+	case c.Calls >= b.cfg.MinCalls && float64(c.Failures) >= b.cfg.FailureRate*float64(c.Calls):
+		b.transition(now, StateOpen, fmt.Sprintf("failure rate %d/%d", c.Failures, c.Calls), nil)
+	case c.Calls >= b.cfg.MinCalls && float64(c.Slow) >= b.cfg.SlowRate*float64(c.Calls):
+		b.transition(now, StateOpen, fmt.Sprintf("slow calls %d/%d over %v", c.Slow, c.Calls, b.cfg.SlowCall), nil)
+	}
+}
+
+// countLocked adds a call's outcome (a Success or a Failure) to the window.
+func (b *Breaker) countLocked(o Outcome, elapsed time.Duration) {
 	var bits uint8
 	if o == Failure {
 		bits |= bitFailure
@@ -257,18 +322,6 @@ func (b *Breaker) Record(t Ticket, o Outcome, elapsed time.Duration) {
 	b.ring[b.next] = bits
 	b.next = (b.next + 1) % len(b.ring)
 	b.filled = min(b.filled+1, len(b.ring))
-	if b.override != nil || b.state != StateClosed {
-		return
-	}
-	c := b.countsLocked()
-	switch {
-	case c.ConsecutiveFailures >= b.cfg.ConsecutiveFailures:
-		b.transition(now, StateOpen, fmt.Sprintf("%d consecutive failures", c.ConsecutiveFailures))
-	case c.Calls >= b.cfg.MinCalls && float64(c.Failures) >= b.cfg.FailureRate*float64(c.Calls):
-		b.transition(now, StateOpen, fmt.Sprintf("failure rate %d/%d", c.Failures, c.Calls))
-	case c.Calls >= b.cfg.MinCalls && float64(c.Slow) >= b.cfg.SlowRate*float64(c.Calls):
-		b.transition(now, StateOpen, fmt.Sprintf("slow calls %d/%d over %v", c.Slow, c.Calls, b.cfg.SlowCall))
-	}
 }
 
 // countsLocked sums the window.
@@ -286,17 +339,26 @@ func (b *Breaker) countsLocked() Counts {
 	return c
 }
 
-// transition moves to state to, keeping the counts that caused it, and
-// starts a new window.
-func (b *Breaker) transition(now time.Time, to State, reason string) {
-	b.last = &Transition{From: b.state, To: to, At: now, Reason: reason, Counts: b.countsLocked()}
+// transition moves to state to at time at, keeping the counts that caused
+// it, starts a new window and tells OnTransition. o is the operator's
+// action when Force made the change.
+func (b *Breaker) transition(at time.Time, to State, reason string, o *Override) {
+	t := Transition{Breaker: b.cfg.Name, From: b.state, To: to, At: at, Reason: reason, Counts: b.countsLocked(), Override: o}
+	b.last = &t
 	b.transitions++
 	b.state = to
 	b.gen++
 	b.probes = 0
 	b.filled, b.next, b.consecutive = 0, 0, 0
 	if to == StateOpen {
-		b.openedAt = now
+		b.openedAt = at
+	}
+	if b.cfg.OnTransition != nil {
+		if o != nil {
+			oc := *o
+			t.Override = &oc
+		}
+		b.cfg.OnTransition(t)
 	}
 }
 
@@ -305,10 +367,10 @@ func (b *Breaker) transition(now time.Time, to State, reason string) {
 func (b *Breaker) expire(now time.Time) {
 	if o := b.override; o != nil && !o.Until.IsZero() && !now.Before(o.Until) {
 		b.override = nil
-		b.transition(now, StateClosed, "override "+string(o.Mode)+" expired")
+		b.transition(o.Until, StateClosed, "override "+string(o.Mode)+" expired", nil)
 	}
-	if b.override == nil && b.state == StateOpen && !now.Before(b.openedAt.Add(b.cfg.OpenFor)) {
-		b.transition(now, StateHalfOpen, "open period over")
+	if end := b.openedAt.Add(b.cfg.OpenFor); b.override == nil && b.state == StateOpen && !now.Before(end) {
+		b.transition(end, StateHalfOpen, "open period over", nil)
 	}
 }
 
@@ -319,11 +381,12 @@ func (b *Breaker) expire(now time.Time) {
 func (b *Breaker) Force(mode Mode, reason string, until time.Time) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.initLocked()
 	now := b.cfg.Now()
 	switch mode {
 	case ModeAuto:
 		b.override = nil
-		b.transition(now, StateClosed, "operator: auto: "+reason)
+		b.transition(now, StateClosed, "operator: auto: "+reason, &Override{Mode: ModeAuto, Reason: reason, Since: now})
 	case ModeForcedOpen, ModeForcedClosed:
 		if !until.IsZero() && !until.After(now) {
 			return quant.Invalid("until", "is not in the future")
@@ -333,7 +396,8 @@ func (b *Breaker) Force(mode Mode, reason string, until time.Time) error {
 		if mode == ModeForcedClosed {
 			to = StateClosed
 		}
-		b.transition(now, to, "operator: "+string(mode)+": "+reason)
+		o := *b.override
+		b.transition(now, to, "operator: "+string(mode)+": "+reason, &o)
 	default:
 		return quant.Invalid("mode", "must be open, close or auto, got %q", mode)
 	}
@@ -358,6 +422,7 @@ type BreakerStats struct {
 func (b *Breaker) Stats() BreakerStats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.initLocked()
 	b.expire(b.cfg.Now())
 	s := BreakerStats{
 		Name: b.cfg.Name, State: b.state, Mode: ModeAuto, Counts: b.countsLocked(),
@@ -372,6 +437,10 @@ func (b *Breaker) Stats() BreakerStats {
 	}
 	if b.last != nil {
 		t := *b.last
+		if t.Override != nil {
+			o := *t.Override
+			t.Override = &o
+		}
 		s.LastTransition = &t
 	}
 	return s

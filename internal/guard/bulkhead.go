@@ -2,22 +2,12 @@ package guard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/quantops/quant/internal/quant"
-)
-
-// Errors of Bulkhead.Acquire. Both wrap quant.ErrUnavailable through a
-// *quant.UnavailableError, so the server answers 503 with Retry-After.
-var (
-	// ErrQueueFull: every slot is busy and the queue is at its bound.
-	ErrQueueFull = errors.New("guard: queue full")
-	// ErrWaitTimeout: the call waited MaxWait without getting a slot.
-	ErrWaitTimeout = errors.New("guard: queue wait timed out")
 )
 
 // BulkheadConfig sizes a Bulkhead.
@@ -36,6 +26,9 @@ type BulkheadConfig struct {
 // Bulkhead bounds how many calls run at once and how many may wait, in
 // first-in first-out order. golang.org/x/sync/semaphore.Weighted is FIFO
 // too, but exposes no counts and no queue bound: Bulkhead keeps both.
+//
+// A Bulkhead must be made by NewBulkhead (its capacity has no sensible
+// default); the zero value panics when used.
 type Bulkhead struct {
 	cfg BulkheadConfig
 
@@ -61,10 +54,25 @@ func NewBulkhead(cfg BulkheadConfig) *Bulkhead {
 	return &Bulkhead{cfg: cfg, waits: newWaitHistogram()}
 }
 
+// mustBeMade panics on a Bulkhead not made by NewBulkhead.
+func (b *Bulkhead) mustBeMade() {
+	if b.waits == nil {
+		panic("guard: Bulkhead used without NewBulkhead")
+	}
+}
+
 // Acquire takes a slot, waiting in line for at most MaxWait and no longer
 // than ctx allows. It returns the time waited. On success the caller must
-// call Release exactly once.
+// call Release exactly once. A refusal is a *quant.UnavailableError whose
+// Cause is ErrQueueFull or ErrWaitTimeout; a caller whose ctx ends first
+// (or had ended already: it is refused before it takes a slot) gets
+// ctx.Err() and counts as Canceled.
 func (b *Bulkhead) Acquire(ctx context.Context) (time.Duration, error) {
+	b.mustBeMade()
+	if err := ctx.Err(); err != nil {
+		b.canceled.Add(1)
+		return 0, err
+	}
 	b.mu.Lock()
 	if b.running < b.cfg.Capacity && len(b.queue) == 0 {
 		b.running++
@@ -80,6 +88,7 @@ func (b *Bulkhead) Acquire(ctx context.Context) (time.Duration, error) {
 		return 0, &quant.UnavailableError{
 			Reason:     fmt.Sprintf("%v: pool %s has %d running and %d waiting", ErrQueueFull, b.cfg.Name, b.cfg.Capacity, depth),
 			RetryAfter: time.Second,
+			Cause:      ErrQueueFull,
 		}
 	}
 	w := &bulkWaiter{ready: make(chan struct{})}
@@ -101,6 +110,7 @@ func (b *Bulkhead) Acquire(ctx context.Context) (time.Duration, error) {
 			return time.Since(start), &quant.UnavailableError{
 				Reason:     fmt.Sprintf("%v: pool %s, after %v", ErrWaitTimeout, b.cfg.Name, b.cfg.MaxWait),
 				RetryAfter: time.Second,
+				Cause:      ErrWaitTimeout,
 			}
 		}
 	case <-ctx.Done():
@@ -139,10 +149,16 @@ func (b *Bulkhead) leave(w *bulkWaiter) bool {
 	return true
 }
 
-// Release frees a slot, handing it to the longest-waiting call if any.
+// Release frees a slot, handing it to the longest-waiting call if any. It
+// panics when no slot is held: a Release without its Acquire would
+// otherwise let one call more than the capacity run.
 func (b *Bulkhead) Release() {
+	b.mustBeMade()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.running <= 0 {
+		panic("guard: Bulkhead.Release without a matching Acquire (pool " + b.cfg.Name + ")")
+	}
 	if len(b.queue) > 0 {
 		w := b.queue[0]
 		b.queue[0] = nil
@@ -162,13 +178,16 @@ type BulkheadStats struct {
 	MaxWait    time.Duration
 	InFlight   int // running now
 	Waiting    int // queue depth now
-	// Cumulative counts since start.
+	// Cumulative counts since start: calls given a slot, refused at once
+	// (ErrQueueFull), refused after MaxWait (ErrWaitTimeout), and whose
+	// caller left before a slot (ctx done while waiting, or already).
 	Admitted, Rejected, TimedOut, Canceled int64
 	Wait                                   WaitStats
 }
 
 // Stats returns the live figures.
 func (b *Bulkhead) Stats() BulkheadStats {
+	b.mustBeMade()
 	b.mu.Lock()
 	inflight, waiting := b.running, len(b.queue)
 	b.mu.Unlock()

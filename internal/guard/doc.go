@@ -1,19 +1,20 @@
-// Package guard protects the analyses from overload: a Bulkhead bounds how
-// many computations run and wait per pool, a Breaker per analysis stops
-// calling an analysis that keeps failing, and a Coalescer makes concurrent
-// requests for one key share one computation. Guard wraps a quant.Analyzer
-// in all three; Coalescer wraps one too.
+// Package guard protects the analyses from overload and from an analysis
+// that keeps failing: a Bulkhead bounds how many computations run and wait
+// per pool, a Breaker per analysis stops calling an analysis that keeps
+// failing (with sticky operator overrides and a hook on every transition),
+// and Guard wraps a quant.Analyzer in both, under a computation timeout.
 //
 // The request path, outermost first:
 //
-//	handler -> cache -> Coalescer -> Guard (breaker check, Bulkhead, Breaker) -> analysis
+//	handler -> cache -> Guard (breaker check, Bulkhead, Breaker, timeout) -> analysis
 //
-// The cache sits in front so that hot answers never queue behind cold
-// computations and a stale answer can be served while a breaker is open.
-// Coalescing sits before the bulkhead so that a hundred requests for one
-// key take one slot, not a hundred.
+// The cache is the one place that coalesces: concurrent misses of one key
+// reach the guard as one call, so they take one slot. Refusals are
+// *quant.UnavailableError (503) whose Cause is one of this package's
+// sentinels (errors.Is(err, guard.ErrQueueFull)); a computation past the
+// timeout is a *quant.TimeoutError (504).
 //
 // Every component keeps live figures no library gives (queue depth, wait
 // times, the counts of the window that tripped a breaker), read by Stats at
-// scrape time for the console and /metrics.
+// scrape time; the monitor package turns them into the snapshot.
 package guard

@@ -24,8 +24,8 @@ type Config struct {
 	Pools   []PoolConfig
 	Breaker BreakerConfig // one breaker per analysis is made from it
 	// Timeout bounds one computation once it has a slot (default 60 s); a
-	// computation past it fails with quant.ErrTimeout (504) and counts as
-	// a breaker failure.
+	// computation past it fails with a *quant.TimeoutError (504) and counts
+	// as a breaker failure. See Guard.Analyze for its Retry-After.
 	Timeout time.Duration
 }
 
@@ -47,9 +47,12 @@ func DefaultConfig() Config {
 }
 
 // Guard runs each analysis behind its pool's Bulkhead and its own Breaker.
+// A Guard must be made by New (it needs its pools); the zero value panics
+// when used.
 type Guard struct {
 	next     quant.Analyzer
 	timeout  time.Duration
+	openFor  time.Duration // the breakers' open period, bounding Retry-After
 	pools    []*Bulkhead
 	poolOf   map[quant.Analysis]*Bulkhead
 	breakers map[quant.Analysis]*Breaker
@@ -60,7 +63,12 @@ func New(next quant.Analyzer, cfg Config) (*Guard, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second
 	}
-	g := &Guard{next: next, timeout: cfg.Timeout, poolOf: map[quant.Analysis]*Bulkhead{}, breakers: map[quant.Analysis]*Breaker{}}
+	if next == nil {
+		return nil, fmt.Errorf("guard: no analyzer to guard")
+	}
+	defaults := cfg.Breaker
+	defaults.setDefaults()
+	g := &Guard{next: next, timeout: cfg.Timeout, openFor: defaults.OpenFor, poolOf: map[quant.Analysis]*Bulkhead{}, breakers: map[quant.Analysis]*Breaker{}}
 	for _, pc := range cfg.Pools {
 		if pc.Capacity < 1 || pc.QueueLimit < 0 || pc.MaxWait < 0 {
 			return nil, fmt.Errorf("guard: pool %s: capacity must be >= 1, queue and max wait >= 0", pc.Name)
@@ -85,9 +93,27 @@ func New(next quant.Analyzer, cfg Config) (*Guard, error) {
 	return g, nil
 }
 
+// mustBeMade panics on a Guard not made by New.
+func (g *Guard) mustBeMade() {
+	if g.next == nil {
+		panic("guard: Guard used without New")
+	}
+}
+
 // Analyze implements quant.Analyzer: refuse at once if the breaker is open,
 // wait for a slot, then run the analysis under the breaker and the timeout.
+//
+// Refusals are *quant.UnavailableError with the Cause ErrOpen,
+// ErrForcedOpen, ErrProbing, ErrQueueFull or ErrWaitTimeout. A computation
+// still running at the guard's timeout (the analyses stop at their
+// context's deadline) fails with a *quant.TimeoutError whose Cause is
+// context.DeadlineExceeded and whose RetryAfter is the timeout itself, at
+// least 1 s and at most the breakers' open period: a computation retried
+// at once would most likely run out again, holding a slot as long; and
+// past a few of them the breaker opens for that period anyway. The slot
+// is given back as soon as the analysis returns.
 func (g *Guard) Analyze(ctx context.Context, req quant.Query) (*quant.Result, error) {
+	g.mustBeMade()
 	br, pool := g.breakers[req.Analysis], g.poolOf[req.Analysis]
 	if br == nil {
 		return nil, quant.Invalid("analysis", "unknown analysis %q", req.Analysis)
@@ -100,35 +126,44 @@ func (g *Guard) Analyze(ctx context.Context, req quant.Query) (*quant.Result, er
 	if _, err := pool.Acquire(ctx); err != nil {
 		return nil, err
 	}
-	defer pool.Release()
 	ticket, err := br.Allow()
 	if err != nil {
+		pool.Release()
 		return nil, err
 	}
-	cctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
 	start := time.Now()
-	res, err := g.call(cctx, req)
+	res, err := g.call(ctx, req)
+	pool.Release() // call recovers panics: nothing between Acquire and here skips it
 	elapsed := time.Since(start)
-	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-		err = fmt.Errorf("guard: %s did not finish within %v: %w", req.Analysis, g.timeout, quant.ErrTimeout)
-	}
 	br.Record(ticket, classify(ctx, err), elapsed)
 	return res, err
 }
 
-// call runs the analysis, turning a panic into an error: the computation
-// runs on a goroutine of the coalescer's, where a panic would end the
-// process (every request in flight with it) rather than one request. The
-// error is of no known kind, so its request gets a 500 and the server log
-// the stack; the breaker counts it as a failure.
+// call runs the analysis under the timeout, turning a panic into an
+// error: the computation runs on a goroutine of the cache's fill, where a
+// panic would end the process (every request in flight with it) rather
+// than one request. The error is of no known kind, so its request gets a
+// 500 and the server log the stack; the breaker counts it as a failure.
+// A failure at the guard's own deadline (the caller's is not over) is a
+// *quant.TimeoutError.
 func (g *Guard) call(ctx context.Context, req quant.Query) (res *quant.Result, err error) {
+	cctx, cancel := context.WithTimeout(ctx, g.timeout)
+	defer cancel()
+	defer func() {
+		if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded) {
+			err = &quant.TimeoutError{
+				Reason:     fmt.Sprintf("%s did not finish within %v", req.Analysis, g.timeout),
+				RetryAfter: min(max(g.timeout, time.Second), g.openFor),
+				Cause:      cctx.Err(),
+			}
+		}
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			res, err = nil, fmt.Errorf("guard: %s %s panicked: %v\n%s", req.Analysis, req.Key(), v, debug.Stack())
 		}
 	}()
-	return g.next.Analyze(ctx, req)
+	return g.next.Analyze(cctx, req)
 }
 
 // classify turns a call's error into a breaker outcome: the caller's own
@@ -146,7 +181,10 @@ func classify(ctx context.Context, err error) Outcome {
 }
 
 // Breaker returns the breaker of analysis a (nil if a is unknown).
-func (g *Guard) Breaker(a quant.Analysis) *Breaker { return g.breakers[a] }
+func (g *Guard) Breaker(a quant.Analysis) *Breaker {
+	g.mustBeMade()
+	return g.breakers[a]
+}
 
 // Stats are a Guard's live figures.
 type Stats struct {
@@ -156,6 +194,7 @@ type Stats struct {
 
 // Stats returns the live figures of every pool and breaker.
 func (g *Guard) Stats() Stats {
+	g.mustBeMade()
 	var s Stats
 	for _, p := range g.pools {
 		s.Pools = append(s.Pools, p.Stats())
@@ -168,6 +207,7 @@ func (g *Guard) Stats() Stats {
 
 // Analyses lists the analyses a pool runs.
 func (g *Guard) Analyses(pool string) []quant.Analysis {
+	g.mustBeMade()
 	var out []quant.Analysis
 	for _, a := range quant.Analyses {
 		if p := g.poolOf[a]; p != nil && p.cfg.Name == pool {

@@ -261,53 +261,6 @@ func (c *countingAnalyzer) Analyze(ctx context.Context, req quant.Query) (*quant
 	return &quant.Result{Analysis: req.Analysis, Key: req.Key(), Body: []byte(`{}`)}, nil
 }
 
-func TestCoalescerComputesOnce(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		next := &countingAnalyzer{release: make(chan struct{})}
-		c := NewCoalescer(next, time.Minute)
-		req := quant.Request{Analysis: quant.AnalysisEnsemble, ID: "a"}
-		// The first caller, whose call starts the shared work, leaves
-		// early: the work goes on for the others.
-		ctx, cancel := context.WithCancel(context.Background())
-		left := make(chan error, 1)
-		go func() { _, err := c.Analyze(ctx, quant.MustQuery(req)); left <- err }()
-		synctest.Wait()
-		statuses := make(chan quant.CacheStatus, 100)
-		var wg sync.WaitGroup
-		for range 100 {
-			wg.Go(func() {
-				res, err := c.Analyze(context.Background(), quant.MustQuery(req))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				statuses <- res.Status
-			})
-		}
-		synctest.Wait()
-		cancel()
-		if err := <-left; !errors.Is(err, context.Canceled) {
-			t.Errorf("the caller that left got %v", err)
-		}
-		close(next.release)
-		wg.Wait()
-		close(statuses)
-		if n := next.calls.Load(); n != 1 {
-			t.Errorf("100 concurrent requests for one key computed %d times, want 1", n)
-		}
-		counts := map[quant.CacheStatus]int{}
-		for s := range statuses {
-			counts[s]++
-		}
-		if counts[quant.CacheCoalesced] != 100 {
-			t.Errorf("statuses %v, want 100 COALESCED", counts)
-		}
-		if s := c.Stats(); s.Leaders != 1 || s.Joined != 100 || s.InFlight != 0 {
-			t.Errorf("stats %+v", s)
-		}
-	})
-}
-
 func newTestGuard(t *testing.T, next quant.Analyzer, clk *clock) *Guard {
 	t.Helper()
 	cfg := DefaultConfig()
@@ -454,17 +407,19 @@ func (panicking) Analyze(context.Context, quant.Query) (*quant.Result, error) {
 }
 
 // An analysis that panics fails its request (and counts for its breaker)
-// instead of ending the process: the coalescer runs it on a goroutine of
-// its own, where nothing else would recover it.
+// instead of ending the process: the cache's fill runs it on a goroutine
+// of its own, where nothing else would recover it.
 func TestGuardRecoversAPanickingAnalysis(t *testing.T) {
 	g := newTestGuard(t, panicking{}, &clock{now: time.Now()})
-	co := NewCoalescer(g, 0)
-	_, err := co.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}))
+	_, err := g.Analyze(context.Background(), quant.MustQuery(quant.Request{Analysis: quant.AnalysisHMM, ID: "a"}))
 	if err == nil || !strings.Contains(err.Error(), "panicked") || errors.Is(err, quant.ErrUnavailable) {
 		t.Fatalf("a panicking analysis: %v; want an error naming the panic", err)
 	}
 	if s := g.Breaker(quant.AnalysisHMM).Stats(); s.Counts.Failures != 1 {
 		t.Errorf("breaker counts %+v; want the panic counted as a failure", s.Counts)
+	}
+	if p := g.Stats().Pools[0]; p.InFlight != 0 {
+		t.Errorf("after a panic the ml pool has %d in flight, want the slot given back", p.InFlight)
 	}
 }
 

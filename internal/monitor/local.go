@@ -16,8 +16,8 @@ import (
 
 var _ quant.Controller = (*Local)(nil)
 
-// Local is the quant.Controller of this process. Guard, Coalescer and
-// Cache may be nil (an unprotected server): their parts of the snapshot
+// Local is the quant.Controller of this process. Guard and Cache may be
+// nil (an unprotected server): their parts of the snapshot
 // stay empty and the actions on them report that they are absent.
 type Local struct {
 	Version   string
@@ -25,7 +25,6 @@ type Local struct {
 	StartedAt time.Time
 	Store     quant.Store
 	Guard     *guard.Guard
-	Coalescer *guard.Coalescer
 	Cache     *cache.Analyzer
 	// Requests returns the API's traffic figures (nil: none).
 	Requests func() quant.RequestsSnapshot
@@ -65,8 +64,7 @@ func (l *Local) Heartbeat(ctx context.Context, every time.Duration) {
 	for {
 		s := quant.InstanceStatus{ID: instanceID(), Addr: l.Addr, Version: l.Version, StartedAt: l.StartedAt, SeenAt: time.Now().UTC()}
 		if l.Cache != nil {
-			cs := l.Cache.Stats()
-			s.Hits, s.Misses, s.Stale, s.Coalesced = cs.Hits, cs.Misses, cs.Stale, cs.Coalesced
+			s = announced(s, l.Cache.Stats())
 		}
 		if l.Requests != nil {
 			s.Requests = l.Requests().Total
@@ -96,13 +94,7 @@ func (l *Local) cluster(ctx context.Context) *quant.ClusterSnapshot {
 	if err != nil {
 		return nil
 	}
-	c := &quant.ClusterSnapshot{Instances: ins, Overrides: []quant.ControlEvent{}}
-	for _, i := range ins {
-		c.Hits, c.Misses, c.Stale, c.Coalesced = c.Hits+i.Hits, c.Misses+i.Misses, c.Stale+i.Stale, c.Coalesced+i.Coalesced
-	}
-	if n := c.Hits + c.Misses + c.Stale + c.Coalesced; n > 0 {
-		c.HitRate = float64(c.Hits+c.Stale) / float64(n)
-	}
+	c := clusterSnapshot(ins)
 	if ov, err := l.Cluster.RecordedOverrides(ctx); err == nil {
 		c.Overrides = ov
 	}
@@ -134,35 +126,21 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 		s.DatasetVersion, _ = l.Store.DatasetVersion(pctx)
 	}
 	cancel()
-	st := l.Store.Stats()
-	s.Store = quant.StoreSnapshot{
-		Backend: st.Backend, Reachable: reachable, Trades: st.Trades,
-		MaxConns: st.MaxConns, TotalConns: st.TotalConns, AcquiredConns: st.AcquiredConns, IdleConns: st.IdleConns,
-		AcquireCount: st.AcquireCount, EmptyAcquires: st.EmptyAcquires, CanceledAcquires: st.CanceledAcquire,
-		AcquireWaitMS: float64(st.AcquireWait) / float64(time.Millisecond),
-	}
+	s.Store = storeSnapshot(l.Store.Stats(), reachable)
+	var gs *guard.Stats
 	if l.Guard != nil {
-		gs := l.Guard.Stats()
-		for _, p := range gs.Pools {
+		st := l.Guard.Stats()
+		gs = &st
+		for _, p := range st.Pools {
 			s.Pools = append(s.Pools, poolSnapshot(p, l.Guard.Analyses(p.Name)))
 		}
-		for _, b := range gs.Breakers {
+		for _, b := range st.Breakers {
 			s.Breakers = append(s.Breakers, breakerSnapshot(b))
 		}
 	}
-	if l.Coalescer != nil {
-		cs := l.Coalescer.Stats()
-		s.Coalescing = quant.CoalescingStats{InFlight: cs.InFlight, Leaders: cs.Leaders, Joined: cs.Joined}
-	}
 	if l.Cache != nil {
 		cs := l.Cache.Stats()
-		s.Cache = quant.CacheSnapshot{
-			Backend: cs.Backend.Backend, Healthy: cs.Backend.Healthy, Entries: cs.Backend.Entries, Bytes: cs.Backend.Bytes,
-			Hits: cs.Hits, Misses: cs.Misses, Stale: cs.Stale, Coalesced: cs.Coalesced,
-			Refreshes: cs.Refreshes, EarlyRefreshes: cs.EarlyRefreshes,
-			Errors: cs.BackendErrors, HitRate: cs.HitRate(),
-			LeaseWaits: cs.LeaseWaits, LeaseTakeovers: cs.LeaseTakeovers,
-		}
+		s.Cache, s.Coalescing = cacheSnapshot(cs), coalescing(cs, gs)
 	}
 	if l.Requests != nil {
 		s.Requests = l.Requests()
@@ -176,44 +154,6 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 	}
 	s.Cluster = l.cluster(ctx)
 	return s, nil
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func poolSnapshot(p guard.BulkheadStats, analyses []quant.Analysis) quant.PoolSnapshot {
-	w := p.Wait
-	lat := quant.Latency{Count: w.Count, SumMS: ms(w.Sum), MaxMS: ms(w.Max), P50MS: ms(w.P50), P95MS: ms(w.P95), P99MS: ms(w.P99)}
-	bounds := guard.WaitBounds()
-	for i, c := range w.Buckets {
-		le := -1.0
-		if i < len(bounds) {
-			le = ms(bounds[i])
-		}
-		lat.Buckets = append(lat.Buckets, quant.Bucket{LeMS: le, Count: c})
-	}
-	return quant.PoolSnapshot{
-		Name: p.Name, Analyses: analyses, Capacity: p.Capacity, QueueLimit: p.QueueLimit, MaxWaitMS: ms(p.MaxWait),
-		InFlight: p.InFlight, Waiting: p.Waiting, Admitted: p.Admitted, Rejected: p.Rejected,
-		TimedOut: p.TimedOut, Canceled: p.Canceled, Wait: lat,
-	}
-}
-
-func counts(c guard.Counts) quant.BreakerCounts {
-	return quant.BreakerCounts{Calls: c.Calls, Failures: c.Failures, Slow: c.Slow, ConsecutiveFailures: c.ConsecutiveFailures}
-}
-
-func breakerSnapshot(b guard.BreakerStats) quant.BreakerSnapshot {
-	s := quant.BreakerSnapshot{
-		Name: b.Name, State: string(b.State), Mode: string(b.Mode), Window: counts(b.Counts),
-		OpenUntil: b.OpenUntil, Rejected: b.Rejected, Transitions: b.Transitions,
-	}
-	if o := b.Override; o != nil {
-		s.Override = &quant.BreakerOverride{Reason: o.Reason, Since: o.Since, Until: o.Until}
-	}
-	if t := b.LastTransition; t != nil {
-		s.LastTransition = &quant.BreakerTransition{From: string(t.From), To: string(t.To), At: t.At, Reason: t.Reason, Window: counts(t.Counts)}
-	}
-	return s
 }
 
 // FlushCache implements quant.Controller; with a Bus, every instance

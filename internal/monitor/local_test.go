@@ -24,9 +24,8 @@ func newLocal(t *testing.T) *Local {
 	if err != nil {
 		t.Fatal(err)
 	}
-	co := guard.NewCoalescer(g, 0)
 	st := inmem.New()
-	return &Local{Version: "v", Store: st, Guard: g, Coalescer: co, Cache: cache.New(co, cache.NewMemory(cache.MemoryOptions{}), st, cache.Options{})}
+	return &Local{Version: "v", Store: st, Guard: g, Cache: cache.New(g, cache.NewMemory(cache.MemoryOptions{}), st, cache.Options{})}
 }
 
 func TestLocalSnapshotAndActions(t *testing.T) {

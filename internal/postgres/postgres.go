@@ -241,16 +241,16 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Stats() quant.StoreStats {
 	st := s.pool.Stat()
 	return quant.StoreStats{
-		Backend:         "postgres",
-		Trades:          s.meta.Load().trades,
-		MaxConns:        st.MaxConns(),
-		TotalConns:      st.TotalConns(),
-		AcquiredConns:   st.AcquiredConns(),
-		IdleConns:       st.IdleConns(),
-		AcquireCount:    st.AcquireCount(),
-		EmptyAcquires:   st.EmptyAcquireCount(),
-		CanceledAcquire: st.CanceledAcquireCount(),
-		AcquireWait:     st.AcquireDuration(),
+		Backend:          "postgres",
+		Trades:           s.meta.Load().trades,
+		MaxConns:         st.MaxConns(),
+		TotalConns:       st.TotalConns(),
+		AcquiredConns:    st.AcquiredConns(),
+		IdleConns:        st.IdleConns(),
+		AcquireCount:     st.AcquireCount(),
+		EmptyAcquires:    st.EmptyAcquireCount(),
+		CanceledAcquires: st.CanceledAcquireCount(),
+		AcquireWait:      st.AcquireDuration(),
 	}
 }
 

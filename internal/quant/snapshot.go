@@ -185,8 +185,10 @@ type BreakerSnapshot struct {
 	LastTransition *BreakerTransition `json:"last_transition,omitempty"`
 }
 
-// BreakerOverride is an operator's forced mode.
+// BreakerOverride is an operator's forced mode (or, in a transition, an
+// operator's return to auto).
 type BreakerOverride struct {
+	Mode   string    `json:"mode,omitempty"` // forced_open, forced_closed, auto
 	Reason string    `json:"reason"`
 	Since  time.Time `json:"since"`
 	Until  time.Time `json:"until,omitzero"`
@@ -208,23 +210,35 @@ type BreakerTransition struct {
 	At     time.Time     `json:"at"`
 	Reason string        `json:"reason"`
 	Window BreakerCounts `json:"window"`
+	// Override is the operator's action when an operator made the change.
+	Override *BreakerOverride `json:"override,omitempty"`
 }
 
 // CacheSnapshot is the answer cache: the read-through layer's counters and
 // its backend.
 type CacheSnapshot struct {
-	Backend        string  `json:"backend"`
-	Healthy        bool    `json:"healthy"`
-	Entries        int64   `json:"entries"`
-	Bytes          int64   `json:"bytes"`
-	Hits           int64   `json:"hits"`
-	Misses         int64   `json:"misses"`
-	Stale          int64   `json:"stale"`
-	Coalesced      int64   `json:"coalesced"`
-	Refreshes      int64   `json:"refreshes"`
-	EarlyRefreshes int64   `json:"early_refreshes"`
-	Errors         int64   `json:"errors"`
-	HitRate        float64 `json:"hit_rate"` // (hits + stale) / lookups since start
+	Backend        string `json:"backend"`
+	Healthy        bool   `json:"healthy"`
+	Entries        int64  `json:"entries"`
+	Bytes          int64  `json:"bytes"`
+	Hits           int64  `json:"hits"`
+	Misses         int64  `json:"misses"`
+	Stale          int64  `json:"stale"`
+	Coalesced      int64  `json:"coalesced"`
+	Refreshes      int64  `json:"refreshes"`
+	EarlyRefreshes int64  `json:"early_refreshes"`
+	// StaleIfError counts the stale answers served because computing
+	// failed; RefreshErrors the background refreshes that failed.
+	StaleIfError  int64 `json:"stale_if_error"`
+	RefreshErrors int64 `json:"refresh_errors"`
+	// Errors counts the backend's Gets and Sets that failed (served as
+	// misses); BackendErrors the errors the backend counted itself (a
+	// tiered cache's Redis failures, hidden behind its in-process level);
+	// VersionErrors the failed reads of the dataset version.
+	Errors        int64   `json:"errors"`
+	BackendErrors int64   `json:"backend_errors"`
+	VersionErrors int64   `json:"version_errors"`
+	HitRate       float64 `json:"hit_rate"` // (hits + stale) / lookups since start
 	// LeaseWaits counts misses that waited for another instance computing
 	// the same key; LeaseTakeovers those that computed it here after the
 	// other left without an answer.
@@ -232,7 +246,11 @@ type CacheSnapshot struct {
 	LeaseTakeovers int64 `json:"lease_takeovers"`
 }
 
-// CoalescingStats are the coalescer's figures.
+// CoalescingStats are the figures of the one coalescing point, the
+// answer cache: Leaders the computations it started for a caller (its
+// misses), Joined the callers that shared one (its coalesced answers),
+// InFlight the computations in the guard now, running or waiting for a
+// slot (behind the cache, each is one shared computation).
 type CoalescingStats struct {
 	InFlight int64 `json:"in_flight"`
 	Leaders  int64 `json:"leaders"`

@@ -200,12 +200,12 @@ type StoreStats struct {
 	Backend string // "memory" or "postgres"
 	Trades  int64  // stored records (-1 when unknown)
 
-	MaxConns        int32
-	TotalConns      int32
-	AcquiredConns   int32
-	IdleConns       int32
-	AcquireCount    int64
-	EmptyAcquires   int64 // acquires that had to wait for a connection
-	CanceledAcquire int64
-	AcquireWait     time.Duration // cumulative
+	MaxConns         int32
+	TotalConns       int32
+	AcquiredConns    int32
+	IdleConns        int32
+	AcquireCount     int64
+	EmptyAcquires    int64         // acquires that had to wait for a connection
+	CanceledAcquires int64         // acquires whose context ended while waiting
+	AcquireWait      time.Duration // cumulative
 }

@@ -55,7 +55,7 @@ func (f *complianceFake) computed() []string {
 }
 
 // protectedStack is the request path `quant serve` builds (cache ->
-// coalescer -> guard -> analysis) over an analysis, with the public API
+// guard -> analysis) over an analysis, with the public API
 // and the admin API in front.
 type protectedStack struct {
 	api, admin *httptest.Server
@@ -75,14 +75,13 @@ func newProtectedStackOver(tb testing.TB, st quant.Store, v cache.Versioner, a q
 	if err != nil {
 		tb.Fatal(err)
 	}
-	co := guard.NewCoalescer(g, time.Minute)
-	ca := cache.New(co, cache.NewMemory(cache.MemoryOptions{}), v, cache.Options{})
+	ca := cache.New(g, cache.NewMemory(cache.MemoryOptions{}), v, cache.Options{})
 	if err := ca.Prime(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
 	api := httptest.NewServer(New(Config{Store: st, Analyzer: ca}).Handler())
 	tb.Cleanup(api.Close)
-	local := &monitor.Local{Version: "test", Store: st, Guard: g, Coalescer: co, Cache: ca}
+	local := &monitor.Local{Version: "test", Store: st, Guard: g, Cache: ca}
 	admin := httptest.NewServer(NewAdmin(AdminConfig{Controller: local, Version: "test"}).Handler())
 	tb.Cleanup(admin.Close)
 	return &protectedStack{api: api, admin: admin, guard: g}
