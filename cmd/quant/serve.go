@@ -15,6 +15,7 @@ import (
 	"github.com/quantops/quant/internal/guard"
 	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/jobs"
 	"github.com/quantops/quant/internal/monitor"
 	"github.com/quantops/quant/internal/people"
 	"github.com/quantops/quant/internal/postgres"
@@ -426,13 +427,13 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	if js, ok := st.(quant.JobStore); ok {
 		jobStore = js
 	}
-	jobs := server.NewJobRunner(server.JobRunnerConfig{
+	runner := jobs.New(jobs.Config{
 		Store: jobStore, Analyzer: prot.analyzer, Logger: log, Instance: instanceName(ln.Addr()), Versions: st,
 		Workers: max(cfg.JobWorkers, 1), Lease: cfg.JobLease,
 	})
 	srv := server.New(server.Config{
 		Store: st, Analyzer: prot.analyzer, People: ppl, MergePeople: cfg.MergePeople, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout,
-		Jobs: jobs, IngestToken: cfg.IngestToken, MaxIngestBytes: cfg.IngestMaxBytes, CORSOrigins: cfg.CORSOrigins,
+		Jobs: runner, IngestToken: cfg.IngestToken, MaxIngestBytes: cfg.IngestMaxBytes, CORSOrigins: cfg.CORSOrigins,
 		MaxConns: cfg.MaxConns, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.trustedProxies,
 		MemoryLimit: cfg.memoryLimit, MemoryShedThreshold: cfg.MemoryShedThreshold,
 	})
@@ -442,11 +443,11 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		Limits: srv.Limits,
 	}
 	local.Jobs = func(ctx context.Context) *quant.JobsSnapshot {
-		js := jobs.Stats()
+		js := runner.Stats()
 		js.Workers = cfg.JobWorkers // 0: the runner is not started
 		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
-		if c, err := jobs.Counts(cctx); err == nil {
+		if c, err := runner.Counts(cctx); err == nil {
 			js.Store = &c
 		}
 		return &js
@@ -486,7 +487,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	}
 	jobsDone := make(chan struct{})
 	if cfg.JobWorkers > 0 {
-		go func() { defer close(jobsDone); jobs.Run(ctx) }()
+		go func() { defer close(jobsDone); runner.Run(ctx) }()
 	} else {
 		close(jobsDone)
 	}
