@@ -300,7 +300,6 @@ func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog
 	closeFn := func() {}
 	var lease quant.Leaser
 	if cfg.RedisURL != "" {
-		redis.SetLogger(log)
 		rc, err := redis.Open(cfg.RedisURL, redis.WithTimeout(cfg.RedisTimeout))
 		if err != nil {
 			return nil, fmt.Errorf("--redis-url %s: %w", redactURL(cfg.RedisURL), err)
@@ -365,6 +364,10 @@ func runServe(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 // console runs as ready, given this process's Local and the API's
 // loopback URL). Then it shuts down gracefully.
 func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready func(local *monitor.Local, apiURL string) error) error {
+	instance := newInstanceID()
+	if cfg.RedisURL != "" {
+		setRedisLogger(log)
+	}
 	st, err := openStore(ctx, cfg.DatabaseURL, log, postgres.WithMaxConns(int32(cfg.DBMaxConns)))
 	if err != nil {
 		return err
@@ -428,7 +431,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		jobStore = js
 	}
 	runner := jobs.New(jobs.Config{
-		Store: jobStore, Analyzer: prot.analyzer, Logger: log, Instance: instanceName(ln.Addr()), Versions: st,
+		Store: jobStore, Analyzer: prot.analyzer, Logger: log, Instance: instance, Versions: st,
 		Workers: max(cfg.JobWorkers, 1), Lease: cfg.JobLease,
 	})
 	srv := server.New(server.Config{
@@ -438,7 +441,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		MemoryLimit: cfg.memoryLimit, MemoryShedThreshold: cfg.MemoryShedThreshold,
 	})
 	local := &monitor.Local{
-		Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
+		ID: instance, Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
 		Guard: prot.guard, Coalescer: prot.coalescer, Cache: prot.cache, Requests: srv.Requests().Snapshot,
 		Limits: srv.Limits,
 	}
@@ -512,7 +515,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		running++
 		go func() { errc <- server.Serve(ctx, admin.HTTPServer(cfg.AdminAddr), aln, cfg.ShutdownGrace) }()
 	}
-	log.Info("quant serving", "addr", ln.Addr().String(), "store", st.Stats().Backend, "version", buildVersion())
+	log.Info("quant serving", "addr", ln.Addr().String(), "instance", instance, "store", st.Stats().Backend, "version", buildVersion())
 	go func() { errc <- server.Serve(ctx, srv.HTTPServer(cfg.Addr), ln, cfg.ShutdownGrace) }()
 	var first error
 	if ready != nil {
@@ -545,12 +548,4 @@ func loopback(addr net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// instanceName names this process among the instances sharing a store:
-// host name and API port.
-func instanceName(addr net.Addr) string {
-	host, _ := os.Hostname()
-	_, port, _ := net.SplitHostPort(addr.String())
-	return host + ":" + port
 }
