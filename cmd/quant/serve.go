@@ -15,6 +15,7 @@ import (
 	"github.com/quantops/quant/internal/guard"
 	"github.com/quantops/quant/internal/ingest"
 	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/jobs"
 	"github.com/quantops/quant/internal/monitor"
 	"github.com/quantops/quant/internal/people"
 	"github.com/quantops/quant/internal/postgres"
@@ -296,7 +297,6 @@ func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog
 	closeFn := func() {}
 	var lease quant.Leaser
 	if cfg.RedisURL != "" {
-		redis.SetLogger(log)
 		rc, err := redis.Open(cfg.RedisURL, redis.WithTimeout(cfg.RedisTimeout))
 		if err != nil {
 			return nil, fmt.Errorf("--redis-url %s: %w", redactURL(cfg.RedisURL), err)
@@ -388,6 +388,10 @@ func runServe(ctx context.Context, cfg *serveConfig, log *slog.Logger) error {
 // console runs as ready, given this process's Local and the API's
 // loopback URL). Then it shuts down gracefully.
 func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready func(local *monitor.Local, apiURL string) error) error {
+	instance := newInstanceID()
+	if cfg.RedisURL != "" {
+		setRedisLogger(log)
+	}
 	st, err := openStore(ctx, cfg.DatabaseURL, log, postgres.WithMaxConns(int32(cfg.DBMaxConns)))
 	if err != nil {
 		return err
@@ -450,27 +454,27 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	if js, ok := st.(quant.JobStore); ok {
 		jobStore = js
 	}
-	jobs := server.NewJobRunner(server.JobRunnerConfig{
-		Store: jobStore, Analyzer: prot.analyzer, Logger: log, Instance: instanceName(ln.Addr()), Versions: st,
+	runner := jobs.New(jobs.Config{
+		Store: jobStore, Analyzer: prot.analyzer, Logger: log, Instance: instance, Versions: st,
 		Workers: max(cfg.JobWorkers, 1), Lease: cfg.JobLease,
 	})
 	srv := server.New(server.Config{
 		Store: st, Analyzer: prot.analyzer, People: ppl, MergePeople: cfg.MergePeople, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout,
-		Jobs: jobs, IngestToken: cfg.IngestToken, MaxIngestBytes: cfg.IngestMaxBytes, CORSOrigins: cfg.CORSOrigins,
+		Jobs: runner, IngestToken: cfg.IngestToken, MaxIngestBytes: cfg.IngestMaxBytes, CORSOrigins: cfg.CORSOrigins,
 		MaxConns: cfg.MaxConns, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.trustedProxies,
 		MemoryLimit: cfg.memoryLimit, MemoryShedThreshold: cfg.MemoryShedThreshold,
 	})
 	local := &monitor.Local{
-		Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
+		ID: instance, Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,
 		Guard: prot.guard, Cache: prot.cache, Requests: srv.Requests().Snapshot,
 		Limits: srv.Limits,
 	}
 	local.Jobs = func(ctx context.Context) *quant.JobsSnapshot {
-		js := jobs.Stats()
+		js := runner.Stats()
 		js.Workers = cfg.JobWorkers // 0: the runner is not started
 		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
-		if c, err := jobs.Counts(cctx); err == nil {
+		if c, err := runner.Counts(cctx); err == nil {
 			js.Store = &c
 		}
 		return &js
@@ -510,7 +514,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	}
 	jobsDone := make(chan struct{})
 	if cfg.JobWorkers > 0 {
-		go func() { defer close(jobsDone); jobs.Run(ctx) }()
+		go func() { defer close(jobsDone); runner.Run(ctx) }()
 	} else {
 		close(jobsDone)
 	}
@@ -535,7 +539,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		running++
 		go func() { errc <- server.Serve(ctx, admin.HTTPServer(cfg.AdminAddr), aln, cfg.ShutdownGrace) }()
 	}
-	log.Info("quant serving", "addr", ln.Addr().String(), "store", st.Stats().Backend, "version", buildVersion())
+	log.Info("quant serving", "addr", ln.Addr().String(), "instance", instance, "store", st.Stats().Backend, "version", buildVersion())
 	go func() { errc <- server.Serve(ctx, srv.HTTPServer(cfg.Addr), ln, cfg.ShutdownGrace) }()
 	var first error
 	if ready != nil {
@@ -568,12 +572,4 @@ func loopback(addr net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// instanceName names this process among the instances sharing a store:
-// host name and API port.
-func instanceName(addr net.Addr) string {
-	host, _ := os.Hostname()
-	_, port, _ := net.SplitHostPort(addr.String())
-	return host + ":" + port
 }

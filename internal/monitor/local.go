@@ -2,10 +2,8 @@ package monitor
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -20,6 +18,12 @@ var _ quant.Controller = (*Local)(nil)
 // nil (an unprotected server): their parts of the snapshot
 // stay empty and the actions on them report that they are absent.
 type Local struct {
+	// ID names this process among the instances (cmd/quant makes it once
+	// at start): the snapshot's instance, its status in the Cluster and
+	// the origin of the actions it publishes, by which Apply knows its
+	// own. Set it with a Bus or a Cluster: if empty, Apply cannot tell
+	// this process's actions from the others'.
+	ID        string
 	Version   string
 	Addr      string
 	StartedAt time.Time
@@ -62,7 +66,7 @@ func (l *Local) Heartbeat(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		s := quant.InstanceStatus{ID: instanceID(), Addr: l.Addr, Version: l.Version, StartedAt: l.StartedAt, SeenAt: time.Now().UTC()}
+		s := quant.InstanceStatus{ID: l.ID, Addr: l.Addr, Version: l.Version, StartedAt: l.StartedAt, SeenAt: time.Now().UTC()}
 		if l.Cache != nil {
 			s = announced(s, l.Cache.Stats())
 		}
@@ -101,20 +105,10 @@ func (l *Local) cluster(ctx context.Context) *quant.ClusterSnapshot {
 	return c
 }
 
-// instanceID names this process: host:pid and a random suffix drawn at
-// start, since host:pid repeats (a restarted container is PID 1 on the same
-// host name again; containers on the host network share the host name).
-func instanceID() string { return processID }
-
-var processID = func() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), rand.Text()[:6])
-}()
-
 // Snapshot implements quant.Controller.
 func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 	s := &quant.Snapshot{
-		Instance: quant.InstanceInfo{ID: instanceID(), Version: l.Version, StartedAt: l.StartedAt, Now: time.Now().UTC(), Addr: l.Addr},
+		Instance: quant.InstanceInfo{ID: l.ID, Version: l.Version, StartedAt: l.StartedAt, Now: time.Now().UTC(), Addr: l.Addr},
 	}
 	timeout := l.PingTimeout
 	if timeout <= 0 {
@@ -173,7 +167,7 @@ func (l *Local) publish(ctx context.Context, e quant.ControlEvent) error {
 	if l.Bus == nil {
 		return nil
 	}
-	e.Origin = instanceID()
+	e.Origin = l.ID
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
 	}
@@ -188,7 +182,7 @@ func (l *Local) publish(ctx context.Context, e quant.ControlEvent) error {
 // here (by the time their origin gave them) are skipped, so the periodic
 // replays are harmless; only what changes something is logged.
 func (l *Local) Apply(e quant.ControlEvent) {
-	if e.Origin == instanceID() {
+	if l.ID != "" && e.Origin == l.ID {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -25,7 +25,7 @@ func newLocal(t *testing.T) *Local {
 		t.Fatal(err)
 	}
 	st := inmem.New()
-	return &Local{Version: "v", Store: st, Guard: g, Cache: cache.New(g, cache.NewMemory(cache.MemoryOptions{}), st, cache.Options{})}
+	return &Local{ID: "box:1:abcdef", Version: "v", Store: st, Guard: g, Cache: cache.New(g, cache.NewMemory(cache.MemoryOptions{}), st, cache.Options{})}
 }
 
 func TestLocalSnapshotAndActions(t *testing.T) {
@@ -58,7 +58,7 @@ func TestLocalSnapshotAndActions(t *testing.T) {
 	if s.Cache.Hits != 1 || s.Cache.Misses != 1 || s.Cache.HitRate != 0.5 || s.Cache.Backend != "memory" || s.Coalescing.Leaders != 1 {
 		t.Errorf("cache = %+v coalescing %+v, want 1 hit 1 miss", s.Cache, s.Coalescing)
 	}
-	if !s.Store.Reachable || s.Store.Backend != "memory" || s.Instance.ID == "" {
+	if !s.Store.Reachable || s.Store.Backend != "memory" || s.Instance.ID != "box:1:abcdef" {
 		t.Errorf("store/instance = %+v %+v", s.Store, s.Instance)
 	}
 	if err := l.FlushCache(ctx); err != nil {
@@ -128,5 +128,22 @@ func TestApplyFlushIsLocal(t *testing.T) {
 	l.Apply(quant.ControlEvent{Kind: "flush", Origin: "other", At: time.Now()})
 	if l1.Stats().Entries != 0 || l2.Stats().Entries != 1 {
 		t.Errorf("after another instance's flush: L1 %d, L2 %d entries; want 0 and 1", l1.Stats().Entries, l2.Stats().Entries)
+	}
+}
+
+// TestApplySkipsItsOwn: an action this instance published (its Origin is
+// ID) comes back on the bus and is skipped; another's is carried out.
+func TestApplySkipsItsOwn(t *testing.T) {
+	l := newLocal(t)
+	mode := func() string { return string(l.Guard.Breaker(quant.AnalysisHMM).Stats().Mode) }
+	e := quant.ControlEvent{Kind: "breaker", Breaker: "hmm", Action: "open", Origin: l.ID, At: time.Now()}
+	l.Apply(e)
+	if m := mode(); m != "auto" {
+		t.Errorf("its own action applied again: %s; want auto", m)
+	}
+	e.Origin = "box:2:ghijkl"
+	l.Apply(e)
+	if m := mode(); m != "forced_open" {
+		t.Errorf("another instance's action: %s; want forced_open", m)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -40,19 +41,20 @@ type Admin struct {
 	cfg    AdminConfig
 	router *mux.Router
 	reg    *prometheus.Registry
-	// api is the public API's server, for its problem writer.
-	api *Server
+	// requests counts the admin API's own traffic, apart from the public
+	// API's.
+	requests *RequestStats
 }
+
+// adminMaxBody bounds an admin request's body (a breaker action's reason).
+const adminMaxBody = 64 << 10
 
 // NewAdmin returns the admin API over cfg.Controller.
 func NewAdmin(cfg AdminConfig) *Admin {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &Admin{cfg: cfg, router: mux.NewRouter(), reg: prometheus.NewRegistry()}
-	apiCfg := Config{Logger: cfg.Logger, Version: cfg.Version, MaxBodyBytes: 64 << 10}
-	apiCfg.setDefaults()
-	a.api = &Server{cfg: apiCfg, requests: newRequestStats()} // admin traffic is not the API's
+	a := &Admin{cfg: cfg, router: mux.NewRouter(), reg: prometheus.NewRegistry(), requests: newRequestStats()}
 	a.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -60,7 +62,7 @@ func NewAdmin(cfg AdminConfig) *Admin {
 	)
 	r := a.router
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.api.writeError(w, r, withDetail(quant.ErrNotFound, "no such admin endpoint: %s", r.URL.Path))
+		a.writeError(w, r, problem.WithDetail(quant.ErrNotFound, "no such admin endpoint: %s", r.URL.Path))
 	})
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"status": "ok", "version": cfg.Version})
@@ -81,7 +83,14 @@ func NewAdmin(cfg AdminConfig) *Admin {
 
 // Handler returns the admin API behind its browser guard and token check.
 func (a *Admin) Handler() http.Handler {
-	return a.api.withMiddleware(a.browserGuard(a.authorize(a.router)))
+	mw := middleware{log: a.cfg.Logger, requests: a.requests, bodyLimit: func(*http.Request) int64 { return adminMaxBody }}
+	return mw.wrap(a.browserGuard(a.authorize(a.router)))
+}
+
+// writeError answers with the problem that err maps to (problem.Write,
+// under this request's id), as the public API does.
+func (a *Admin) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	problem.Write(w, r, a.cfg.Logger, requestID(r.Context()), err)
 }
 
 // browserGuard keeps web pages away from the admin API. A page the
@@ -96,7 +105,7 @@ func (a *Admin) Handler() http.Handler {
 func (a *Admin) browserGuard(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.api.writeError(w, r, withDetail(errForbidden, "cross-origin browser requests to the admin API are refused"))
+		a.writeError(w, r, problem.WithDetail(problem.ErrForbidden, "cross-origin browser requests to the admin API are refused"))
 	}))
 	h := cop.Handler(next)
 	if a.cfg.Token != "" {
@@ -104,7 +113,7 @@ func (a *Admin) browserGuard(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !LoopbackHost(r.Host) {
-			a.api.writeError(w, r, withDetail(errForbidden,
+			a.writeError(w, r, problem.WithDetail(problem.ErrForbidden,
 				"without a token the admin API answers only requests addressed to localhost or a loopback address, not %q", clip(r.Host)))
 			return
 		}
@@ -153,10 +162,7 @@ func (a *Admin) authorize(next http.Handler) http.Handler {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="quant admin"`)
-			w.Header().Set("Content-Type", "application/problem+json")
-			w.WriteHeader(http.StatusUnauthorized)
-			json.NewEncoder(w).Encode(problem{Type: problemBase + "unauthorized", Title: "Unauthorized", Status: 401,
-				Detail: "the admin API needs Authorization: Bearer <QUANT_ADMIN_TOKEN>", Instance: r.URL.Path})
+			a.writeError(w, r, problem.WithDetail(problem.ErrUnauthorized, "the admin API needs Authorization: Bearer <QUANT_ADMIN_TOKEN>"))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -166,7 +172,7 @@ func (a *Admin) authorize(next http.Handler) http.Handler {
 func (a *Admin) snapshot(w http.ResponseWriter, r *http.Request) {
 	snap, err := a.cfg.Controller.Snapshot(r.Context())
 	if err != nil {
-		a.api.writeError(w, r, err)
+		a.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -175,7 +181,7 @@ func (a *Admin) snapshot(w http.ResponseWriter, r *http.Request) {
 
 func (a *Admin) flush(w http.ResponseWriter, r *http.Request) {
 	if err := a.cfg.Controller.FlushCache(r.Context()); err != nil {
-		a.api.writeError(w, r, err)
+		a.writeError(w, r, err)
 		return
 	}
 	a.cfg.Logger.Info("admin: cache flushed", "request_id", requestID(r.Context()))
@@ -197,7 +203,7 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 	var br breakerRequest
 	if r.ContentLength != 0 && r.Body != nil {
 		if err := json.NewDecoder(r.Body).Decode(&br); err != nil && !errors.Is(err, io.EOF) {
-			a.api.writeError(w, r, quant.Invalid("body", "must be JSON {reason, until, for}: %v", err))
+			a.writeError(w, r, quant.Invalid("body", "must be JSON {reason, until, for}: %v", err))
 			return
 		}
 	}
@@ -214,19 +220,19 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 	var until time.Time
 	switch {
 	case br.Until != "" && br.For != "":
-		a.api.writeError(w, r, quant.Invalid("for", "give until or for, not both"))
+		a.writeError(w, r, quant.Invalid("for", "give until or for, not both"))
 		return
 	case br.Until != "":
 		t, err := time.Parse(time.RFC3339, br.Until)
 		if err != nil {
-			a.api.writeError(w, r, quant.Invalid("until", "must be an RFC 3339 time, got %q", clip(br.Until)))
+			a.writeError(w, r, quant.Invalid("until", "must be an RFC 3339 time, got %q", clip(br.Until)))
 			return
 		}
 		until = t
 	case br.For != "":
 		d, err := time.ParseDuration(br.For)
 		if err != nil || d <= 0 {
-			a.api.writeError(w, r, quant.Invalid("for", "must be a positive duration such as 10m, got %q", clip(br.For)))
+			a.writeError(w, r, quant.Invalid("for", "must be a positive duration such as 10m, got %q", clip(br.For)))
 			return
 		}
 		until = time.Now().Add(d)
@@ -234,17 +240,17 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 	if len(br.Reason) > 200 || !utf8.ValidString(br.Reason) || strings.ContainsFunc(br.Reason, unicode.IsControl) {
 		// It is drawn on every instance's console: a newline or an escape
 		// sequence would break (or drive) the operators' terminals.
-		a.api.writeError(w, r, quant.Invalid("reason", "must be at most 200 bytes of printable text (UTF-8, no control characters)"))
+		a.writeError(w, r, quant.Invalid("reason", "must be at most 200 bytes of printable text (UTF-8, no control characters)"))
 		return
 	}
 	if err := a.cfg.Controller.SetBreaker(r.Context(), name, action, br.Reason, until); err != nil {
-		a.api.writeError(w, r, err)
+		a.writeError(w, r, err)
 		return
 	}
 	a.cfg.Logger.Info("admin: breaker set", "breaker", name, "action", action, "reason", br.Reason, "until", until, "request_id", requestID(r.Context()))
 	snap, err := a.cfg.Controller.Snapshot(r.Context())
 	if err != nil {
-		a.api.writeError(w, r, err)
+		a.writeError(w, r, err)
 		return
 	}
 	for _, b := range snap.Breakers {

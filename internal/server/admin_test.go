@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -75,8 +76,10 @@ func TestAdminToken(t *testing.T) {
 	for _, path := range []string{"/admin/v1/snapshot", "/metrics", "/debug/pprof/"} {
 		for _, tok := range []string{"", "wrong", "s3cre", "s3cret2"} {
 			resp, body := do(t, http.MethodGet, ts.URL+path, tok, "")
-			if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
-				t.Errorf("GET %s with token %q = %d, want 401", path, tok, resp.StatusCode)
+			if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != `Bearer realm="quant admin"` ||
+				resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(body, `"type":"`+problem.Base+`unauthorized"`) {
+				t.Errorf("GET %s with token %q = %d (WWW-Authenticate %q) %s, want 401, realm quant admin, an unauthorized problem",
+					path, tok, resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body)
 			}
 			if strings.Contains(body, "s3cret") {
 				t.Errorf("GET %s: the 401 body shows the token", path)

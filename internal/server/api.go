@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -33,15 +34,13 @@ const (
 func (s *Server) routes() {
 	r := s.router
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, withDetail(quant.ErrNotFound, "no such endpoint: %s", r.URL.Path))
+		s.writeError(w, r, problem.WithDetail(quant.ErrNotFound, "no such endpoint: %s", r.URL.Path))
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if allow := s.allowedMethods(r); allow != "" {
 			w.Header().Set("Allow", allow)
 		}
-		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		fmt.Fprintf(w, `{"type":%q,"title":"Method Not Allowed","status":405,"detail":"%s is not allowed on this endpoint"}`+"\n", problemBase+"method-not-allowed", r.Method)
+		s.writeError(w, r, problem.WithDetail(problem.ErrMethodNotAllowed, "%s is not allowed on this endpoint", r.Method))
 	})
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
@@ -86,7 +85,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	st := s.readiness(r.Context())
 	if st.err != nil {
-		s.writeError(w, r, withDetail(quant.ErrUnavailable, "the trade store does not answer"))
+		s.writeError(w, r, problem.WithDetail(quant.ErrUnavailable, "the trade store does not answer"))
 		return
 	}
 	writeJSON(w, map[string]any{"status": "ready", "dataset_version": strconv.FormatInt(st.version, 10)})
@@ -543,7 +542,7 @@ func (s *Server) getPolitician(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.cfg.Store.Politician(r.Context(), id)
 	if errors.Is(err, quant.ErrNotFound) {
-		err = withDetail(err, "no politician %q", id)
+		err = problem.WithDetail(err, "no politician %q", id)
 	}
 	var d *quant.Directory
 	if err == nil {
@@ -605,7 +604,7 @@ func (s *Server) listTrades(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := s.cfg.Store.Trades(r.Context(), tq)
 	if errors.Is(err, quant.ErrNotFound) {
-		err = withDetail(err, "no politician %q", id)
+		err = problem.WithDetail(err, "no politician %q", id)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/quantops/quant/internal/problem"
 )
 
 // newTestServer serves the storetest fixture from an in-memory store.
@@ -160,8 +162,11 @@ func TestMethodNotAllowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("POST /api/v1/politicians = %d, want 405", resp.StatusCode)
+	defer resp.Body.Close()
+	var p problem.Details
+	err = json.NewDecoder(resp.Body).Decode(&p)
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" || err != nil ||
+		p.Type != problem.Base+"method-not-allowed" || p.Title != "Method Not Allowed" || p.Detail != "POST is not allowed on this endpoint" {
+		t.Errorf("POST /api/v1/politicians = %d Allow %q, problem %+v (%v); want 405 Allow GET, a method-not-allowed problem", resp.StatusCode, resp.Header.Get("Allow"), p, err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/quantops/quant/internal/guard"
 	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/monitor"
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -314,7 +315,7 @@ func TestJobCompliance(t *testing.T) {
 	}
 	for _, tt := range bad {
 		w, _ := h.do(t, "POST", "/api/v1/jobs", tt.body)
-		var p problem
+		var p problem.Details
 		if err := json.Unmarshal(w.Body.Bytes(), &p); w.Code != 400 || err != nil || p.Param != tt.param {
 			t.Errorf("POST %s = %d naming %q (%v); want 400 naming %q: %s", tt.body, w.Code, p.Param, err, tt.param, w.Body)
 		}

@@ -15,7 +15,9 @@ import (
 
 	"github.com/quantops/quant/internal/ensemble"
 	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/jobs"
 	peoplepkg "github.com/quantops/quant/internal/people"
+	"github.com/quantops/quant/internal/problem"
 )
 
 // fuzzHandler is the whole API (listings, people, analyses over the real
@@ -30,8 +32,8 @@ func fuzzHandler(tb testing.TB) http.Handler {
 	// answer 503); the fixture's filings carry bioguide ids.
 	people := peoplepkg.New(st)
 	svc := ensemble.NewService(st, ensemble.WithPeople(people))
-	jobs := NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: svc})
-	return New(Config{Store: st, Analyzer: svc, Jobs: jobs, People: people, IngestToken: "t", MaxIngestBytes: 64 << 10}).Handler()
+	runner := jobs.New(jobs.Config{Store: inmem.NewJobs(), Analyzer: svc})
+	return New(Config{Store: st, Analyzer: svc, Jobs: runner, People: people, IngestToken: "t", MaxIngestBytes: 64 << 10}).Handler()
 }
 
 var fuzzMethods = []string{"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"}
@@ -106,7 +108,7 @@ func FuzzAPI(f *testing.F) {
 			return
 		}
 		if w.Code >= 400 && w.Code != 405 && r.Method != "HEAD" {
-			var p problem
+			var p problem.Details
 			if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Status != w.Code || p.Detail == "" {
 				t.Fatalf("%s %q: %d with a body that is not its problem: %v %s", r.Method, target, w.Code, err, w.Body)
 			}
@@ -121,8 +123,8 @@ func TestHostileRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs := NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: &scriptedAnalyzer{outcomes: []outcome{{}}}})
-	srv := New(Config{Store: inmem.New(), Jobs: jobs}).HTTPServer("")
+	runner := jobs.New(jobs.Config{Store: inmem.NewJobs(), Analyzer: &scriptedAnalyzer{outcomes: []outcome{{}}}})
+	srv := New(Config{Store: inmem.New(), Jobs: runner}).HTTPServer("")
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	raw := func(req string) int {

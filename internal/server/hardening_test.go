@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -115,8 +116,8 @@ func TestClientGoneIsNot5xx(t *testing.T) {
 	req := httptest.NewRequestWithContext(ctx, "GET", "/api/v1/politicians", nil)
 	rec := httptest.NewRecorder()
 	s.writeError(rec, req, context.Canceled)
-	if rec.Code != statusClientClosed {
-		t.Errorf("client gone: %d, want %d", rec.Code, statusClientClosed)
+	if rec.Code != problem.StatusClientClosed {
+		t.Errorf("client gone: %d, want %d", rec.Code, problem.StatusClientClosed)
 	}
 	// A deadline of the server's own, the client still there: 504.
 	rec = httptest.NewRecorder()
@@ -176,11 +177,7 @@ func TestProblemTypesDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slugs := []string{"internal", "method-not-allowed"}
-	for _, k := range errorKinds {
-		slugs = append(slugs, k.slug)
-	}
-	for _, slug := range slugs {
+	for _, slug := range problem.Slugs() {
 		if !strings.Contains(string(doc), "\n## "+slug+"\n") {
 			t.Errorf("problem type %q has no section in docs/problems.md", slug)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/jobs"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -279,8 +280,8 @@ func newIdentityServer(tb testing.TB, table, merge bool) *identityServer {
 	}
 	fp := &fakePeople{dir: d}
 	a := &recordingAnalyzer{}
-	jobs := NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: a})
-	s := New(Config{Store: st, People: fp, MergePeople: merge, Analyzer: a, Jobs: jobs})
+	runner := jobs.New(jobs.Config{Store: inmem.NewJobs(), Analyzer: a})
+	s := New(Config{Store: st, People: fp, MergePeople: merge, Analyzer: a, Jobs: runner})
 	return &identityServer{srv: s, people: fp, a: a, store: st}
 }
 

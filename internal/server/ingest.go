@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/quantops/quant/internal/ingest"
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -107,11 +108,11 @@ func NewImportReport(res quant.ImportResult) *ImportReport {
 func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if s.cfg.IngestToken == "" {
-		s.writeError(w, r, withDetail(errForbidden, "ingest over HTTP is disabled: start the server with --ingest-token (QUANT_INGEST_TOKEN)"))
+		s.writeError(w, r, problem.WithDetail(problem.ErrForbidden, "ingest over HTTP is disabled: start the server with --ingest-token (QUANT_INGEST_TOKEN)"))
 		return
 	}
 	if !bearer(r, s.cfg.IngestToken) {
-		s.writeError(w, r, withDetail(errUnauthorized, "ingest needs the header Authorization: Bearer <ingest token>"))
+		s.writeError(w, r, problem.WithDetail(problem.ErrUnauthorized, "ingest needs the header Authorization: Bearer <ingest token>"))
 		return
 	}
 	q := &query{v: r.URL.Query()}
@@ -138,7 +139,7 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 		format = ingest.FormatJSON
 	default:
 		if q.err == nil {
-			s.writeError(w, r, withDetail(errMediaType, "send text/csv (the Senate CSV) or application/json (Senate JSON, Senate filings or House JSON), not %q", clip(mt)))
+			s.writeError(w, r, problem.WithDetail(problem.ErrMediaType, "send text/csv (the Senate CSV) or application/json (Senate JSON, Senate filings or House JSON), not %q", clip(mt)))
 			return
 		}
 	}
@@ -164,9 +165,9 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &mbe):
-			s.writeError(w, r, withDetail(errTooLarge, "the body exceeds %d bytes; split the file or raise --ingest-max-bytes", mbe.Limit))
+			s.writeError(w, r, problem.WithDetail(problem.ErrTooLarge, "the body exceeds %d bytes; split the file or raise --ingest-max-bytes", mbe.Limit))
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			s.writeError(w, r, withDetail(errRequestTimeout, "the body did not arrive within %v", ingestReadTimeout))
+			s.writeError(w, r, problem.WithDetail(problem.ErrRequestTimeout, "the body did not arrive within %v", ingestReadTimeout))
 		default:
 			s.writeError(w, r, quant.Invalid("body", "cannot be read: %v", err))
 		}
@@ -222,7 +223,7 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 	info := quant.ImportInfo{Source: source, Fingerprint: fp, Force: force == "true", AsOf: start}
 	res, err := s.cfg.Store.Import(r.Context(), info, p.Records(bytes.NewReader(body), nil))
 	if errors.Is(err, quant.ErrAlreadyImported) {
-		err = withDetail(err, "this exact file is already stored; add ?force=true to replace its records")
+		err = problem.WithDetail(err, "this exact file is already stored; add ?force=true to replace its records")
 	}
 	if err != nil {
 		s.writeError(w, r, err)

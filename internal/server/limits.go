@@ -29,22 +29,6 @@ const (
 	DefaultRateLimitClients = 100000
 )
 
-// rateLimitedError is errRateLimited with the wait until the client's next
-// token.
-type rateLimitedError struct{ retryAfter time.Duration }
-
-func (e *rateLimitedError) Error() string {
-	return fmt.Sprintf("%v: retry after %v", errRateLimited, e.retryAfter)
-}
-
-func (e *rateLimitedError) Unwrap() error { return errRateLimited }
-
-// retrySeconds rounds d up to whole seconds, at least 1: Retry-After has no
-// fractions, and 0 would invite an immediate retry.
-func retrySeconds(d time.Duration) int {
-	return max(1, int((d+time.Second-1)/time.Second))
-}
-
 // rateLimiter is a token bucket per client address, in a table bounded by
 // size (least frequently and recently used clients are evicted first) and
 // by idleness: an entry not used for as long as its bucket takes to refill

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 	"github.com/quantops/quant/internal/storetest"
 )
@@ -77,11 +78,11 @@ func TestRateLimit(t *testing.T) {
 	if ct := w.Header().Get("Content-Type"); ct != "application/problem+json" {
 		t.Errorf("Content-Type = %q, want application/problem+json", ct)
 	}
-	var p problem
+	var p problem.Details
 	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
 		t.Fatalf("429 body: %v", err)
 	}
-	if p.Status != 429 || p.Type != problemBase+"rate-limited" || !strings.Contains(p.Detail, "2 requests per second") {
+	if p.Status != 429 || p.Type != problem.Base+"rate-limited" || !strings.Contains(p.Detail, "2 requests per second") {
 		t.Errorf("429 problem = %+v", p)
 	}
 	// Another client has its own bucket, even from the same host on another port.

@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -80,10 +82,28 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// withMiddleware wraps h with, from the outside in: request ids, panic
-// recovery, security headers, the body limit, an access log, the per-client
-// rate limit and memory shedding.
+// middleware is what the public API and the admin API put in front of
+// their routes: from the outside in, request ids, panic recovery, security
+// headers, the body limit, an access log with the traffic figures, and
+// admit's refusals.
+type middleware struct {
+	log      *slog.Logger
+	requests *RequestStats // the figures this traffic counts in
+	// bodyLimit is the most a request's body may hold.
+	bodyLimit func(*http.Request) int64
+	// admit, if set, refuses a request before it is routed (the public
+	// API's rate limit and memory shedding).
+	admit func(r *http.Request, ri *routeInfo, now time.Time) error
+}
+
+// withMiddleware wraps h with the public API's middleware, admit
+// included.
 func (s *Server) withMiddleware(h http.Handler) http.Handler {
+	return middleware{log: s.cfg.Logger, requests: s.requests, bodyLimit: s.bodyLimit, admit: s.admit}.wrap(h)
+}
+
+// wrap returns h behind m.
+func (m middleware) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-ID")
@@ -95,7 +115,7 @@ func (s *Server) withMiddleware(h http.Handler) http.Handler {
 		ri := &routeInfo{template: "unmatched"}
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
 		r = r.WithContext(context.WithValue(ctx, routeKey, ri))
-		s.requests.inflight.Add(1)
+		m.requests.inflight.Add(1)
 		sw := &statusWriter{ResponseWriter: w}
 		hdr := w.Header()
 		hdr.Set("X-Request-ID", id)
@@ -104,20 +124,20 @@ func (s *Server) withMiddleware(h http.Handler) http.Handler {
 		hdr.Set("Referrer-Policy", "no-referrer")
 		hdr.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(sw, r.Body, s.bodyLimit(r))
+			r.Body = http.MaxBytesReader(sw, r.Body, m.bodyLimit(r))
 		}
 		defer func() {
 			v := recover()
 			if v != nil && v != http.ErrAbortHandler {
-				s.writeError(sw, r, fmt.Errorf("panic: %v", v))
+				problem.Write(sw, r, m.log, id, fmt.Errorf("panic: %v", v))
 			}
 			elapsed := time.Since(start)
-			s.requests.inflight.Add(-1)
+			m.requests.inflight.Add(-1)
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
-			s.requests.record(ri.template, sw.status, elapsed)
-			s.cfg.Logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+			m.requests.record(ri.template, sw.status, elapsed)
+			m.log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"status", sw.status, "duration", elapsed)
 			if v == http.ErrAbortHandler {
 				// A handler cut its answer off on purpose (a CSV export
@@ -126,9 +146,11 @@ func (s *Server) withMiddleware(h http.Handler) http.Handler {
 				panic(v)
 			}
 		}()
-		if err := s.admit(r, ri, start); err != nil {
-			s.writeError(sw, r, err)
-			return
+		if m.admit != nil {
+			if err := m.admit(r, ri, start); err != nil {
+				problem.Write(sw, r, m.log, id, err)
+				return
+			}
 		}
 		h.ServeHTTP(sw, r)
 	})
@@ -147,7 +169,7 @@ func (s *Server) admit(r *http.Request, ri *routeInfo, now time.Time) error {
 		if key, ok := clientKey(r, s.cfg.TrustedProxies); ok {
 			if allowed, wait := s.limiter.allow(key, now); !allowed {
 				ri.template = "(rate limited)"
-				return withDetail(&rateLimitedError{retryAfter: wait},
+				return problem.WithDetail(&problem.RateLimitedError{RetryAfter: wait},
 					"more than %g requests per second (%d at once) from this client", s.cfg.RateLimit, s.cfg.RateBurst)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/jobs"
 	"github.com/quantops/quant/internal/quant"
 	"gopkg.in/yaml.v3"
 )
@@ -23,7 +24,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	if err := yaml.Unmarshal(openapiYAML, &doc); err != nil {
 		t.Fatalf("openapi.yaml: %v", err)
 	}
-	srv := New(Config{Store: nil, Analyzer: &nopAnalyzer{}, Jobs: NewJobRunner(JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: &nopAnalyzer{}}),
+	srv := New(Config{Store: nil, Analyzer: &nopAnalyzer{}, Jobs: jobs.New(jobs.Config{Store: inmem.NewJobs(), Analyzer: &nopAnalyzer{}}),
 		People: &fakePeople{dir: &quant.Directory{}}})
 	var routes []string
 	err := srv.router.Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {

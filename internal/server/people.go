@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -328,7 +329,7 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) {
 		if d.Legislators == nil {
 			detail = "no stored record resolves to %s (no legislators table is loaded: `quant serve --legislators FILE`)"
 		}
-		s.writeError(w, r, withDetail(&quant.NotFoundError{What: "person", ID: bioguide}, detail, bioguide))
+		s.writeError(w, r, problem.WithDetail(&quant.NotFoundError{What: "person", ID: bioguide}, detail, bioguide))
 		return
 	}
 	if !inTable && p.Legislator != nil {

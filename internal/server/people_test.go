@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -182,7 +183,7 @@ func TestPerson(t *testing.T) {
 					t.Errorf("GET %s (-want +got):\n%s", tt.path, diff)
 				}
 			case status == 404:
-				if body["type"] != problemBase+"not-found" || body["detail"] == "" {
+				if body["type"] != problem.Base+"not-found" || body["detail"] == "" {
 					t.Errorf("GET %s = %v, want a not-found problem with a detail", tt.path, body)
 				}
 			default:

@@ -1,7 +1,9 @@
 // Package server is quant's HTTP layer: the public API under /api/v1
-// (gorilla/mux), its middleware (request ids, panic recovery, security
-// headers, body limits, access logs) and the one table that maps domain
-// error kinds to RFC 9457 problem responses.
+// (gorilla/mux), the admin API, and their middleware (request ids, panic
+// recovery, security headers, body limits, access logs). Errors are
+// answered by internal/problem, which owns the table from error kinds to
+// RFC 9457 problems; jobs are run by internal/jobs, whose submissions and
+// reads the jobs routes serve.
 //
 // It also protects the process as a whole, in front of the per-analysis
 // protection (cache, coalescing, bulkheads, breakers) that the Analyzer
@@ -69,6 +71,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/quantops/quant/internal/jobs"
 	"github.com/quantops/quant/internal/quant"
 	"golang.org/x/sync/singleflight"
 )
@@ -84,7 +87,7 @@ type Config struct {
 	Version string
 	// Jobs serves POST /api/v1/jobs and GET /api/v1/jobs/{id}; nil serves
 	// no jobs API.
-	Jobs *JobRunner
+	Jobs *jobs.Runner
 	// People resolves politician ids to people (their bioguide id, party,
 	// state and chambers): the politicians' identity fields, the party,
 	// state and chamber filters, and GET /api/v1/people and

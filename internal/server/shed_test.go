@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quantops/quant/internal/problem"
 )
 
 // fakeMemory hands the shedder set figures and counts its readings.
@@ -44,11 +46,11 @@ func TestShedding(t *testing.T) {
 	if ra := w.Header().Get("Retry-After"); ra != "2" {
 		t.Errorf("Retry-After = %q, want 2", ra)
 	}
-	var p problem
+	var p problem.Details
 	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Type != problemBase+"unavailable" || !strings.Contains(p.Detail, "memory pressure") {
+	if p.Type != problem.Base+"unavailable" || !strings.Contains(p.Detail, "memory pressure") {
 		t.Errorf("shed problem = %+v, want kind unavailable, memory pressure", p)
 	}
 	for _, path := range []string{"/api/v1/politicians", "/api/v1/jobs", "/api/v1/nothing-here"} {

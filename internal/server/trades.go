@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/quantops/quant/internal/problem"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -267,7 +268,7 @@ func (s *Server) getTicker(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := s.cfg.Store.Ticker(r.Context(), ticker)
 	if errors.Is(err, quant.ErrNotFound) {
-		err = withDetail(err, "no record holds the ticker %q", ticker)
+		err = problem.WithDetail(err, "no record holds the ticker %q", ticker)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
