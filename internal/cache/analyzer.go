@@ -121,9 +121,14 @@ type Options struct {
 // place where a miss is computed and stored, under the lease gate when
 // there is a Lease). Until a first version has been read, requests pass
 // through to next uncached.
+//
+// The Results it returns are shared and must not be modified: a HIT from a
+// Memory (or a Tiered over one) is the one Result the entry keeps for its
+// HITs, made when it was stored, so serving it allocates nothing.
 type Analyzer struct {
 	next  quant.Analyzer
 	c     quant.Cache
+	hc    hitCache // c, when it keeps the Result a HIT serves; else nil
 	now   func() time.Time
 	life  *lifetime
 	ver   *versionMemo
@@ -170,8 +175,9 @@ func New(next quant.Analyzer, c quant.Cache, versions Versioner, opts Options) *
 			timeout: refreshTimeout, c: c, stats: stats,
 		}
 	}
+	hc, _ := c.(hitCache)
 	return &Analyzer{
-		next: next, c: c, now: now, life: life, stats: stats,
+		next: next, c: c, hc: hc, now: now, life: life, stats: stats,
 		ver: &versionMemo{
 			src:     versions,
 			refresh: pick(opts.VersionRefresh, DefaultVersionRefresh),
@@ -205,10 +211,10 @@ func (a *Analyzer) Analyze(ctx context.Context, q quant.Query) (*quant.Result, e
 		return a.passThrough(ctx, q) // no dataset version yet: nothing can be keyed
 	}
 	key := st.key(q)
-	e, err := a.c.Get(ctx, key)
+	e, hit, err := a.lookup(ctx, key)
 	if err != nil {
 		a.stats.backendErrors.Add(1)
-		e = nil
+		e, hit = nil, nil
 	}
 	if !entryAt(e, st.v) || !now.Before(e.StaleUntil) {
 		return a.miss(ctx, q, key, st.v)
@@ -218,7 +224,10 @@ func (a *Analyzer) Analyze(ctx context.Context, q quant.Query) (*quant.Result, e
 		if a.life.xfetch(e, now) {
 			a.fill.refresh(ctx, q, key, st.v, true)
 		}
-		return e.Result.WithStatus(quant.CacheHit), nil
+		if hit == nil {
+			hit = e.Result.WithStatus(quant.CacheHit)
+		}
+		return hit, nil
 	}
 	if now.Before(e.FreshUntil.Add(a.life.swrWindow(q.Analysis))) {
 		a.stats.stale.Add(1)
@@ -226,6 +235,16 @@ func (a *Analyzer) Analyze(ctx context.Context, q quant.Query) (*quant.Result, e
 		return e.Result.WithStatus(quant.CacheStale), nil
 	}
 	return a.pastSWR(ctx, q, key, st.v, e)
+}
+
+// lookup gets key's entry from the backend, with the Result a HIT serves
+// when the backend keeps one (nil otherwise).
+func (a *Analyzer) lookup(ctx context.Context, key string) (*quant.CacheEntry, *quant.Result, error) {
+	if a.hc != nil {
+		return a.hc.getHit(ctx, key)
+	}
+	e, err := a.c.Get(ctx, key)
+	return e, nil, err
 }
 
 // miss answers a key with nothing to serve: filled once for every caller.
