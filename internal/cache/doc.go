@@ -7,10 +7,10 @@
 //
 // The cache sits in front of the guard:
 //
-//	handler -> cache -> coalescing -> bulkhead -> breaker -> analysis -> store
+//	handler -> cache -> bulkhead -> breaker -> analysis -> store
 //
 // DESIGN.md's diagram draws the cache after the guard (bulkhead -> breaker
-// -> coalescing -> cache). This package is meant to wrap the guard instead,
+// -> cache). This package is meant to wrap the guard instead,
 // for two reasons:
 //
 //   - A hot answer costs a map lookup. Behind the bulkhead it would first
@@ -23,9 +23,11 @@
 //     breaker's quant.ErrUnavailable comes back to the cache, which serves
 //     the last good answer marked STALE.
 //
-// Misses still go through coalescing (concurrent misses of one key compute
-// once; the cache keeps the CacheCoalesced status it reports), then the
-// bulkhead and the breaker, exactly as DESIGN.md requires of computations.
+// The cache is the one place that coalesces: concurrent misses of one key
+// compute once in the process (and, with a Lease, once between instances),
+// then go through the bulkhead and the breaker, exactly as DESIGN.md
+// requires of computations. A status the layer below reports (such as
+// CacheCoalesced) is kept.
 //
 // # Entry lifetime
 //
@@ -40,7 +42,7 @@
 // The version is read at most every VersionRefresh, detached from the
 // caller; Prime reads it before serving. Versions are compared for
 // equality only, never by order: an answer the layers below computed at
-// another version than the request's key (a coalesced computation that
+// another version than the request's key (a computation that
 // began before the version moved, up or down) is computed again, and is
 // stored only under the key of the version it carries, so a HIT always
 // carries its key's version.
@@ -57,4 +59,23 @@
 // fresh, so that answer is picked up instead of being recomputed here.
 // A flush made on another instance empties only this process's level
 // (FlushLocal): the origin flushed the shared one.
+//
+// # Inside the Analyzer
+//
+// Analyzer (analyzer.go) is the read path: key, look up, then HIT, STALE or
+// fill. What it calls, one file each:
+//
+//   - versionMemo (version.go): the dataset version, read at most once per
+//     VersionRefresh, the first read shared, the last good one kept when a
+//     read fails.
+//   - filler (fill.go): the fill path. filler.computeAndStore is the one
+//     function where a miss is computed and stored, for a miss, a read past
+//     the SWR window and a background refresh alike; filler.join coalesces
+//     the callers of one key onto it, filler.refresh runs it in the
+//     background.
+//   - leaseGate (lease.go): the Redis lease protocol between instances:
+//     take the lease, wait for the holder's answer with backoff, take over
+//     when the holder's lease expires.
+//   - lifetime (lifetime.go): jittered TTLs, the SWR window, XFetch.
+//   - counters (stats.go): the counters behind Stats.
 package cache

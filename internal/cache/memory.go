@@ -14,8 +14,8 @@ import (
 const DefaultMaxBytes = 256 << 20
 
 // EntryOverhead is the number of bytes a Memory cache charges for each
-// entry on top of its key and body: the Result, the CacheEntry and otter's
-// node, rounded up.
+// entry on top of its key and body: the CacheEntry, its Result and the
+// copy a HIT serves, and otter's node, rounded up.
 const EntryOverhead = 512
 
 // MemoryOptions configures a Memory cache.
@@ -33,10 +33,30 @@ type MemoryOptions struct {
 // the total bytes of its entries, each entry removed at its StaleUntil.
 // It is safe for concurrent use; its methods never return an error.
 type Memory struct {
-	c   *otter.Cache[string, *quant.CacheEntry]
+	c   *otter.Cache[string, *stored]
 	now func() time.Time
 	max int64
 }
+
+// stored is what a Memory keeps under a key: the entry as it was set, and
+// the copy of its Result marked HIT, made once when it is set, so that
+// serving a HIT allocates nothing (see hitCache).
+type stored struct {
+	e   *quant.CacheEntry
+	hit quant.Result // *e.Result with Status CacheHit; shared, never modified
+}
+
+// hitCache is a backend that keeps with each entry the Result a HIT
+// serves (Memory, and Tiered over a Memory). getHit is Get, plus that
+// Result when it has one for the entry it returns (nil otherwise).
+type hitCache interface {
+	getHit(ctx context.Context, key string) (*quant.CacheEntry, *quant.Result, error)
+}
+
+var (
+	_ hitCache = (*Memory)(nil)
+	_ hitCache = (*Tiered)(nil)
+)
 
 var _ quant.Cache = (*Memory)(nil)
 
@@ -49,11 +69,11 @@ func NewMemory(opts MemoryOptions) *Memory {
 	if m.max <= 0 {
 		m.max = DefaultMaxBytes
 	}
-	o := &otter.Options[string, *quant.CacheEntry]{
+	o := &otter.Options[string, *stored]{
 		MaximumWeight: uint64(m.max),
 		Weigher:       weigh,
-		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *quant.CacheEntry]) time.Duration {
-			return e.Value.StaleUntil.Sub(m.now())
+		ExpiryCalculator: otter.ExpiryWritingFunc(func(e otter.Entry[string, *stored]) time.Duration {
+			return e.Value.e.StaleUntil.Sub(m.now())
 		}),
 	}
 	if opts.Now != nil {
@@ -64,22 +84,28 @@ func NewMemory(opts MemoryOptions) *Memory {
 }
 
 // weigh charges an entry its key, its body and EntryOverhead bytes.
-func weigh(key string, e *quant.CacheEntry) uint32 {
+func weigh(key string, s *stored) uint32 {
 	w := int64(len(key)) + EntryOverhead
-	if e.Result != nil {
-		w += int64(len(e.Result.Body)) + int64(len(e.Result.Key))
+	if r := s.e.Result; r != nil {
+		w += int64(len(r.Body)) + int64(len(r.Key))
 	}
 	return uint32(min(w, math.MaxUint32))
 }
 
 // Get returns the entry under key, or nil when there is none or it is past
 // its StaleUntil.
-func (m *Memory) Get(_ context.Context, key string) (*quant.CacheEntry, error) {
-	e, ok := m.c.GetIfPresent(key)
-	if !ok || !m.now().Before(e.StaleUntil) {
-		return nil, nil
+func (m *Memory) Get(ctx context.Context, key string) (*quant.CacheEntry, error) {
+	e, _, err := m.getHit(ctx, key)
+	return e, err
+}
+
+// getHit is Get, plus the entry's Result marked HIT.
+func (m *Memory) getHit(_ context.Context, key string) (*quant.CacheEntry, *quant.Result, error) {
+	s, ok := m.c.GetIfPresent(key)
+	if !ok || !m.now().Before(s.e.StaleUntil) {
+		return nil, nil, nil
 	}
-	return e, nil
+	return s.e, &s.hit, nil
 }
 
 // Set stores e under key until e.StaleUntil; an entry already past it is
@@ -88,7 +114,9 @@ func (m *Memory) Set(_ context.Context, key string, e *quant.CacheEntry) error {
 	if e == nil || e.Result == nil || !m.now().Before(e.StaleUntil) {
 		return nil
 	}
-	m.c.Set(key, e)
+	s := &stored{e: e, hit: *e.Result}
+	s.hit.Status = quant.CacheHit
+	m.c.Set(key, s)
 	return nil
 }
 

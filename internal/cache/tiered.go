@@ -85,20 +85,34 @@ func (t *Tiered) l2Done(ctx context.Context, err error) {
 // refreshed, instead of refreshing it again here. It returns an error only
 // when L1 does.
 func (t *Tiered) Get(ctx context.Context, key string) (*quant.CacheEntry, error) {
-	e, err := t.l1.Get(ctx, key)
+	e, _, err := t.getHit(ctx, key)
+	return e, err
+}
+
+// getHit is Get, plus L1's Result marked HIT when the entry is L1's and
+// L1 keeps one (see hitCache).
+func (t *Tiered) getHit(ctx context.Context, key string) (*quant.CacheEntry, *quant.Result, error) {
+	var e *quant.CacheEntry
+	var hit *quant.Result
+	var err error
+	if h, ok := t.l1.(hitCache); ok {
+		e, hit, err = h.getHit(ctx, key)
+	} else {
+		e, err = t.l1.Get(ctx, key)
+	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if e != nil && t.now().Before(e.FreshUntil) || !t.l2Usable() {
-		return e, nil
+		return e, hit, nil
 	}
 	e2, err := t.l2.Get(ctx, key)
 	t.l2Done(ctx, err)
 	if err != nil || e2 == nil || e != nil && !e2.FreshUntil.After(e.FreshUntil) {
-		return e, nil
+		return e, hit, nil
 	}
 	_ = t.l1.Set(ctx, key, e2)
-	return e2, nil
+	return e2, nil, nil
 }
 
 // Set stores e in L1 and L2. An L2 failure is counted, not returned.
