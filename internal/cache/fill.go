@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -61,8 +62,23 @@ const (
 // another instance stored is returned marked COALESCED; one computed here
 // carries next's status.
 func (f *filler) computeAndStore(ctx context.Context, q quant.Query, key string, ver int64, mode fillMode) (*quant.Result, error) {
+	f.stats.fills.Add(1)
+	f.stats.fillsInFlight.Add(1)
+	defer f.stats.fillsInFlight.Add(-1)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.timeout)
 	defer cancel()
+	res, err := f.fill(ctx, q, key, ver, mode)
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+		// The fill's own budget ran out (the callers' contexts are not
+		// its): a 504 that says when to try again, as the guard's is.
+		return nil, &quant.TimeoutError{Reason: fmt.Sprintf("%s did not finish within the cache's fill budget of %v", q.Analysis, f.timeout),
+			RetryAfter: max(time.Second, f.timeout/4), Cause: err}
+	}
+	return res, err
+}
+
+// fill is computeAndStore's work under its budget ctx.
+func (f *filler) fill(ctx context.Context, q quant.Query, key string, ver int64, mode fillMode) (*quant.Result, error) {
 	var release func()
 	if mode == fillMiss {
 		var res *quant.Result

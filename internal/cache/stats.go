@@ -28,7 +28,12 @@ type Stats struct {
 	// answer (its lease held); LeaseTakeovers those that then computed the
 	// answer here because the holder left without one (it died).
 	LeaseWaits, LeaseTakeovers int64
-	Backend                    quant.CacheStats
+	// Fills counts the computations the cache started (filler.
+	// computeAndStore: for a miss, a read past the SWR window or a
+	// background refresh); FillsInFlight those running now. Each serves
+	// every caller of its key that joined it (Coalesced).
+	Fills, FillsInFlight int64
+	Backend              quant.CacheStats
 }
 
 // HitRate returns the share of requests answered from the cache, fresh or
@@ -50,6 +55,7 @@ type counters struct {
 	refreshes, earlyRefreshes, refreshErrors     atomic.Int64
 	backendErrors, versionErrors                 atomic.Int64
 	leaseWaits, leaseTakeovers                   atomic.Int64
+	fills, fillsInFlight                         atomic.Int64
 }
 
 // computed counts an answer computed (or failed to) for a caller, by the
@@ -77,6 +83,8 @@ func (c *counters) snapshot(backend quant.CacheStats) Stats {
 		LeaseWaits:     c.leaseWaits.Load(),
 		LeaseTakeovers: c.leaseTakeovers.Load(),
 		VersionErrors:  c.versionErrors.Load(),
+		Fills:          c.fills.Load(),
+		FillsInFlight:  c.fillsInFlight.Load(),
 		Backend:        backend,
 	}
 }

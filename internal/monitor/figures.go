@@ -101,18 +101,10 @@ func cacheSnapshot(cs cache.Stats) quant.CacheSnapshot {
 }
 
 // coalescing is the figures of the one coalescing point, the cache: the
-// computations it started for a caller (its misses) and the callers that
-// shared one (coalesced). In flight are the computations in the guard now
-// (gs; nil without a guard), running or waiting for a slot: behind the
-// cache each is one shared computation.
-func coalescing(cs cache.Stats, gs *guard.Stats) quant.CoalescingStats {
-	c := quant.CoalescingStats{Leaders: cs.Misses, Joined: cs.Coalesced}
-	if gs != nil {
-		for _, p := range gs.Pools {
-			c.InFlight += int64(p.InFlight + p.Waiting)
-		}
-	}
-	return c
+// computations it started (its fills: Leaders), those running now
+// (InFlight) and the callers that shared another's (Joined).
+func coalescing(cs cache.Stats) quant.CoalescingStats {
+	return quant.CoalescingStats{InFlight: cs.FillsInFlight, Leaders: cs.Fills, Joined: cs.Coalesced}
 }
 
 // announced is the status an instance announces with its cache's counts.

@@ -147,7 +147,11 @@ func TestConversionsCarryEveryField(t *testing.T) {
 				"LastTransition.Breaker": "the breaker is named once, by BreakerSnapshot.Name",
 			}},
 		{name: "cache", stats: cache.Stats{},
-			convert: func(s any) any { return cacheSnapshot(s.(cache.Stats)) }},
+			convert: func(s any) any { return cacheSnapshot(s.(cache.Stats)) },
+			notCarried: map[string]string{
+				"Fills":         "served as the snapshot's coalescing.leaders (TestCoalescing)",
+				"FillsInFlight": "served as the snapshot's coalescing.in_flight (TestCoalescing)",
+			}},
 	}
 	for _, c := range conversions {
 		t.Run(c.name, func(t *testing.T) {
@@ -179,15 +183,11 @@ func TestConversionsCarryEveryField(t *testing.T) {
 	}
 }
 
-// TestCoalescing: the coalescing figures are the cache's misses and
-// coalesced answers, and the computations in the guard.
+// TestCoalescing: the coalescing figures are the cache's fills (started,
+// running) and the callers that joined one.
 func TestCoalescing(t *testing.T) {
-	cs := cache.Stats{Misses: 3, Coalesced: 97}
-	gs := &guard.Stats{Pools: []guard.BulkheadStats{{InFlight: 2, Waiting: 5}, {InFlight: 1}}}
-	if got, want := coalescing(cs, gs), (quant.CoalescingStats{InFlight: 8, Leaders: 3, Joined: 97}); got != want {
-		t.Errorf("coalescing(%+v, %+v) = %+v, want %+v", cs, gs, got, want)
-	}
-	if got := coalescing(cs, nil); got.InFlight != 0 || got.Leaders != 3 {
-		t.Errorf("coalescing without a guard = %+v", got)
+	cs := cache.Stats{Misses: 3, Coalesced: 97, Fills: 4, FillsInFlight: 1}
+	if got, want := coalescing(cs), (quant.CoalescingStats{InFlight: 1, Leaders: 4, Joined: 97}); got != want {
+		t.Errorf("coalescing(%+v) = %+v, want %+v", cs, got, want)
 	}
 }

@@ -121,10 +121,8 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 	}
 	cancel()
 	s.Store = storeSnapshot(l.Store.Stats(), reachable)
-	var gs *guard.Stats
 	if l.Guard != nil {
 		st := l.Guard.Stats()
-		gs = &st
 		for _, p := range st.Pools {
 			s.Pools = append(s.Pools, poolSnapshot(p, l.Guard.Analyses(p.Name)))
 		}
@@ -134,7 +132,7 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 	}
 	if l.Cache != nil {
 		cs := l.Cache.Stats()
-		s.Cache, s.Coalescing = cacheSnapshot(cs), coalescing(cs, gs)
+		s.Cache, s.Coalescing = cacheSnapshot(cs), coalescing(cs)
 	}
 	if l.Requests != nil {
 		s.Requests = l.Requests()

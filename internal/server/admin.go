@@ -300,7 +300,7 @@ var (
 	descCacheBytes      = desc("cache_bytes", "Bytes in the answer cache.", "backend")
 	descCacheHealthy    = desc("cache_healthy", "1 while the cache backend answers.", "backend")
 	descCoalInFlight    = desc("coalescing_in_flight", "Computations in the guard now, running or waiting for a slot (each one shared fill of the cache).")
-	descCoalLeaders     = desc("coalescing_leaders_total", "Computations the cache started for a caller (its misses).")
+	descCoalLeaders     = desc("coalescing_leaders_total", "Computations the cache started (fills: a miss, a read past the SWR window or a refresh).")
 	descCoalJoined      = desc("coalescing_joined_total", "Requests that shared another's computation (the cache's coalesced answers).")
 	descStoreReachable  = desc("store_reachable", "1 while the trade store answers.", "backend")
 	descStoreTrades     = desc("store_trades", "Trade records in the store.", "backend")
