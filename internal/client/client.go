@@ -162,6 +162,16 @@ func (c *Client) do(ctx context.Context, cl call) (*answer, error) {
 
 // once sends cl one time.
 func (c *Client) once(ctx context.Context, cl call) (*answer, error) {
+	a, err := c.send(ctx, cl)
+	if err != nil && c.timeout > 0 && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		// The deadline was the client's, not the caller's: say so.
+		return nil, fmt.Errorf("%s %s: no answer within %v (client timeout): %w", cl.method, redact(cl.url), c.timeout, context.DeadlineExceeded)
+	}
+	return a, err
+}
+
+// send sends cl one time, within the client's timeout.
+func (c *Client) send(ctx context.Context, cl call) (*answer, error) {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
