@@ -198,8 +198,7 @@ type PeopleFilter struct {
 	Offset       int
 }
 
-// People returns a page of the people some stored id resolves to.
-func (c *Client) People(ctx context.Context, f PeopleFilter) (*PeoplePage, error) {
+func (f PeopleFilter) values() url.Values {
 	q := url.Values{}
 	set(q, "party", f.Party)
 	set(q, "state", f.State)
@@ -207,7 +206,24 @@ func (c *Client) People(ctx context.Context, f PeopleFilter) (*PeoplePage, error
 	set(q, "sort", string(f.Sort))
 	setInt(q, "limit", f.Limit)
 	setInt(q, "offset", f.Offset)
+	return q
+}
+
+// People returns a page of the people some stored id resolves to.
+func (c *Client) People(ctx context.Context, f PeopleFilter) (*PeoplePage, error) {
 	var p PeoplePage
+	if err := c.getJSON(ctx, "/api/v1/people", f.values(), &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// UnresolvedIDs returns a page of the stored ids that resolve to nobody
+// (GET /api/v1/people?unresolved=true), each with why.
+func (c *Client) UnresolvedIDs(ctx context.Context, f PeopleFilter) (*UnresolvedPage, error) {
+	q := f.values()
+	q.Set("unresolved", "true")
+	var p UnresolvedPage
 	if err := c.getJSON(ctx, "/api/v1/people", q, &p); err != nil {
 		return nil, err
 	}

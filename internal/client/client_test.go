@@ -276,6 +276,13 @@ func TestPeople(t *testing.T) {
 	if d.Bioguide != "E000001" || len(d.IDs) != 1 || d.IDs[0].ID != "alex-a-example" || d.TradeCount != 5 {
 		t.Errorf("Person(E000001) = %+v, want alex-a-example's 5 trades", d)
 	}
+	un, err := c.UnresolvedIDs(ctx, client.PeopleFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(un.IDs) != 1 || un.Total != 1 || un.IDs[0].ID != "blair-b-sample" || un.IDs[0].Reason == "" || un.IDs[0].TradeCount != 2 {
+		t.Errorf("UnresolvedIDs = %+v, want blair-b-sample (no bioguide id, no table) with its reason", un)
+	}
 	if _, err := c.Person(ctx, "Z999999"); !errors.Is(err, quant.ErrNotFound) {
 		t.Errorf("Person(Z999999) = %v, want ErrNotFound", err)
 	}

@@ -132,6 +132,30 @@ type PeoplePage struct {
 	Legislators *Legislators `json:"legislators"`
 }
 
+// UnresolvedID is a stored id that resolves to nobody, with why.
+type UnresolvedID struct {
+	ID              string                 `json:"id"`
+	Names           []string               `json:"names"`
+	Reason          quant.UnresolvedReason `json:"reason"`
+	Detail          string                 `json:"detail"`
+	Candidates      []string               `json:"candidates"`
+	Chambers        []quant.Chamber        `json:"chambers"`
+	State           *string                `json:"state"`
+	TradeCount      int                    `json:"trade_count"`
+	AnalyzableCount int                    `json:"analyzable_count"`
+	FirstTrade      string                 `json:"first_trade"`
+	LastTrade       string                 `json:"last_trade"`
+}
+
+// UnresolvedPage is a page of GET /api/v1/people?unresolved=true.
+type UnresolvedPage struct {
+	IDs         []UnresolvedID `json:"ids"`
+	Total       int            `json:"total"`
+	Limit       int            `json:"limit"`
+	Offset      int            `json:"offset"`
+	Legislators *Legislators   `json:"legislators"`
+}
+
 // PersonDetail is the answer of GET /api/v1/people/{bioguide}.
 type PersonDetail struct {
 	Bioguide        string          `json:"bioguide"`
