@@ -143,7 +143,8 @@ func clientOr(c *http.Client) *http.Client {
 }
 
 // RemoteSource is the console's Source for a server elsewhere: figures and
-// actions through its admin API, bursts at its public API.
+// actions through its admin API, bursts at its public API, both by way of
+// internal/client.
 type RemoteSource struct {
 	// AdminURL is the admin API's base ("http://host:9090").
 	AdminURL string
