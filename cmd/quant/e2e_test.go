@@ -609,12 +609,9 @@ func TestE2EServeEmbedded(t *testing.T) {
 	if len(trades.Trades) != 3 || trades.NextCursor == nil {
 		t.Errorf("trades page = %d trades, next %v", len(trades.Trades), trades.NextCursor)
 	}
-	var tickers struct {
-		Tickers []map[string]any `json:"tickers"`
-	}
-	getJSON(t, base+"/api/v1/tickers?limit=10", &tickers)
-	if len(tickers.Tickers) != 10 {
-		t.Errorf("tickers = %d, want 10", len(tickers.Tickers))
+	tickers, err := c.Tickers(ctx, 10)
+	if err != nil || len(tickers) != 10 {
+		t.Errorf("tickers = %d, %v; want 10", len(tickers), err)
 	}
 }
 

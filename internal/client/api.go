@@ -188,6 +188,20 @@ func (c *Client) Trades(ctx context.Context, id string, f TradeFilter) (*TradePa
 	return &p, nil
 }
 
+// Tickers returns the most traded tickers, the first limit (0: the
+// server's default, 50).
+func (c *Client) Tickers(ctx context.Context, limit int) ([]Ticker, error) {
+	q := url.Values{}
+	setInt(q, "limit", limit)
+	var out struct {
+		Tickers []Ticker `json:"tickers"`
+	}
+	if err := c.getJSON(ctx, "/api/v1/tickers", q, &out); err != nil {
+		return nil, err
+	}
+	return out.Tickers, nil
+}
+
 // PeopleFilter selects and pages GET /api/v1/people (zero fields: the
 // server's defaults).
 type PeopleFilter struct {

@@ -254,6 +254,18 @@ func TestTrades(t *testing.T) {
 	}
 }
 
+func TestTickers(t *testing.T) {
+	c := newStack(t).client()
+	ts, err := c.Tickers(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fixture: AAPL in three trades of two politicians, then one each.
+	if len(ts) != 2 || ts[0] != (client.Ticker{Ticker: "AAPL", Trades: 3, Politicians: 2}) {
+		t.Errorf("Tickers(2) = %+v, want AAPL (3 trades, 2 politicians) first of 2", ts)
+	}
+}
+
 func TestPeople(t *testing.T) {
 	c := newStack(t).client()
 	ctx := context.Background()

@@ -100,6 +100,14 @@ type TradePage struct {
 	Limit      int     `json:"limit"`
 }
 
+// Ticker is one ticker of GET /api/v1/tickers: its trades and the
+// politicians who traded it.
+type Ticker struct {
+	Ticker      string `json:"ticker"`
+	Trades      int    `json:"trades"`
+	Politicians int    `json:"politicians"`
+}
+
 // Legislators describes the legislators table a server resolves
 // identities with.
 type Legislators struct {
