@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/quantops/quant/internal/burst"
+	"github.com/quantops/quant/internal/client"
 	"github.com/quantops/quant/internal/quant"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -83,21 +83,22 @@ func runBurst(cmd *cobra.Command, f *burstFlags) error {
 	// The calls before the burst (listing politicians, flushing the cache)
 	// give up after --timeout like the burst's requests: a hung server
 	// must not hang the command before it has sent anything.
-	client := &http.Client{Timeout: cfg.Timeout}
-	if client.Timeout <= 0 {
-		client.Timeout = 30 * time.Second
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
 	}
-	targets, err := burstTargets(ctx, client, base, f)
+	admin := f.adminURL
+	if admin == "" {
+		admin = burstAdminURL(base)
+	}
+	api := client.New(base, client.WithTimeout(timeout), client.WithAdmin(admin, f.adminToken), client.WithUserAgent("quant-burst"))
+	targets, err := burstTargets(ctx, api, f)
 	if err != nil {
 		return err
 	}
 	cfg.Targets = targets
 	if f.cold {
-		admin := f.adminURL
-		if admin == "" {
-			admin = burstAdminURL(base)
-		}
-		if err := flushCache(ctx, client, admin, f.adminToken); err != nil {
+		if err := api.FlushCache(ctx); err != nil {
 			return fmt.Errorf("--cold: %w", err)
 		}
 	}
@@ -147,7 +148,7 @@ func describeTargets(f *burstFlags) string {
 }
 
 // burstTargets builds the URLs of a burst.
-func burstTargets(ctx context.Context, client *http.Client, base string, f *burstFlags) ([]string, error) {
+func burstTargets(ctx context.Context, api *client.Client, f *burstFlags) ([]string, error) {
 	if f.urlsFile != "" {
 		file, err := os.Open(f.urlsFile)
 		if err != nil {
@@ -181,7 +182,7 @@ func burstTargets(ctx context.Context, client *http.Client, base string, f *burs
 	}
 	if needIDs && len(ids) == 0 {
 		var err error
-		if ids, err = mostActive(ctx, client, base, f.top); err != nil {
+		if ids, err = mostActive(ctx, api, f.top); err != nil {
 			return nil, err
 		}
 	}
@@ -189,13 +190,13 @@ func burstTargets(ctx context.Context, client *http.Client, base string, f *burs
 	for _, id := range ids {
 		for _, a := range analyses {
 			if forEachPolitician(a) {
-				out = append(out, base+"/api/v1/analytics/"+string(a)+"/"+url.PathEscape(id))
+				out = append(out, api.AnalysisURL(quant.Request{Analysis: a, ID: id}))
 			}
 		}
 	}
 	for _, a := range analyses {
 		if !a.PerPolitician() {
-			out = append(out, base+"/api/v1/analytics/"+string(a))
+			out = append(out, api.AnalysisURL(quant.Request{Analysis: a}))
 		}
 	}
 	return out, nil
@@ -210,41 +211,26 @@ func forEachPolitician(a quant.Analysis) bool {
 }
 
 // mostActive asks the server for its top politicians by trades (0: all).
-func mostActive(ctx context.Context, client *http.Client, base string, top int) ([]string, error) {
+func mostActive(ctx context.Context, api *client.Client, top int) ([]string, error) {
 	if top < 0 {
 		return nil, fmt.Errorf("--top must be >= 0, got %d", top)
 	}
+	f := client.PoliticianFilter{Sort: quant.SortTrades}
+	if top > 0 {
+		f.Limit = min(1000, top)
+	}
 	var ids []string
-	for offset := 0; ; offset += 1000 {
-		limit := 1000
-		if top > 0 {
-			limit = min(1000, top-len(ids))
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/politicians?sort=trades&limit=%d&offset=%d", base, limit, offset), nil)
-		resp, err := client.Do(req)
+	for p, err := range api.AllPoliticians(ctx, f) {
 		if err != nil {
 			return nil, fmt.Errorf("list politicians: %w", err)
 		}
-		var page struct {
-			Politicians []struct {
-				ID string `json:"id"`
-			} `json:"politicians"`
-			Total int `json:"total"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 {
-			return nil, fmt.Errorf("list politicians: %s %v", resp.Status, err)
-		}
-		for _, p := range page.Politicians {
-			ids = append(ids, p.ID)
-		}
-		if len(page.Politicians) < limit || (top > 0 && len(ids) >= top) || len(ids) >= page.Total {
+		ids = append(ids, p.ID)
+		if top > 0 && len(ids) >= top {
 			break
 		}
 	}
 	if len(ids) == 0 {
-		return nil, fmt.Errorf("the server at %s lists no politicians", base)
+		return nil, fmt.Errorf("the server at %s lists no politicians", api.BaseURL())
 	}
 	return ids, nil
 }
@@ -259,24 +245,4 @@ func burstAdminURL(api string) string {
 		return "http://127.0.0.1:9090"
 	}
 	return u.Scheme + "://" + net.JoinHostPort(u.Hostname(), "9090")
-}
-
-// flushCache empties a server's cache through its admin API.
-func flushCache(ctx context.Context, client *http.Client, adminURL, token string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(adminURL, "/")+"/admin/v1/cache/flush", nil)
-	if err != nil {
-		return fmt.Errorf("--admin-url: %w", err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("POST %s/admin/v1/cache/flush: %s", adminURL, resp.Status)
-	}
-	return nil
 }

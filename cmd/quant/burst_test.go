@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quantops/quant/internal/client"
 )
 
 // --cold used to flush 127.0.0.1:9090 whatever --url said: against a
@@ -77,7 +79,7 @@ func TestBurstSetupTimesOut(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := runBurstCmd(t, 10*time.Second, args...)
-			if err == nil || !strings.Contains(err.Error(), "Timeout") {
+			if err == nil || !strings.Contains(err.Error(), "client timeout") {
 				t.Errorf("quant burst %v = %v, want a client timeout", args, err)
 			}
 		})
@@ -130,7 +132,7 @@ func TestBurstTargets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.analysis, func(t *testing.T) {
-			got, err := burstTargets(context.Background(), http.DefaultClient, b, &burstFlags{analysis: tt.analysis, ids: []string{"p-1", "p-2"}})
+			got, err := burstTargets(context.Background(), client.New(b), &burstFlags{analysis: tt.analysis, ids: []string{"p-1", "p-2"}})
 			if err != nil || strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("burstTargets(--analysis %s) = %q, %v; want %q", tt.analysis, got, err, tt.want)
 			}

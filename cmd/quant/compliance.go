@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/quantops/quant/internal/client"
 	"github.com/quantops/quant/internal/ensemble"
 	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/people"
@@ -245,7 +245,7 @@ func runCompliance(ctx context.Context, cmd *cobra.Command, cf *complianceFlags,
 	}
 	out := cmd.OutOrStdout()
 	if req.ID != "" {
-		var a complianceAnswer
+		var a client.ComplianceAnswer
 		if err := json.Unmarshal(body, &a); err != nil {
 			return fmt.Errorf("compliance of %q: decode the answer: %w", req.ID, err)
 		}
@@ -257,7 +257,7 @@ func runCompliance(ctx context.Context, cmd *cobra.Command, cf *complianceFlags,
 		}
 		return writeComplianceText(out, a)
 	}
-	var r complianceRanking
+	var r client.ComplianceRanking
 	if err := json.Unmarshal(body, &r); err != nil {
 		return fmt.Errorf("compliance ranking: decode the answer: %w", err)
 	}
@@ -273,7 +273,13 @@ func runCompliance(ctx context.Context, cmd *cobra.Command, cf *complianceFlags,
 // fetchCompliance returns the answer's JSON from the source.
 func fetchCompliance(ctx context.Context, cmd *cobra.Command, src complianceSource, req quant.Query) ([]byte, error) {
 	if src.url != "" {
-		return (&complianceClient{http: &http.Client{}, maxWait: 10 * time.Second}).get(ctx, src.url, req.Request)
+		// The meta member is left in (printing drops it). A problem answer
+		// is an error with its status, reason and detail.
+		a, err := newComplianceClient(src.url, 10*time.Second).Analysis(ctx, req.Request)
+		if err != nil {
+			return nil, complianceError(req.Request, err)
+		}
+		return a.Body, nil
 	}
 	var (
 		st  quant.Store
@@ -357,220 +363,23 @@ func complianceError(req quant.Request, err error) error {
 	return fmt.Errorf("compliance ranking: %w", err)
 }
 
-// complianceURL is the API's URL of req.
-func complianceURL(base string, req quant.Request) string {
-	if req.ID != "" {
-		return base + "/api/v1/analytics/compliance/" + url.PathEscape(req.ID)
-	}
-	q := url.Values{}
-	q.Set("min_records", strconv.Itoa(req.MinRecords))
-	q.Set("sort", string(req.Sort))
-	q.Set("limit", strconv.Itoa(req.Limit))
-	if req.Chamber != "" {
-		q.Set("chamber", string(req.Chamber))
-	}
-	if req.Party != "" {
-		q.Set("party", req.Party)
-	}
-	if req.State != "" {
-		q.Set("state", req.State)
-	}
-	return base + "/api/v1/analytics/compliance?" + q.Encode()
-}
-
 // complianceTries bounds how often a 503 (a full queue, an open breaker)
 // is waited out.
 const complianceTries = 5
 
-// complianceClient asks a server for compliance answers.
-type complianceClient struct {
-	http *http.Client
-	// maxWait caps the wait before retrying a 503 (the server's
-	// Retry-After, else a second).
-	maxWait time.Duration
+// newComplianceClient is the client of --url: a 503 is tried again up to
+// complianceTries times in all, after its Retry-After (at most maxWait).
+func newComplianceClient(base string, maxWait time.Duration) *client.Client {
+	return client.New(base, client.WithRetry(complianceTries, maxWait), client.WithUserAgent("quant-compliance"))
 }
-
-// get asks the server at base for req's answer and returns its JSON; the
-// meta member is left in (printing drops it). A problem answer becomes an
-// error with its status, reason and detail.
-func (c *complianceClient) get(ctx context.Context, base string, req quant.Request) ([]byte, error) {
-	u := complianceURL(base, req)
-	for try := 1; ; try++ {
-		hr, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, err
-		}
-		hr.Header.Set("Accept", "application/json")
-		resp, err := c.http.Do(hr)
-		if err != nil {
-			return nil, complianceError(req, err)
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		resp.Body.Close()
-		if err != nil {
-			return nil, complianceError(req, fmt.Errorf("GET %s: %w", u, err))
-		}
-		if resp.StatusCode == http.StatusOK {
-			return b, nil
-		}
-		if resp.StatusCode == http.StatusServiceUnavailable && try < complianceTries {
-			wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
-			if err != nil || wait <= 0 {
-				wait = 1
-			}
-			select {
-			case <-time.After(min(time.Duration(wait)*time.Second, c.maxWait)):
-				continue
-			case <-ctx.Done():
-				return nil, complianceError(req, ctx.Err())
-			}
-		}
-		return nil, complianceError(req, problemError(u, resp.Status, b))
-	}
-}
-
-// problemError describes a refusal from the server: its status, and the
-// reason, parameter and detail of its problem details (RFC 9457) when it
-// sent them.
-func problemError(u, status string, body []byte) error {
-	var p struct {
-		Detail string `json:"detail"`
-		Reason string `json:"reason"`
-		Param  string `json:"param"`
-	}
-	msg := "GET " + u + ": " + status
-	if json.Unmarshal(body, &p) != nil {
-		if s := strings.TrimSpace(string(body)); s != "" {
-			msg += ": " + clipText(s, 200)
-		}
-		return errors.New(msg)
-	}
-	if p.Reason != "" {
-		msg += " (" + p.Reason + ")"
-	}
-	if p.Param != "" {
-		msg += " parameter " + p.Param
-	}
-	if p.Detail != "" {
-		msg += ": " + p.Detail
-	}
-	return errors.New(msg)
-}
-
-// clipText shortens s to at most n runes.
-func clipText(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
-}
-
-// The answers, decoded from either source into the same structs so that
-// every output agrees (field names as ANALYTICS.md section 11 and the
-// vectors of testdata/formats have them). A figure that may be undefined
-// is a pointer: null stays null.
-type (
-	// complianceAnswer is one politician's answer.
-	complianceAnswer struct {
-		ID            string           `json:"id"`
-		Records       int              `json:"records"`
-		Known         int              `json:"known"`
-		Invalid       int              `json:"invalid"`
-		Undated       int              `json:"undated"`
-		Late          int              `json:"late"`
-		LateShare     *float64         `json:"late_share"`
-		Lag           complianceLag    `json:"lag"`
-		Filings       int              `json:"filings"`
-		LateFilings   int              `json:"late_filings"`
-		Worst         []complianceLate `json:"worst"`
-		ByYear        []complianceYear `json:"by_year"`
-		FilingIDs     []string         `json:"filing_ids"`
-		LateFilingIDs []string         `json:"late_filing_ids"`
-		Chambers      []quant.Chamber  `json:"chambers"`
-		Meta          *json.RawMessage `json:"meta,omitempty"` // the server's; dropped before printing
-	}
-	// complianceLag holds the lag figures over the known lags, in days.
-	complianceLag struct {
-		Min  *float64 `json:"min"`
-		P50  *float64 `json:"p50"`
-		Mean *float64 `json:"mean"`
-		P90  *float64 `json:"p90"`
-		Max  *float64 `json:"max"`
-	}
-	// complianceLate is one of the worst late records.
-	complianceLate struct {
-		TransactionDate string  `json:"transaction_date"`
-		DisclosureDate  string  `json:"disclosure_date"`
-		Lag             float64 `json:"lag"`
-		Ticker          *string `json:"ticker"`
-		Type            string  `json:"type"`
-		FilingID        *string `json:"filing_id"`
-	}
-	// complianceYear is one calendar year of transaction dates.
-	complianceYear struct {
-		Year  int      `json:"year"`
-		Known int      `json:"known"`
-		Late  int      `json:"late"`
-		P50   *float64 `json:"p50"`
-	}
-	// complianceRanking is the ranking's answer.
-	complianceRanking struct {
-		MinRecords int               `json:"min_records"`
-		Sort       string            `json:"sort"`
-		Limit      int               `json:"limit"`
-		Chamber    string            `json:"chamber,omitempty"`
-		Party      string            `json:"party,omitempty"`
-		State      string            `json:"state,omitempty"`
-		Rows       []complianceRow   `json:"rows"`
-		Summary    complianceSummary `json:"summary"`
-		Meta       *json.RawMessage  `json:"meta,omitempty"` // the server's; dropped before printing
-	}
-	// complianceRow is one ranked politician.
-	complianceRow struct {
-		ID        string          `json:"id"`
-		Chambers  []quant.Chamber `json:"chambers"`
-		Known     int             `json:"known"`
-		Late      int             `json:"late"`
-		LateShare *float64        `json:"late_share"`
-		P50       *float64        `json:"p50"`
-		Max       *float64        `json:"max"`
-	}
-	// complianceSummary is over every analyzable record of the store.
-	complianceSummary struct {
-		Politicians int      `json:"politicians"`
-		Ranked      int      `json:"ranked"`
-		Records     int      `json:"records"`
-		Known       int      `json:"known"`
-		Invalid     int      `json:"invalid"`
-		Undated     int      `json:"undated"`
-		Late        int      `json:"late"`
-		LateShare   *float64 `json:"late_share"`
-		P50         *float64 `json:"p50"`
-		// ByChamber and ByParty are there when a legislators table is
-		// loaded.
-		ByChamber []complianceGroup `json:"by_chamber,omitempty"`
-		ByParty   []complianceGroup `json:"by_party,omitempty"`
-	}
-	// complianceGroup is the summary's figures over one chamber's or one
-	// party's records; Party is null for unresolved records.
-	complianceGroup struct {
-		Chamber   string   `json:"chamber,omitempty"`
-		Party     *string  `json:"party,omitempty"`
-		Records   int      `json:"records"`
-		Known     int      `json:"known"`
-		Late      int      `json:"late"`
-		LateShare *float64 `json:"late_share"`
-		P50       *float64 `json:"p50"`
-	}
-)
 
 // writeIndentedJSON prints v as indented JSON without the server's meta.
 func writeIndentedJSON(w io.Writer, v any) error {
 	switch a := v.(type) {
-	case complianceAnswer:
+	case client.ComplianceAnswer:
 		a.Meta = nil
 		v = a
-	case complianceRanking:
+	case client.ComplianceRanking:
 		a.Meta = nil
 		v = a
 	}
@@ -591,7 +400,7 @@ var sortLabels = map[string]string{
 
 // writeRankingText prints the ranking as a table for people, then the
 // summary.
-func writeRankingText(w io.Writer, r complianceRanking) error {
+func writeRankingText(w io.Writer, r client.ComplianceRanking) error {
 	var b bytes.Buffer
 	label := sortLabels[r.Sort]
 	if label == "" {
@@ -651,13 +460,13 @@ func writeRankingText(w io.Writer, r complianceRanking) error {
 	return err
 }
 
-func groupRow(name string, g complianceGroup) []string {
+func groupRow(name string, g client.ComplianceGroup) []string {
 	return []string{name, strconv.Itoa(g.Records), strconv.Itoa(g.Known), strconv.Itoa(g.Late), percent(g.LateShare), fixed(g.P50, 1)}
 }
 
 // writeComplianceText prints one politician's answer for people: the
 // counts and lag figures, the years, the worst late records.
-func writeComplianceText(w io.Writer, a complianceAnswer) error {
+func writeComplianceText(w io.Writer, a client.ComplianceAnswer) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s (%s): STOCK Act disclosure lags\n", a.ID, chamberText(a.Chambers))
 	fmt.Fprintf(&b, "(lag: days from trade to disclosure; late: over 45 days)\n\n")
@@ -712,7 +521,7 @@ const maxFilingText = 20
 // writeRankingCSV prints the ranking's rows after a header row; numbers
 // as the JSON has them (late_share a fraction), a null as an empty field,
 // chambers joined with ';'.
-func writeRankingCSV(w io.Writer, r complianceRanking) error {
+func writeRankingCSV(w io.Writer, r client.ComplianceRanking) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"rank", "id", "chambers", "known", "late", "late_share", "p50", "max"})
 	for i, row := range r.Rows {
@@ -725,7 +534,7 @@ func writeRankingCSV(w io.Writer, r complianceRanking) error {
 
 // writeComplianceCSV prints one politician's counts and lag figures as one
 // row after a header row (the years and the worst records: --json).
-func writeComplianceCSV(w io.Writer, a complianceAnswer) error {
+func writeComplianceCSV(w io.Writer, a client.ComplianceAnswer) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"id", "chambers", "records", "known", "invalid", "undated", "late", "late_share",
 		"lag_min", "lag_p50", "lag_mean", "lag_p90", "lag_max", "filings", "late_filings"})

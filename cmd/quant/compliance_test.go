@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/quantops/quant/internal/client"
 	"github.com/quantops/quant/internal/ensemble"
 	"github.com/quantops/quant/internal/inmem"
 	"github.com/quantops/quant/internal/quant"
@@ -110,7 +111,7 @@ func checkWidth(tb testing.TB, out string) {
 }
 
 func TestComplianceRankingText(t *testing.T) {
-	r := decodeFixture[complianceRanking](t, complianceRankingFixture)
+	r := decodeFixture[client.ComplianceRanking](t, complianceRankingFixture)
 	var b bytes.Buffer
 	if err := writeRankingText(&b, r); err != nil {
 		t.Fatal(err)
@@ -136,10 +137,10 @@ summary: 5 politicians (4 ranked, 3 shown), 20 records:
 		// The widest real figures: a 26-letter House id, 4-digit counts
 		// and lags, the largest limit and minimum, a million records.
 		share, p50, mx, big := 1.0, 1234.5, 9999.0, 1e6
-		r := complianceRanking{MinRecords: 1000, Sort: "late", Limit: 500, Chamber: "senate",
-			Summary: complianceSummary{Politicians: 99999, Ranked: 500, Records: 999999, Known: 999999, Invalid: 999999, Undated: 999999, Late: 999999, LateShare: &share, P50: &big}}
+		r := client.ComplianceRanking{MinRecords: 1000, Sort: "late", Limit: 500, Chamber: "senate",
+			Summary: client.ComplianceSummary{Politicians: 99999, Ranked: 500, Records: 999999, Known: 999999, Invalid: 999999, Undated: 999999, Late: 999999, LateShare: &share, P50: &big}}
 		for range 500 {
-			r.Rows = append(r.Rows, complianceRow{ID: "marjorie-taylor-mrs-greene", Chambers: []quant.Chamber{"house", "senate"}, Known: 9999, Late: 9999, LateShare: &share, P50: &p50, Max: &mx})
+			r.Rows = append(r.Rows, client.ComplianceRow{ID: "marjorie-taylor-mrs-greene", Chambers: []quant.Chamber{"house", "senate"}, Known: 9999, Late: 9999, LateShare: &share, P50: &p50, Max: &mx})
 		}
 		var b bytes.Buffer
 		if err := writeRankingText(&b, r); err != nil {
@@ -149,7 +150,7 @@ summary: 5 politicians (4 ranked, 3 shown), 20 records:
 	})
 	t.Run("chamber and no rows", func(t *testing.T) {
 		r := r
-		r.Chamber, r.Rows, r.MinRecords, r.Sort = "house", []complianceRow{}, 50, "p50"
+		r.Chamber, r.Rows, r.MinRecords, r.Sort = "house", []client.ComplianceRow{}, 50, "p50"
 		var b bytes.Buffer
 		if err := writeRankingText(&b, r); err != nil {
 			t.Fatal(err)
@@ -168,7 +169,7 @@ summary: 5 politicians (4 ranked, 3 shown), 20 records:
 }
 
 func TestComplianceText(t *testing.T) {
-	a := decodeFixture[complianceAnswer](t, complianceOneFixture)
+	a := decodeFixture[client.ComplianceAnswer](t, complianceOneFixture)
 	var b bytes.Buffer
 	if err := writeComplianceText(&b, a); err != nil {
 		t.Fatal(err)
@@ -192,7 +193,7 @@ func readCSV(tb testing.TB, out string) [][]string {
 func TestComplianceCSV(t *testing.T) {
 	t.Run("ranking", func(t *testing.T) {
 		var b bytes.Buffer
-		if err := writeRankingCSV(&b, decodeFixture[complianceRanking](t, complianceRankingFixture)); err != nil {
+		if err := writeRankingCSV(&b, decodeFixture[client.ComplianceRanking](t, complianceRankingFixture)); err != nil {
 			t.Fatal(err)
 		}
 		want := [][]string{
@@ -207,7 +208,7 @@ func TestComplianceCSV(t *testing.T) {
 	})
 	t.Run("one politician", func(t *testing.T) {
 		var b bytes.Buffer
-		if err := writeComplianceCSV(&b, decodeFixture[complianceAnswer](t, complianceOneFixture)); err != nil {
+		if err := writeComplianceCSV(&b, decodeFixture[client.ComplianceAnswer](t, complianceOneFixture)); err != nil {
 			t.Fatal(err)
 		}
 		want := [][]string{
@@ -219,7 +220,7 @@ func TestComplianceCSV(t *testing.T) {
 		}
 	})
 	t.Run("quoting", func(t *testing.T) {
-		r := complianceRanking{Rows: []complianceRow{{ID: `odd,"id"`, Chambers: []quant.Chamber{quant.ChamberHouse}, Known: 1}}}
+		r := client.ComplianceRanking{Rows: []client.ComplianceRow{{ID: `odd,"id"`, Chambers: []quant.Chamber{quant.ChamberHouse}, Known: 1}}}
 		var b bytes.Buffer
 		if err := writeRankingCSV(&b, r); err != nil {
 			t.Fatal(err)
@@ -237,8 +238,16 @@ func TestComplianceJSON(t *testing.T) {
 		name, fixture string
 		decode        func([]byte) (any, error)
 	}{
-		{"one", complianceOneFixture, func(b []byte) (any, error) { var a complianceAnswer; err := json.Unmarshal(b, &a); return a, err }},
-		{"ranking", complianceRankingFixture, func(b []byte) (any, error) { var r complianceRanking; err := json.Unmarshal(b, &r); return r, err }},
+		{"one", complianceOneFixture, func(b []byte) (any, error) {
+			var a client.ComplianceAnswer
+			err := json.Unmarshal(b, &a)
+			return a, err
+		}},
+		{"ranking", complianceRankingFixture, func(b []byte) (any, error) {
+			var r client.ComplianceRanking
+			err := json.Unmarshal(b, &r)
+			return r, err
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v, err := tc.decode([]byte(tc.fixture))
@@ -455,17 +464,17 @@ func TestComplianceRetry(t *testing.T) {
 		w.Write([]byte(complianceRankingFixture))
 	}))
 	t.Cleanup(srv.Close)
-	c := &complianceClient{http: srv.Client(), maxWait: time.Millisecond}
+	c := newComplianceClient(srv.URL, time.Millisecond)
 	req, _ := quant.NewQuery(quant.Request{Analysis: quant.AnalysisCompliance})
-	body, err := c.get(context.Background(), srv.URL, req.Request)
-	if err != nil || calls.Load() != 3 || !bytes.Contains(body, []byte(`"rows"`)) {
-		t.Fatalf("get after two 503s = %.40q, %v after %d calls; want the answer after 3", body, err, calls.Load())
+	a, err := c.Analysis(context.Background(), req.Request)
+	if err != nil || calls.Load() != 3 || !bytes.Contains(a.Body, []byte(`"rows"`)) {
+		t.Fatalf("Analysis after two 503s = %+v, %v after %d calls; want the answer after 3", a, err, calls.Load())
 	}
 	calls.Store(0)
 	fail = 100
-	_, err = c.get(context.Background(), srv.URL, req.Request)
+	_, err = c.Analysis(context.Background(), req.Request)
 	if err == nil || !strings.Contains(err.Error(), "503 Service Unavailable: pool ml is full") || calls.Load() != complianceTries {
-		t.Errorf("get against a server always 503 = %v after %d calls; want the 503's detail after %d", err, calls.Load(), complianceTries)
+		t.Errorf("Analysis against a server always 503 = %v after %d calls; want the 503's detail after %d", err, calls.Load(), complianceTries)
 	}
 }
 
@@ -476,16 +485,16 @@ func TestComplianceURLBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(complianceURL("http://h:1", req.Request))
+	u, err := url.Parse(client.New("http://h:1").AnalysisURL(req.Request))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := url.Values{"min_records": {"5"}, "sort": {"late"}, "limit": {"7"}, "chamber": {"house"}}
 	if diff := cmp.Diff(want, u.Query()); diff != "" || u.Path != "/api/v1/analytics/compliance" {
-		t.Errorf("complianceURL(%+v) = %s (-want +got query):\n%s", req, u, diff)
+		t.Errorf("AnalysisURL(%+v) = %s (-want +got query):\n%s", req, u, diff)
 	}
-	if got := complianceURL("http://h:1", quant.Request{Analysis: quant.AnalysisCompliance, ID: "a-b"}); got != "http://h:1/api/v1/analytics/compliance/a-b" {
-		t.Errorf("complianceURL(one) = %s", got)
+	if got := client.New("http://h:1").AnalysisURL(quant.Request{Analysis: quant.AnalysisCompliance, ID: "a-b"}); got != "http://h:1/api/v1/analytics/compliance/a-b" {
+		t.Errorf("AnalysisURL(one) = %s", got)
 	}
 	var perr *quant.ParamError
 	if _, err := quant.NewQuery(quant.Request{Analysis: quant.AnalysisCompliance, Limit: 501}); !errors.As(err, &perr) {
@@ -566,8 +575,8 @@ func TestComplianceShape(t *testing.T) {
 		req quant.Request
 		v   any
 	}{
-		{quant.Request{Analysis: quant.AnalysisCompliance, ID: "avery-a-sample"}, &complianceAnswer{}},
-		{quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, Chamber: quant.ChamberHouse}, &complianceRanking{}},
+		{quant.Request{Analysis: quant.AnalysisCompliance, ID: "avery-a-sample"}, &client.ComplianceAnswer{}},
+		{quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1, Chamber: quant.ChamberHouse}, &client.ComplianceRanking{}},
 	} {
 		res, err := svc.Analyze(ctx, quant.MustQuery(tc.req))
 		if err != nil {

@@ -8,42 +8,14 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/quantops/quant/internal/client"
+	"github.com/quantops/quant/internal/quant"
 	"github.com/quantops/quant/internal/redis/redistest"
 	goredis "github.com/redis/go-redis/v9"
 )
-
-// postJSON posts body and decodes the JSON answer into v (when not nil).
-func postJSON(t *testing.T, u, body string, v any) *http.Response {
-	t.Helper()
-	resp, err := http.Post(u, "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if v != nil {
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatalf("POST %s: %v: %s", u, err, b)
-		}
-	}
-	return resp
-}
-
-type e2eJob struct {
-	ID       string          `json:"id"`
-	Status   string          `json:"status"`
-	Attempts int             `json:"attempts"`
-	Cache    string          `json:"cache"`
-	Result   json.RawMessage `json:"result"`
-	Error    *struct {
-		Status int    `json:"status"`
-		Detail string `json:"detail"`
-	} `json:"error"`
-}
 
 // TestE2EJobsSurviveRestart submits jobs to an instance that runs none and
 // kills it (kill -9); a new instance on the same PostgreSQL runs them all
@@ -52,25 +24,26 @@ func TestE2EJobsSurviveRestart(t *testing.T) {
 	db := testDatabase(t)
 	data, _ := genData(t)
 	a, proc := startServerProc(t, nil, "--database-url", db, "--data", data, "--job-workers", "0")
+	ctx := context.Background()
+	ca := newClient(a)
 	var ids []string
-	var top struct {
-		Politicians []struct {
-			ID string `json:"id"`
-		} `json:"politicians"`
+	top, err := ca.Politicians(ctx, client.PoliticianFilter{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
 	}
-	getJSON(t, a+"/api/v1/politicians?limit=5", &top)
 	for _, p := range top.Politicians {
-		for _, an := range []string{"fourier", "hmm", "ensemble"} {
-			var j e2eJob
-			resp := postJSON(t, a+"/api/v1/jobs", fmt.Sprintf(`{"analysis":%q,"id":%q}`, an, p.ID), &j)
-			if resp.StatusCode != http.StatusAccepted || j.Status != "queued" {
-				t.Fatalf("submit: %d %+v", resp.StatusCode, j)
+		for _, an := range []quant.Analysis{quant.AnalysisFourier, quant.AnalysisHMM, quant.AnalysisEnsemble} {
+			j, err := ca.SubmitJob(ctx, quant.Request{Analysis: an, ID: p.ID}, client.SubmitOptions{})
+			if err != nil || j.Status != quant.JobQueued {
+				t.Fatalf("submit: %+v, %v", j, err)
 			}
 			ids = append(ids, j.ID)
 		}
 	}
-	var j e2eJob
-	postJSON(t, a+"/api/v1/jobs", `{"analysis":"correlation","params":{"top":10}}`, &j)
+	j, err := ca.SubmitJob(ctx, quant.Request{Analysis: quant.AnalysisCorrelation, Top: 10}, client.SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids = append(ids, j.ID)
 	if err := proc.Kill(); err != nil {
 		t.Fatal(err)
@@ -78,20 +51,23 @@ func TestE2EJobsSurviveRestart(t *testing.T) {
 	proc.Wait()
 
 	b := startServer(t, nil, "--database-url", db)
-	finished := map[string]int{}
+	cb := newClient(b)
+	finished := map[quant.JobState]int{}
 	eventually(t, 120*time.Second, "every job finished on the new instance", func() bool {
 		clear(finished)
 		for _, id := range ids {
-			var j e2eJob
-			getJSON(t, b+"/api/v1/jobs/"+id, &j)
+			j, err := cb.Job(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
 			finished[j.Status]++
-			if j.Status == "failed" && (j.Error == nil || j.Error.Status != 422) {
+			if j.Status == quant.JobFailed && (j.Error == nil || j.Error.Status != 422) {
 				t.Fatalf("job %s failed: %+v", id, j.Error)
 			}
 		}
-		return finished["done"]+finished["failed"] == len(ids)
+		return finished[quant.JobDone]+finished[quant.JobFailed] == len(ids)
 	})
-	if finished["done"] < len(ids)-2 {
+	if finished[quant.JobDone] < len(ids)-2 {
 		t.Errorf("jobs: %v; want (nearly) all done", finished)
 	}
 	t.Logf("%d jobs submitted to a killed instance, finished by another: %v", len(ids), finished)
@@ -128,9 +104,10 @@ func TestE2EKillLeaseHolder(t *testing.T) {
 	o, _ := goredis.ParseURL(rs.URL())
 	rdb := goredis.NewClient(o)
 	defer rdb.Close()
-	var job e2eJob
-	if resp := postJSON(t, a+"/api/v1/jobs", `{"analysis":"network"}`, &job); resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("submit the network job to A: %d", resp.StatusCode)
+	ctx := context.Background()
+	job, err := newClient(a).SubmitJob(ctx, quant.Request{Analysis: quant.AnalysisNetwork}, client.SubmitOptions{})
+	if err != nil {
+		t.Fatalf("submit the network job to A: %v", err)
 	}
 	eventually(t, 30*time.Second, "instance A holds the network lease", func() bool {
 		leases, _ := rdb.Keys(context.Background(), "quantlease:*network*").Result()
@@ -149,18 +126,12 @@ func TestE2EKillLeaseHolder(t *testing.T) {
 		resp.Body.Close()
 		bDone <- resp
 	}()
-	type cacheCounts struct {
-		Misses         int64 `json:"misses"`
-		Coalesced      int64 `json:"coalesced"`
-		Errors         int64 `json:"errors"`
-		LeaseWaits     int64 `json:"lease_waits"`
-		LeaseTakeovers int64 `json:"lease_takeovers"`
-	}
-	bCache := func() cacheCounts {
-		var snap struct {
-			Cache cacheCounts `json:"cache"`
+	adminClientB := adminClient(adminB, "")
+	bCache := func() quant.CacheSnapshot {
+		snap, err := adminClientB.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-		getJSON(t, "http://"+adminB+"/admin/v1/snapshot", &snap)
 		return snap.Cache
 	}
 	// Kill A only once B's request is seen waiting on A's lease.
@@ -171,9 +142,11 @@ func TestE2EKillLeaseHolder(t *testing.T) {
 		}
 		return c.LeaseWaits >= 1
 	})
-	var running e2eJob
-	getJSON(t, a+"/api/v1/jobs/"+job.ID, &running)
-	if running.Status != "running" || running.Attempts != 1 {
+	running, err := newClient(a).Job(ctx, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if running.Status != quant.JobRunning || running.Attempts != 1 {
 		t.Fatalf("the job on A before the kill: %+v; want running, attempt 1", running)
 	}
 	if err := proc.Kill(); err != nil {
@@ -192,13 +165,15 @@ func TestE2EKillLeaseHolder(t *testing.T) {
 		t.Fatalf("B: %v; want 200 MISS (computed by B after A's lease ran out)", resp)
 	}
 	eventually(t, 2*time.Minute, "the dead instance's job finished by B", func() bool {
-		getJSON(t, b+"/api/v1/jobs/"+job.ID, &running)
-		return running.Status == "done" || running.Status == "failed"
+		if running, err = newClient(b).Job(ctx, job.ID); err != nil {
+			t.Fatal(err)
+		}
+		return running.Status.Finished()
 	})
 	// At least a second attempt: B's. (A -race build starved of CPU can
 	// renew a lease late, and another claim then follows: more attempts,
 	// still one answer.)
-	if running.Status != "done" || running.Attempts < 2 || len(running.Result) == 0 {
+	if running.Status != quant.JobDone || running.Attempts < 2 || len(running.Result) == 0 {
 		t.Errorf("the job after the kill: %s, attempt %d; want done by B on a later attempt", running.Status, running.Attempts)
 	}
 	// Read once the job is done too: a follower returns before its leader
@@ -224,20 +199,13 @@ func TestE2EIngestReachesEveryInstance(t *testing.T) {
 	data, _ := genData(t)
 	a := startServer(t, nil, append(common, "--data", data)...)
 	b := startServer(t, nil, common...)
-	const path = "/api/v1/analytics/correlation?top=5"
-	version := func(base string) (string, e2eVersion) {
-		resp, err := http.Get(base + path)
+	corr := quant.Request{Analysis: quant.AnalysisCorrelation, Top: 5}
+	version := func(base string) (quant.CacheStatus, e2eVersion) {
+		a, err := newClient(base).Analysis(context.Background(), corr)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var body struct {
-			Meta struct {
-				DatasetVersion e2eVersion `json:"dataset_version"`
-			} `json:"meta"`
-		}
-		json.NewDecoder(resp.Body).Decode(&body)
-		resp.Body.Close()
-		return resp.Header.Get("X-Cache"), body.Meta.DatasetVersion
+		return a.Cache, e2eVersion(a.Meta.DatasetVersion)
 	}
 	version(b)
 	cached, v0 := version(b)

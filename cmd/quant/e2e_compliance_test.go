@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/quantops/quant/internal/client"
 )
 
 const (
@@ -43,13 +44,13 @@ func compliance(t *testing.T, args ...string) string {
 // first query in every output format, the others with --json (each run
 // with --data loads the files again). It returns the first query's
 // answer, decoded as a ranking.
-func sameFromBothSources(t *testing.T, base string, files []string, queries [][]string) complianceRanking {
+func sameFromBothSources(t *testing.T, base string, files []string, queries [][]string) client.ComplianceRanking {
 	t.Helper()
 	var data []string
 	for _, f := range files {
 		data = append(data, "--data", f)
 	}
-	var first complianceRanking
+	var first client.ComplianceRanking
 	for i, q := range queries {
 		formats := [][]string{{"--json"}}
 		if i == 0 {
@@ -73,7 +74,7 @@ func sameFromBothSources(t *testing.T, base string, files []string, queries [][]
 }
 
 // checkRanking checks the invariants of section 11 on a ranking answer.
-func checkRanking(t *testing.T, r complianceRanking) {
+func checkRanking(t *testing.T, r client.ComplianceRanking) {
 	t.Helper()
 	s := r.Summary
 	if s.Records != s.Known+s.Invalid+s.Undated {

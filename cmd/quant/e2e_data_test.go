@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/quantops/quant/internal/client"
 )
 
 // The refresh scenarios of issue 12, through the real binary: a filing is
@@ -118,39 +121,25 @@ func importStored(t *testing.T, env []string, args ...string) storedJSON {
 // storedRecords sums trade_count over every politician a server lists.
 func storedRecords(t *testing.T, base string) int {
 	t.Helper()
-	var list struct {
-		Politicians []struct {
-			TradeCount int `json:"trade_count"`
-		} `json:"politicians"`
-		Total int `json:"total"`
-	}
-	getJSON(t, base+"/api/v1/politicians?limit=1000", &list)
-	if list.Total > len(list.Politicians) {
-		t.Fatalf("%d politicians, more than one page", list.Total)
-	}
 	n := 0
-	for _, p := range list.Politicians {
+	for p, err := range newClient(base).AllPoliticians(context.Background(), client.PoliticianFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		n += p.TradeCount
 	}
 	return n
 }
 
 // readyVersion reads the dataset version /readyz reports; it must be a
-// JSON string.
+// JSON string (client.Ready decodes nothing else).
 func readyVersion(t *testing.T, base string) e2eVersion {
 	t.Helper()
-	var ready struct {
-		Version json.RawMessage `json:"dataset_version"`
-	}
-	getJSON(t, base+"/readyz", &ready)
-	if len(ready.Version) == 0 || ready.Version[0] != '"' {
-		t.Fatalf("/readyz dataset_version = %s, want a JSON string", ready.Version)
-	}
-	var v e2eVersion
-	if err := v.UnmarshalJSON(ready.Version); err != nil {
+	r, err := newClient(base).Ready(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	return v
+	return e2eVersion(r.DatasetVersion)
 }
 
 // TestE2ERefreshPostgres: quant import into PostgreSQL, file after file.

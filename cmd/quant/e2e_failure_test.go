@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	goredis "github.com/redis/go-redis/v9"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quantops/quant/internal/client"
+	"github.com/quantops/quant/internal/quant"
 	"github.com/quantops/quant/internal/redis/redistest"
 )
 
@@ -199,15 +200,8 @@ func TestE2ERedisDown(t *testing.T) {
 	eventually(t, 10*time.Second, "the cache backend healthy again", func() bool {
 		// Touch a new key so the tiered cache tries Redis again.
 		request(t, "GET", api+"/api/v1/analytics/fourier/"+other, "")
-		resp, body := request(t, "GET", "http://"+adminAddr+"/admin/v1/snapshot", "")
-		var s struct {
-			Cache struct {
-				Healthy bool   `json:"healthy"`
-				Backend string `json:"backend"`
-			} `json:"cache"`
-		}
-		json.Unmarshal([]byte(body), &s)
-		return resp.StatusCode == 200 && s.Cache.Healthy && s.Cache.Backend == "memory+redis"
+		s, err := adminClient(adminAddr, "").Snapshot(context.Background())
+		return err == nil && s.Cache.Healthy && s.Cache.Backend == "memory+redis"
 	})
 }
 
@@ -228,9 +222,11 @@ func TestE2EClusterControl(t *testing.T) {
 	if resp, _ := request(t, "GET", apiB+"/api/v1/analytics/hmm/"+hmmID, ""); resp.StatusCode != 200 {
 		t.Fatalf("B before the override: %d", resp.StatusCode)
 	}
+	ctx := context.Background()
+	a := adminClient(adminA, "")
 	start := time.Now()
-	if resp, body := request(t, "POST", "http://"+adminA+"/admin/v1/breakers/ensemble/open?reason=cluster-drill&for=10m", ""); resp.StatusCode != 200 {
-		t.Fatalf("override on A: %d %s", resp.StatusCode, body)
+	if err := a.SetBreaker(ctx, "ensemble", client.BreakerOpen, "cluster-drill", time.Now().Add(10*time.Minute)); err != nil {
+		t.Fatalf("override on A: %v", err)
 	}
 	for name, api := range map[string]string{"B": apiB, "C": apiC} {
 		eventually(t, time.Second-time.Since(start), name+" refusing after A's override", func() bool {
@@ -240,30 +236,27 @@ func TestE2EClusterControl(t *testing.T) {
 	}
 	t.Logf("the override reached B and C in %v", time.Since(start))
 
-	snapshotB := func() map[string]any {
-		_, body := request(t, "GET", "http://"+adminB+"/admin/v1/snapshot", "")
-		var s map[string]any
-		json.Unmarshal([]byte(body), &s)
+	b := adminClient(adminB, "")
+	snapshotB := func() *quant.Snapshot {
+		s, err := b.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		return s
 	}
 	// The console's cluster figures: every instance, the override in force.
 	eventually(t, 10*time.Second, "B's snapshot showing 3 instances and the override", func() bool {
-		cl, _ := snapshotB()["cluster"].(map[string]any)
-		if cl == nil {
-			return false
-		}
-		ins, _ := cl["instances"].([]any)
-		ov, _ := cl["overrides"].([]any)
-		return len(ins) == 3 && len(ov) == 1 && ov[0].(map[string]any)["breaker"] == "ensemble"
+		cl := snapshotB().Cluster
+		return cl != nil && len(cl.Instances) == 3 && len(cl.Overrides) == 1 && cl.Overrides[0].Breaker == "ensemble"
 	})
-	if n := snapshotB()["cache"].(map[string]any)["entries"].(float64); n == 0 {
+	if n := snapshotB().Cache.Entries; n == 0 {
 		t.Fatal("B's cache is empty before the flush")
 	}
-	if resp, _ := request(t, "POST", "http://"+adminA+"/admin/v1/cache/flush", ""); resp.StatusCode != 200 {
-		t.Fatalf("flush on A: %d", resp.StatusCode)
+	if err := a.FlushCache(ctx); err != nil {
+		t.Fatalf("flush on A: %v", err)
 	}
 	eventually(t, time.Second, "B's cache empty after A's flush", func() bool {
-		return snapshotB()["cache"].(map[string]any)["entries"].(float64) == 0
+		return snapshotB().Cache.Entries == 0
 	})
 
 	apiD, _ := startWithRedis(t, rs, data)
@@ -271,7 +264,9 @@ func TestE2EClusterControl(t *testing.T) {
 		resp, _ := request(t, "GET", apiD+"/api/v1/analytics/ensemble/"+ensID, "")
 		return resp.StatusCode == 503
 	})
-	request(t, "POST", "http://"+adminA+"/admin/v1/breakers/ensemble/auto", "")
+	if err := a.SetBreaker(ctx, "ensemble", client.BreakerAuto, "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, time.Second, "B back to normal after auto", func() bool {
 		resp, _ := request(t, "GET", apiB+"/api/v1/analytics/ensemble/"+ensID, "")
 		return resp.StatusCode == 200
@@ -315,16 +310,12 @@ func TestE2EClusterCoalescing(t *testing.T) {
 	wg.Wait()
 	computed := 0.0
 	for _, admin := range admins {
-		_, body := request(t, "GET", "http://"+admin+"/admin/v1/snapshot", "")
-		var s struct {
-			Pools []struct {
-				Name     string  `json:"name"`
-				Admitted float64 `json:"admitted"`
-			} `json:"pools"`
+		s, err := adminClient(admin, "").Snapshot(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-		json.Unmarshal([]byte(body), &s)
 		for _, p := range s.Pools {
-			computed += p.Admitted
+			computed += float64(p.Admitted)
 		}
 	}
 	if computed != 1 {
@@ -348,11 +339,10 @@ func TestE2ELeaseTakeover(t *testing.T) {
 	rs := redistest.Start(t)
 	data, ids := genData(t)
 	api, admin := startWithRedis(t, rs, data)
-	_, body := request(t, "GET", "http://"+admin+"/admin/v1/snapshot", "")
-	var snap struct {
-		DatasetVersion e2eVersion `json:"dataset_version"`
+	snap, err := adminClient(admin, "").Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	json.Unmarshal([]byte(body), &snap)
 	o, _ := goredis.ParseURL(rs.URL())
 	rdb := goredis.NewClient(o)
 	defer rdb.Close()

@@ -1,11 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,71 +12,19 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/quantops/quant/internal/client"
+	"github.com/quantops/quant/internal/quant"
 )
 
 const realLegislators = "../../../shared/data/legislators-2013-2026.yaml"
 
-// personJSON is a person as GET /api/v1/people and /people/{bioguide}
-// answer.
-type personJSON struct {
-	Bioguide        string   `json:"bioguide"`
-	Name            *string  `json:"name"`
-	Party           *string  `json:"party"`
-	State           *string  `json:"state"`
-	Chambers        []string `json:"chambers"`
-	TradeCount      int      `json:"trade_count"`
-	AnalyzableCount int      `json:"analyzable_count"`
-	// The listing gives the ids as strings; one person's answer as objects.
-	IDs   json.RawMessage `json:"ids"`
-	Terms []struct {
-		Chamber string `json:"chamber"`
-		Start   string `json:"start"`
-		End     string `json:"end"`
-		State   string `json:"state"`
-		Party   string `json:"party"`
-	} `json:"terms"`
-}
-
-type personIDJSON struct {
-	ID              string `json:"id"`
-	TradeCount      int    `json:"trade_count"`
-	AnalyzableCount int    `json:"analyzable_count"`
-}
-
-type peopleJSON struct {
-	People      []personJSON `json:"people"`
-	Total       int          `json:"total"`
-	Legislators *struct {
-		Digest  string `json:"digest"`
-		Members int    `json:"members"`
-	} `json:"legislators"`
-}
-
-type unresolvedListJSON struct {
-	IDs []struct {
-		ID     string `json:"id"`
-		Reason string `json:"reason"`
-		Detail string `json:"detail"`
-	} `json:"ids"`
-	Total int `json:"total"`
-}
-
-type identityPoliticianJSON struct {
-	ID              string  `json:"id"`
-	Bioguide        *string `json:"bioguide"`
-	Party           *string `json:"party"`
-	State           *string `json:"state"`
-	AnalyzableCount int     `json:"analyzable_count"`
-}
-
-// personIDs decodes one person's ids.
-func personIDs(t *testing.T, p personJSON) []personIDJSON {
+// noErr fails the test on err.
+func noErr(t *testing.T, err error) {
 	t.Helper()
-	var ids []personIDJSON
-	if err := json.Unmarshal(p.IDs, &ids); err != nil {
-		t.Fatalf("person %s: ids %s: %v", p.Bioguide, p.IDs, err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return ids
 }
 
 // getStatus GETs u and returns the status and body.
@@ -122,13 +69,15 @@ func TestE2EIdentity(t *testing.T) {
 	live := filepath.Join(t.TempDir(), "live.yaml")
 	copyFile(t, table, live)
 	base, proc, log := launchServer(t, nil, "--data", filings, "--data", house, "--legislators", live)
+	ctx := context.Background()
+	c := newClient(base)
 
-	var ppl peopleJSON
-	getJSON(t, base+"/api/v1/people?limit=1000", &ppl)
+	ppl, err := c.People(ctx, client.PeopleFilter{Limit: 1000})
+	noErr(t, err)
 	if ppl.Legislators == nil || ppl.Legislators.Members < 60 {
 		t.Fatalf("GET /people: legislators %+v, want the generated table (60 members or more)", ppl.Legislators)
 	}
-	var both *personJSON
+	var both *client.Person
 	for i, p := range ppl.People {
 		if slices.Contains(p.Chambers, "house") && slices.Contains(p.Chambers, "senate") {
 			both = &ppl.People[i]
@@ -138,16 +87,16 @@ func TestE2EIdentity(t *testing.T) {
 	if both == nil {
 		t.Fatalf("GET /people: no person files in both chambers among %d", len(ppl.People))
 	}
-	var one personJSON
-	getJSON(t, base+"/api/v1/people/"+both.Bioguide, &one)
-	ids := personIDs(t, one)
+	one, err := c.Person(ctx, both.Bioguide)
+	noErr(t, err)
+	ids := one.IDs
 	if len(ids) < 1 || len(one.Terms) < 2 {
 		t.Errorf("GET /people/%s: ids %+v, terms %+v; want its ids and its terms in both chambers", both.Bioguide, ids, one.Terms)
 	}
 	sum := 0
 	for _, id := range ids {
-		var p identityPoliticianJSON
-		getJSON(t, base+"/api/v1/politicians/"+id.ID, &p)
+		p, err := c.Politician(ctx, id.ID)
+		noErr(t, err)
 		if p.Bioguide == nil || *p.Bioguide != both.Bioguide {
 			t.Errorf("GET /politicians/%s: bioguide %v, want %s", id.ID, p.Bioguide, both.Bioguide)
 		}
@@ -159,28 +108,23 @@ func TestE2EIdentity(t *testing.T) {
 
 	// Unresolved ids say why: the generator leaves about 2% of its
 	// politicians out of the table.
-	var un unresolvedListJSON
-	getJSON(t, base+"/api/v1/people?unresolved=true&limit=1000", &un)
+	un, err := c.UnresolvedIDs(ctx, client.PeopleFilter{Limit: 1000})
+	noErr(t, err)
 	for _, u := range un.IDs {
-		if !slices.Contains([]string{"no_match", "ambiguous", "conflict"}, u.Reason) || u.Detail == "" {
+		if !slices.Contains([]string{"no_match", "ambiguous", "conflict"}, string(u.Reason)) || u.Detail == "" {
 			t.Errorf("unresolved %s: reason %q detail %q", u.ID, u.Reason, u.Detail)
 		}
 	}
-	var all struct {
-		Total int `json:"total"`
-	}
-	getJSON(t, base+"/api/v1/politicians?limit=1", &all)
+	all, err := c.Politicians(ctx, client.PoliticianFilter{Limit: 1})
+	noErr(t, err)
 	if un.Total*10 > all.Total {
 		t.Errorf("%d of %d ids unresolved; want under 10%%: %+v", un.Total, all.Total, un.IDs)
 	}
 
 	// Filters.
 	party := *both.Party
-	var pols struct {
-		Politicians []identityPoliticianJSON `json:"politicians"`
-		Total       int                      `json:"total"`
-	}
-	getJSON(t, base+"/api/v1/politicians?limit=1000&party="+url.QueryEscape(strings.ToLower(party)), &pols)
+	pols, err := c.Politicians(ctx, client.PoliticianFilter{Limit: 1000, Party: strings.ToLower(party)})
+	noErr(t, err)
 	if pols.Total == 0 || pols.Total >= all.Total {
 		t.Errorf("GET /politicians?party=%s: total %d of %d", party, pols.Total, all.Total)
 	}
@@ -192,29 +136,13 @@ func TestE2EIdentity(t *testing.T) {
 	if code, body := getStatus(t, base+"/api/v1/politicians?party=Whig"); code != 400 || !strings.Contains(body, "Democrat") {
 		t.Errorf("GET /politicians?party=Whig = %d %s; want 400 naming the known parties", code, body)
 	}
-	var trades struct {
-		Trades []struct {
-			PoliticianID string `json:"politician_id"`
-		} `json:"trades"`
-	}
-	getJSON(t, base+"/api/v1/trades?limit=200&state="+*both.State, &trades)
+	trades, err := c.Trades(ctx, "", client.TradeFilter{Limit: 200, State: *both.State})
+	noErr(t, err)
 	if len(trades.Trades) == 0 {
 		t.Errorf("GET /trades?state=%s: no trades", *both.State)
 	}
-	var ranking struct {
-		Summary struct {
-			ByParty []struct {
-				Party   *string `json:"party"`
-				Records int     `json:"records"`
-			} `json:"by_party"`
-			ByChamber []struct {
-				Chamber string `json:"chamber"`
-				Records int    `json:"records"`
-			} `json:"by_chamber"`
-			Records int `json:"records"`
-		} `json:"summary"`
-	}
-	getJSON(t, base+"/api/v1/analytics/compliance?min_records=1", &ranking)
+	ranking, err := c.ComplianceRanking(ctx, quant.Request{Analysis: quant.AnalysisCompliance, MinRecords: 1})
+	noErr(t, err)
 	if len(ranking.Summary.ByParty) < 2 || len(ranking.Summary.ByChamber) != 2 {
 		t.Errorf("compliance ranking: by_party %+v, by_chamber %+v; want parties and both chambers", ranking.Summary.ByParty, ranking.Summary.ByChamber)
 	}
@@ -235,8 +163,8 @@ func TestE2EIdentity(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		var after peopleJSON
-		getJSON(t, base+"/api/v1/people?limit=1", &after)
+		after, err := c.People(ctx, client.PeopleFilter{Limit: 1})
+		noErr(t, err)
 		if after.Legislators != nil && after.Legislators.Digest != ppl.Legislators.Digest {
 			break
 		}
@@ -245,8 +173,8 @@ func TestE2EIdentity(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	var again personJSON
-	getJSON(t, base+"/api/v1/people/"+both.Bioguide, &again)
+	again, err := c.Person(ctx, both.Bioguide)
+	noErr(t, err)
 	if len(again.Terms) != 0 || again.Party != nil {
 		t.Errorf("after reloading another table: %s has terms %+v, party %v; want none (the new table lacks them)", both.Bioguide, again.Terms, again.Party)
 	}
@@ -262,13 +190,10 @@ func TestE2EIdentity(t *testing.T) {
 
 	// --merge-people: a person is one politician for every analysis.
 	mbase := startServer(t, nil, "--data", filings, "--data", house, "--legislators", table, "--merge-people")
-	var c struct {
-		ID      string `json:"id"`
-		Records int    `json:"records"`
-	}
-	getJSON(t, mbase+"/api/v1/analytics/compliance/"+both.Bioguide, &c)
-	if c.ID != both.Bioguide || c.Records != one.AnalyzableCount {
-		t.Errorf("merged compliance of %s: id %q records %d; want the person's %d analyzable records", both.Bioguide, c.ID, c.Records, one.AnalyzableCount)
+	mc, err := newClient(mbase).Compliance(ctx, both.Bioguide)
+	noErr(t, err)
+	if mc.ID != both.Bioguide || mc.Records != one.AnalyzableCount {
+		t.Errorf("merged compliance of %s: id %q records %d; want the person's %d analyzable records", both.Bioguide, mc.ID, mc.Records, one.AnalyzableCount)
 	}
 	var f1, f2 struct {
 		ID string `json:"id"`
@@ -321,14 +246,16 @@ func TestE2EIdentityImport(t *testing.T) {
 	}
 	b1 := startServer(t, env)
 	b2 := startServer(t, env)
-	var p1, p2 peopleJSON
-	getJSON(t, b1+"/api/v1/people?limit=5", &p1)
-	getJSON(t, b2+"/api/v1/people?limit=5", &p2)
+	ctx := context.Background()
+	p1, err := newClient(b1).People(ctx, client.PeopleFilter{Limit: 5})
+	noErr(t, err)
+	p2, err := newClient(b2).People(ctx, client.PeopleFilter{Limit: 5})
+	noErr(t, err)
 	if p1.Legislators == nil || p2.Legislators == nil || p1.Legislators.Digest != p2.Legislators.Digest || p1.Total != p2.Total || p1.Total == 0 {
 		t.Errorf("two servers on one database: %+v / %+v; want the stored table and the same people", p1, p2)
 	}
-	if code, body := getStatus(t, b1+"/api/v1/people?unresolved=true"); code != 200 || !strings.Contains(body, fmt.Sprintf(`"total":%d`, j.Identity.Unresolved)) {
-		t.Errorf("GET /people?unresolved=true = %d %s; want the %d the import reported", code, body, j.Identity.Unresolved)
+	if un, err := newClient(b1).UnresolvedIDs(ctx, client.PeopleFilter{}); err != nil || un.Total != j.Identity.Unresolved {
+		t.Errorf("GET /people?unresolved=true = %+v, %v; want the %d the import reported", un, err, j.Identity.Unresolved)
 	}
 }
 
@@ -364,16 +291,18 @@ func TestE2EIdentityReal(t *testing.T) {
 	}
 	args := []string{"--data", realCSV, "--data", realSenateFilings, "--data", realHouse, "--legislators", realLegislators}
 	base := startServer(t, nil, args...)
+	ctx := context.Background()
+	c := newClient(base)
 	people := map[string][]string{
 		"W000779": {"ron-l-wyden", "ron-wyden", "ronald-l-wyden"},
 		"F000472": {"c-scott-franklin", "scott-franklin", "scott-mr-franklin", "scott-scott-franklin"},
 		"P000595": {"gary-c-peters"},
 	}
 	for b, want := range people {
-		var p personJSON
-		getJSON(t, base+"/api/v1/people/"+b, &p)
+		p, err := c.Person(ctx, b)
+		noErr(t, err)
 		var got []string
-		for _, id := range personIDs(t, p) {
+		for _, id := range p.IDs {
 			got = append(got, id.ID)
 		}
 		for _, id := range want {
@@ -384,23 +313,18 @@ func TestE2EIdentityReal(t *testing.T) {
 	}
 	// The filings give Jack Reed's records another member's bioguide id;
 	// the table, which lists every senator then, sets it aside and says so.
-	var reed struct {
-		Bioguide     *string `json:"bioguide"`
-		IdentityNote *string `json:"identity_note"`
-	}
-	getJSON(t, base+"/api/v1/politicians/john-f-reed", &reed)
+	reed, err := c.Politician(ctx, "john-f-reed")
+	noErr(t, err)
 	if reed.Bioguide == nil || *reed.Bioguide != "R000122" || reed.IdentityNote == nil || !strings.Contains(*reed.IdentityNote, "R000120") {
 		t.Errorf("GET /politicians/john-f-reed: bioguide %v, note %v; want R000122 with a note naming R000120", reed.Bioguide, reed.IdentityNote)
 	}
-	var un unresolvedListJSON
-	getJSON(t, base+"/api/v1/people?unresolved=true", &un)
+	un, err := c.UnresolvedIDs(ctx, client.PeopleFilter{})
+	noErr(t, err)
 	if un.Total != 0 {
 		t.Errorf("real files: %d unresolved ids, want 0: %+v", un.Total, un.IDs)
 	}
-	var pols struct {
-		Politicians []identityPoliticianJSON `json:"politicians"`
-	}
-	getJSON(t, base+"/api/v1/politicians?party=democrat&state=OR&limit=100", &pols)
+	pols, err := c.Politicians(ctx, client.PoliticianFilter{Party: "democrat", State: "OR", Limit: 100})
+	noErr(t, err)
 	var got []string
 	for _, p := range pols.Politicians {
 		got = append(got, p.ID)
@@ -410,17 +334,15 @@ func TestE2EIdentityReal(t *testing.T) {
 	}
 
 	mbase := startServer(t, nil, append(args, "--merge-people")...)
-	var c struct {
-		Records int `json:"records"`
-	}
-	getJSON(t, mbase+"/api/v1/analytics/compliance/W000779", &c)
+	mc, err := newClient(mbase).Compliance(ctx, "W000779")
+	noErr(t, err)
 	total := 0
 	for _, id := range people["W000779"] {
-		var p identityPoliticianJSON
-		getJSON(t, base+"/api/v1/politicians/"+id, &p)
+		p, err := c.Politician(ctx, id)
+		noErr(t, err)
 		total += p.AnalyzableCount
 	}
-	if c.Records != total {
-		t.Errorf("merged compliance of W000779: %d records, want the three spellings' %d", c.Records, total)
+	if mc.Records != total {
+		t.Errorf("merged compliance of W000779: %d records, want the three spellings' %d", mc.Records, total)
 	}
 }

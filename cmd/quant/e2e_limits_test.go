@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quantops/quant/internal/client"
 )
 
 // TestE2ELimits checks the process-level limits' flags on the real binary:
@@ -135,14 +138,12 @@ func TestE2EMemoryBounded(t *testing.T) {
 	adminAddr := freeAddr(t)
 	api := startServer(t, nil, "--admin-addr", adminAddr, "--cache-max-bytes", strconv.Itoa(cacheBytes))
 	admin := "http://" + adminAddr
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 2 * time.Minute}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 2 * time.Minute}
 
-	var list struct {
-		Politicians []struct {
-			ID string `json:"id"`
-		} `json:"politicians"`
+	list, err := newClient(api).Politicians(context.Background(), client.PoliticianFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
 	}
-	getJSON(t, api+"/api/v1/politicians?limit=1000", &list)
 	var ids []string
 	for _, p := range list.Politicians {
 		ids = append(ids, p.ID)
@@ -171,7 +172,7 @@ func TestE2EMemoryBounded(t *testing.T) {
 	}
 	rng.Shuffle(len(paths), func(i, j int) { paths[i], paths[j] = paths[j], paths[i] })
 
-	before := heapAlloc(t, client, admin, true)
+	before := heapAlloc(t, hc, admin, true)
 	// Sample the heap while the requests run; the sampler's pace is its
 	// resolution, not synchronisation.
 	stop := make(chan struct{})
@@ -186,7 +187,7 @@ func TestE2EMemoryBounded(t *testing.T) {
 				sampled <- peak
 				return
 			case <-tick.C:
-				peak = max(peak, heapAlloc(t, client, admin, false))
+				peak = max(peak, heapAlloc(t, hc, admin, false))
 			}
 		}
 	}()
@@ -203,7 +204,7 @@ func TestE2EMemoryBounded(t *testing.T) {
 			for p := range work {
 				key := ""
 				var n int64
-				resp, err := client.Get(api + p)
+				resp, err := hc.Get(api + p)
 				if err != nil {
 					key = "error: " + err.Error()
 				} else {
@@ -232,15 +233,12 @@ func TestE2EMemoryBounded(t *testing.T) {
 	elapsed := time.Since(start)
 	close(stop)
 	peak := <-sampled
-	after := heapAlloc(t, client, admin, true)
+	after := heapAlloc(t, hc, admin, true)
 
-	var snap struct {
-		Cache struct {
-			Entries int64 `json:"entries"`
-			Bytes   int64 `json:"bytes"`
-		} `json:"cache"`
+	snap, err := adminClient(admin, "").Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	getJSON(t, admin+"/admin/v1/snapshot", &snap)
 
 	const mib = 1 << 20
 	t.Logf("10,000 distinct cold requests in %v: %v; answers served %.1f MB; cache %d entries, %.1f MiB; heap before %.1f MiB, peak %.1f MiB (sampled every 20 ms), live after %.1f MiB",

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quantops/quant/internal/client"
+	"github.com/quantops/quant/internal/quant"
 )
 
 // startProtected runs `quant serve` with an admin listener on the real data
@@ -38,45 +43,48 @@ func request(t *testing.T, method, url, token string) (*http.Response, string) {
 
 func TestE2ECacheAndBreakers(t *testing.T) {
 	api, admin := startProtected(t, nil, "--admin-token", "t0ken")
-	url := api + "/api/v1/analytics/ensemble/david-a-perdue?horizon=4"
-	for i, want := range []string{"MISS", "HIT"} {
-		resp, body := request(t, "GET", url, "")
-		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != want {
-			t.Fatalf("request %d: %d X-Cache %q, want 200 %s: %.200s", i, resp.StatusCode, resp.Header.Get("X-Cache"), want, body)
+	ctx := context.Background()
+	c := newClient(api, client.WithAdmin(admin, "t0ken"))
+	cached := quant.Request{Analysis: quant.AnalysisEnsemble, ID: "david-a-perdue", Horizon: 4}
+	uncached := quant.Request{Analysis: quant.AnalysisEnsemble, ID: "pat-roberts", Horizon: 5}
+	for i, want := range []quant.CacheStatus{quant.CacheMiss, quant.CacheHit} {
+		a, err := c.Analysis(ctx, cached)
+		if err != nil || a.Cache != want {
+			t.Fatalf("request %d: %+v, %v; want 200 %s", i, a, err, want)
 		}
-		if want == "HIT" && !strings.Contains(body, `"cached":true`) {
-			t.Errorf("a HIT's meta.cached is not true: %.300s", body)
+		if want == quant.CacheHit && !a.Meta.Cached {
+			t.Errorf("a HIT's meta.cached is not true: %.300s", a.Body)
 		}
 	}
-	if resp, _ := request(t, "GET", admin+"/admin/v1/snapshot", ""); resp.StatusCode != 401 {
-		t.Errorf("admin without the token = %d, want 401", resp.StatusCode)
+	if _, err := adminClient(admin, "").Snapshot(ctx); !errors.Is(err, client.ErrUnauthorized) {
+		t.Errorf("admin without the token = %v, want 401", err)
 	}
-	if resp, body := request(t, "POST", admin+"/admin/v1/breakers/ensemble/open?reason=drill&for=5m", "t0ken"); resp.StatusCode != 200 {
-		t.Fatalf("force open = %d: %s", resp.StatusCode, body)
+	if err := c.SetBreaker(ctx, "ensemble", client.BreakerOpen, "drill", time.Now().Add(5*time.Minute)); err != nil {
+		t.Fatalf("force open: %v", err)
 	}
 	// A cached answer is still served; an uncached key is refused fast.
-	if resp, _ := request(t, "GET", url, ""); resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "HIT" {
-		t.Errorf("cached key with the breaker forced open = %d %s, want 200 HIT", resp.StatusCode, resp.Header.Get("X-Cache"))
+	if a, err := c.Analysis(ctx, cached); err != nil || a.Cache != quant.CacheHit {
+		t.Errorf("cached key with the breaker forced open = %+v, %v; want 200 HIT", a, err)
 	}
 	start := time.Now()
-	resp, body := request(t, "GET", api+"/api/v1/analytics/ensemble/pat-roberts?horizon=5", "")
-	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || time.Since(start) > 2*time.Second {
-		t.Errorf("uncached key with the breaker forced open = %d (Retry-After %q) after %v, want a fast 503: %s",
-			resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(start), body)
+	_, err := c.Analysis(ctx, uncached)
+	var e *client.Error
+	if !errors.As(err, &e) || !errors.Is(err, quant.ErrUnavailable) || e.RetryAfter <= 0 || time.Since(start) > 2*time.Second {
+		t.Errorf("uncached key with the breaker forced open = %v (%+v) after %v, want a fast 503 with Retry-After", err, e, time.Since(start))
 	}
-	if resp, body := request(t, "POST", admin+"/admin/v1/breakers/ensemble/auto", "t0ken"); resp.StatusCode != 200 {
-		t.Fatalf("auto = %d: %s", resp.StatusCode, body)
+	if err := c.SetBreaker(ctx, "ensemble", client.BreakerAuto, "", time.Time{}); err != nil {
+		t.Fatalf("auto: %v", err)
 	}
-	if resp, _ := request(t, "GET", api+"/api/v1/analytics/ensemble/pat-roberts?horizon=5", ""); resp.StatusCode != 200 {
-		t.Errorf("after auto = %d, want 200", resp.StatusCode)
+	if _, err := c.Analysis(ctx, uncached); err != nil {
+		t.Errorf("after auto: %v, want 200", err)
 	}
-	if resp, _ := request(t, "POST", admin+"/admin/v1/cache/flush", "t0ken"); resp.StatusCode != 200 {
-		t.Errorf("flush = %d", resp.StatusCode)
+	if err := c.FlushCache(ctx); err != nil {
+		t.Errorf("flush: %v", err)
 	}
-	if resp, _ := request(t, "GET", url, ""); resp.Header.Get("X-Cache") != "MISS" {
-		t.Errorf("after a flush: X-Cache %q, want MISS", resp.Header.Get("X-Cache"))
+	if a, err := c.Analysis(ctx, cached); err != nil || a.Cache != quant.CacheMiss {
+		t.Errorf("after a flush: %+v, %v; want MISS", a, err)
 	}
-	resp, body = request(t, "GET", admin+"/metrics", "t0ken")
+	resp, body := request(t, "GET", admin+"/metrics", "t0ken")
 	if resp.StatusCode != 200 || !strings.Contains(body, `quant_cache_lookups_total{result="hit"}`) || !strings.Contains(body, `quant_http_requests_total{code="503",route="/api/v1/analytics/ensemble/{id}"} 1`) {
 		t.Errorf("/metrics = %d, lacks the cache and request counters", resp.StatusCode)
 	}

@@ -23,7 +23,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/quantops/quant/internal/client"
 	"github.com/quantops/quant/internal/ingest"
+	"github.com/quantops/quant/internal/quant"
 )
 
 // The end-to-end tests build the real binary (with -race) and drive it as
@@ -319,15 +321,10 @@ func TestE2EImportReal(t *testing.T) {
 	// the same per-politician counts.
 	base := startServer(t, env)
 	got := map[string]int{}
-	var list struct {
-		Politicians []struct {
-			ID         string `json:"id"`
-			TradeCount int    `json:"trade_count"`
-		} `json:"politicians"`
-		Total int `json:"total"`
-	}
-	getJSON(t, base+"/api/v1/politicians?limit=1000", &list)
-	for _, p := range list.Politicians {
+	for p, err := range newClient(base).AllPoliticians(context.Background(), client.PoliticianFilter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		got[p.ID] = p.TradeCount
 	}
 	if fmt.Sprint(got) != fmt.Sprint(counts(mem, 0)) {
@@ -526,6 +523,23 @@ func launchServer(t *testing.T, env []string, args ...string) (string, *os.Proce
 	}
 }
 
+// newClient is the typed client of the API a test started at base (with
+// WithAdmin, of its admin API too).
+func newClient(base string, opts ...client.Option) *client.Client {
+	return client.New(base, append([]client.Option{client.WithTimeout(time.Minute), client.WithUserAgent("quant-e2e")}, opts...)...)
+}
+
+// adminClient is the typed client of an admin API alone ("host:port" or a
+// URL) with token ("" sends none).
+func adminClient(admin, token string) *client.Client {
+	if !strings.Contains(admin, "://") {
+		admin = "http://" + admin
+	}
+	return newClient("", client.WithAdmin(admin, token))
+}
+
+// getJSON decodes the 200 answer of GET u into v, for answers the client
+// has no method for.
 func getJSON(t *testing.T, u string, v any) {
 	t.Helper()
 	resp, err := http.Get(u)
@@ -545,31 +559,22 @@ func getJSON(t *testing.T, u string, v any) {
 // the listing endpoints answer from it, with both chambers.
 func TestE2EServeEmbedded(t *testing.T) {
 	base := startServer(t, nil)
-	var list struct {
-		Politicians []struct {
-			ID         string `json:"id"`
-			TradeCount int    `json:"trade_count"`
-		} `json:"politicians"`
-		Total int `json:"total"`
+	ctx := context.Background()
+	c := newClient(base)
+	list, err := c.Politicians(ctx, client.PoliticianFilter{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
 	}
-	getJSON(t, base+"/api/v1/politicians?limit=5", &list)
 	if list.Total != defaultGenPoliticians || len(list.Politicians) != 5 {
 		t.Fatalf("embedded dataset lists %d politicians (page %d), want %d", list.Total, len(list.Politicians), defaultGenPoliticians)
 	}
 	// Both chambers: House names carry a dotted middle initial ("Thomas
 	// H. Kean"), Senate filers' do not; every record is analyzable, and
 	// every politician answers the analyses.
-	var all struct {
-		Politicians []struct {
-			ID              string   `json:"id"`
-			Names           []string `json:"names"`
-			TradeCount      int      `json:"trade_count"`
-			AnalyzableCount int      `json:"analyzable_count"`
-			FirstTrade      string   `json:"first_trade"`
-			LastTrade       string   `json:"last_trade"`
-		} `json:"politicians"`
+	all, err := c.Politicians(ctx, client.PoliticianFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
 	}
-	getJSON(t, base+"/api/v1/politicians?limit=500", &all)
 	var records, house, senate, both int
 	for _, p := range all.Politicians {
 		records += p.TradeCount
@@ -591,26 +596,22 @@ func TestE2EServeEmbedded(t *testing.T) {
 			records, house, senate, both, defaultGenTrades, syntheticBothChambers)
 	}
 	for _, p := range list.Politicians {
-		for _, an := range []string{"fourier", "hmm"} {
-			if resp, body := request(t, "GET", base+"/api/v1/analytics/"+an+"/"+p.ID, ""); resp.StatusCode != 200 {
-				t.Errorf("%s of %s on the embedded dataset = %d: %.200s", an, p.ID, resp.StatusCode, body)
+		for _, an := range []quant.Analysis{quant.AnalysisFourier, quant.AnalysisHMM} {
+			if _, err := c.Analysis(ctx, quant.Request{Analysis: an, ID: p.ID}); err != nil {
+				t.Errorf("%s of %s on the embedded dataset: %v", an, p.ID, err)
 			}
 		}
 	}
-	var trades struct {
-		Trades     []map[string]any `json:"trades"`
-		NextCursor *string          `json:"next_cursor"`
+	trades, err := c.Trades(ctx, list.Politicians[0].ID, client.TradeFilter{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
 	}
-	getJSON(t, base+"/api/v1/politicians/"+list.Politicians[0].ID+"/trades?limit=3", &trades)
 	if len(trades.Trades) != 3 || trades.NextCursor == nil {
 		t.Errorf("trades page = %d trades, next %v", len(trades.Trades), trades.NextCursor)
 	}
-	var tickers struct {
-		Tickers []map[string]any `json:"tickers"`
-	}
-	getJSON(t, base+"/api/v1/tickers?limit=10", &tickers)
-	if len(tickers.Tickers) != 10 {
-		t.Errorf("tickers = %d, want 10", len(tickers.Tickers))
+	tickers, err := c.Tickers(ctx, 10)
+	if err != nil || len(tickers) != 10 {
+		t.Errorf("tickers = %d, %v; want 10", len(tickers), err)
 	}
 }
 
@@ -619,11 +620,10 @@ func TestE2EServeEmbedded(t *testing.T) {
 func TestE2EServeReal(t *testing.T) {
 	needFile(t, realCSV)
 	real := startServer(t, nil, "--data", realCSV)
-	var p struct {
-		TradeCount int      `json:"trade_count"`
-		Names      []string `json:"names"`
+	p, err := newClient(real).Politician(context.Background(), "david-a-perdue")
+	if err != nil {
+		t.Fatal(err)
 	}
-	getJSON(t, real+"/api/v1/politicians/david-a-perdue", &p)
 	if p.TradeCount != 2597 {
 		t.Errorf("david-a-perdue has %d trades, want 2597", p.TradeCount)
 	}

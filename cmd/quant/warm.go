@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/quantops/quant/internal/client"
 	"github.com/quantops/quant/internal/quant"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -64,55 +63,45 @@ anything else makes the exit status 1.`,
 	return cmd
 }
 
-// warmJob is the part of a job the warm-up reads.
-type warmJob struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Cache  string `json:"cache"`
-	Error  *struct {
-		Status int    `json:"status"`
-		Detail string `json:"detail"`
-	} `json:"error"`
-}
-
 func runWarm(ctx context.Context, cmd *cobra.Command, base string, top int) error {
-	client := &http.Client{Timeout: time.Minute}
-	var list struct {
-		Politicians []struct {
-			ID string `json:"id"`
-		} `json:"politicians"`
-	}
-	if err := warmCall(ctx, client, http.MethodGet, fmt.Sprintf("%s/api/v1/politicians?sort=trades&limit=%d", base, top), nil, &list); err != nil {
+	// A 503 (a full job queue, a store not ready) is waited out: up to
+	// ten more tries, as long as Retry-After says (at most 30 s).
+	api := client.New(base, client.WithTimeout(time.Minute), client.WithRetry(11, 30*time.Second), client.WithUserAgent("quant-warm"))
+	list, err := api.Politicians(ctx, client.PoliticianFilter{Sort: quant.SortTrades, Limit: top})
+	if err != nil {
 		return err
 	}
 	// Every analysis with its defaults: those answering without an id
 	// once (correlation, network, the compliance ranking), then those
 	// answering for one politician (compliance too) for each of them.
-	var bodies []string
+	var reqs []quant.Request
 	for _, a := range quant.Analyses {
 		if !a.PerPolitician() {
-			bodies = append(bodies, fmt.Sprintf(`{"analysis":%q}`, a))
+			reqs = append(reqs, quant.Request{Analysis: a})
 		}
 	}
 	for _, p := range list.Politicians {
 		for _, a := range quant.Analyses {
 			if forEachPolitician(a) {
-				bodies = append(bodies, fmt.Sprintf(`{"analysis":%q,"id":%q}`, a, p.ID))
+				reqs = append(reqs, quant.Request{Analysis: a, ID: p.ID})
 			}
 		}
 	}
 	start := time.Now()
 	var bar *progressbar.ProgressBar
 	if isTerminal(cmd.ErrOrStderr()) {
-		bar = progressbar.NewOptions(len(bodies), progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+		bar = progressbar.NewOptions(len(reqs), progressbar.OptionSetWriter(cmd.ErrOrStderr()),
 			progressbar.OptionSetDescription("warming"), progressbar.OptionShowCount(),
 			progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionClearOnFinish())
 	}
-	pending := make([]string, 0, len(bodies))
-	for _, b := range bodies {
-		var j warmJob
-		if err := warmCall(ctx, client, http.MethodPost, base+"/api/v1/jobs", []byte(b), &j); err != nil {
-			return fmt.Errorf("submit %s: %w", b, err)
+	pending := make([]string, 0, len(reqs))
+	for _, r := range reqs {
+		// A new job, not a recently done one: the point is to fill the
+		// cache, which may have been flushed since that job ran.
+		j, err := api.SubmitJob(ctx, r, client.SubmitOptions{Fresh: true})
+		if err != nil {
+			body, _ := json.Marshal(client.NewJobRequest(r))
+			return fmt.Errorf("submit %s: %w", body, err)
 		}
 		pending = append(pending, j.ID)
 	}
@@ -121,16 +110,16 @@ func runWarm(ctx context.Context, cmd *cobra.Command, base string, top int) erro
 	for wait := 100 * time.Millisecond; len(pending) > 0; wait = min(2*wait, time.Second) {
 		left := pending[:0]
 		for _, id := range pending {
-			var j warmJob
-			if err := warmCall(ctx, client, http.MethodGet, base+"/api/v1/jobs/"+id, nil, &j); err != nil {
+			j, err := api.Job(ctx, id)
+			if err != nil {
 				return fmt.Errorf("job %s: %w", id, err)
 			}
 			switch {
-			case j.Status == "done":
-				outcomes[j.Cache]++
-			case j.Status == "failed" && j.Error != nil && j.Error.Status == http.StatusUnprocessableEntity:
+			case j.Status == quant.JobDone:
+				outcomes[string(j.Cache)]++
+			case j.Status == quant.JobFailed && j.Error != nil && j.Error.Status == http.StatusUnprocessableEntity:
 				outcomes["422"]++
-			case j.Status == "failed":
+			case j.Status == quant.JobFailed:
 				outcomes["failed"]++
 				if j.Error != nil {
 					failures = append(failures, fmt.Sprintf("job %s: %d %s", id, j.Error.Status, j.Error.Detail))
@@ -149,7 +138,7 @@ func runWarm(ctx context.Context, cmd *cobra.Command, base string, top int) erro
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%d of %d jobs unfinished: %w", len(pending), len(bodies), ctx.Err())
+			return fmt.Errorf("%d of %d jobs unfinished: %w", len(pending), len(reqs), ctx.Err())
 		case <-time.After(wait):
 		}
 	}
@@ -157,7 +146,7 @@ func runWarm(ctx context.Context, cmd *cobra.Command, base string, top int) erro
 		bar.Finish()
 	}
 	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "warmed %d analyses of %d politicians in %s:", len(bodies), len(list.Politicians), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "warmed %d analyses of %d politicians in %s:", len(reqs), len(list.Politicians), time.Since(start).Round(time.Millisecond))
 	for _, k := range []string{"MISS", "COALESCED", "HIT", "STALE", "422", "failed"} {
 		if n := outcomes[k]; n > 0 {
 			fmt.Fprintf(out, " %s %d", k, n)
@@ -171,46 +160,4 @@ func runWarm(ctx context.Context, cmd *cobra.Command, base string, top int) erro
 		return &exitError{code: 1}
 	}
 	return nil
-}
-
-// warmCall sends one request and decodes its JSON answer into v, waiting
-// out 503s (Retry-After, up to 10 tries).
-func warmCall(ctx context.Context, client *http.Client, method, u string, body []byte, v any) error {
-	for try := 0; ; try++ {
-		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-			// A new job, not a recently done one: the point is to fill the
-			// cache, which may have been flushed since that job ran.
-			req.Header.Set("Cache-Control", "no-cache")
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		switch {
-		case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusAccepted:
-			return json.Unmarshal(b, v)
-		case resp.StatusCode == http.StatusServiceUnavailable && try < 10:
-			wait, err := time.ParseDuration(resp.Header.Get("Retry-After") + "s")
-			if err != nil || wait <= 0 {
-				wait = time.Second
-			}
-			select {
-			case <-time.After(min(wait, 30*time.Second)):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		default:
-			return fmt.Errorf("%s %s: %s: %s", method, u, resp.Status, bytes.TrimSpace(b))
-		}
-	}
 }

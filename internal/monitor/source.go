@@ -2,16 +2,13 @@ package monitor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/quantops/quant/internal/burst"
+	"github.com/quantops/quant/internal/client"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -69,39 +66,34 @@ func (b BurstSpec) withDefaults() BurstSpec {
 // burstTargets is how many of the top politicians a burst spreads over.
 const burstTargets = 10
 
-// runBurst lists the top politicians of the API at apiURL and fires spec
-// at their analyses (or at the one URL of correlation and network; for
+// runBurst lists the top politicians of api's server and fires spec at
+// their analyses (or at the one URL of correlation and network; for
 // compliance, at each politician's and at the ranking).
-func runBurst(ctx context.Context, client *http.Client, apiURL string, spec BurstSpec, progress func(burst.Result)) (*burst.Report, error) {
-	if apiURL == "" {
+func runBurst(ctx context.Context, api *client.Client, spec BurstSpec, progress func(burst.Result)) (*burst.Report, error) {
+	if api.BaseURL() == "" {
 		return nil, errors.New("monitor: no API URL to burst")
 	}
 	spec = spec.withDefaults()
-	base := strings.TrimRight(apiURL, "/") + "/api/v1"
+	a := quant.Analysis(spec.Analysis)
 	var targets []string
-	switch spec.Analysis {
-	case string(quant.AnalysisCorrelation), string(quant.AnalysisNetwork):
-		targets = []string{base + "/analytics/" + spec.Analysis}
+	switch a {
+	case quant.AnalysisCorrelation, quant.AnalysisNetwork:
+		targets = []string{api.AnalysisURL(quant.Request{Analysis: a})}
 	default:
-		var list struct {
-			Politicians []struct {
-				ID              string `json:"id"`
-				AnalyzableCount int    `json:"analyzable_count"`
-			} `json:"politicians"`
-		}
-		if err := getJSON(ctx, client, base+"/politicians?sort=trades&limit="+fmt.Sprint(burstTargets), "", &list); err != nil {
+		list, err := api.Politicians(ctx, client.PoliticianFilter{Sort: quant.SortTrades, Limit: burstTargets})
+		if err != nil {
 			return nil, fmt.Errorf("monitor: list politicians for a burst: %w", err)
 		}
 		for _, p := range list.Politicians {
 			if p.AnalyzableCount > 0 {
-				targets = append(targets, base+"/analytics/"+url.PathEscape(spec.Analysis)+"/"+url.PathEscape(p.ID))
+				targets = append(targets, api.AnalysisURL(quant.Request{Analysis: a, ID: p.ID}))
 			}
 		}
 		if len(targets) == 0 {
 			return nil, fmt.Errorf("monitor: no politician with analyzable trades to burst: %w", quant.ErrNotFound)
 		}
-		if spec.Analysis == string(quant.AnalysisCompliance) {
-			targets = append(targets, base+"/analytics/"+spec.Analysis)
+		if a == quant.AnalysisCompliance {
+			targets = append(targets, api.AnalysisURL(quant.Request{Analysis: a}))
 		}
 	}
 	return burst.Run(ctx, burst.Config{Targets: targets, Requests: spec.Requests, Concurrency: spec.Concurrency}, progress)
@@ -132,7 +124,7 @@ func (s *LocalSource) SetBreaker(ctx context.Context, name, action, reason strin
 
 // Burst implements Source.
 func (s *LocalSource) Burst(ctx context.Context, spec BurstSpec, progress func(burst.Result)) (*burst.Report, error) {
-	return runBurst(ctx, clientOr(s.Client), s.APIURL, spec, progress)
+	return runBurst(ctx, client.New(s.APIURL, client.WithHTTPClient(clientOr(s.Client))), spec, progress)
 }
 
 // Name implements Source.
@@ -151,7 +143,8 @@ func clientOr(c *http.Client) *http.Client {
 }
 
 // RemoteSource is the console's Source for a server elsewhere: figures and
-// actions through its admin API, bursts at its public API.
+// actions through its admin API, bursts at its public API, both by way of
+// internal/client.
 type RemoteSource struct {
 	// AdminURL is the admin API's base ("http://host:9090").
 	AdminURL string
@@ -175,43 +168,48 @@ func NewRemoteSource(adminURL, apiURL, token string, timeout time.Duration) *Rem
 	return &RemoteSource{AdminURL: adminURL, APIURL: apiURL, Token: token, Client: &http.Client{Timeout: timeout, Transport: tr}}
 }
 
-func (s *RemoteSource) admin(path string) string {
-	return strings.TrimRight(s.AdminURL, "/") + "/admin/v1" + path
+// api is the client of the server's admin and public APIs.
+func (s *RemoteSource) api() *client.Client {
+	return client.New(s.APIURL, client.WithHTTPClient(clientOr(s.Client)), client.WithAdmin(s.AdminURL, s.Token), client.WithUserAgent("quant-console"))
+}
+
+// remoteError puts the package's prefix on a client error and, when the
+// server refused the token, says what to check.
+func remoteError(err error) error {
+	if errors.Is(err, ErrUnauthorized) {
+		return fmt.Errorf("monitor: %w (check the admin token)", err)
+	}
+	return fmt.Errorf("monitor: %w", err)
 }
 
 // Snapshot implements Source.
 func (s *RemoteSource) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
-	var snap quant.Snapshot
-	if err := getJSON(ctx, clientOr(s.Client), s.admin("/snapshot"), s.Token, &snap); err != nil {
-		return nil, err
+	snap, err := s.api().Snapshot(ctx)
+	if err != nil {
+		return nil, remoteError(err)
 	}
-	return &snap, nil
+	return snap, nil
 }
 
 // FlushCache implements Source.
 func (s *RemoteSource) FlushCache(ctx context.Context) error {
-	return post(ctx, clientOr(s.Client), s.admin("/cache/flush"), s.Token)
+	if err := s.api().FlushCache(ctx); err != nil {
+		return remoteError(err)
+	}
+	return nil
 }
 
 // SetBreaker implements Source.
 func (s *RemoteSource) SetBreaker(ctx context.Context, name, action, reason string, until time.Time) error {
-	q := url.Values{}
-	if reason != "" {
-		q.Set("reason", reason)
+	if err := s.api().SetBreaker(ctx, name, client.BreakerAction(action), reason, until); err != nil {
+		return remoteError(err)
 	}
-	if !until.IsZero() {
-		q.Set("until", until.UTC().Format(time.RFC3339))
-	}
-	u := s.admin("/breakers/" + url.PathEscape(name) + "/" + url.PathEscape(action))
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	return post(ctx, clientOr(s.Client), u, s.Token)
+	return nil
 }
 
 // Burst implements Source.
 func (s *RemoteSource) Burst(ctx context.Context, spec BurstSpec, progress func(burst.Result)) (*burst.Report, error) {
-	return runBurst(ctx, clientOr(s.Client), s.APIURL, spec, progress)
+	return runBurst(ctx, s.api(), spec, progress)
 }
 
 // Name implements Source.
@@ -221,80 +219,6 @@ func (s *RemoteSource) Name() string { return "attached " + s.AdminURL }
 // server's public API, which the console's prompt names.
 func (s *RemoteSource) BurstTarget() string { return s.APIURL }
 
-func getJSON(ctx context.Context, c *http.Client, u, token string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fmt.Errorf("monitor: %w", err)
-	}
-	resp, err := do(c, req, token)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		// Read the rest (the encoder's newline) so that the connection is
-		// kept for the next poll instead of a new one each second.
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
-		resp.Body.Close()
-	}()
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(v); err != nil {
-		return fmt.Errorf("monitor: decode %s: %w", req.URL.Path, err)
-	}
-	return nil
-}
-
-func post(ctx context.Context, c *http.Client, u, token string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
-	if err != nil {
-		return fmt.Errorf("monitor: %w", err)
-	}
-	resp, err := do(c, req, token)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	return resp.Body.Close()
-}
-
-// do sends req and turns an answer other than 2xx into an error that
-// carries the problem's detail and, where one fits, a quant error kind.
-func do(c *http.Client, req *http.Request, token string) (*http.Response, error) {
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("monitor: %s %s: %w", req.Method, req.URL.Redacted(), err)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	var p struct {
-		Title  string `json:"title"`
-		Detail string `json:"detail"`
-	}
-	json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&p)
-	msg := p.Detail
-	if msg == "" {
-		msg = p.Title
-	}
-	if msg == "" {
-		msg = http.StatusText(resp.StatusCode)
-	}
-	err = fmt.Errorf("monitor: %s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, msg)
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("%w: %w", err, ErrUnauthorized)
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%w: %w", err, quant.ErrNotFound)
-	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnprocessableEntity:
-		return nil, fmt.Errorf("%w: %w", err, quant.ErrInvalid)
-	case resp.StatusCode == http.StatusServiceUnavailable:
-		return nil, fmt.Errorf("%w: %w", err, quant.ErrUnavailable)
-	}
-	return nil, err
-}
-
-// ErrUnauthorized reports that the admin API refused the token.
-var ErrUnauthorized = errors.New("monitor: unauthorized (check the admin token)")
+// ErrUnauthorized reports that the admin API refused the token; it is
+// client.ErrUnauthorized, which a 401 or 403 unwraps to.
+var ErrUnauthorized = client.ErrUnauthorized

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/quantops/quant/internal/burst"
+	"github.com/quantops/quant/internal/client"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -188,7 +189,7 @@ func TestBurstTargets(t *testing.T) {
 			f := &fakeAdmin{}
 			srv := httptest.NewServer(f.handler(""))
 			t.Cleanup(srv.Close)
-			rep, err := runBurst(context.Background(), srv.Client(), srv.URL, BurstSpec{Requests: 6, Concurrency: 1, Analysis: tt.analysis}, nil)
+			rep, err := runBurst(context.Background(), client.New(srv.URL, client.WithHTTPClient(srv.Client())), BurstSpec{Requests: 6, Concurrency: 1, Analysis: tt.analysis}, nil)
 			if err != nil || rep.Successes != 6 {
 				t.Fatalf("runBurst(%s) = %+v, %v; want 6 successes", tt.analysis, rep, err)
 			}
