@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/quantops/quant/internal/client"
 	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/jobs"
 	"github.com/quantops/quant/internal/people"
 	"github.com/quantops/quant/internal/quant"
 	"github.com/quantops/quant/internal/server"
@@ -120,12 +121,12 @@ func newStack(tb testing.TB) *stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	jobs := server.NewJobRunner(server.JobRunnerConfig{Store: inmem.NewJobs(), Analyzer: scripted{}, Workers: 1})
+	runner := jobs.New(jobs.Config{Store: inmem.NewJobs(), Analyzer: scripted{}, Workers: 1})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); jobs.Run(ctx) }()
+	go func() { defer close(done); runner.Run(ctx) }()
 	tb.Cleanup(func() { cancel(); <-done })
-	api := httptest.NewServer(server.New(server.Config{Store: st, Analyzer: scripted{}, Jobs: jobs, People: people.New(st), Version: "v-test"}).Handler())
+	api := httptest.NewServer(server.New(server.Config{Store: st, Analyzer: scripted{}, Jobs: runner, People: people.New(st), Version: "v-test"}).Handler())
 	tb.Cleanup(api.Close)
 	ctl := &controller{}
 	admin := httptest.NewServer(server.NewAdmin(server.AdminConfig{Controller: ctl, Token: token}).Handler())
