@@ -52,7 +52,9 @@ func BenchmarkRealHMM(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, y := range ys {
-			HMM(y)
+			if _, err := HMM(b.Context(), y); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	perPolitician(b, len(ys), 230*time.Millisecond)
@@ -63,7 +65,7 @@ func BenchmarkRealEnsemble(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, y := range ys {
-			if _, err := Forecast(y, 4); err != nil {
+			if _, err := Forecast(b.Context(), y, 4); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -83,7 +85,7 @@ func BenchmarkRealEnsemblePerdue(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Forecast(y, 4); err != nil {
+		if _, err := Forecast(b.Context(), y, 4); err != nil {
 			b.Fatal(err)
 		}
 	}

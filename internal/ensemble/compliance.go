@@ -2,6 +2,7 @@ package ensemble
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -193,12 +194,20 @@ func noDisclosureDates(format string, args ...any) error {
 // transaction date, then by record ID. It runs in O(n log n) for n
 // records: one sort of the known lags; the years and the worst records
 // come from linear passes over it.
-func Compliance(p *quant.PoliticianDisclosures) (ComplianceResult, error) {
+//
+// Compliance checks ctx every checkEvery records it reads and once
+// after the sort; once ctx is done it returns an error wrapping
+// ctx.Err().
+func Compliance(ctx context.Context, p *quant.PoliticianDisclosures) (ComplianceResult, error) {
 	res := ComplianceResult{ID: p.ID, Records: len(p.Records)}
 	ks := make([]knownLag, 0, len(p.Records))
 	var filings, lateFilings []string
 	maxLag := 0
+	check := newStepCheck(ctx)
 	for i := range p.Records {
+		if err := check.step(); err != nil {
+			return ComplianceResult{}, fmt.Errorf("ensemble: compliance: stopped at record %d of %d: %w", i+1, len(p.Records), err)
+		}
 		r := &p.Records[i]
 		res.Chambers = addChamber(res.Chambers, r.Chamber)
 		lag, dated := lagOf(r)
@@ -233,6 +242,9 @@ func Compliance(p *quant.PoliticianDisclosures) (ComplianceResult, error) {
 
 	// By lag, ties by record ID: the late records are the tail.
 	sortByLag(ks, maxLag)
+	if err := ctx.Err(); err != nil {
+		return ComplianceResult{}, fmt.Errorf("ensemble: compliance: stopped at the %d lags, sorted: %w", len(ks), err)
+	}
 	lags := make([]int, len(ks))
 	var sum int64
 	for i, k := range ks {
@@ -392,8 +404,8 @@ func byYear(ks []knownLag, lags []int) []YearLag {
 // records count, in the rows and the summary alike (an extension of
 // section 11; "" reads every record). It is RankComplianceWith with only
 // a chamber; see there for errors and costs.
-func RankCompliance(d *quant.Disclosures, minRecords int, order quant.ComplianceSort, limit int, chamber quant.Chamber) (*ComplianceRanking, error) {
-	return RankComplianceWith(d, minRecords, order, limit, RankOptions{Chamber: chamber})
+func RankCompliance(ctx context.Context, d *quant.Disclosures, minRecords int, order quant.ComplianceSort, limit int, chamber quant.Chamber) (*ComplianceRanking, error) {
+	return RankComplianceWith(ctx, d, minRecords, order, limit, RankOptions{Chamber: chamber})
 }
 
 // RankOptions restricts the compliance ranking and gives it identity.
@@ -434,7 +446,10 @@ type RankOptions struct {
 // It runs in O(n log m) for n records and at most m records per politician
 // (a sort per politician, a counting pass for the store's median, one per
 // group) and allocates O(n) scratch once (twice more with the groups).
-func RankComplianceWith(d *quant.Disclosures, minRecords int, order quant.ComplianceSort, limit int, o RankOptions) (*ComplianceRanking, error) {
+// It checks ctx every checkEvery records it reads and after each
+// politician's sort; once ctx is done it returns an error wrapping
+// ctx.Err().
+func RankComplianceWith(ctx context.Context, d *quant.Disclosures, minRecords int, order quant.ComplianceSort, limit int, o RankOptions) (*ComplianceRanking, error) {
 	dir := o.Directory
 	if (o.Party != "" || o.State != "") && dir == nil {
 		return nil, fmt.Errorf("ensemble: compliance: the party and state filters need the people directory: %w", quant.ErrUnavailable)
@@ -455,6 +470,7 @@ func RankComplianceWith(d *quant.Disclosures, minRecords int, order quant.Compli
 	all := make([]int, 0, n) // every known lag, politician after politician
 	maxLag := 0
 	var chamberBuf [2]quant.Chamber // a politician's chambers, copied only for a row
+	check := newStepCheck(ctx)
 	for pi := range d.Politicians {
 		p := &d.Politicians[pi]
 		var who identityOf
@@ -470,6 +486,10 @@ func RankComplianceWith(d *quant.Disclosures, minRecords int, order quant.Compli
 		start, late := len(all), 0
 		chambers := chamberBuf[:0]
 		for i := range p.Records {
+			if err := check.step(); err != nil {
+				return nil, fmt.Errorf("ensemble: compliance: stopped at politician %d of %d (%s), record %d of %d: %w",
+					pi+1, len(d.Politicians), p.ID, i+1, len(p.Records), err)
+			}
 			r := &p.Records[i]
 			if o.Chamber != "" && r.Chamber != o.Chamber {
 				continue
@@ -505,6 +525,10 @@ func RankComplianceWith(d *quant.Disclosures, minRecords int, order quant.Compli
 		}
 		lags := all[start:]
 		slices.Sort(lags)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("ensemble: compliance: stopped at politician %d of %d (%s), its lags sorted: %w",
+				pi+1, len(d.Politicians), p.ID, err)
+		}
 		chambers = slices.Clone(chambers)
 		slices.Sort(chambers)
 		twice := int64(lags[(known-1)/2]) + int64(lags[known/2])

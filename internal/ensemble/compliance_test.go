@@ -100,7 +100,7 @@ func TestComplianceCounts(t *testing.T) {
 		rec{trans: "2025-03-01", lag: 100},                               // late, null filing
 		rec{trans: "2026-01-01", lag: -30, chamber: quant.ChamberSenate}, // invalid, but its chamber counts
 	)
-	got, err := ensemble.Compliance(&p)
+	got, err := ensemble.Compliance(t.Context(), &p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestComplianceWorstTies(t *testing.T) {
 		rec{id: 5, trans: "2024-03-01", lag: 47, ticker: "F"},
 		rec{id: 6, trans: "2024-03-01", lag: 45, ticker: "G"},
 	)
-	got, err := ensemble.Compliance(&p)
+	got, err := ensemble.Compliance(t.Context(), &p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestComplianceWorstTies(t *testing.T) {
 
 	// No late record: worst is empty, not null.
 	p = politician(t, "ontime", lags(0, 45)...)
-	got, err = ensemble.Compliance(&p)
+	got, err = ensemble.Compliance(t.Context(), &p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestComplianceQuantiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p := politician(t, "q", lags(tt.lags...)...)
-		got, err := ensemble.Compliance(&p)
+		got, err := ensemble.Compliance(t.Context(), &p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,13 +193,13 @@ func TestComplianceNoKnown(t *testing.T) {
 		"both":    {{trans: "2024-01-01", undated: true}, {trans: "2024-01-02", lag: -3}},
 	} {
 		p := politician(t, name, recs...)
-		res, err := ensemble.Compliance(&p)
+		res, err := ensemble.Compliance(t.Context(), &p)
 		wantReason(t, "Compliance("+name+")", err, quant.ReasonNoDisclosureDates)
 		if res.Known != 0 || res.Known+res.Invalid+res.Undated != res.Records || res.Records != len(recs) {
 			t.Errorf("Compliance(%s) counts = %+v", name, res)
 		}
 		d := &quant.Disclosures{Version: 1, Politicians: []quant.PoliticianDisclosures{p}}
-		_, err = ensemble.RankCompliance(d, 1, quant.SortLateShare, 20, "")
+		_, err = ensemble.RankCompliance(t.Context(), d, 1, quant.SortLateShare, 20, "")
 		wantReason(t, "RankCompliance("+name+")", err, quant.ReasonNoDisclosureDates)
 	}
 }
@@ -247,7 +247,7 @@ func TestRankComplianceOrders(t *testing.T) {
 		{quant.SortLateShare, 10, nil},
 	}
 	for _, tt := range tests {
-		got, err := ensemble.RankCompliance(d, tt.min, tt.order, 500, "")
+		got, err := ensemble.RankCompliance(t.Context(), d, tt.min, tt.order, 500, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +266,7 @@ func TestRankComplianceOrders(t *testing.T) {
 	}
 
 	// The limit cuts after ranking; ranked counts the rows before it.
-	got, err := ensemble.RankCompliance(d, 1, quant.SortLateShare, 2, "")
+	got, err := ensemble.RankCompliance(t.Context(), d, 1, quant.SortLateShare, 2, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,14 +290,14 @@ func TestRankComplianceChamber(t *testing.T) {
 	senator := politician(t, "sen", rec{trans: "2024-01-01", undated: true, chamber: quant.ChamberSenate})
 	d := &quant.Disclosures{Version: 1, Politicians: []quant.PoliticianDisclosures{both, senator}}
 
-	all, err := ensemble.RankCompliance(d, 1, quant.SortLateShare, 20, "")
+	all, err := ensemble.RankCompliance(t.Context(), d, 1, quant.SortLateShare, 20, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(all.Rows) != 1 || !slices.Equal(all.Rows[0].Chambers, []quant.Chamber{quant.ChamberHouse, quant.ChamberSenate}) || all.Rows[0].Known != 3 || all.Summary.Records != 5 {
 		t.Errorf("ranking over both chambers = %+v", all)
 	}
-	house, err := ensemble.RankCompliance(d, 1, quant.SortLateShare, 20, quant.ChamberHouse)
+	house, err := ensemble.RankCompliance(t.Context(), d, 1, quant.SortLateShare, 20, quant.ChamberHouse)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestRankComplianceChamber(t *testing.T) {
 	if len(house.Rows) != 1 || !slices.Equal(house.Rows[0].Chambers, []quant.Chamber{quant.ChamberHouse}) || house.Rows[0].Late != 0 || house.Summary != wantSum || house.Chamber != quant.ChamberHouse {
 		t.Errorf("house ranking = %+v, summary want %+v", house, wantSum)
 	}
-	senate, err := ensemble.RankCompliance(d, 1, quant.SortLateShare, 20, quant.ChamberSenate)
+	senate, err := ensemble.RankCompliance(t.Context(), d, 1, quant.SortLateShare, 20, quant.ChamberSenate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func TestRankComplianceChamber(t *testing.T) {
 	// A chamber with no known lag is a 422, even when the other has some.
 	d.Politicians = d.Politicians[1:]
 	d.Politicians = append(d.Politicians, politician(t, "rep", lags(5)...))
-	_, err = ensemble.RankCompliance(d, 1, quant.SortLateShare, 20, quant.ChamberSenate)
+	_, err = ensemble.RankCompliance(t.Context(), d, 1, quant.SortLateShare, 20, quant.ChamberSenate)
 	wantReason(t, "RankCompliance(senate, none known)", err, quant.ReasonNoDisclosureDates)
 }
 
@@ -354,7 +354,7 @@ func TestComplianceInvariants(t *testing.T) {
 	rows := map[string]ensemble.ComplianceResult{}
 	for i := range d.Politicians {
 		p := &d.Politicians[i]
-		res, err := ensemble.Compliance(p)
+		res, err := ensemble.Compliance(t.Context(), p)
 		if res.Known+res.Invalid+res.Undated != res.Records || res.Records != len(p.Records) {
 			t.Errorf("%s: known %d + invalid %d + undated %d != records %d", p.ID, res.Known, res.Invalid, res.Undated, res.Records)
 		}
@@ -409,7 +409,7 @@ func TestComplianceInvariants(t *testing.T) {
 	sum.P50 = float64(all[(len(all)-1)/2]+all[len(all)/2]) / 2
 
 	for _, order := range []quant.ComplianceSort{quant.SortLateShare, quant.SortLate, quant.SortP50} {
-		rk, err := ensemble.RankCompliance(d, 5, order, 500, "")
+		rk, err := ensemble.RankCompliance(t.Context(), d, 5, order, 500, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -599,7 +599,7 @@ func TestRankComplianceSummaryMedian(t *testing.T) {
 		{[]int{9, 9, 9, 1, 1, 1}, 5}, // counted, ties at the middle
 	} {
 		d := &quant.Disclosures{Version: 1, Politicians: []quant.PoliticianDisclosures{politician(t, "m", lags(tt.lags...)...)}}
-		got, err := ensemble.RankCompliance(d, 1, quant.SortP50, 20, "")
+		got, err := ensemble.RankCompliance(t.Context(), d, 1, quant.SortP50, 20, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -617,7 +617,7 @@ func TestComplianceCalendarDays(t *testing.T) {
 		{ID: 1, TransactionDate: time.Date(2024, 2, 28, 0, 0, 0, 0, est), DisclosureDate: time.Date(2024, 3, 1, 23, 0, 0, 0, est), Type: quant.TypeSale, Chamber: quant.ChamberHouse},
 		{ID: 2, TransactionDate: time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), DisclosureDate: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), Type: quant.TypeSale, Chamber: quant.ChamberHouse},
 	}}
-	got, err := ensemble.Compliance(&p)
+	got, err := ensemble.Compliance(t.Context(), &p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package ensemble
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -64,10 +65,14 @@ type CorrelationResult struct {
 // clamped to [-1, 1] against rounding; the whole matrix costs
 // O(m^2 T) for m politicians.
 //
+// Correlation checks ctx before each row of the matrix (at most 99 inner
+// products of T weeks); once ctx is done it returns an error wrapping
+// ctx.Err().
+//
 // References:
 //   - K. Pearson, "Notes on regression and inheritance in the case of two
 //     parents", Proc. R. Soc. London 58, 1895.
-func Correlation(ds *quant.Dataset, ids []string, top int) (CorrelationResult, error) {
+func Correlation(ctx context.Context, ds *quant.Dataset, ids []string, top int) (CorrelationResult, error) {
 	acts, err := correlationSet(ds, ids, top)
 	if err != nil {
 		return CorrelationResult{}, err
@@ -95,6 +100,9 @@ func Correlation(ds *quant.Dataset, ids []string, top int) (CorrelationResult, e
 	res.Matrix = make([][]*float64, m)
 	pairs := make([]CorrPair, 0, m*(m-1)/2)
 	for i := range m {
+		if err := ctx.Err(); err != nil {
+			return CorrelationResult{}, fmt.Errorf("ensemble: correlation: stopped at row %d of %d: %w", i+1, m, err)
+		}
 		res.Matrix[i] = cells[i*m : (i+1)*m : (i+1)*m]
 		if norm[i] == 0 {
 			continue

@@ -13,7 +13,7 @@ func BenchmarkCorrelationGen(b *testing.B) {
 			ds := genDataset(b, sz[0], sz[1])
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Correlation(ds, nil, 100); err != nil {
+				if _, err := Correlation(b.Context(), ds, nil, 100); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -30,7 +30,7 @@ func BenchmarkCorrelationWeeks(b *testing.B) {
 			ds := benchDataset(b, 1000, T)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Correlation(ds, nil, 100); err != nil {
+				if _, err := Correlation(b.Context(), ds, nil, 100); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -46,7 +46,7 @@ func BenchmarkCorrelationReal(b *testing.B) {
 		b.Run(fmt.Sprintf("top%d", top), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Correlation(ds, nil, top); err != nil {
+				if _, err := Correlation(b.Context(), ds, nil, top); err != nil {
 					b.Fatal(err)
 				}
 			}

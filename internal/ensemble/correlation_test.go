@@ -38,7 +38,7 @@ func TestCorrelationVectors(t *testing.T) {
 			var w want
 			readExpected(t, name, "correlation.json", &w)
 			c := &tally{tb: t}
-			got, err := Correlation(ds, nil, 20)
+			got, err := Correlation(t.Context(), ds, nil, 20)
 			if err != nil {
 				t.Fatalf("Correlation(%s, top 20): %v", name, err)
 			}
@@ -46,7 +46,7 @@ func TestCorrelationVectors(t *testing.T) {
 			t.Logf("%s: %d numbers of correlation.json checked", name, c.n)
 			total += c.n
 
-			byIDs, err := Correlation(ds, w.IDs, 0)
+			byIDs, err := Correlation(t.Context(), ds, w.IDs, 0)
 			if err != nil {
 				t.Fatalf("Correlation(%s, ids): %v", name, err)
 			}
@@ -91,7 +91,7 @@ func TestCorrelationJSON(t *testing.T) {
 		{ID: "b", Counts: []int{0, 1, 0, 3}},
 		{ID: "c", Counts: []int{1, 1, 1, 1}},
 	})
-	got, err := Correlation(ds, []string{"c", "a", "b"}, 0)
+	got, err := Correlation(t.Context(), ds, []string{"c", "a", "b"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,17 +138,17 @@ func TestCorrelationErrors(t *testing.T) {
 		{"top 101", nil, 101, "top"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := Correlation(ds, c.ids, c.top); param(err) != c.param {
+			if _, err := Correlation(t.Context(), ds, c.ids, c.top); param(err) != c.param {
 				t.Errorf("Correlation(%v, %d) err = %v, want a ParamError for %s", c.ids, c.top, err, c.param)
 			}
 		})
 	}
-	_, err := Correlation(ds, []string{a, "nobody"}, 0)
+	_, err := Correlation(t.Context(), ds, []string{a, "nobody"}, 0)
 	if !errors.Is(err, quant.ErrNotFound) || !strings.Contains(err.Error(), `"nobody"`) {
 		t.Errorf("Correlation(unknown id) err = %v, want ErrNotFound naming it", err)
 	}
 	// top larger than the dataset selects everyone.
-	if got, err := Correlation(ds, nil, 100); err != nil || len(got.IDs) != 5 || len(got.TopPairs) != 10 {
+	if got, err := Correlation(t.Context(), ds, nil, 100); err != nil || len(got.IDs) != 5 || len(got.TopPairs) != 10 {
 		t.Errorf("Correlation(top 100 of 5) = %d ids, %d pairs, %v; want 5, 10", len(got.IDs), len(got.TopPairs), err)
 	}
 }
@@ -158,7 +158,7 @@ func TestCorrelationErrors(t *testing.T) {
 func TestCorrelationPlain(t *testing.T) {
 	const tol = 1e-12
 	ds := specDataset(t, randomSpecs(rand.New(rand.NewPCG(1, 2)), 30, 80))
-	got, err := Correlation(ds, nil, 30)
+	got, err := Correlation(t.Context(), ds, nil, 30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func BenchmarkCorrelation(b *testing.B) {
 	ds := benchDataset(b, 120, 443)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Correlation(ds, nil, 100); err != nil {
+		if _, err := Correlation(b.Context(), ds, nil, 100); err != nil {
 			b.Fatal(err)
 		}
 	}

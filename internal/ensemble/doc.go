@@ -10,6 +10,24 @@
 // ANALYTICS.md is kept literally; the test vectors of
 // ../shared/testdata/analytics are checked number by number.
 //
+// Every analysis takes a context and stops at its deadline (or
+// cancellation): it checks ctx.Err() at its natural steps and then
+// returns an error wrapping it (errors.Is(err, context.DeadlineExceeded)),
+// which the guard answers with a 504, giving its slot back. The steps:
+// each Baum-Welch iteration (HMM, and every fit of the forecast), each
+// of the forecast's ten fits (nine backtest origins, then the full
+// series), each DTW recurrence and every 256 candidates screened (Nearest),
+// each correlation row, each Jaccard row, PageRank step and Brandes source
+// and every 256 nodes a Louvain sweep visits (Network), and every 256
+// records read by compliance. Workers (the forecast's second goroutine,
+// Brandes, Louvain and DTW workers) check too, and the analysis returns
+// only after they have stopped. A check costs a few ns against steps of
+// 1 µs and more, so the answers are unchanged, bit for bit, and no slower
+// (BENCHMARKS.md has the figures and how late after its deadline each
+// analysis returns). Fourier takes no context: one transform of n weeks
+// (66 µs on the real data), checked for before it runs; so is the DTW
+// index build (once per dataset version).
+//
 // Where ANALYTICS.md is silent, these choices hold:
 //
 //   - HMM Viterbi ties: two paths whose log-probabilities agree within a

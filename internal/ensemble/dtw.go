@@ -1,6 +1,7 @@
 package ensemble
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -57,11 +58,11 @@ type DTWResult struct {
 // ask more than once per dataset version keep the index instead.
 //
 // Errors are those of DTWIndex.Nearest.
-func DTW(ds *quant.Dataset, id string, k int) (DTWResult, error) {
+func DTW(ctx context.Context, ds *quant.Dataset, id string, k int) (DTWResult, error) {
 	if k < 1 || k > DTWMaxK {
 		return DTWResult{}, quant.Invalid("k", "must be in 1..%d, got %d", DTWMaxK, k)
 	}
-	return NewDTWIndex(ds).Nearest(id, k)
+	return NewDTWIndex(ds).Nearest(ctx, id, k)
 }
 
 // DTWIndex holds what DTW needs of one dataset version, computed once: the
@@ -193,6 +194,11 @@ func (x *DTWIndex) series(c int) []float64 { return x.z[c*x.T : (c+1)*x.T] }
 // are all of unknown type); a politician who is not a candidate is a
 // *quant.NotEligibleError with reason quant.ReasonNotACandidate.
 //
+// Nearest checks ctx once every 256 candidates it screens (a Euclidean
+// distance or the lower bounds, O(T) each) and before every recurrence
+// it runs (on each worker); once ctx is done it returns an error
+// wrapping ctx.Err(), after its workers have stopped.
+//
 // References:
 //   - H. Sakoe, S. Chiba, "Dynamic programming algorithm optimization for
 //     spoken word recognition", IEEE Trans. ASSP 26(1), 1978 (the
@@ -204,7 +210,7 @@ func (x *DTWIndex) series(c int) []float64 { return x.z[c*x.T : (c+1)*x.T] }
 //     series subsequences under dynamic time warping", KDD 2012 (the
 //     cascade LB_Kim, LB_Keogh both ways, and early abandoning with the
 //     cumulative LB_Keogh bound).
-func (x *DTWIndex) Nearest(id string, k int) (DTWResult, error) {
+func (x *DTWIndex) Nearest(ctx context.Context, id string, k int) (DTWResult, error) {
 	if k < 1 || k > DTWMaxK {
 		return DTWResult{}, quant.Invalid("k", "must be in 1..%d, got %d", DTWMaxK, k)
 	}
@@ -221,7 +227,10 @@ func (x *DTWIndex) Nearest(id string, k int) (DTWResult, error) {
 				id, acts[i].Analyzable, candidateMinRecords),
 		}
 	}
-	nb, _ := x.nearest(q, k)
+	nb, _, err := x.nearest(ctx, q, k)
+	if err != nil {
+		return DTWResult{}, err
+	}
 	return DTWResult{T: x.T, R: x.r, Candidates: len(x.acts), Neighbors: nb}, nil
 }
 

@@ -29,7 +29,7 @@ func BenchmarkDTWReal(b *testing.B) {
 	for b.Loop() {
 		for _, id := range ids {
 			start := time.Now()
-			if _, err := x.Nearest(id, 5); err != nil {
+			if _, err := x.Nearest(b.Context(), id, 5); err != nil {
 				b.Fatal(err)
 			}
 			per = append(per, time.Since(start))
@@ -75,7 +75,7 @@ func BenchmarkDTWGen(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				if _, err := x.Nearest(ids[i%len(ids)], 5); err != nil {
+				if _, err := x.Nearest(b.Context(), ids[i%len(ids)], 5); err != nil {
 					b.Fatal(err)
 				}
 				i++

@@ -14,6 +14,7 @@ type dtwWork struct {
 	conA, conB []float64 // per-position LB_Keogh contributions, then suffix bounds
 	found      []Neighbor
 	stats      dtwStats
+	err        error // ctx's, when the worker stopped before the end
 }
 
 // dtwStats counts what happened to the candidates of one query.

@@ -2,6 +2,8 @@ package ensemble
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -54,8 +56,10 @@ func tieLimit(d2 float64) float64 {
 
 // nearest returns the k nearest candidates to candidate q, ranked by the
 // tie rule of section 3, computing only the distances that can matter, and
-// what became of the other candidates.
-func (x *DTWIndex) nearest(q, k int) ([]Neighbor, dtwStats) {
+// what became of the other candidates; or, once ctx is done, an error
+// wrapping ctx.Err() (checked every checkEvery screened candidates and
+// before each recurrence).
+func (x *DTWIndex) nearest(ctx context.Context, q, k int) ([]Neighbor, dtwStats, error) {
 	T := x.T
 	qu := x.pool.Get().(*dtwQuery)
 	defer x.pool.Put(qu)
@@ -69,8 +73,12 @@ func (x *DTWIndex) nearest(q, k int) ([]Neighbor, dtwStats) {
 
 	// The k smallest Euclidean distances: DTW(q, c) <= ED(q, c), so the
 	// k-th of them bounds the k-th smallest DTW distance from above.
+	check := newStepCheck(ctx)
 	ed := qu.ed[:0]
 	for c := range x.acts {
+		if err := check.step(); err != nil {
+			return nil, st, fmt.Errorf("ensemble: dtw: stopped at the euclidean bound of candidate %d of %d: %w", c+1, len(x.acts), err)
+		}
 		if c == q {
 			continue
 		}
@@ -93,6 +101,9 @@ func (x *DTWIndex) nearest(q, k int) ([]Neighbor, dtwStats) {
 	// LB_Kim, then LB_Keogh both ways, each abandoned at the bound.
 	cands := qu.cands[:0]
 	for c := range x.acts {
+		if err := check.step(); err != nil {
+			return nil, st, fmt.Errorf("ensemble: dtw: stopped at the lower bounds of candidate %d of %d: %w", c+1, len(x.acts), err)
+		}
 		if c == q {
 			continue
 		}
@@ -125,31 +136,41 @@ func (x *DTWIndex) nearest(q, k int) ([]Neighbor, dtwStats) {
 	}
 	var wg workGroup
 	for _, w := range qu.works[1:workers] {
-		wg.Go(func() { x.search(qu, w, q, k) })
+		wg.Go(func() { x.search(ctx, qu, w, q, k) })
 	}
-	x.search(qu, qu.works[0], q, k)
+	x.search(ctx, qu, qu.works[0], q, k)
 	wg.Wait()
 
 	found := qu.found[:0]
 	for _, w := range qu.works[:workers] {
+		if w.err != nil {
+			return nil, st, fmt.Errorf("ensemble: dtw: stopped at the recurrences of %d candidates: %w", len(cands), w.err)
+		}
 		found = append(found, w.found...)
 		st.add(w.stats)
 	}
 	qu.found = found
 	st.keogh += len(cands) - st.computed - st.abandoned
 	return rankTies(found, func(n Neighbor) float64 { return n.Distance }, false, dtwTieRel, dtwTieAbs,
-		func(x, y Neighbor) bool { return x.ID < y.ID }, k), st
+		func(x, y Neighbor) bool { return x.ID < y.ID }, k), st, nil
 }
 
 // search claims the candidates of qu in order and runs the recurrence on
 // each whose bound may still matter, sharing the bound with the other
 // workers. It stops at the first bound above the shared one: later bounds
-// are larger and the shared bound only decreases.
-func (x *DTWIndex) search(qu *dtwQuery, w *dtwWork, q, k int) {
+// are larger and the shared bound only decreases. It checks ctx before
+// each claim; once ctx is done it sets w.err to ctx.Err() and makes every
+// worker stop at its next claim.
+func (x *DTWIndex) search(ctx context.Context, qu *dtwQuery, w *dtwWork, q, k int) {
 	a := x.series(q)
 	T := x.T
-	w.found, w.stats = w.found[:0], dtwStats{}
+	w.found, w.stats, w.err = w.found[:0], dtwStats{}, nil
 	for {
+		if err := ctx.Err(); err != nil {
+			w.err = err
+			qu.next.Store(int64(len(qu.cands)))
+			return
+		}
 		i := int(qu.next.Add(1) - 1)
 		if i >= len(qu.cands) {
 			return

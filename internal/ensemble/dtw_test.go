@@ -194,7 +194,7 @@ func TestDTWVectors(t *testing.T) {
 			c := &tally{tb: t}
 			for _, id := range checkVectorIDs(t, ds, "dtw.json", exp) {
 				w := exp[id]
-				got, err := DTW(ds, id, 5)
+				got, err := DTW(t.Context(), ds, id, 5)
 				if w.Status == 422 {
 					var ne *quant.NotEligibleError
 					ok := errors.As(err, &ne) && ne.Reason == quant.ReasonNotACandidate && errors.Is(err, quant.ErrNotEligible)
@@ -209,7 +209,7 @@ func TestDTWVectors(t *testing.T) {
 				same(c, got.R, w.R, "DTW(%s, %s).r", name, id)
 				same(c, got.Candidates, w.Candidates, "DTW(%s, %s).candidates", name, id)
 				checkNeighbors(c, got.Neighbors, w.K5, tol, "DTW(%s, %s, 5)", name, id)
-				all, err := DTW(ds, id, DTWMaxK)
+				all, err := DTW(t.Context(), ds, id, DTWMaxK)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -266,7 +266,7 @@ func TestDTWFastMatchesPlain(t *testing.T) {
 		ds := specDataset(t, randomSpecs(rng, n, T))
 		for _, act := range ds.Activities {
 			for _, k := range []int{1, 3, 5, 50} {
-				got, err := DTW(ds, act.ID, k)
+				got, err := DTW(t.Context(), ds, act.ID, k)
 				if err != nil {
 					continue // a constant series cannot occur, but a copy of it could
 				}
@@ -302,7 +302,7 @@ func TestDTWInvariants(t *testing.T) {
 	ds := specDataset(t, randomSpecs(rand.New(rand.NewPCG(1, 2)), 12, 60))
 	dist := map[[2]string]float64{}
 	for _, act := range ds.Activities {
-		res, err := DTW(ds, act.ID, DTWMaxK)
+		res, err := DTW(t.Context(), ds, act.ID, DTWMaxK)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,24 +343,24 @@ func TestDTWEdgeCases(t *testing.T) {
 	})
 
 	for _, k := range []int{0, -1, DTWMaxK + 1} {
-		_, err := DTW(ds, "a", k)
+		_, err := DTW(t.Context(), ds, "a", k)
 		var pe *quant.ParamError
 		if !errors.As(err, &pe) || pe.Param != "k" || !errors.Is(err, quant.ErrInvalid) {
 			t.Errorf("DTW(k=%d) err = %v, want a ParamError for k", k, err)
 		}
 	}
-	if _, err := DTW(ds, "nobody", 5); !errors.Is(err, quant.ErrNotFound) {
+	if _, err := DTW(t.Context(), ds, "nobody", 5); !errors.Is(err, quant.ErrNotFound) {
 		t.Errorf("DTW(nobody) err = %v, want ErrNotFound", err)
 	}
 	for _, id := range []string{"flat", "few"} {
-		_, err := DTW(ds, id, 5)
+		_, err := DTW(t.Context(), ds, id, 5)
 		var ne *quant.NotEligibleError
 		if !errors.As(err, &ne) || ne.Reason != quant.ReasonNotACandidate {
 			t.Errorf("DTW(%s) err = %v, want not_a_candidate", id, err)
 		}
 	}
 
-	res, err := DTW(ds, "a", DTWMaxK)
+	res, err := DTW(t.Context(), ds, "a", DTWMaxK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,13 +374,13 @@ func TestDTWEdgeCases(t *testing.T) {
 	if want := []string{"c", "d", "b"}; !slices.Equal(ids, want) || res.Neighbors[0].Distance != 0 || res.Neighbors[1].Distance != 0 {
 		t.Errorf("DTW(a, 50) = %v, want ids %v with c and d at 0", res.Neighbors, want)
 	}
-	if res, _ := DTW(ds, "a", 1); len(res.Neighbors) != 1 || res.Neighbors[0].ID != "c" {
+	if res, _ := DTW(t.Context(), ds, "a", 1); len(res.Neighbors) != 1 || res.Neighbors[0].ID != "c" {
 		t.Errorf("DTW(a, 1) = %v, want [c 0]", res.Neighbors)
 	}
 
 	// A lone candidate has no neighbours, and says so with an empty list.
 	lone := specDataset(t, []seriesSpec{{ID: "a", Counts: wave(0)}, {ID: "flat", Counts: flat}})
-	if res, err := DTW(lone, "a", 5); err != nil || res.Candidates != 1 || res.Neighbors == nil || len(res.Neighbors) != 0 {
+	if res, err := DTW(t.Context(), lone, "a", 5); err != nil || res.Candidates != 1 || res.Neighbors == nil || len(res.Neighbors) != 0 {
 		t.Errorf("DTW(lone) = %+v, %v; want 1 candidate and no neighbours", res, err)
 	}
 
@@ -407,7 +407,10 @@ func TestDTWPruning(t *testing.T) {
 		x := NewDTWIndex(ds)
 		x.workers, x.parallelMin = workers, 1
 		for _, q := range []int{0, 17, 42} {
-			got, st := x.nearest(q, 5)
+			got, st, err := x.nearest(t.Context(), q, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
 			want := plainNearest(ds, x.acts[q].ID, 5)
 			if !slices.Equal(got, want) {
 				t.Errorf("workers %d: nearest(%s) = %v, plain %v", workers, x.acts[q].ID, got, want)
@@ -431,7 +434,7 @@ func BenchmarkDTW(b *testing.B) {
 	id := ds.Activities[17].ID
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := DTW(ds, id, 5); err != nil {
+		if _, err := DTW(b.Context(), ds, id, 5); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -491,7 +494,7 @@ func TestDTWIndexReal(t *testing.T) {
 			for _, k := range []int{5, DTWMaxK} {
 				want := rankTies(all, func(n Neighbor) float64 { return n.Distance }, false, dtwTieRel, dtwTieAbs,
 					func(x, y Neighbor) bool { return x.ID < y.ID }, k)
-				got, err := x.Nearest(act.ID, k)
+				got, err := x.Nearest(t.Context(), act.ID, k)
 				if err != nil {
 					t.Fatalf("Nearest(%s, %d): %v", act.ID, k, err)
 				}
@@ -522,8 +525,8 @@ func TestDTWIndexPaths(t *testing.T) {
 			for _, k := range []int{1, 2, 5, DTWMaxK} {
 				want := rankTies(all, func(n Neighbor) float64 { return n.Distance }, false, dtwTieRel, dtwTieAbs,
 					func(x, y Neighbor) bool { return x.ID < y.ID }, k)
-				s, err1 := seq.Nearest(act.ID, k)
-				p, err2 := par.Nearest(act.ID, k)
+				s, err1 := seq.Nearest(t.Context(), act.ID, k)
+				p, err2 := par.Nearest(t.Context(), act.ID, k)
 				if err1 != nil || err2 != nil {
 					t.Fatalf("trial %d: Nearest(%s): %v, %v", trial, act.ID, err1, err2)
 				}
@@ -544,7 +547,7 @@ func TestDTWIndexConcurrent(t *testing.T) {
 	x.parallelMin = 4 // queries also fork their own workers
 	want := map[string][]Neighbor{}
 	for _, a := range x.acts {
-		res, err := forced(ds, 1).Nearest(a.ID, 5)
+		res, err := forced(ds, 1).Nearest(t.Context(), a.ID, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -556,7 +559,7 @@ func TestDTWIndexConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range x.acts {
 				id := x.acts[(i+g*5)%len(x.acts)].ID
-				res, err := x.Nearest(id, 5)
+				res, err := x.Nearest(t.Context(), id, 5)
 				if err != nil || !slices.Equal(res.Neighbors, want[id]) {
 					errs <- fmt.Sprintf("goroutine %d: Nearest(%s) = %v, %v; want %v", g, id, res.Neighbors, err, want[id])
 				}

@@ -1,6 +1,7 @@
 package ensemble_test
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -39,7 +40,7 @@ func ExampleDTW() {
 		"flat": {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
 	}, nil, "ann", "bob", "cy", "flat")
 
-	res, err := ensemble.DTW(ds, "ann", 5)
+	res, err := ensemble.DTW(context.Background(), ds, "ann", 5)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -48,7 +49,7 @@ func ExampleDTW() {
 	for _, nb := range res.Neighbors {
 		fmt.Printf("%-4s %.3f\n", nb.ID, nb.Distance)
 	}
-	_, err = ensemble.DTW(ds, "flat", 5)
+	_, err = ensemble.DTW(context.Background(), ds, "flat", 5)
 	fmt.Println(err)
 	// Output:
 	// T = 24, r = 2, 3 candidates
@@ -68,14 +69,14 @@ func ExampleDTWIndex_Nearest() {
 
 	idx := ensemble.NewDTWIndex(ds)
 	for _, id := range []string{"ann", "bob", "cy"} {
-		res, err := idx.Nearest(id, 1)
+		res, err := idx.Nearest(context.Background(), id, 1)
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
 		fmt.Printf("%s: %s %.3f\n", id, res.Neighbors[0].ID, res.Neighbors[0].Distance)
 	}
-	_, err := idx.Nearest("dee", 1)
+	_, err := idx.Nearest(context.Background(), "dee", 1)
 	fmt.Println(err)
 	// Output:
 	// ann: bob 2.309
@@ -92,7 +93,7 @@ func ExampleCorrelation() {
 		"cy":  {0, 1, 0, 2, 0, 1},
 	}, nil, "ann", "bob", "cy")
 
-	res, err := ensemble.Correlation(ds, []string{"cy", "ann", "bob"}, 0)
+	res, err := ensemble.Correlation(context.Background(), ds, []string{"cy", "ann", "bob"}, 0)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -118,7 +119,7 @@ func ExampleNetwork() {
 		"dee": {"KO"},
 	}, "ann", "bob", "cy", "dee")
 
-	res, err := ensemble.Network(ds, 0.2)
+	res, err := ensemble.Network(context.Background(), ds, 0.2)
 	if err != nil {
 		fmt.Println(err)
 		return

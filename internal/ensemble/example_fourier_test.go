@@ -1,6 +1,7 @@
 package ensemble_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -26,7 +27,10 @@ func ExampleFourier() {
 // finds a quiet and an active regime and says which one holds now.
 func ExampleHMM() {
 	y := slices.Repeat([]float64{0, 0, 0, 0, 0, 4, 6, 5, 0, 0, 1, 0}, 6)
-	res := ensemble.HMM(y)
+	res, err := ensemble.HMM(context.Background(), y)
+	if err != nil {
+		panic(err) // a context that never ends cannot stop it
+	}
 	fmt.Printf("converged %v, collapsed %v\n", res.Converged, res.Collapsed)
 	for j, label := range res.Labels {
 		fmt.Printf("%-6s mean ln(1+y) %.3f\n", label, res.Means[j])
@@ -45,7 +49,7 @@ func ExampleHMM() {
 // The ensemble forecast of the next 4 weeks of a regular trader.
 func ExampleForecast() {
 	y := slices.Repeat([]float64{2, 0, 1, 0, 0, 3, 0, 1}, 10)
-	res, err := ensemble.Forecast(y, 4)
+	res, err := ensemble.Forecast(context.Background(), y, 4)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -1,6 +1,7 @@
 package ensemble
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -85,6 +86,11 @@ type ForecastResult struct {
 // *quant.NotEligibleError (insufficient_history). The caller checks
 // eligibility (Eligible) first.
 //
+// Forecast checks ctx before each of its ten fits (nine backtest origins,
+// then the full series) and inside each fit's HMM before every
+// Baum-Welch iteration; once ctx is done it returns an error wrapping
+// ctx.Err(), after both of its goroutines have stopped.
+//
 // References:
 //   - J. W. Cooley, J. W. Tukey, 1965, and P. N. Swarztrauber, FFTPACK,
 //     1982 (the seasonal member's DFT; see Fourier).
@@ -95,7 +101,7 @@ type ForecastResult struct {
 //   - L. J. Tashman, "Out-of-sample tests of forecasting accuracy: an
 //     analysis and review", Int. J. Forecasting 16(4), 2000 (rolling-origin
 //     evaluation).
-func Forecast(y []float64, h int) (ForecastResult, error) {
+func Forecast(ctx context.Context, y []float64, h int) (ForecastResult, error) {
 	if h < 1 || h > MaxHorizon {
 		return ForecastResult{}, quant.Invalid("horizon", "must be in 1..%d, got %d", MaxHorizon, h)
 	}
@@ -130,32 +136,56 @@ func Forecast(y []float64, h int) (ForecastResult, error) {
 		copy(bt.Actual, y[bt.Origin:bt.Origin+h])
 		bt.Seasonal, bt.Regime, bt.Analog = next(), next(), next()
 	}
-	backtest := func(fc *forecaster, first int) {
+	// fit runs the members on y[:o] (o = n: the full series) into their
+	// forecasts, checking ctx first.
+	fit := func(fc *forecaster, o int, seasonal, regime, analog []float64) (pTrade float64, err error) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		fc.seasonal(seasonal, y[:o])
+		if pTrade, err = fc.regime(ctx, regime, y[:o]); err != nil {
+			return 0, err
+		}
+		fc.analog(analog, y[:o])
+		return pTrade, nil
+	}
+	backtest := func(fc *forecaster, first int) error {
 		for b := first; b < backtestN; b += 2 {
 			bt := &res.Backtest[b]
-			fc.seasonal(bt.Seasonal, y[:bt.Origin])
-			fc.regime(bt.Regime, y[:bt.Origin])
-			fc.analog(bt.Analog, y[:bt.Origin])
+			if _, err := fit(fc, bt.Origin, bt.Seasonal, bt.Regime, bt.Analog); err != nil {
+				return fmt.Errorf("ensemble: forecast: stopped at backtest origin %d of %d: %w", b+1, backtestN, err)
+			}
 		}
+		return nil
 	}
 	var wg workGroup
-	wg.Go(func() { backtest(&fcs[0], 0) })
-	backtest(&fcs[1], 1)
+	var errs [2]error // of fcs[0] (the goroutine's) and fcs[1]
+	wg.Go(func() { errs[0] = backtest(&fcs[0], 0) })
+	errs[1] = backtest(&fcs[1], 1)
 
 	fc := &fcs[1]
 	m := &res.Members
 	m.Seasonal.Forecast, m.Regime.Forecast, m.Analog.Forecast = next(), next(), next()
-	fc.seasonal(m.Seasonal.Forecast, y)
+	if errs[1] == nil {
+		var err error
+		res.PTradeNextWeek, err = fit(fc, n, m.Seasonal.Forecast, m.Regime.Forecast, m.Analog.Forecast)
+		if err != nil {
+			errs[1] = fmt.Errorf("ensemble: forecast: stopped at the full-series fit: %w", err)
+		}
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return ForecastResult{}, err
+		}
+	}
 	res.SeasonalPeaks = append([]int{}, fc.sp.peaks...)
-	res.PTradeNextWeek = fc.regime(m.Regime.Forecast, y)
 	res.HMM = HMMSummary{Iterations: fc.fit.iterations, Converged: fc.fit.converged, Collapsed: fc.fit.collapsed}
-	fc.analog(m.Analog.Forecast, y)
 	res.AnalogStarts = make([]int, len(fc.near))
 	for i, c := range fc.near {
 		res.AnalogStarts[i] = c.s
 	}
 
-	wg.Wait()
 	var absErr [3]float64
 	for _, bt := range res.Backtest {
 		for i, a := range bt.Actual {
@@ -233,9 +263,12 @@ func (fc *forecaster) seasonal(dst, y []float64) {
 // regime fills dst with the regime member's forecast of the len(dst) weeks
 // after y: the HMM state distribution propagated one week per step, each
 // week's expected count sum_j d_j (exp(mu_j + var_j/2) - 1), clipped at 0.
-// It returns the probability of a trade in the first week.
-func (fc *forecaster) regime(dst, y []float64) (pTrade float64) {
-	fc.fit = fc.hmm.fit(y, hmmMaxIter)
+// It returns the probability of a trade in the first week, or the error
+// of the HMM fit (ctx done).
+func (fc *forecaster) regime(ctx context.Context, dst, y []float64) (pTrade float64, err error) {
+	if fc.fit, err = fc.hmm.fit(ctx, y, hmmMaxIter); err != nil {
+		return 0, err
+	}
 	f := &fc.fit
 	var level [hmmStates]float64
 	for j := range level {
@@ -258,7 +291,7 @@ func (fc *forecaster) regime(dst, y []float64) (pTrade float64) {
 	}
 	clip(dst)
 	// d sums to 1 only up to rounding; keep the answer a probability.
-	return min(pTrade, 1)
+	return min(pTrade, 1), nil
 }
 
 // analogHit is a candidate window start and its DTW cost.

@@ -59,7 +59,7 @@ func TestForecastVectors(t *testing.T) {
 							act, y, err := vectorSeries(t, ds, id)
 							var got ForecastResult
 							if err == nil {
-								got, err = Forecast(y, file.h)
+								got, err = Forecast(t.Context(), y, file.h)
 							}
 							label := fmt.Sprintf("Forecast(%s, %d)", id, file.h)
 							if w.Status != 0 {
@@ -156,21 +156,21 @@ func checkForecastInvariants(tb testing.TB, label string, got ForecastResult) {
 func TestForecastErrors(t *testing.T) {
 	y := benchSeries(200)
 	for _, h := range []int{-1, 0, 27, 100} {
-		_, err := Forecast(y, h)
+		_, err := Forecast(t.Context(), y, h)
 		var pe *quant.ParamError
 		if !errors.As(err, &pe) || pe.Param != "horizon" || !errors.Is(err, quant.ErrInvalid) {
 			t.Errorf("Forecast(n=200, %d) = %v, want a horizon ParamError", h, err)
 		}
 	}
 	for _, tt := range []struct{ n, h int }{{71, 4}, {89, 13}, {115, 26}, {0, 1}} {
-		_, err := Forecast(y[:tt.n], tt.h)
+		_, err := Forecast(t.Context(), y[:tt.n], tt.h)
 		var ne *quant.NotEligibleError
 		if !errors.As(err, &ne) || ne.Reason != quant.ReasonInsufficientHistory {
 			t.Errorf("Forecast(n=%d, %d) = %v, want insufficient_history", tt.n, tt.h, err)
 		}
 	}
 	for _, tt := range []struct{ n, h int }{{72, 4}, {90, 13}, {116, 26}, {66, 1}} {
-		if _, err := Forecast(y[:tt.n], tt.h); err != nil {
+		if _, err := Forecast(t.Context(), y[:tt.n], tt.h); err != nil {
 			t.Errorf("Forecast(n=%d, %d) = %v, want an answer", tt.n, tt.h, err)
 		}
 	}
@@ -195,7 +195,7 @@ func TestForecastEdgeCases(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			label := fmt.Sprintf("Forecast(%s, %d)", tt.name, tt.h)
-			got, err := Forecast(tt.y, tt.h)
+			got, err := Forecast(t.Context(), tt.y, tt.h)
 			if err != nil {
 				t.Fatalf("%s: %v", label, err)
 			}
@@ -273,7 +273,7 @@ func BenchmarkForecast(b *testing.B) {
 		b.Run(fmt.Sprintf("h%d", h), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Forecast(y, h); err != nil {
+				if _, err := Forecast(b.Context(), y, h); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,6 +1,8 @@
 package ensemble
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"slices"
 )
@@ -65,6 +67,9 @@ type HMMResult struct {
 // HMM does not check eligibility; see Eligible. An empty y gives a result
 // with N = 0 and no parameters.
 //
+// HMM checks ctx before each E-step (Baum-Welch iteration, about 10 µs
+// for 443 weeks); once ctx is done it returns an error wrapping ctx.Err().
+//
 // References:
 //   - L. R. Rabiner, "A tutorial on hidden Markov models and selected
 //     applications in speech recognition", Proc. IEEE 77(2), 1989
@@ -72,13 +77,16 @@ type HMMResult struct {
 //     Viterbi, section III.B).
 //   - A. J. Viterbi, "Error bounds for convolutional codes and an
 //     asymptotically optimum decoding algorithm", IEEE Trans. IT 13(2), 1967.
-func HMM(y []float64) HMMResult {
+func HMM(ctx context.Context, y []float64) (HMMResult, error) {
 	res := HMMResult{N: len(y), Labels: []string{LabelQuiet, LabelNormal, LabelActive}}
 	if len(y) == 0 {
-		return res
+		return res, nil
 	}
 	var w hmmWork
-	f := w.fit(y, hmmMaxIter)
+	f, err := w.fit(ctx, y, hmmMaxIter)
+	if err != nil {
+		return HMMResult{}, fmt.Errorf("ensemble: hmm: stopped at %w", err)
+	}
 	path := w.viterbi(&f.hmmParams)
 
 	res.Means = slices.Clone(f.mu[:])
@@ -97,7 +105,7 @@ func HMM(y []float64) HMMResult {
 	res.NextWeek = slices.Clone(next[:])
 	res.CurrentState = res.Labels[path[len(path)-1]]
 	res.ViterbiLast52 = slices.Clone(path[len(path)-min(hmmLast, len(path)):])
-	return res
+	return res, nil
 }
 
 // hmmParams are the parameters theta of the 3-state Gaussian HMM.
@@ -169,8 +177,10 @@ type hmmWork struct {
 }
 
 // fit runs Baum-Welch on ln(1+y) with at most maxIter M-steps and returns
-// the state-sorted fit. w.x then holds ln(1+y) for viterbi.
-func (w *hmmWork) fit(y []float64, maxIter int) hmmFit {
+// the state-sorted fit. w.x then holds ln(1+y) for viterbi. It checks ctx
+// before each E-step; once ctx is done it returns an error wrapping
+// ctx.Err() that names the iteration.
+func (w *hmmWork) fit(ctx context.Context, y []float64, maxIter int) (hmmFit, error) {
 	n := len(y)
 	w.x = reuse(w.x, n)
 	for t, v := range y {
@@ -190,6 +200,9 @@ func (w *hmmWork) fit(y []float64, maxIter int) hmmFit {
 	havePrev := false
 	it := 0
 	for {
+		if err := ctx.Err(); err != nil {
+			return hmmFit{}, fmt.Errorf("baum-welch iteration %d: %w", it+1, err)
+		}
 		l := w.estep(&p)
 		if havePrev && math.Abs(l-lPrev) < hmmTol {
 			f.converged = true
@@ -224,7 +237,7 @@ func (w *hmmWork) fit(y []float64, maxIter int) hmmFit {
 			f.collapsed = true
 		}
 	}
-	return f
+	return f, nil
 }
 
 // indexValues fills w.vals, w.of and the per-value buffers from w.x.

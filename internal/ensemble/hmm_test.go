@@ -59,7 +59,10 @@ func TestHMMVectors(t *testing.T) {
 					if err != nil {
 						t.Fatalf("Eligible(%s) = %v, want eligible", id, err)
 					}
-					got := HMM(y)
+					got, err := HMM(t.Context(), y)
+					if err != nil {
+						t.Fatalf("%s: %v", label, err)
+					}
 					exact(c, got.N, w.N, "%s.n", label)
 					exactSlice(c, got.Labels, w.Labels, "%s.labels", label)
 					c.floats(got.Means, w.Means, tol, "%s.means", label)
@@ -150,8 +153,11 @@ func TestHMMEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := HMM(tt.y)
 			label := fmt.Sprintf("HMM(%s)", tt.name)
+			got, err := HMM(t.Context(), tt.y)
+			if err != nil {
+				t.Fatalf("%s: %v", label, err)
+			}
 			checkHMMInvariants(t, label, got)
 			if got.Collapsed != tt.collapsed || got.CurrentState != tt.state {
 				t.Errorf("%s: collapsed %v, state %s; want %v, %s (means %v)", label, got.Collapsed, got.CurrentState, tt.collapsed, tt.state, got.Means)
@@ -166,8 +172,8 @@ func TestHMMEdgeCases(t *testing.T) {
 			}
 		})
 	}
-	if got := HMM(nil); got.N != 0 || got.Means != nil {
-		t.Errorf("HMM(nil) = %+v, want an empty result", got)
+	if got, err := HMM(t.Context(), nil); err != nil || got.N != 0 || got.Means != nil {
+		t.Errorf("HMM(nil) = %+v, %v; want an empty result", got, err)
 	}
 }
 
@@ -178,22 +184,30 @@ func TestHMMEdgeCases(t *testing.T) {
 func TestHMMIterationCap(t *testing.T) {
 	y := benchSeries(120)
 	var w hmmWork
-	full := w.fit(y, hmmMaxIter)
+	fit := func(maxIter int) hmmFit {
+		t.Helper()
+		f, err := w.fit(t.Context(), y, maxIter)
+		if err != nil {
+			t.Fatalf("fit(bench, %d): %v", maxIter, err)
+		}
+		return f
+	}
+	full := fit(hmmMaxIter)
 	if !full.converged || full.iterations < 3 {
 		t.Fatalf("fit(bench, 500): converged %v after %d; want a converging fit needing >= 3", full.converged, full.iterations)
 	}
 	for _, limit := range []int{0, 1, 2, full.iterations - 1} {
-		got := w.fit(y, limit)
+		got := fit(limit)
 		if got.converged || got.iterations != limit {
 			t.Errorf("fit(bench, cap %d): converged %v, iterations %d; want false, %d", limit, got.converged, got.iterations, limit)
 		}
 	}
-	got := w.fit(y, full.iterations)
+	got := fit(full.iterations)
 	if !got.converged || got.iterations != full.iterations || got.logL != full.logL {
 		t.Errorf("fit(bench, cap %d) = %v, %d, %v; want converged, %d, %v", full.iterations, got.converged, got.iterations, got.logL, full.iterations, full.logL)
 	}
 	// Cap 0: the initial parameters, never re-estimated.
-	zero := w.fit(y, 0)
+	zero := fit(0)
 	w.x = w.x[:0]
 	for _, v := range y {
 		w.x = append(w.x, math.Log1p(v))
@@ -222,6 +236,8 @@ func BenchmarkHMM(b *testing.B) {
 	y := benchSeries(443)
 	b.ReportAllocs()
 	for b.Loop() {
-		HMM(y)
+		if _, err := HMM(b.Context(), y); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package ensemble
 
 import (
+	"context"
+	"fmt"
 	"math"
 
 	"github.com/quantops/quant/internal/quant"
@@ -84,6 +86,12 @@ type NetworkResult struct {
 // for betweenness on a dense graph (O(NE) on a sparse one), and O(E) per
 // Louvain sweep.
 //
+// Network checks ctx at each step's natural unit: every row of the
+// Jaccard pass, every PageRank step, every Brandes source (on each
+// worker) and every 256 nodes a Louvain sweep visits (on each worker);
+// once ctx is done it returns an error wrapping ctx.Err(), after its
+// workers have stopped.
+//
 // References:
 //   - L. Page, S. Brin, R. Motwani, T. Winograd, "The PageRank citation
 //     ranking: bringing order to the web", Stanford InfoLab, 1999.
@@ -93,7 +101,7 @@ type NetworkResult struct {
 //     unfolding of communities in large networks", J. Stat. Mech. 2008.
 //   - P. Jaccard, "Etude comparative de la distribution florale dans une
 //     portion des Alpes et du Jura", Bull. Soc. Vaud. Sci. Nat. 37, 1901.
-func Network(ds *quant.Dataset, minWeight float64) (NetworkResult, error) {
+func Network(ctx context.Context, ds *quant.Dataset, minWeight float64) (NetworkResult, error) {
 	if !(minWeight > 0 && minWeight <= 1) {
 		return NetworkResult{}, quant.Invalid("min_weight", "must satisfy 0 < min_weight <= 1, got %v", minWeight)
 	}
@@ -110,7 +118,10 @@ func Network(ds *quant.Dataset, minWeight float64) (NetworkResult, error) {
 		res.Nodes[i] = NetworkNode{ID: a.ID, Tickers: len(a.Tickers)}
 		tickers[i] = a.Tickers
 	}
-	up := jaccardEdges(tickers, minWeight)
+	up, err := jaccardEdges(ctx, tickers, minWeight)
+	if err != nil {
+		return NetworkResult{}, err
+	}
 	g := up.graph()
 
 	res.Edges = make([]NetworkEdge, 0, up.m)
@@ -135,13 +146,24 @@ func Network(ds *quant.Dataset, minWeight float64) (NetworkResult, error) {
 	if n >= 2 {
 		res.Graph.Density = 2 * float64(len(res.Edges)) / (float64(n) * float64(n-1))
 	}
-	for i, x := range pageRank(g, res.Nodes) {
+	pr, err := pageRank(ctx, g, res.Nodes)
+	if err != nil {
+		return NetworkResult{}, err
+	}
+	for i, x := range pr {
 		res.Nodes[i].PageRank = x
 	}
-	for i, b := range betweenness(g) {
+	bc, err := betweenness(ctx, g)
+	if err != nil {
+		return NetworkResult{}, err
+	}
+	for i, b := range bc {
 		res.Nodes[i].Betweenness = b
 	}
-	comms, q := louvain(g)
+	comms, q, err := louvain(ctx, g)
+	if err != nil {
+		return NetworkResult{}, err
+	}
 	res.Graph.Modularity = q
 	res.Communities = make([][]string, len(comms))
 	for c, members := range comms {
@@ -175,11 +197,12 @@ func (g *netGraph) edges() int { return len(g.adj) / 2 }
 // pageRank returns the PageRank of every node by the power iteration of
 // section 8: x'_j = (1-d)/N + d*(sum_i x_i w_ij/s_i + sum_{s_i=0} x_i/N),
 // stopping after the first step whose sum |x' - x| is below 1e-12 (at most
-// 1000 steps). nodes supplies the strengths s_i.
-func pageRank(g *netGraph, nodes []NetworkNode) []float64 {
+// 1000 steps). nodes supplies the strengths s_i. It checks ctx before
+// each step; once ctx is done it returns an error wrapping ctx.Err().
+func pageRank(ctx context.Context, g *netGraph, nodes []NetworkNode) ([]float64, error) {
 	n := len(nodes)
 	if n == 0 {
-		return nil
+		return nil, nil
 	}
 	N := float64(n)
 	x, next := make([]float64, n), make([]float64, n)
@@ -187,7 +210,10 @@ func pageRank(g *netGraph, nodes []NetworkNode) []float64 {
 	for i := range x {
 		x[i] = 1 / N
 	}
-	for range pageRankMaxSteps {
+	for step := range pageRankMaxSteps {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("ensemble: network: stopped at pagerank step %d: %w", step+1, err)
+		}
 		var dangling float64
 		for i, nd := range nodes {
 			if nd.Strength == 0 {
@@ -211,5 +237,5 @@ func pageRank(g *netGraph, nodes []NetworkNode) []float64 {
 			break
 		}
 	}
-	return x
+	return x, nil
 }

@@ -26,7 +26,7 @@ func BenchmarkNetworkGen(b *testing.B) {
 			var res NetworkResult
 			for b.Loop() {
 				var err error
-				if res, err = Network(ds, NetworkDefaultMinWeight); err != nil {
+				if res, err = Network(b.Context(), ds, NetworkDefaultMinWeight); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -43,7 +43,7 @@ func BenchmarkNetworkReal(b *testing.B) {
 	var res NetworkResult
 	for b.Loop() {
 		var err error
-		if res, err = Network(ds, NetworkDefaultMinWeight); err != nil {
+		if res, err = Network(b.Context(), ds, NetworkDefaultMinWeight); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -62,8 +62,7 @@ func BenchmarkNetworkGenPhases(b *testing.B) {
 				tickers = append(tickers, a.Tickers)
 			}
 		}
-		up := jaccardEdges(tickers, NetworkDefaultMinWeight)
-		g := up.graph()
+		g := jaccardOf(b, tickers, NetworkDefaultMinWeight).graph()
 		for u := range g.n {
 			nd := NetworkNode{}
 			_, ws := g.neighbours(u)
@@ -76,26 +75,30 @@ func BenchmarkNetworkGenPhases(b *testing.B) {
 		b.Run(name+"/jaccard", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				jaccardEdges(tickers, NetworkDefaultMinWeight).graph()
+				jaccardOf(b, tickers, NetworkDefaultMinWeight).graph()
 			}
 			b.ReportMetric(float64(g.edges()), "edges")
 		})
 		b.Run(name+"/pagerank", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				pageRank(g, nodes)
+				if _, err := pageRank(b.Context(), g, nodes); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 		b.Run(name+"/betweenness", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				betweenness(g)
+				betweennessOf(b, g)
 			}
 		})
 		b.Run(name+"/louvain", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				louvain(g)
+				if _, _, err := louvain(b.Context(), g); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

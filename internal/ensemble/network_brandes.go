@@ -1,6 +1,8 @@
 package ensemble
 
 import (
+	"context"
+	"fmt"
 	"math/bits"
 	"runtime"
 	"sync/atomic"
@@ -23,6 +25,9 @@ const brandesBlocks = 32
 // same terms in another order may differ in the last bits, so the fixed
 // order is what makes the result the same on every run and machine.
 //
+// Each worker checks ctx before each source; once ctx is done every
+// worker stops and betweenness returns an error wrapping ctx.Err().
+//
 // On a dense graph (mean degree above N/32) each search runs on rows of a
 // bit matrix: a level is found by masking a row with the visited set, and
 // when a large level's path counts are all equal (always so for the
@@ -32,11 +37,11 @@ const brandesBlocks = 32
 // References:
 //   - U. Brandes, "A faster algorithm for betweenness centrality", J. Math.
 //     Sociology 25(2), 2001.
-func betweenness(g *netGraph) []float64 {
+func betweenness(ctx context.Context, g *netGraph) ([]float64, error) {
 	n := g.n
 	bc := make([]float64, n)
 	if n < 3 {
-		return bc
+		return bc, nil
 	}
 	var mat *bitMatrix
 	if 2*g.edges() > n*n/32 {
@@ -46,7 +51,8 @@ func betweenness(g *netGraph) []float64 {
 	partial := make([][]float64, blocks)
 	var next atomic.Int64
 	var wg workGroup
-	for range min(runtime.GOMAXPROCS(0), blocks) {
+	errs := make([]error, min(runtime.GOMAXPROCS(0), blocks)) // each worker's
+	for i := range errs {
 		wg.Go(func() {
 			b := newBrandes(g, mat)
 			for {
@@ -56,6 +62,10 @@ func betweenness(g *netGraph) []float64 {
 				}
 				acc := make([]float64, n)
 				for s := k * n / blocks; s < (k+1)*n/blocks; s++ {
+					if err := ctx.Err(); err != nil {
+						errs[i] = fmt.Errorf("ensemble: network: stopped at betweenness source %d of %d: %w", s+1, n, err)
+						return
+					}
 					b.source(s, acc)
 				}
 				partial[k] = acc
@@ -63,6 +73,11 @@ func betweenness(g *netGraph) []float64 {
 		})
 	}
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	for _, acc := range partial {
 		for v, x := range acc {
 			bc[v] += x
@@ -72,7 +87,7 @@ func betweenness(g *netGraph) []float64 {
 	for v := range bc {
 		bc[v] *= scale
 	}
-	return bc
+	return bc, nil
 }
 
 // bitMatrix is the adjacency matrix of a graph, one bit per entry: row u

@@ -1,6 +1,10 @@
 package ensemble
 
-import "slices"
+import (
+	"context"
+	"fmt"
+	"slices"
+)
 
 // upperEdge is an edge i-j of the co-trading graph seen from its smaller
 // end i.
@@ -52,7 +56,10 @@ func (up *upperGraph) row(i int, f func(e upperEdge)) {
 // shared ticker) co-occurrences plus, per row, a scan of the rows it
 // touched. The weight is computed as float64(shared)/float64(union), as the
 // direct merge of two lists would.
-func jaccardEdges(tickers [][]string, minWeight float64) upperGraph {
+//
+// It checks ctx before each row; once ctx is done it returns an error
+// wrapping ctx.Err().
+func jaccardEdges(ctx context.Context, tickers [][]string, minWeight float64) (upperGraph, error) {
 	n := len(tickers)
 	ids := make(map[string]int32)
 	own := make([][]int32, n) // interned tickers of each node
@@ -77,6 +84,9 @@ func jaccardEdges(tickers [][]string, minWeight float64) upperGraph {
 	var touched []int32
 	up := upperGraph{n: n, off: make([]int, n+1)}
 	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return upperGraph{}, fmt.Errorf("ensemble: network: stopped at jaccard row %d of %d: %w", i+1, n, err)
+		}
 		touched = touched[:0]
 		for _, t := range own[i] {
 			p := postings[t]
@@ -112,7 +122,7 @@ func jaccardEdges(tickers [][]string, minWeight float64) upperGraph {
 		}
 		up.off[i+1] = up.m
 	}
-	return up
+	return up, nil
 }
 
 func sumLen(xs [][]string) int {

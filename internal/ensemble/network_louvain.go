@@ -2,6 +2,8 @@ package ensemble
 
 import (
 	"cmp"
+	"context"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -29,17 +31,21 @@ const (
 // aggregation, until a level raises the modularity by at most 1e-7.
 // Without edges every node is its own community and the modularity is 0.
 //
+// Each worker checks ctx every checkEvery nodes its sweeps visit; once ctx
+// is done every worker stops and louvain returns an error wrapping
+// ctx.Err().
+//
 // References:
 //   - V. D. Blondel, J.-L. Guillaume, R. Lambiotte, E. Lefebvre, "Fast
 //     unfolding of communities in large networks", J. Stat. Mech. 2008.
-func louvain(g *netGraph) ([][]int32, float64) {
+func louvain(ctx context.Context, g *netGraph) ([][]int32, float64, error) {
 	n := g.n
 	if g.edges() == 0 {
 		out := make([][]int32, n)
 		for i := range out {
 			out[i] = []int32{int32(i)}
 		}
-		return out, 0
+		return out, 0, nil
 	}
 	strength := make([]float64, n)
 	for u := range n {
@@ -52,19 +58,30 @@ func louvain(g *netGraph) ([][]int32, float64) {
 	qs := make([]float64, louvainSeeds)
 	var next atomic.Int64
 	var wg workGroup
-	for range min(runtime.GOMAXPROCS(0), louvainSeeds) {
+	errs := make([]error, min(runtime.GOMAXPROCS(0), louvainSeeds)) // each worker's
+	for i := range errs {
 		wg.Go(func() {
+			check := newStepCheck(ctx)
 			for {
 				k := int(next.Add(1)) - 1
 				if k >= louvainSeeds {
 					return
 				}
-				parts[k] = louvainRun(g, strength, uint64(k))
+				var err error
+				if parts[k], err = louvainRun(&check, g, strength, uint64(k)); err != nil {
+					errs[i] = fmt.Errorf("ensemble: network: stopped at louvain seed %d of %d: %w", k+1, louvainSeeds, err)
+					return
+				}
 				qs[k] = modularityOf(g, strength, parts[k])
 			}
 		})
 	}
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, 0, err
+		}
+	}
 	best := 0
 	for k := range qs {
 		if qs[k] > qs[best] {
@@ -88,7 +105,7 @@ func louvain(g *netGraph) ([][]int32, float64) {
 	slices.SortFunc(comms, func(a, b []int32) int {
 		return cmp.Or(cmp.Compare(len(b), len(a)), cmp.Compare(a[0], b[0]))
 	})
-	return comms, qs[best]
+	return comms, qs[best], nil
 }
 
 // modularityOf returns the weighted modularity (resolution 1) of the
@@ -121,8 +138,9 @@ func modularityOf(g *netGraph, strength []float64, part []int32) float64 {
 }
 
 // louvainRun returns one seeded Louvain partition of g: node -> community,
-// communities numbered 0.. by first appearance in node order.
-func louvainRun(g *netGraph, strength []float64, seed uint64) []int32 {
+// communities numbered 0.. by first appearance in node order; or the
+// error of check (its context done), which counts the nodes visited.
+func louvainRun(check *stepCheck, g *netGraph, strength []float64, seed uint64) ([]int32, error) {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	var m float64
 	for _, s := range strength {
@@ -135,18 +153,21 @@ func louvainRun(g *netGraph, strength []float64, seed uint64) []int32 {
 	}
 	mod := modularityOf(g, strength, part)
 	lg, deg := g, slices.Clone(strength)
-	for {
-		node2com, moved := louvainLevel(lg, deg, m, rng)
+	for level := 1; ; level++ {
+		node2com, moved, err := louvainLevel(check, lg, deg, m, rng)
+		if err != nil {
+			return nil, fmt.Errorf("level %d: %w", level, err)
+		}
 		label, k := relabel(node2com)
 		for o, u := range part {
 			part[o] = label[node2com[u]]
 		}
 		if !moved {
-			return part
+			return part, nil
 		}
 		q := modularityOf(g, strength, part)
 		if q-mod <= louvainThreshold {
-			return part
+			return part, nil
 		}
 		mod = q
 		lg, deg = aggregate(lg, deg, node2com, label, k)
@@ -157,8 +178,9 @@ func louvainRun(g *netGraph, strength []float64, seed uint64) []int32 {
 // neighbouring community of largest positive modularity gain until a
 // sweep moves none, and returns node -> community (a node id) and whether
 // any node moved. deg holds the weighted degrees (self loops included),
-// m the total weight of the original graph.
-func louvainLevel(g *netGraph, deg []float64, m float64, rng *rand.Rand) ([]int32, bool) {
+// m the total weight of the original graph. Each node visited is a step
+// of check; its error (ctx done) stops the level.
+func louvainLevel(check *stepCheck, g *netGraph, deg []float64, m float64, rng *rand.Rand) ([]int32, bool, error) {
 	n := g.n
 	node2com := make([]int32, n)
 	order := make([]int32, n)
@@ -171,9 +193,12 @@ func louvainLevel(g *netGraph, deg []float64, m float64, rng *rand.Rand) ([]int3
 	var touched []int32
 	moved := false
 	m2 := 2 * m * m
-	for {
+	for sweep := 1; ; sweep++ {
 		moves := 0
 		for _, u := range order {
+			if err := check.step(); err != nil {
+				return nil, false, fmt.Errorf("sweep %d: %w", sweep, err)
+			}
 			adj, ws := g.neighbours(int(u))
 			touched = touched[:0]
 			for k, v := range adj {
@@ -204,7 +229,7 @@ func louvainLevel(g *netGraph, deg []float64, m float64, rng *rand.Rand) ([]int3
 			}
 		}
 		if moves == 0 {
-			return node2com, moved
+			return node2com, moved, nil
 		}
 	}
 }

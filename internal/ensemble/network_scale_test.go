@@ -54,7 +54,7 @@ func TestNetworkJaccardNaive(t *testing.T) {
 		tickers := randomTickers(rng, c.n, c.pool, c.maxK)
 		for _, mw := range []float64{1e-9, 0.1, 0.35, 1} {
 			t.Run(fmt.Sprintf("n%d_pool%d_k%d_w%v", c.n, c.pool, c.maxK, mw), func(t *testing.T) {
-				up := jaccardEdges(tickers, mw)
+				up := jaccardOf(t, tickers, mw)
 				var want, got []upperEdge
 				for i := range c.n {
 					up.row(i, func(e upperEdge) { got = append(got, e) })
@@ -179,7 +179,7 @@ func TestNetworkBetweennessParallel(t *testing.T) {
 				}
 			}
 		}
-		check("auto", betweenness(g))
+		check("auto", betweennessOf(t, g))
 		// Each kernel alone, sequentially.
 		for _, mat := range []*bitMatrix{nil, newBitMatrix(g)} {
 			acc := make([]float64, c.n)
@@ -206,12 +206,12 @@ func TestNetworkGenDeterministic(t *testing.T) {
 		t.Skip("builds 200k trades of gen data")
 	}
 	ds := genDataset(t, 500, 200_000)
-	first, err := Network(ds, NetworkDefaultMinWeight)
+	first, err := Network(t.Context(), ds, NetworkDefaultMinWeight)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkPartition(t, first, "gen 500")
-	again, err := Network(ds, NetworkDefaultMinWeight)
+	again, err := Network(t.Context(), ds, NetworkDefaultMinWeight)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func triangleChain(k int) *netGraph {
 // chain's mirror symmetry holds.
 func TestNetworkBetweennessHugePathCounts(t *testing.T) {
 	kernels := func(g *netGraph) map[string][]float64 {
-		out := map[string][]float64{"auto": betweenness(g)}
+		out := map[string][]float64{"auto": betweennessOf(t, g)}
 		for _, mat := range []*bitMatrix{nil, newBitMatrix(g)} {
 			acc := make([]float64, g.n)
 			b := newBrandes(g, mat)

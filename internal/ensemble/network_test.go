@@ -112,7 +112,7 @@ func TestNetworkVectors(t *testing.T) {
 				}
 				var minWeight float64
 				fmt.Sscan(mw, &minWeight)
-				got, err := Network(ds, minWeight)
+				got, err := Network(t.Context(), ds, minWeight)
 				if err != nil {
 					t.Fatalf("Network(%s, %s): %v", name, mw, err)
 				}
@@ -171,13 +171,13 @@ func TestNetworkEdgeCases(t *testing.T) {
 	t.Run("min_weight", func(t *testing.T) {
 		ds := specDataset(t, []seriesSpec{{ID: "a", Counts: one, Tickers: []string{"X"}}})
 		for _, w := range []float64{0, -0.1, 1.0000001, math.NaN(), math.Inf(1)} {
-			_, err := Network(ds, w)
+			_, err := Network(t.Context(), ds, w)
 			var pe *quant.ParamError
 			if !errors.As(err, &pe) || pe.Param != "min_weight" || !errors.Is(err, quant.ErrInvalid) {
 				t.Errorf("Network(min_weight %v) err = %v, want a ParamError for min_weight", w, err)
 			}
 		}
-		if _, err := Network(ds, 1); err != nil {
+		if _, err := Network(t.Context(), ds, 1); err != nil {
 			t.Errorf("Network(min_weight 1) err = %v", err)
 		}
 	})
@@ -188,7 +188,7 @@ func TestNetworkEdgeCases(t *testing.T) {
 			{ID: "c", Counts: one, Tickers: []string{"C", "D"}},
 			{ID: "d", Counts: one}, // no known ticker: not a node
 		})
-		got, err := Network(ds, 0.1)
+		got, err := Network(t.Context(), ds, 0.1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +212,7 @@ func TestNetworkEdgeCases(t *testing.T) {
 				specs = append(specs, seriesSpec{ID: fmt.Sprint("p", i), Counts: one, Tickers: []string{"X"}})
 			}
 			specs = append(specs, seriesSpec{ID: "z", Counts: one})
-			got, err := Network(specDataset(t, specs), 0.5)
+			got, err := Network(t.Context(), specDataset(t, specs), 0.5)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,7 +233,7 @@ func TestNetworkEdgeCases(t *testing.T) {
 			{ID: "d", Counts: one, Tickers: []string{"D", "E"}},
 			{ID: "e", Counts: one, Tickers: []string{"F"}},
 		})
-		got, err := Network(ds, 0.3)
+		got, err := Network(t.Context(), ds, 0.3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,13 +257,13 @@ func TestNetworkEdgeCases(t *testing.T) {
 	})
 	t.Run("deterministic", func(t *testing.T) {
 		ds := networkDataset(t, 40)
-		first, err := Network(ds, 0.1)
+		first, err := Network(t.Context(), ds, 0.1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkPartition(t, first, "random 40")
 		for range 5 {
-			again, _ := Network(ds, 0.1)
+			again, _ := Network(t.Context(), ds, 0.1)
 			if !reflect.DeepEqual(first, again) {
 				t.Fatal("Network differs between calls on the same data")
 			}
@@ -277,7 +277,7 @@ func TestNetworkPageRankPlain(t *testing.T) {
 	const tol = 1e-12
 	for _, n := range []int{5, 23, 60} {
 		ds := networkDataset(t, n)
-		got, err := Network(ds, 0.15)
+		got, err := Network(t.Context(), ds, 0.15)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,8 +352,30 @@ func BenchmarkNetwork(b *testing.B) {
 	ds := networkDataset(b, 66) // 60 with tickers
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Network(ds, 0.1); err != nil {
+		if _, err := Network(b.Context(), ds, 0.1); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// jaccardOf is jaccardEdges under tb's context, which does not end while
+// it runs.
+func jaccardOf(tb testing.TB, tickers [][]string, minWeight float64) upperGraph {
+	tb.Helper()
+	up, err := jaccardEdges(tb.Context(), tickers, minWeight)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return up
+}
+
+// betweennessOf is betweenness under tb's context, which does not end
+// while it runs.
+func betweennessOf(tb testing.TB, g *netGraph) []float64 {
+	tb.Helper()
+	bc, err := betweenness(tb.Context(), g)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return bc
 }

@@ -48,7 +48,7 @@ func BenchmarkRankComplianceFigures(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := ensemble.RankComplianceWith(d, quant.DefaultMinRecords, quant.SortLateShare, quant.DefaultRankLimit, o); err != nil {
+				if _, err := ensemble.RankComplianceWith(b.Context(), d, quant.DefaultMinRecords, quant.SortLateShare, quant.DefaultRankLimit, o); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -343,8 +343,12 @@ func TestServiceMergePeople(t *testing.T) {
 		t.Errorf("merged n = %v, want %d", got["n"], n)
 	}
 	got = analyze(t, svc, quant.Request{Analysis: quant.AnalysisHMM, ID: "W000779", MergePeople: true})
-	checkFields(t, "hmm/W000779", got, asMap(t, ensemble.HMM(y)))
-	fc, err := ensemble.Forecast(y, 4)
+	hmm, err := ensemble.HMM(t.Context(), y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFields(t, "hmm/W000779", got, asMap(t, hmm))
+	fc, err := ensemble.Forecast(t.Context(), y, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +380,7 @@ func TestServiceMergePeople(t *testing.T) {
 	if gotIDs, _ := got["ids"].([]any); !slices.Contains(gotIDs, any("W000779")) || slices.Contains(gotIDs, any("ron-wyden")) || len(gotIDs) != len(wantIDs) {
 		t.Errorf("merged correlation ids = %v, want those of %v", got["ids"], wantIDs)
 	}
-	want, err := ensemble.Correlation(people.ds, nil, 100)
+	want, err := ensemble.Correlation(t.Context(), people.ds, nil, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,7 +390,7 @@ func TestServiceMergePeople(t *testing.T) {
 	if m := got["matrix"].([]any); m[1].([]any)[1] != nil || m[0].([]any)[2] == nil {
 		t.Errorf("correlation with a person with nothing analyzable = %v", got)
 	}
-	net, err := ensemble.Network(people.ds, quant.DefaultMinWeight)
+	net, err := ensemble.Network(t.Context(), people.ds, quant.DefaultMinWeight)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +404,7 @@ func TestServiceMergePeople(t *testing.T) {
 		wy.Records = append(wy.Records, p.Records...)
 	}
 	slices.SortFunc(wy.Records, func(a, b quant.Disclosure) int { return int(a.ID - b.ID) })
-	cres, err := ensemble.Compliance(&wy)
+	cres, err := ensemble.Compliance(t.Context(), &wy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,7 +464,7 @@ func TestServiceMergePeopleDTWIndex(t *testing.T) {
 		if want := []string{"T000003", "W000779", "una-known"}; !slices.Equal(ids(got), want) || got["candidates"] != float64(4) {
 			t.Errorf("dtw/S000001 neighbours %v (%v candidates), want %v of 4", ids(got), got["candidates"], want)
 		}
-		want, err := ensemble.DTW(people.ds, "S000001", 50)
+		want, err := ensemble.DTW(t.Context(), people.ds, "S000001", 50)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -483,11 +487,11 @@ func TestServiceWithoutPeople(t *testing.T) {
 			t.Errorf("%+v without People = %v, want ErrUnavailable naming what is missing", req, err)
 		}
 	}
-	_, err := ensemble.RankComplianceWith(st.disc, 1, quant.SortLateShare, 20, ensemble.RankOptions{State: "OR"})
+	_, err := ensemble.RankComplianceWith(t.Context(), st.disc, 1, quant.SortLateShare, 20, ensemble.RankOptions{State: "OR"})
 	if !errors.Is(err, quant.ErrUnavailable) {
 		t.Errorf("RankComplianceWith(state, no directory) = %v, want ErrUnavailable", err)
 	}
-	_, err = ensemble.RankComplianceWith(st.disc, 1, quant.SortLateShare, 20, ensemble.RankOptions{Party: "Democrat", Directory: directory(nil, peopleVersion)})
+	_, err = ensemble.RankComplianceWith(t.Context(), st.disc, 1, quant.SortLateShare, 20, ensemble.RankOptions{Party: "Democrat", Directory: directory(nil, peopleVersion)})
 	var pe *quant.ParamError
 	if !errors.As(err, &pe) || pe.Param != "party" {
 		t.Errorf("RankComplianceWith(party, no table) = %v, want a ParamError for party", err)
@@ -533,7 +537,7 @@ func TestRankCompliancePartyChamberFigures(t *testing.T) {
 			d, ranked = people.disc, 5 // Wyden's two ids are one row
 		}
 		wantSum.Politicians, wantSum.Ranked = ranked, ranked
-		got, err := ensemble.RankComplianceWith(d, 1, quant.SortLateShare, 20, ensemble.RankOptions{Directory: people.dir, Merged: merged})
+		got, err := ensemble.RankComplianceWith(t.Context(), d, 1, quant.SortLateShare, 20, ensemble.RankOptions{Directory: people.dir, Merged: merged})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -574,7 +578,7 @@ func TestRankCompliancePartyChamberFigures(t *testing.T) {
 			t.Errorf("senate ranking %s lacks %s", res.Body, part)
 		}
 	}
-	got, err := ensemble.RankComplianceWith(&quant.Disclosures{Version: 1, Politicians: []quant.PoliticianDisclosures{
+	got, err := ensemble.RankComplianceWith(t.Context(), &quant.Disclosures{Version: 1, Politicians: []quant.PoliticianDisclosures{
 		{ID: "tex-one", Records: []quant.Disclosure{disclosure(1, quant.ChamberSenate, date(2021, 1, 1), 5, false)}},
 		{ID: "zz-undated", Records: []quant.Disclosure{disclosure(2, quant.ChamberHouse, date(2021, 1, 1), 0, true)}},
 	}}, 1, quant.SortLateShare, 20, ensemble.RankOptions{Directory: people.dir})
