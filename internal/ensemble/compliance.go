@@ -242,7 +242,7 @@ func Compliance(ctx context.Context, p *quant.PoliticianDisclosures) (Compliance
 
 	// By lag, ties by record ID: the late records are the tail.
 	sortByLag(ks, maxLag)
-	if err := ctx.Err(); err != nil {
+	if err := expired(ctx); err != nil {
 		return ComplianceResult{}, fmt.Errorf("ensemble: compliance: stopped at the %d lags, sorted: %w", len(ks), err)
 	}
 	lags := make([]int, len(ks))
@@ -525,7 +525,7 @@ func RankComplianceWith(ctx context.Context, d *quant.Disclosures, minRecords in
 		}
 		lags := all[start:]
 		slices.Sort(lags)
-		if err := ctx.Err(); err != nil {
+		if err := expired(ctx); err != nil {
 			return nil, fmt.Errorf("ensemble: compliance: stopped at politician %d of %d (%s), its lags sorted: %w",
 				pi+1, len(d.Politicians), p.ID, err)
 		}

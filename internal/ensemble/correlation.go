@@ -65,9 +65,9 @@ type CorrelationResult struct {
 // clamped to [-1, 1] against rounding; the whole matrix costs
 // O(m^2 T) for m politicians.
 //
-// Correlation checks ctx before each row of the matrix (at most 99 inner
-// products of T weeks); once ctx is done it returns an error wrapping
-// ctx.Err().
+// Correlation checks ctx before centring each series and before each
+// row of the matrix (at most 99 inner products of T weeks); once ctx is
+// done it returns an error wrapping ctx.Err().
 //
 // References:
 //   - K. Pearson, "Notes on regression and inheritance in the case of two
@@ -85,6 +85,9 @@ func Correlation(ctx context.Context, ds *quant.Dataset, ids []string, top int) 
 	xs := make([]float64, m*T)
 	norm := make([]float64, m)
 	for i, a := range acts {
+		if err := expired(ctx); err != nil {
+			return CorrelationResult{}, fmt.Errorf("ensemble: correlation: stopped at series %d of %d: %w", i+1, m, err)
+		}
 		res.IDs[i] = a.ID
 		x := weeklySeries(xs[i*T:(i+1)*T], a, ds.Axis)
 		if len(x) == 0 || !slices.ContainsFunc(x[1:], func(v float64) bool { return v != x[0] }) {
@@ -100,7 +103,7 @@ func Correlation(ctx context.Context, ds *quant.Dataset, ids []string, top int) 
 	res.Matrix = make([][]*float64, m)
 	pairs := make([]CorrPair, 0, m*(m-1)/2)
 	for i := range m {
-		if err := ctx.Err(); err != nil {
+		if err := expired(ctx); err != nil {
 			return CorrelationResult{}, fmt.Errorf("ensemble: correlation: stopped at row %d of %d: %w", i+1, m, err)
 		}
 		res.Matrix[i] = cells[i*m : (i+1)*m : (i+1)*m]

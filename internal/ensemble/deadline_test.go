@@ -218,6 +218,29 @@ func TestAnalysesCanceled(t *testing.T) {
 	}
 }
 
+// lateTimerCtx is a context whose deadline has passed but whose Err does
+// not say so yet: a context while its timer waits for the scheduler.
+type lateTimerCtx struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c lateTimerCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+
+// TestAnalysesReadTheClock: the analyses stop at a deadline that has
+// passed even before the context's timer reports it, with an error
+// wrapping context.DeadlineExceeded.
+func TestAnalysesReadTheClock(t *testing.T) {
+	ctx := lateTimerCtx{Context: context.Background(), deadline: time.Now().Add(-time.Millisecond)}
+	for _, c := range deadlineCases(t, true) {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.run(ctx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("%s(deadline passed, timer not fired) = %v, want an error wrapping context.DeadlineExceeded", c.name, err)
+			}
+		})
+	}
+}
+
 // TestAnalysesCheckInLoops counts the context checks of a whole run and
 // cancels a second run halfway through them: the checks are spread
 // through the computation (not made once before it), the run stops at the

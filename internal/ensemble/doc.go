@@ -10,23 +10,27 @@
 // ANALYTICS.md is kept literally; the test vectors of
 // ../shared/testdata/analytics are checked number by number.
 //
-// Every analysis takes a context and stops at its deadline (or
-// cancellation): it checks ctx.Err() at its natural steps and then
-// returns an error wrapping it (errors.Is(err, context.DeadlineExceeded)),
-// which the guard answers with a 504, giving its slot back. The steps:
-// each Baum-Welch iteration (HMM, and every fit of the forecast), each
-// of the forecast's ten fits (nine backtest origins, then the full
-// series), each DTW recurrence and every 256 candidates screened (Nearest),
-// each correlation row, each Jaccard row, PageRank step and Brandes source
-// and every 256 nodes a Louvain sweep visits (Network), and every 256
-// records read by compliance. Workers (the forecast's second goroutine,
-// Brandes, Louvain and DTW workers) check too, and the analysis returns
-// only after they have stopped. A check costs a few ns against steps of
-// 1 µs and more, so the answers are unchanged, bit for bit, and no slower
-// (BENCHMARKS.md has the figures and how late after its deadline each
-// analysis returns). Fourier takes no context: one transform of n weeks
-// (66 µs on the real data), checked for before it runs; so is the DTW
-// index build (once per dataset version).
+// Every analysis takes a context first and stops at its deadline or
+// cancellation: it checks the context at its natural steps (ctx.Err(),
+// and the clock against ctx.Deadline(), which a context's own timer
+// learns late while the analysis keeps every core busy) and then returns
+// an error that wraps the context's error and names the step
+// (errors.Is(err, context.DeadlineExceeded) holds), which the guard
+// answers with a 504, giving the slot back. The steps: each Baum-Welch
+// iteration (HMM, and each fit of the forecast); each of the forecast's
+// ten fits; every 256 candidates DTW screens and each recurrence it runs;
+// each series correlation centres and each row of its matrix; each
+// Jaccard row, PageRank step and Brandes source, and every 256 nodes a
+// Louvain sweep visits (network); every 256 records compliance reads and
+// each sort of lags. Worker goroutines (the forecast's second one,
+// Brandes', Louvain's, DTW's) check too, and an analysis returns only once
+// they have all stopped. A check costs about 65 ns, the work between two
+// checks microseconds or more, so the answers are unchanged, bit for bit,
+// and no slower (BENCHMARKS.md: the cost, and how soon after its deadline
+// each analysis returns, under a millisecond at the median). Two things take no context:
+// Fourier (one transform of n weeks, 66 µs on the real data), for which
+// the Service's check before computing suffices, and the DTW index build,
+// once per dataset version and shared by every request.
 //
 // Where ANALYTICS.md is silent, these choices hold:
 //

@@ -166,7 +166,7 @@ func (x *DTWIndex) search(ctx context.Context, qu *dtwQuery, w *dtwWork, q, k in
 	T := x.T
 	w.found, w.stats, w.err = w.found[:0], dtwStats{}, nil
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := expired(ctx); err != nil {
 			w.err = err
 			qu.next.Store(int64(len(qu.cands)))
 			return

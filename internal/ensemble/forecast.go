@@ -139,7 +139,7 @@ func Forecast(ctx context.Context, y []float64, h int) (ForecastResult, error) {
 	// fit runs the members on y[:o] (o = n: the full series) into their
 	// forecasts, checking ctx first.
 	fit := func(fc *forecaster, o int, seasonal, regime, analog []float64) (pTrade float64, err error) {
-		if err := ctx.Err(); err != nil {
+		if err := expired(ctx); err != nil {
 			return 0, err
 		}
 		fc.seasonal(seasonal, y[:o])

@@ -200,7 +200,7 @@ func (w *hmmWork) fit(ctx context.Context, y []float64, maxIter int) (hmmFit, er
 	havePrev := false
 	it := 0
 	for {
-		if err := ctx.Err(); err != nil {
+		if err := expired(ctx); err != nil {
 			return hmmFit{}, fmt.Errorf("baum-welch iteration %d: %w", it+1, err)
 		}
 		l := w.estep(&p)

@@ -211,7 +211,7 @@ func pageRank(ctx context.Context, g *netGraph, nodes []NetworkNode) ([]float64,
 		x[i] = 1 / N
 	}
 	for step := range pageRankMaxSteps {
-		if err := ctx.Err(); err != nil {
+		if err := expired(ctx); err != nil {
 			return nil, fmt.Errorf("ensemble: network: stopped at pagerank step %d: %w", step+1, err)
 		}
 		var dangling float64

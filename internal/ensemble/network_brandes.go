@@ -62,7 +62,7 @@ func betweenness(ctx context.Context, g *netGraph) ([]float64, error) {
 				}
 				acc := make([]float64, n)
 				for s := k * n / blocks; s < (k+1)*n/blocks; s++ {
-					if err := ctx.Err(); err != nil {
+					if err := expired(ctx); err != nil {
 						errs[i] = fmt.Errorf("ensemble: network: stopped at betweenness source %d of %d: %w", s+1, n, err)
 						return
 					}

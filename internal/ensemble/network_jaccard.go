@@ -84,7 +84,7 @@ func jaccardEdges(ctx context.Context, tickers [][]string, minWeight float64) (u
 	var touched []int32
 	up := upperGraph{n: n, off: make([]int, n+1)}
 	for i := range n {
-		if err := ctx.Err(); err != nil {
+		if err := expired(ctx); err != nil {
 			return upperGraph{}, fmt.Errorf("ensemble: network: stopped at jaccard row %d of %d: %w", i+1, n, err)
 		}
 		touched = touched[:0]

@@ -125,7 +125,7 @@ func (s *Service) Analyze(ctx context.Context, q quant.Query) (*quant.Result, er
 			if d, err = s.disclosures(ctx, req); err != nil {
 				return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
 			}
-			if err := ctx.Err(); err != nil {
+			if err := expired(ctx); err != nil {
 				return nil, fmt.Errorf("ensemble: %s: stopped before computing: %w", req.Analysis, err)
 			}
 			version, start = d.Version, time.Now()
@@ -135,7 +135,7 @@ func (s *Service) Analyze(ctx context.Context, q quant.Query) (*quant.Result, er
 			if ds, err = s.dataset(ctx, req); err != nil {
 				return nil, fmt.Errorf("ensemble: %s: %w", req.Analysis, err)
 			}
-			if err := ctx.Err(); err != nil {
+			if err := expired(ctx); err != nil {
 				return nil, fmt.Errorf("ensemble: %s: stopped before computing: %w", req.Analysis, err)
 			}
 			version, start = ds.Version, time.Now()
