@@ -1,7 +1,7 @@
 // Command quant serves analytics over US politicians' stock-trade
 // disclosures through an HTTP API, imports and generates disclosure data,
-// and (as it grows) protects the API under load and shows an operator's
-// console. Run `quant --help` for the commands.
+// protects the API under load and shows an operator's console. Run
+// `quant --help` for the commands.
 //
 // This package only parses flags and wires the internal packages together.
 package main

@@ -3,6 +3,12 @@
 // interface the storage adapters implement and the error kinds the HTTP layer
 // maps to statuses.
 //
+// An analysis request is a Request until the edge that received it (an
+// HTTP handler, a job submission, a command) makes it a Query with
+// NewQuery, the one place every parameter is checked (the Check
+// functions) and the key made; the Analyzer chain (cache, guard, ensemble)
+// takes that Query as it is.
+//
 // It imports only the standard library. Adapters (inmem, postgres, redis)
 // implement its interfaces and never import each other; cmd/quant wires them.
 package quant
