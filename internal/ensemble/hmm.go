@@ -67,8 +67,9 @@ type HMMResult struct {
 // HMM does not check eligibility; see Eligible. An empty y gives a result
 // with N = 0 and no parameters.
 //
-// HMM checks ctx before each E-step (Baum-Welch iteration, about 10 µs
-// for 443 weeks); once ctx is done it returns an error wrapping ctx.Err().
+// HMM checks ctx before each E-step (a Baum-Welch iteration, some tens
+// of µs for 443 weeks); once ctx is done it returns an error wrapping
+// ctx.Err().
 //
 // References:
 //   - L. R. Rabiner, "A tutorial on hidden Markov models and selected
