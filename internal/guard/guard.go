@@ -150,7 +150,7 @@ func (g *Guard) call(ctx context.Context, req quant.Query) (res *quant.Result, e
 	cctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
 	defer func() {
-		if err != nil && ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) && errors.Is(err, context.DeadlineExceeded) {
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && pastDeadline(cctx) {
 			err = &quant.TimeoutError{
 				Reason:     fmt.Sprintf("%s did not finish within %v", req.Analysis, g.timeout),
 				RetryAfter: min(max(g.timeout, time.Second), g.openFor),
@@ -164,6 +164,18 @@ func (g *Guard) call(ctx context.Context, req quant.Query) (res *quant.Result, e
 		}
 	}()
 	return g.next.Analyze(cctx, req)
+}
+
+// pastDeadline reports whether ctx's deadline has passed: by its Err, or
+// by the clock, since the analyses read the clock against the deadline
+// (a busy machine fires the context's timer late) and may stop before the
+// context knows.
+func pastDeadline(ctx context.Context) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // classify turns a call's error into a breaker outcome: the caller's own

@@ -317,3 +317,37 @@ func TestBreakerOnTransition(t *testing.T) {
 		t.Errorf("stats = %+v, want the last transition the operator's", s)
 	}
 }
+
+// lateTimer is a context whose deadline has passed while its Err is still
+// nil: a busy machine fires a context's timer late, and the analyses read
+// the clock against the deadline.
+type lateTimer struct{ context.Context }
+
+func (lateTimer) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+func (lateTimer) Err() error                  { return nil }
+
+// TestPastDeadline: the guard's own deadline has passed by its context's
+// Err or by the clock; a context without a deadline, or one still ahead,
+// has not.
+func TestPastDeadline(t *testing.T) {
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	ahead, cancel2 := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel2()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		want bool
+	}{
+		{"expired", expired, true},
+		{"late timer", lateTimer{context.Background()}, true},
+		{"ahead", ahead, false},
+		{"no deadline", context.Background(), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := pastDeadline(c.ctx); got != c.want {
+				t.Errorf("pastDeadline = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
