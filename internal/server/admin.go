@@ -65,7 +65,7 @@ func NewAdmin(cfg AdminConfig) *Admin {
 		a.writeError(w, r, problem.WithDetail(quant.ErrNotFound, "no such admin endpoint: %s", r.URL.Path))
 	})
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]string{"status": "ok", "version": cfg.Version})
+		writeJSON(w, healthJSON{Status: "ok", Version: cfg.Version})
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/admin/v1/snapshot", a.snapshot).Methods(http.MethodGet)
 	r.HandleFunc("/admin/v1/cache/flush", a.flush).Methods(http.MethodPost)

@@ -77,8 +77,22 @@ func (s *Server) allowedMethods(r *http.Request) string {
 	return strings.Join(allow, ", ")
 }
 
+// healthJSON is GET /healthz on the wire (the admin listener's too).
+type healthJSON struct {
+	Status  string `json:"status"`
+	Version string `json:"version"`
+}
+
+// readyJSON is GET /readyz on the wire when the store answers; the
+// dataset version is a string (past 2^53 a JSON number loses digits in
+// JavaScript).
+type readyJSON struct {
+	DatasetVersion int64  `json:"dataset_version,string"`
+	Status         string `json:"status"`
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, map[string]string{"status": "ok", "version": s.cfg.Version})
+	writeJSON(w, healthJSON{Status: "ok", Version: s.cfg.Version})
 }
 
 // readyz answers 200 when the store answers, else 503.
@@ -88,7 +102,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, problem.WithDetail(quant.ErrUnavailable, "the trade store does not answer"))
 		return
 	}
-	writeJSON(w, map[string]any{"status": "ready", "dataset_version": strconv.FormatInt(st.version, 10)})
+	writeJSON(w, readyJSON{Status: "ready", DatasetVersion: st.version})
 }
 
 // readiness is the outcome of one readiness check.
@@ -517,16 +531,19 @@ func (s *Server) listPoliticians(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Politicians []politicianJSON `json:"politicians"`
-		Total       int              `json:"total"`
-		Limit       int              `json:"limit"`
-		Offset      int              `json:"offset"`
-	}{Politicians: make([]politicianJSON, 0, len(ps)), Total: total, Limit: pq.Limit, Offset: pq.Offset}
+	out := politicianPageJSON{Politicians: make([]politicianJSON, 0, len(ps)), Total: total, Limit: pq.Limit, Offset: pq.Offset}
 	for _, p := range ps {
 		out.Politicians = append(out.Politicians, toPoliticianJSON(p, identityOf(d, p.ID)))
 	}
 	writeJSON(w, out)
+}
+
+// politicianPageJSON is a page of GET /api/v1/politicians on the wire.
+type politicianPageJSON struct {
+	Politicians []politicianJSON `json:"politicians"`
+	Total       int              `json:"total"`
+	Limit       int              `json:"limit"`
+	Offset      int              `json:"offset"`
 }
 
 func (s *Server) getPolitician(w http.ResponseWriter, r *http.Request) {
@@ -641,16 +658,22 @@ func (s *Server) listTickers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	type tickerJSON struct {
-		Ticker      string `json:"ticker"`
-		Trades      int    `json:"trades"`
-		Politicians int    `json:"politicians"`
-	}
-	out := struct {
-		Tickers []tickerJSON `json:"tickers"`
-	}{Tickers: make([]tickerJSON, 0, len(ts))}
+	out := tickersJSON{Tickers: make([]tickerCountJSON, 0, len(ts))}
 	for _, t := range ts {
-		out.Tickers = append(out.Tickers, tickerJSON(t))
+		out.Tickers = append(out.Tickers, tickerCountJSON(t))
 	}
 	writeJSON(w, out)
+}
+
+// tickersJSON is GET /api/v1/tickers on the wire.
+type tickersJSON struct {
+	Tickers []tickerCountJSON `json:"tickers"`
+}
+
+// tickerCountJSON is one ticker of GET /api/v1/tickers: its trades and
+// the politicians who traded it.
+type tickerCountJSON struct {
+	Ticker      string `json:"ticker"`
+	Trades      int    `json:"trades"`
+	Politicians int    `json:"politicians"`
 }

@@ -78,6 +78,25 @@ type unresolvedIDJSON struct {
 	LastTrade       string                 `json:"last_trade"`
 }
 
+// peoplePageJSON is a page of GET /api/v1/people on the wire.
+type peoplePageJSON struct {
+	People      []personJSON     `json:"people"`
+	Total       int              `json:"total"`
+	Limit       int              `json:"limit"`
+	Offset      int              `json:"offset"`
+	Legislators *legislatorsJSON `json:"legislators"`
+}
+
+// unresolvedPageJSON is a page of GET /api/v1/people?unresolved=true on
+// the wire.
+type unresolvedPageJSON struct {
+	IDs         []unresolvedIDJSON `json:"ids"`
+	Total       int                `json:"total"`
+	Limit       int                `json:"limit"`
+	Offset      int                `json:"offset"`
+	Legislators *legislatorsJSON   `json:"legislators"`
+}
+
 // peopleParams are the query parameters of GET /api/v1/people.
 var peopleParams = []string{"party", "state", "chamber", "sort", "limit", "offset", "unresolved"}
 
@@ -141,13 +160,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		out := struct {
-			IDs         []unresolvedIDJSON `json:"ids"`
-			Total       int                `json:"total"`
-			Limit       int                `json:"limit"`
-			Offset      int                `json:"offset"`
-			Legislators *legislatorsJSON   `json:"legislators"`
-		}{IDs: make([]unresolvedIDJSON, 0, len(shown)), Total: len(ids), Limit: limit, Offset: offset, Legislators: toLegislatorsJSON(d.Legislators)}
+		out := unresolvedPageJSON{IDs: make([]unresolvedIDJSON, 0, len(shown)), Total: len(ids), Limit: limit, Offset: offset, Legislators: toLegislatorsJSON(d.Legislators)}
 		for _, x := range shown {
 			out.IDs = append(out.IDs, unresolvedIDJSON{
 				ID: x.ID, Names: orEmpty(ps[x.ID].Names), Reason: x.Reason, Detail: x.Detail, Candidates: orEmpty(x.Candidates),
@@ -178,13 +191,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	lo, hi := page(len(people))
-	out := struct {
-		People      []personJSON     `json:"people"`
-		Total       int              `json:"total"`
-		Limit       int              `json:"limit"`
-		Offset      int              `json:"offset"`
-		Legislators *legislatorsJSON `json:"legislators"`
-	}{People: make([]personJSON, 0, hi-lo), Total: len(people), Limit: limit, Offset: offset, Legislators: toLegislatorsJSON(d.Legislators)}
+	out := peoplePageJSON{People: make([]personJSON, 0, hi-lo), Total: len(people), Limit: limit, Offset: offset, Legislators: toLegislatorsJSON(d.Legislators)}
 	for _, p := range people[lo:hi] {
 		out.People = append(out.People, personJSON{
 			Bioguide: p.Bioguide, Name: stringOrNull(p.OfficialName), Party: stringOrNull(p.Party), State: stringOrNull(p.State),
