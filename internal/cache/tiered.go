@@ -126,16 +126,21 @@ func (t *Tiered) Set(ctx context.Context, key string, e *quant.CacheEntry) error
 	return nil
 }
 
-// Flush flushes both levels. Unlike Get and Set, it returns L2's error:
+// Flush flushes both levels. Unlike Get and Set, it reports L2's error:
 // an operator who flushes must learn that the shared entries survived.
+// With L1 flushed and L2 failing it is a *quant.NotSharedError: the flush
+// was done here, not on the shared level.
 func (t *Tiered) Flush(ctx context.Context) error {
 	err1 := t.l1.Flush(ctx)
 	err2 := t.l2.Flush(ctx)
 	t.l2Done(ctx, err2)
-	if err1 != nil {
+	switch {
+	case err1 != nil:
 		return err1
+	case err2 != nil:
+		return &quant.NotSharedError{What: "the shared cache level (Redis) was not flushed: its answers stay until they expire", Cause: err2}
 	}
-	return err2
+	return nil
 }
 
 // FlushLocal flushes L1 only (see Analyzer.FlushLocal).

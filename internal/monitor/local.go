@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -149,19 +150,34 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 }
 
 // FlushCache implements quant.Controller; with a Bus, every instance
-// flushes.
+// flushes. Flushed here but not on the shared level or not on the other
+// instances (Redis down), it is a *quant.NotSharedError saying which; not
+// flushed at all, a *quant.UnavailableError.
 func (l *Local) FlushCache(ctx context.Context) error {
 	if l.Cache == nil {
 		return fmt.Errorf("monitor: this server runs without a cache: %w", quant.ErrNotFound)
 	}
-	if err := l.Cache.Flush(ctx); err != nil {
-		return err
+	err := l.Cache.Flush(ctx)
+	var level *quant.NotSharedError
+	if err != nil && !errors.As(err, &level) {
+		return &quant.UnavailableError{Reason: "the answer cache did not answer; nothing was flushed", RetryAfter: time.Second, Cause: err}
 	}
-	return l.publish(ctx, quant.ControlEvent{Kind: "flush"})
+	bus := l.publish(ctx, quant.ControlEvent{Kind: "flush"}, "the other instances were not told to flush what they hold")
+	switch {
+	case level == nil && bus == nil:
+		return nil
+	case level == nil:
+		return bus
+	case bus == nil:
+		return level
+	}
+	return &quant.NotSharedError{What: level.What + "; " + bus.What, Cause: errors.Join(level.Cause, bus.Cause)}
 }
 
-// publish shares an action carried out here with the other instances.
-func (l *Local) publish(ctx context.Context, e quant.ControlEvent) error {
+// publish shares an action carried out here with the other instances. If
+// the bus fails, the answer is a *quant.NotSharedError saying, in what,
+// what did not reach them; nil when published or when there is no bus.
+func (l *Local) publish(ctx context.Context, e quant.ControlEvent, what string) *quant.NotSharedError {
 	if l.Bus == nil {
 		return nil
 	}
@@ -170,7 +186,7 @@ func (l *Local) publish(ctx context.Context, e quant.ControlEvent) error {
 		e.At = time.Now().UTC()
 	}
 	if err := l.Bus.Publish(ctx, e); err != nil {
-		return fmt.Errorf("monitor: done on this instance, not shared with the others: %w", err)
+		return &quant.NotSharedError{What: what, Cause: fmt.Errorf("monitor: done on this instance, not shared with the others: %w", err)}
 	}
 	return nil
 }
@@ -218,7 +234,8 @@ func (l *Local) Apply(e quant.ControlEvent) {
 var actions = map[string]guard.Mode{"open": guard.ModeForcedOpen, "close": guard.ModeForcedClosed, "auto": guard.ModeAuto}
 
 // SetBreaker implements quant.Controller; with a Bus, every instance's
-// breaker of that name follows.
+// breaker of that name follows. Set here but not published (Redis down),
+// it is a *quant.NotSharedError.
 func (l *Local) SetBreaker(ctx context.Context, name, action, reason string, until time.Time) error {
 	l.mu.Lock()
 	e := quant.ControlEvent{Kind: "breaker", Breaker: name, Action: action, Reason: reason, Until: until, At: time.Now().UTC()}
@@ -233,7 +250,10 @@ func (l *Local) SetBreaker(ctx context.Context, name, action, reason string, unt
 	if err != nil {
 		return err
 	}
-	return l.publish(ctx, e)
+	if ns := l.publish(ctx, e, "the other instances were not told, nor was the override recorded for instances starting later"); ns != nil {
+		return ns
+	}
+	return nil
 }
 
 // setBreaker forces the named breaker and reports whether that changed

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +147,95 @@ func TestApplySkipsItsOwn(t *testing.T) {
 	if m := mode(); m != "forced_open" {
 		t.Errorf("another instance's action: %s; want forced_open", m)
 	}
+}
+
+// errRedisDown stands for the shared Redis not answering.
+var errRedisDown = errors.New("dial tcp 10.0.0.7:6379: connect: connection refused")
+
+// downCache is a cache backend that does not answer (a Redis one, down).
+type downCache struct{}
+
+func (downCache) Get(context.Context, string) (*quant.CacheEntry, error) { return nil, errRedisDown }
+func (downCache) Set(context.Context, string, *quant.CacheEntry) error   { return errRedisDown }
+func (downCache) Flush(context.Context) error                            { return errRedisDown }
+func (downCache) Stats() quant.CacheStats                                { return quant.CacheStats{Backend: "redis"} }
+
+// downBus is a control bus whose Redis does not answer.
+type downBus struct{}
+
+func (downBus) Publish(context.Context, quant.ControlEvent) error { return errRedisDown }
+func (downBus) Subscribe(ctx context.Context, _ func(quant.ControlEvent)) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestActionsNotShared: with Redis down an action carried out here is a
+// *quant.NotSharedError saying what did not reach the other instances
+// (the admin API answers it 200, shared false); a flush that did nothing
+// is a *quant.UnavailableError (503). Before, both were plain errors that
+// the admin API answered 500.
+func TestActionsNotShared(t *testing.T) {
+	ctx := context.Background()
+	st := inmem.New()
+	req := quant.MustQuery(quant.Request{Analysis: quant.AnalysisHMM, ID: "a"})
+	tests := []struct {
+		name      string
+		backend   func(l1 quant.Cache) quant.Cache // over this instance's memory
+		bus       quant.ControlBus
+		notShared []string // what the NotSharedError must say; nil: none
+	}{
+		{"memory, no bus", func(l1 quant.Cache) quant.Cache { return l1 }, nil, nil},
+		{"memory, bus down", func(l1 quant.Cache) quant.Cache { return l1 }, downBus{}, []string{"other instances were not told"}},
+		{"tiered, Redis down", func(l1 quant.Cache) quant.Cache { return cache.NewTiered(l1, downCache{}, cache.TieredOptions{}) }, downBus{},
+			[]string{"shared cache level (Redis) was not flushed", "other instances were not told"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, l1 := newLocal(t), cache.NewMemory(cache.MemoryOptions{})
+			l.Cache, l.Bus = cache.New(l.Guard, tt.backend(l1), st, cache.Options{}), tt.bus
+			if _, err := l.Cache.Analyze(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+			for _, act := range []struct {
+				name string
+				do   func() error
+			}{
+				{"flush", func() error { return l.FlushCache(ctx) }},
+				{"breaker", func() error { return l.SetBreaker(ctx, "hmm", "open", "drill", time.Time{}) }},
+			} {
+				err := act.do()
+				var ns *quant.NotSharedError
+				switch {
+				case tt.notShared == nil && err != nil:
+					t.Errorf("%s = %v, want nil", act.name, err)
+				case tt.notShared != nil && !errors.As(err, &ns):
+					t.Errorf("%s = %v, want a *quant.NotSharedError", act.name, err)
+				case ns != nil && !errors.Is(err, errRedisDown):
+					t.Errorf("%s = %v, does not wrap its cause", act.name, err)
+				}
+				if ns != nil && act.name == "flush" {
+					for _, want := range tt.notShared {
+						if !strings.Contains(ns.What, want) {
+							t.Errorf("flush: NotSharedError.What = %q, want it to say %q", ns.What, want)
+						}
+					}
+				}
+			}
+			if l1.CleanUp(); l1.Stats().Entries != 0 {
+				t.Errorf("entries here after the flush = %d, want 0", l1.Stats().Entries)
+			}
+			if m := l.Guard.Breaker(quant.AnalysisHMM).Stats().Mode; m != guard.ModeForcedOpen {
+				t.Errorf("breaker mode after open = %s, want forced_open", m)
+			}
+		})
+	}
+	t.Run("cache down", func(t *testing.T) {
+		l := newLocal(t)
+		l.Cache = cache.New(l.Guard, downCache{}, st, cache.Options{})
+		err := l.FlushCache(ctx)
+		var ue *quant.UnavailableError
+		if !errors.As(err, &ue) || ue.RetryAfter <= 0 || !errors.Is(err, errRedisDown) {
+			t.Errorf("flush with the only cache level down = %v, want a *quant.UnavailableError with RetryAfter and its cause", err)
+		}
+	})
 }

@@ -123,3 +123,24 @@ type NotFoundError struct {
 
 func (e *NotFoundError) Error() string        { return fmt.Sprintf("no %s %q", e.What, e.ID) }
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// NotSharedError is an operator's action carried out on this instance
+// that did not reach the other instances of the deployment (the Redis
+// they share did not answer). It is no failure of the action: the admin
+// API answers 200 with "shared": false and What as its detail. What is fit
+// for clients ("the other instances were not told"); Cause, the
+// dependency's error, is logged, never sent.
+type NotSharedError struct {
+	What  string
+	Cause error
+}
+
+func (e *NotSharedError) Error() string {
+	if e.Cause == nil {
+		return "not shared: " + e.What
+	}
+	return fmt.Sprintf("not shared: %s: %v", e.What, e.Cause)
+}
+
+// Unwrap returns the Cause.
+func (e *NotSharedError) Unwrap() error { return e.Cause }

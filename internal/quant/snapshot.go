@@ -290,7 +290,9 @@ type RouteSnapshot struct {
 }
 
 // Controller is what an operator can see and steer: the admin API serves
-// it, the console drives it (in process or through the admin API).
+// it, the console drives it (in process or through the admin API). An
+// action carried out on this instance that did not reach the others is a
+// *NotSharedError.
 type Controller interface {
 	Snapshot(ctx context.Context) (*Snapshot, error)
 	// FlushCache empties the answer cache.

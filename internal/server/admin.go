@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"iter"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -73,12 +76,45 @@ func NewAdmin(cfg AdminConfig) *Admin {
 	r.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)})).Methods(http.MethodGet)
 	// No /debug/pprof/cmdline: the command line holds --database-url and
 	// tokens given as flags, and profiles do not need it.
-	r.HandleFunc("/debug/pprof/", pprof.Index)
-	r.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	// A profile's or a trace's seconds is bounded (pprof takes any, and a
+	// malformed one as its default): a profile of hours holds a connection
+	// and the profiler, which runs one at a time.
+	r.HandleFunc("/debug/pprof/", a.boundedSeconds(pprof.Index))
+	r.HandleFunc("/debug/pprof/profile", a.boundedSeconds(pprof.Profile))
 	r.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	r.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	r.PathPrefix("/debug/pprof/").HandlerFunc(pprof.Index)
+	r.HandleFunc("/debug/pprof/trace", a.boundedSeconds(pprof.Trace))
+	r.PathPrefix("/debug/pprof/").HandlerFunc(a.boundedSeconds(pprof.Index))
+	r.UseEncodedPath()
+	r.Use(unescapeVars)
 	return a
+}
+
+// maxProfileSeconds bounds the seconds of a profile, a trace or a delta
+// profile (/debug/pprof/heap?seconds=N); HTTPServer's write timeout leaves
+// room for it.
+const maxProfileSeconds = 60
+
+// boundedSeconds answers 400 for a seconds parameter that is not a whole
+// number of seconds in 1..maxProfileSeconds (for a trace, any number in
+// that range), then serves h.
+func (a *Admin) boundedSeconds(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		// pprof reads it with FormValue: the query or a form body.
+		v := r.FormValue("seconds")
+		if _, given := r.Form["seconds"]; !given {
+			h(w, r)
+			return
+		}
+		parse := func(s string) (float64, error) { n, err := strconv.ParseInt(s, 10, 64); return float64(n), err }
+		if strings.HasSuffix(r.URL.Path, "/trace") {
+			parse = func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+		}
+		if sec, err := parse(v); err != nil || !(sec > 0 && sec <= maxProfileSeconds) {
+			a.writeError(w, r, quant.Invalid("seconds", "must be a number of seconds in 1..%d, got %q", maxProfileSeconds, clip(v)))
+			return
+		}
+		h(w, r)
+	}
 }
 
 // Handler returns the admin API behind its browser guard and token check.
@@ -138,7 +174,7 @@ func LoopbackHost(hostport string) bool {
 }
 
 // HTTPServer returns an http.Server for the admin API on addr. Its write
-// timeout allows a 30 s CPU profile.
+// timeout allows the longest CPU profile (maxProfileSeconds).
 func (a *Admin) HTTPServer(addr string) *http.Server {
 	return &http.Server{
 		Addr:              addr,
@@ -179,17 +215,54 @@ func (a *Admin) snapshot(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, snap)
 }
 
+// sharing is what every action's answer adds: whether the action reached
+// the other instances and, when it did not, what did not reach them.
+type sharing struct {
+	// Shared is true when the action was published to the other instances
+	// or when there are none to share it with (no Redis configured).
+	Shared bool   `json:"shared"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// shared reads an action's error: nil, or what a *quant.NotSharedError
+// says did not reach the other instances (logged with its cause). Any
+// other error is the action's failure, returned.
+func (a *Admin) shared(r *http.Request, action string, err error) (sharing, error) {
+	var ns *quant.NotSharedError
+	switch {
+	case err == nil:
+		return sharing{Shared: true}, nil
+	case errors.As(err, &ns):
+		a.cfg.Logger.Warn("admin: "+action+" done here, not shared", "detail", ns.What, "err", ns.Cause, "request_id", requestID(r.Context()))
+		return sharing{Detail: "done on this instance; " + ns.What}, nil
+	}
+	return sharing{}, err
+}
+
+// flushAnswer is the answer of POST /admin/v1/cache/flush.
+type flushAnswer struct {
+	Status string `json:"status"` // "flushed"
+	sharing
+}
+
 func (a *Admin) flush(w http.ResponseWriter, r *http.Request) {
-	if err := a.cfg.Controller.FlushCache(r.Context()); err != nil {
+	q := &query{v: r.URL.Query()}
+	q.only()
+	if q.err != nil {
+		a.writeError(w, r, q.err)
+		return
+	}
+	sh, err := a.shared(r, "cache flush", a.cfg.Controller.FlushCache(r.Context()))
+	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	a.cfg.Logger.Info("admin: cache flushed", "request_id", requestID(r.Context()))
-	writeJSON(w, map[string]string{"status": "flushed"})
+	a.cfg.Logger.Info("admin: cache flushed", "shared", sh.Shared, "request_id", requestID(r.Context()))
+	writeJSON(w, flushAnswer{Status: "flushed", sharing: sh})
 }
 
 // breakerRequest is the optional body of a breaker action; the same fields
-// may come as query parameters.
+// may come as query parameters (which win).
 type breakerRequest struct {
 	Reason string `json:"reason"`
 	// Until is an RFC 3339 expiry; For a duration from now ("10m").
@@ -197,25 +270,72 @@ type breakerRequest struct {
 	For   string `json:"for"`
 }
 
+// breakerParams are the fields of a breakerRequest, in the body or the
+// query.
+var breakerParams = []string{"reason", "until", "for"}
+
+// fields yields each of breakerParams with its field, in that order.
+func (br *breakerRequest) fields() iter.Seq2[string, *string] {
+	return func(yield func(string, *string) bool) {
+		for i, dst := range []*string{&br.Reason, &br.Until, &br.For} {
+			if !yield(breakerParams[i], dst) {
+				return
+			}
+		}
+	}
+}
+
+// breakerAnswer is the answer of a breaker action: the breaker's snapshot
+// and whether the action was shared.
+type breakerAnswer struct {
+	quant.BreakerSnapshot
+	sharing
+}
+
+// readBreakerRequest reads a breaker action's body and query: an unknown
+// field or parameter, a parameter given twice or anything after the JSON
+// object is a 400 naming it.
+func readBreakerRequest(r *http.Request) (breakerRequest, error) {
+	var br breakerRequest
+	if r.ContentLength != 0 && r.Body != nil {
+		var fields map[string]json.RawMessage
+		dec := json.NewDecoder(r.Body)
+		err := dec.Decode(&fields)
+		switch {
+		case errors.Is(err, io.EOF):
+		case err != nil:
+			return br, quant.Invalid("body", "must be a JSON object {reason, until, for}: %v", err)
+		case dec.More() || dec.Decode(new(json.RawMessage)) != io.EOF:
+			return br, quant.Invalid("body", "must be one JSON object {reason, until, for}, with nothing after it")
+		}
+		if unknown := unknownNames(maps.Keys(fields), breakerParams); len(unknown) > 0 {
+			return br, quant.Invalid(clip(unknown[0]), "unknown field %s; the body takes %s", strings.Join(unknown, ", "), strings.Join(breakerParams, ", "))
+		}
+		for k, dst := range br.fields() {
+			if raw, ok := fields[k]; ok {
+				if err := json.Unmarshal(raw, dst); err != nil {
+					return br, quant.Invalid(k, "must be a JSON string")
+				}
+			}
+		}
+	}
+	q := &query{v: r.URL.Query()}
+	q.only(breakerParams...)
+	for k, dst := range br.fields() {
+		if v := q.single(k); v != "" {
+			*dst = v
+		}
+	}
+	return br, q.err
+}
+
 func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 	vars := mux.Vars(r)
 	name, action := vars["name"], vars["action"]
-	var br breakerRequest
-	if r.ContentLength != 0 && r.Body != nil {
-		if err := json.NewDecoder(r.Body).Decode(&br); err != nil && !errors.Is(err, io.EOF) {
-			a.writeError(w, r, quant.Invalid("body", "must be JSON {reason, until, for}: %v", err))
-			return
-		}
-	}
-	q := r.URL.Query()
-	if v := q.Get("reason"); v != "" {
-		br.Reason = v
-	}
-	if v := q.Get("until"); v != "" {
-		br.Until = v
-	}
-	if v := q.Get("for"); v != "" {
-		br.For = v
+	br, err := readBreakerRequest(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
 	}
 	var until time.Time
 	switch {
@@ -226,6 +346,12 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 		t, err := time.Parse(time.RFC3339, br.Until)
 		if err != nil {
 			a.writeError(w, r, quant.Invalid("until", "must be an RFC 3339 time, got %q", clip(br.Until)))
+			return
+		}
+		if !t.After(time.Now()) {
+			// The zero time would read as "no expiry": an override meant
+			// to end would stay for good.
+			a.writeError(w, r, quant.Invalid("until", "must be in the future, got %q; leave it out for no expiry", clip(br.Until)))
 			return
 		}
 		until = t
@@ -243,11 +369,12 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, quant.Invalid("reason", "must be at most 200 bytes of printable text (UTF-8, no control characters)"))
 		return
 	}
-	if err := a.cfg.Controller.SetBreaker(r.Context(), name, action, br.Reason, until); err != nil {
+	sh, err := a.shared(r, "breaker "+action, a.cfg.Controller.SetBreaker(r.Context(), name, action, br.Reason, until))
+	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	a.cfg.Logger.Info("admin: breaker set", "breaker", name, "action", action, "reason", br.Reason, "until", until, "request_id", requestID(r.Context()))
+	a.cfg.Logger.Info("admin: breaker set", "breaker", name, "action", action, "reason", br.Reason, "until", until, "shared", sh.Shared, "request_id", requestID(r.Context()))
 	snap, err := a.cfg.Controller.Snapshot(r.Context())
 	if err != nil {
 		a.writeError(w, r, err)
@@ -255,11 +382,14 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, b := range snap.Breakers {
 		if b.Name == name {
-			writeJSON(w, b)
+			writeJSON(w, breakerAnswer{BreakerSnapshot: b, sharing: sh})
 			return
 		}
 	}
-	writeJSON(w, map[string]string{"status": "ok"})
+	writeJSON(w, struct {
+		Status string `json:"status"`
+		sharing
+	}{"ok", sh})
 }
 
 // collectTimeout bounds the snapshot a scrape reads.

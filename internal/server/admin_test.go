@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ type fakeController struct {
 	flushes int
 	actions []string
 	until   time.Time
+	err     error // what the actions answer, once done
 }
 
 func (f *fakeController) Snapshot(context.Context) (*quant.Snapshot, error) {
@@ -37,7 +39,7 @@ func (f *fakeController) FlushCache(context.Context) error {
 	f.mu.Lock()
 	f.flushes++
 	f.mu.Unlock()
-	return nil
+	return f.err
 }
 
 func (f *fakeController) SetBreaker(_ context.Context, name, action, reason string, until time.Time) error {
@@ -51,7 +53,7 @@ func (f *fakeController) SetBreaker(_ context.Context, name, action, reason stri
 	f.actions = append(f.actions, name+" "+action+" "+reason)
 	f.until = until
 	f.mu.Unlock()
-	return nil
+	return f.err
 }
 
 func do(t *testing.T, method, url, token, body string) (*http.Response, string) {
@@ -123,7 +125,8 @@ func TestAdminActions(t *testing.T) {
 		{"POST", "/admin/v1/breakers/hmm/open?for=-1m", "", 400, "for"},
 		{"POST", "/admin/v1/breakers/hmm/open?until=tomorrow", "", 400, "until"},
 		{"POST", "/admin/v1/breakers/hmm/open?until=2099-01-01T00:00:00Z&for=1m", "", 400, "for"},
-		{"POST", "/admin/v1/breakers/hmm/open", `{"reason": 5}`, 400, "body"},
+		{"POST", "/admin/v1/breakers/hmm/open", `{"reason": 5}`, 400, "reason"},
+		{"POST", "/admin/v1/breakers/h%6Dm/auto", "", 200, ""}, // the path's escapes read unescaped
 	}
 	for _, tt := range tests {
 		resp, body := do(t, tt.method, ts.URL+tt.path, "", tt.body)
@@ -135,7 +138,7 @@ func TestAdminActions(t *testing.T) {
 			t.Errorf("%s %s: %s does not name %s", tt.method, tt.path, body, tt.param)
 		}
 	}
-	want := []string{"hmm open drill", "hmm close trust", "hmm auto "}
+	want := []string{"hmm open drill", "hmm close trust", "hmm auto ", "hmm auto "}
 	if strings.Join(fc.actions, "|") != strings.Join(want, "|") {
 		t.Errorf("actions = %q, want %q", fc.actions, want)
 	}
@@ -159,5 +162,125 @@ func TestAdminMetrics(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// TestAdminRefusesWhatItWouldIgnore: an unknown field or parameter, a
+// repeated one, trailing data and an expiry that is not in the future are
+// a 400 naming them, and nothing is done. (Before, the flush ignored its
+// query and a zero until read as "no expiry": forced open for good.)
+func TestAdminRefusesWhatItWouldIgnore(t *testing.T) {
+	fc := &fakeController{}
+	ts := httptest.NewServer(NewAdmin(AdminConfig{Controller: fc}).Handler())
+	defer ts.Close()
+	tests := []struct {
+		name, path, body string
+		param            string
+	}{
+		{"flush with parameters", "/admin/v1/cache/flush?bogus=1&analysis=fourier", "", "analysis"},
+		{"unknown field", "/admin/v1/breakers/hmm/open", `{"reason":"deploy","expires":"2099-01-01T00:00:00Z"}`, "expires"},
+		{"unknown parameter", "/admin/v1/breakers/hmm/open?reason=deploy&expires=2099-01-01T00:00:00Z", "", "expires"},
+		{"repeated parameter", "/admin/v1/breakers/hmm/open?reason=a&reason=b", "", "reason"},
+		{"trailing data", "/admin/v1/breakers/hmm/open", `{"reason":"a"} {"reason":"b"}`, "body"},
+		{"not an object", "/admin/v1/breakers/hmm/open", `["a"]`, "body"},
+		{"zero until", "/admin/v1/breakers/hmm/open?until=0001-01-01T00:00:00Z", "", "until"},
+		{"past until", "/admin/v1/breakers/hmm/open?until=2001-01-01T00:00:00Z", "", "until"},
+		{"zero until in the body", "/admin/v1/breakers/hmm/open", `{"until":"0001-01-01T00:00:00Z"}`, "until"},
+		{"zero for", "/admin/v1/breakers/hmm/open?for=0s", "", "for"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := do(t, http.MethodPost, ts.URL+tt.path, "", tt.body)
+			if resp.StatusCode != 400 || !strings.Contains(body, `"param":"`+tt.param+`"`) {
+				t.Errorf("POST %s %s = %d %s, want 400 naming %s", tt.path, tt.body, resp.StatusCode, body, tt.param)
+			}
+		})
+	}
+	if fc.flushes != 0 || len(fc.actions) != 0 {
+		t.Errorf("refused requests did %d flushes and actions %q, want none", fc.flushes, fc.actions)
+	}
+}
+
+// TestAdminNotShared: an action done here whose sharing failed is a 200
+// with shared false and what did not reach the other instances (it was
+// a bare 500, and a client retrying 5xx repeated it); one not done at all
+// is a 503 with Retry-After; one shared says so.
+func TestAdminNotShared(t *testing.T) {
+	notShared := &quant.NotSharedError{What: "the other instances were not told", Cause: errors.New("dial tcp 10.0.0.7:6379: connection refused")}
+	down := &quant.UnavailableError{Reason: "the answer cache did not answer; nothing was flushed", RetryAfter: time.Second, Cause: errors.New("dial tcp 10.0.0.7:6379: connection refused")}
+	tests := []struct {
+		name   string
+		err    error
+		path   string
+		status int
+		want   map[string]any // fields the answer must have
+	}{
+		{"flush shared", nil, "/admin/v1/cache/flush", 200, map[string]any{"status": "flushed", "shared": true}},
+		{"flush not shared", notShared, "/admin/v1/cache/flush", 200,
+			map[string]any{"status": "flushed", "shared": false, "detail": "done on this instance; the other instances were not told"}},
+		{"flush not done", down, "/admin/v1/cache/flush", 503, map[string]any{"detail": down.Reason}},
+		{"breaker shared", nil, "/admin/v1/breakers/hmm/open", 200, map[string]any{"name": "hmm", "mode": "forced_open", "shared": true}},
+		{"breaker not shared", notShared, "/admin/v1/breakers/hmm/open", 200,
+			map[string]any{"name": "hmm", "mode": "forced_open", "shared": false, "detail": "done on this instance; the other instances were not told"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := httptest.NewServer(NewAdmin(AdminConfig{Controller: &fakeController{err: tt.err}}).Handler())
+			defer ts.Close()
+			resp, body := do(t, http.MethodPost, ts.URL+tt.path, "", "")
+			var got map[string]any
+			if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != tt.status {
+				t.Fatalf("POST %s = %d %s, want %d", tt.path, resp.StatusCode, body, tt.status)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("POST %s: %s = %v, want %v (answer %s)", tt.path, k, got[k], v, body)
+				}
+			}
+			if tt.status == 503 && resp.Header.Get("Retry-After") == "" {
+				t.Errorf("POST %s = 503 without Retry-After", tt.path)
+			}
+			if strings.Contains(body, "10.0.0.7") {
+				t.Errorf("POST %s shows the cause to the client: %s", tt.path, body)
+			}
+		})
+	}
+}
+
+// TestAdminProfileSeconds: a profile's or a trace's seconds past the
+// bound or malformed is a 400 naming seconds (it ran for as long as asked,
+// or 30 s for a malformed one). The requests' contexts are cancelled, so
+// a profile that starts ends at once instead of running its seconds.
+func TestAdminProfileSeconds(t *testing.T) {
+	h := NewAdmin(AdminConfig{Controller: &fakeController{}}).Handler()
+	tests := []struct {
+		path   string
+		status int
+	}{
+		{"/debug/pprof/profile?seconds=100000", 400},
+		{"/debug/pprof/profile?seconds=abc", 400},
+		{"/debug/pprof/profile?seconds=0", 400},
+		{"/debug/pprof/profile?seconds=1.5", 400},
+		{"/debug/pprof/trace?seconds=61", 400},
+		{"/debug/pprof/trace?seconds=NaN", 400},
+		{"/debug/pprof/heap?seconds=100000", 400},
+		{"/debug/pprof/profile?seconds=60", 200},
+		{"/debug/pprof/trace?seconds=0.5", 200},
+		{"/debug/pprof/heap", 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1"+tt.path, nil).WithContext(ctx)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("GET %s = %d %s, want %d", tt.path, rec.Code, rec.Body, tt.status)
+			}
+			if tt.status == 400 && (!strings.Contains(rec.Body.String(), `"param":"seconds"`) || rec.Header().Get("Content-Type") != "application/problem+json") {
+				t.Errorf("GET %s = %s %s, want a problem naming seconds", tt.path, rec.Header().Get("Content-Type"), rec.Body)
+			}
+		})
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -456,15 +458,25 @@ func (s *Server) tradeFilter(ctx context.Context, tq *quant.TradeQuery, f who) e
 // only rejects parameters the endpoint does not know, so a typo such as
 // ?limt=5 is an error rather than silently ignored.
 func (q *query) only(params ...string) {
-	for k := range q.v {
-		known := false
-		for _, p := range params {
-			known = known || k == p
-		}
-		if !known {
-			q.fail(k, "unknown parameter; this endpoint takes %s", strings.Join(params, ", "))
+	unknown := unknownNames(maps.Keys(q.v), params)
+	switch {
+	case len(unknown) == 0:
+	case len(params) == 0:
+		q.fail(unknown[0], "unknown parameter %s; this endpoint takes none", strings.Join(unknown, ", "))
+	default:
+		q.fail(unknown[0], "unknown parameter %s; this endpoint takes %s", strings.Join(unknown, ", "), strings.Join(params, ", "))
+	}
+}
+
+// unknownNames returns, sorted and clipped, the names that are not known.
+func unknownNames(names iter.Seq[string], known []string) []string {
+	var unknown []string
+	for _, k := range slices.Sorted(names) {
+		if !slices.Contains(known, k) {
+			unknown = append(unknown, clip(k))
 		}
 	}
+	return unknown
 }
 
 // clip shortens a client's value for an error message.

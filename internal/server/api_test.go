@@ -57,7 +57,14 @@ func TestAPIStatus(t *testing.T) {
 		{"/api/v1/politicians/nobody", 404, ""},
 		{"/api/v1/politicians/Alex", 400, "id"},
 		{"/api/v1/politicians/" + strings.Repeat("a", 129), 400, "id"},
-		{"/api/v1/politicians/..%2F..%2Fetc", 404, ""}, // cleaned to /api/etc: no traversal
+		// An escaped slash is part of its segment: the id "../../etc", no
+		// traversal, and "alex-a-example/trades", not the trades listing.
+		{"/api/v1/politicians/..%2F..%2Fetc", 400, "id"},
+		{"/api/v1/politicians/alex-a-example%2Ftrades", 400, "id"},
+		{"/api/v1/politicians/alex-a-example%2Ftrades%2F", 400, "id"},
+		// Other escapes are read unescaped: alex-a-example.
+		{"/api/v1/politicians/alex%2Da%2Dexample", 200, ""},
+		{"/api/v1/politicians/alex%2Da%2Dexample/trades", 200, ""},
 		{"/api/v1/politicians/alex-a-example/trades", 200, ""},
 		{"/api/v1/politicians/alex-a-example/trades?from=2020-01-01&to=2020-02-01&ticker=aapl&type=purchase&limit=1", 200, ""},
 		{"/api/v1/politicians/alex-a-example/trades?from=2020-13-01", 400, "from"},

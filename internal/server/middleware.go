@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -35,6 +36,28 @@ func captureRoute(next http.Handler) http.Handler {
 			}
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// unescapeVars is a mux middleware for a router that matches the encoded
+// path (UseEncodedPath): it unescapes the path variables, so that
+// handlers read "BRK/B" for the segment BRK%2FB. (The escaped path
+// net/url gives is always well formed.)
+func unescapeVars(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		vars := mux.Vars(r)
+		if len(vars) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		unescaped := make(map[string]string, len(vars))
+		for k, v := range vars {
+			if u, err := url.PathUnescape(v); err == nil {
+				v = u
+			}
+			unescaped[k] = v
+		}
+		next.ServeHTTP(w, mux.SetURLVars(r, unescaped))
 	})
 }
 

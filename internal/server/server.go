@@ -235,7 +235,12 @@ func New(cfg Config) *Server {
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.RateLimitClients)
 	}
-	s.router.Use(captureRoute)
+	// An escaped slash is part of its path segment, as RFC 3986 has it:
+	// /api/v1/politicians/a%2Ftrades names the politician "a/trades" (not
+	// a valid id), not a's trades listing. Handlers read the vars
+	// unescaped.
+	s.router.UseEncodedPath()
+	s.router.Use(captureRoute, unescapeVars)
 	s.routes()
 	if cfg.Analyzer != nil {
 		s.analyticsRoutes()
