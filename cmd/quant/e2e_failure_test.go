@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	goredis "github.com/redis/go-redis/v9"
 	"io"
@@ -187,7 +188,23 @@ func TestE2ERedisDown(t *testing.T) {
 	if resp, _ := request(t, "GET", api+"/api/v1/analytics/hmm/"+other, ""); resp.StatusCode != 200 {
 		t.Errorf("a new key with Redis down = %d, want 200", resp.StatusCode)
 	}
+	// The operator's actions are carried out here and say they were not
+	// shared (they answered 500, and a retry loop on 5xx repeated them).
+	for _, path := range []string{"/admin/v1/cache/flush", "/admin/v1/breakers/network/open?reason=drill"} {
+		resp, body := request(t, "POST", "http://"+adminAddr+path, "")
+		var got struct {
+			Shared *bool  `json:"shared"`
+			Detail string `json:"detail"`
+		}
+		if json.Unmarshal([]byte(body), &got) != nil || resp.StatusCode != 200 || got.Shared == nil || *got.Shared || !strings.Contains(got.Detail, "other instances") {
+			t.Errorf("POST %s with Redis down = %d %s, want 200 with shared false and what did not reach the other instances", path, resp.StatusCode, body)
+		}
+	}
 	rs.Restart()
+	eventually(t, 10*time.Second, "a breaker action shared once Redis is back", func() bool {
+		_, body := request(t, "POST", "http://"+adminAddr+"/admin/v1/breakers/network/auto", "")
+		return strings.Contains(body, `"shared":true`)
+	})
 	time.Sleep(time.Second)
 	stop()
 	wg.Wait()
