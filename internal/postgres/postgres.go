@@ -91,11 +91,11 @@ type Config struct {
 	// DefaultMaxConnLifetimeJitter (5 min).
 	MaxConnLifetime       time.Duration
 	MaxConnLifetimeJitter time.Duration
-	// AcquireTimeout bounds the wait for a pooled connection when the
-	// caller's context has no deadline of its own; pgxpool has no such
-	// setting, so the Store applies it around every Acquire. A call that
-	// times out fails with an error wrapping quant.ErrUnavailable. If 0,
-	// DefaultAcquireTimeout (30 s).
+	// AcquireTimeout bounds the wait for a pooled connection; pgxpool has
+	// no such setting, so the Store applies it around every Acquire. A
+	// call's own bound (see StatementTimeout) is shorter, so it bounds
+	// bulk work's wait. A call that times out fails with an error wrapping
+	// quant.ErrUnavailable. If 0, DefaultAcquireTimeout (30 s).
 	AcquireTimeout time.Duration
 	// StatementTimeout is every session's statement_timeout (the server
 	// cancels a statement that runs longer), and with a second more
@@ -316,15 +316,11 @@ func (s *Store) raiseBounds(ctx context.Context, tx pgx.Tx, locks bool) error {
 }
 
 // acquire takes a connection from the pool, waiting at most the acquire
-// timeout when ctx has no deadline. A failure other than ctx's own wraps
-// quant.ErrUnavailable.
+// timeout (less when ctx ends sooner: a call's bound does). A failure
+// other than ctx's own wraps quant.ErrUnavailable.
 func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
-	actx := ctx
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(ctx, s.acquireTimeout)
-		defer cancel()
-	}
+	actx, cancel := context.WithTimeout(ctx, s.acquireTimeout)
+	defer cancel()
 	c, err := s.pool.Acquire(actx)
 	if err != nil {
 		if ctx.Err() != nil {
