@@ -25,6 +25,7 @@ func newImportCmd() *cobra.Command {
 		format      string
 		rejectsPath string
 		legislators []string
+		pg          pgBounds
 	)
 	cmd := &cobra.Command{
 		Use:   "import [FILE...]",
@@ -84,7 +85,10 @@ table. With a table already stored, the identity summary comes anyway.`,
 					return fmt.Errorf("--legislators: %w", err)
 				}
 			}
-			st, err := openStore(ctx, databaseURL, log)
+			if err := pg.check(); err != nil {
+				return err
+			}
+			st, err := openStore(ctx, databaseURL, log, pg.options()...)
 			if err != nil {
 				return err
 			}
@@ -173,6 +177,7 @@ table. With a table already stored, the identity summary comes anyway.`,
 	f.StringVar(&format, "format", "auto", "file format: auto, csv or json")
 	f.StringVar(&rejectsPath, "rejects", "", "write every rejected record to this file as JSON lines")
 	f.StringArrayVar(&legislators, "legislators", nil, legislatorsUsage)
+	pg.register(f)
 	return cmd
 }
 

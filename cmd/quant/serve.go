@@ -54,6 +54,7 @@ type serveConfig struct {
 	JobLease            time.Duration
 	LeaseTTL            time.Duration
 	DBMaxConns          int
+	PG                  pgBounds
 	CORSOrigins         []string
 	MaxConns            int
 	RateLimit           float64
@@ -136,6 +137,9 @@ func (c *serveConfig) Validate() error {
 	c.CORSOrigins = origins
 	if c.DBMaxConns < 1 || c.DBMaxConns > 10000 {
 		return fmt.Errorf("--db-max-conns must be in 1..10000, got %d", c.DBMaxConns)
+	}
+	if err := c.PG.check(); err != nil {
+		return err
 	}
 	if c.LeaseTTL < 100*time.Millisecond {
 		return fmt.Errorf("--lease-ttl must be at least 100ms, got %v", c.LeaseTTL)
@@ -250,6 +254,7 @@ synthetic dataset of both chambers (--gen-politicians, --gen-trades,
 	f.DurationVar(&cfg.JobLease, "job-lease", 30*time.Second, "how long a running job stays this instance's without renewal; a job of a dead instance is taken over after it")
 	f.StringSliceVar(&cfg.CORSOrigins, "cors-origins", nil, "browser origins allowed to read the API's answers (https://app.example.com, comma-separated; * for any); empty: CORS off")
 	f.IntVar(&cfg.DBMaxConns, "db-max-conns", postgres.DefaultMaxConns, "with --database-url: connections the PostgreSQL pool holds at most (many instances: lower it, or put pgbouncer in front); it overrides pool_max_conns in the URL")
+	cfg.PG.register(f)
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 10*time.Second, "with --redis-url: lifetime of the lease an instance takes on a key it computes (renewed meanwhile); the others wait for the answer, or compute it once a dead holder's lease runs out")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw, compliance 1h; network 2h; correlation 30m)")
 	f.IntVar(&cfg.MaxConns, "max-conns", server.DefaultMaxConns, "API connections open at once; past it new connections wait in the kernel's accept queue")
@@ -392,7 +397,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 	if cfg.RedisURL != "" {
 		setRedisLogger(log)
 	}
-	st, err := openStore(ctx, cfg.DatabaseURL, log, postgres.WithMaxConns(int32(cfg.DBMaxConns)))
+	st, err := openStore(ctx, cfg.DatabaseURL, log, append(cfg.PG.options(), postgres.WithMaxConns(int32(cfg.DBMaxConns)))...)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func latest[T any](ctx context.Context, s *Store, cur *atomic.Pointer[T], versio
 	case s.building <- struct{}{}:
 		defer func() { <-s.building }()
 	case <-ctx.Done():
-		return nil, fmt.Errorf("postgres: build at version %d: %w", v, ctx.Err())
+		return nil, fmt.Errorf("postgres: build at version %d: %w", v, withCtx(ctx, ctx.Err()))
 	}
 	if x := cur.Load(); x != nil && version(x) >= v {
 		return x, nil
@@ -94,7 +94,11 @@ func (s *Store) buildDisclosures(ctx context.Context) (*quant.Disclosures, error
 // inSnapshot runs fn in one read-only repeatable-read transaction with
 // the dataset version read in it, so what fn reads agrees with the
 // version; errors are wrapped with name and marked as readErr marks them.
+//
+// It is bulk work (see Config.BulkTimeout): a build reads whole tables.
 func (s *Store) inSnapshot(ctx context.Context, name string, fn func(tx pgx.Tx, version int64) error) error {
+	ctx, cancel := s.bulk(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return err
@@ -105,6 +109,9 @@ func (s *Store) inSnapshot(ctx context.Context, name string, fn func(tx pgx.Tx, 
 		return fmt.Errorf("postgres: %s: begin: %w", name, readErr(ctx, err))
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := s.raiseBounds(ctx, tx, false); err != nil {
+		return fmt.Errorf("postgres: %s: raise bounds: %w", name, readErr(ctx, err))
+	}
 	m, err := s.readMeta(ctx, tx)
 	if err != nil {
 		return readErr(ctx, err)

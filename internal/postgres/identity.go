@@ -32,6 +32,8 @@ func (s *Store) SetLegislators(ctx context.Context, t *quant.Legislators) (bool,
 	fail := func(what string, err error) (bool, int64, error) {
 		return false, 0, fmt.Errorf("postgres: set legislators: %s: %w", what, withCtx(ctx, err))
 	}
+	ctx, cancel := s.bulk(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return false, 0, err
@@ -42,6 +44,10 @@ func (s *Store) SetLegislators(ctx context.Context, t *quant.Legislators) (bool,
 		return fail("begin", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// Bulk work: it waits for an import on the advisory lock.
+	if err := s.raiseBounds(ctx, tx, true); err != nil {
+		return fail("raise bounds", err)
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.quant.import'))`); err != nil {
 		return fail("lock", err)
 	}

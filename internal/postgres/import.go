@@ -122,6 +122,8 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	fail := func(what string, err error) (quant.ImportResult, error) {
 		return quant.ImportResult{}, fmt.Errorf("postgres: import %s: %s: %w", info.Source, what, withCtx(ctx, err))
 	}
+	ctx, cancel := s.bulk(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return quant.ImportResult{}, err
@@ -152,6 +154,11 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	// runs at a time.
 	if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`); err != nil {
 		return fail("set jit and work_mem", err)
+	}
+	// An import is bulk work (Config.BulkTimeout), and waits for the
+	// import before it on the advisory lock.
+	if err := s.raiseBounds(ctx, tx, true); err != nil {
+		return fail("raise bounds", err)
 	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.quant.import'))`); err != nil {
 		return fail("lock", err)

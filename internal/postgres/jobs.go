@@ -107,6 +107,8 @@ func (s *Store) SubmitJob(ctx context.Context, j quant.Job, opt quant.SubmitOpti
 	if err != nil {
 		return quant.Job{}, false, fmt.Errorf("postgres: submit job: %w", err)
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return quant.Job{}, false, err
@@ -165,6 +167,8 @@ func (s *Store) SubmitJob(ctx context.Context, j quant.Job, opt quant.SubmitOpti
 
 // Job implements quant.JobStore.
 func (s *Store) Job(ctx context.Context, id string) (quant.Job, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return quant.Job{}, err
@@ -185,6 +189,8 @@ func (s *Store) Job(ctx context.Context, id string) (quant.Job, error) {
 // error saying so: left running, it would be claimed again each time its
 // lease ran out, for ever.
 func (s *Store) ClaimJob(ctx context.Context, owner string, lease time.Duration) (quant.Job, bool, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return quant.Job{}, false, err
@@ -225,6 +231,8 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, lease time.Duration)
 // held runs an update of owner's running job and maps "no row" to
 // quant.ErrJobLost.
 func (s *Store) held(ctx context.Context, op, id, owner, set string, args ...any) error {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return err
@@ -277,6 +285,8 @@ func (s *Store) RequeueJob(ctx context.Context, id, owner string, delay time.Dur
 
 // JobCounts implements quant.JobStore.
 func (s *Store) JobCounts(ctx context.Context) (quant.JobCounts, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return quant.JobCounts{}, err
@@ -297,6 +307,8 @@ func (s *Store) JobCounts(ctx context.Context) (quant.JobCounts, error) {
 
 // ActiveJobs implements quant.JobStore. It reads the jobs_claimable index.
 func (s *Store) ActiveJobs(ctx context.Context) (int64, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return 0, err
@@ -311,6 +323,8 @@ func (s *Store) ActiveJobs(ctx context.Context) (int64, error) {
 
 // PruneJobs implements quant.JobStore.
 func (s *Store) PruneJobs(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return 0, err

@@ -73,11 +73,24 @@ func (s *Store) migrateTo(ctx context.Context, upTo int) error {
 	if err != nil {
 		return err
 	}
+	ctx, cancel := s.bulk(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Release()
+	// A migration is bulk work (Config.BulkTimeout) and waits for another
+	// instance's on the advisory lock: the session's bounds are raised,
+	// and reset (to the pool's) before the connection goes back.
+	if _, err := c.Exec(ctx, `SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false)`, s.bulkSQL); err != nil {
+		return fmt.Errorf("postgres: migrate: raise bounds: %w", withCtx(ctx, err))
+	}
+	defer func() {
+		if _, err := c.Exec(context.WithoutCancel(ctx), `RESET statement_timeout; RESET lock_timeout`); err != nil {
+			c.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
 	const key = `hashtext(current_schema() || '.quant.migrate')`
 	if _, err := c.Exec(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {
 		return fmt.Errorf("postgres: migrate: lock: %w", withCtx(ctx, err))

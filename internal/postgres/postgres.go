@@ -46,6 +46,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -65,7 +66,16 @@ const (
 	DefaultMaxConnLifetime       = time.Hour
 	DefaultMaxConnLifetimeJitter = 5 * time.Minute
 	DefaultAcquireTimeout        = 30 * time.Second
+	DefaultStatementTimeout      = 5 * time.Second
+	DefaultLockTimeout           = 2 * time.Second
+	DefaultBulkTimeout           = 15 * time.Minute
 )
+
+// callGrace is how much longer than the server-side bound a call waits on
+// the client side: a server that answers cancels its own statement first
+// (the connection stays usable), and the client's deadline is left for a
+// server that does not answer at all.
+const callGrace = time.Second
 
 // Config tunes the connection pool of a Store. A zero field takes its
 // default.
@@ -81,12 +91,34 @@ type Config struct {
 	// DefaultMaxConnLifetimeJitter (5 min).
 	MaxConnLifetime       time.Duration
 	MaxConnLifetimeJitter time.Duration
-	// AcquireTimeout bounds the wait for a pooled connection when the
-	// caller's context has no deadline of its own; pgxpool has no such
-	// setting, so the Store applies it around every Acquire. A call that
-	// times out fails with an error wrapping quant.ErrUnavailable. If 0,
-	// DefaultAcquireTimeout (30 s).
+	// AcquireTimeout bounds the wait for a pooled connection; pgxpool has
+	// no such setting, so the Store applies it around every Acquire. A
+	// call's own bound (see StatementTimeout) is shorter, so it bounds
+	// bulk work's wait. A call that times out fails with an error wrapping
+	// quant.ErrUnavailable. If 0, DefaultAcquireTimeout (30 s).
 	AcquireTimeout time.Duration
+	// StatementTimeout is every session's statement_timeout (the server
+	// cancels a statement that runs longer), and with a second more
+	// (callGrace) the client-side deadline of every call but the bulk ones:
+	// a server that does not answer at all (stopped, partitioned) fails
+	// the call then, as a refused connection fails it at once, with an
+	// error wrapping quant.ErrUnavailable. A statement_timeout given in
+	// the URL is kept for the sessions. If 0, DefaultStatementTimeout (5 s).
+	StatementTimeout time.Duration
+	// LockTimeout is every session's lock_timeout: a statement waiting
+	// longer for a lock (a table locked by a migration, VACUUM FULL or a
+	// stuck session) fails with an error wrapping quant.ErrUnavailable
+	// instead of holding its connection. A lock_timeout given in the URL is
+	// kept. If 0, DefaultLockTimeout (2 s).
+	LockTimeout time.Duration
+	// BulkTimeout bounds the bulk work instead, on the server side (SET
+	// LOCAL in its transaction) and on the client side with a second more:
+	// imports and SetLegislators, statements and lock waits alike (they
+	// wait for one another's advisory lock), migrations likewise, and the
+	// builds of the Dataset, Disclosures and Filers (full reads), their
+	// statements only (their lock waits keep LockTimeout). An import of
+	// 1,000,000 records takes about 30 s. If 0, DefaultBulkTimeout (15 min).
+	BulkTimeout time.Duration
 }
 
 // Option changes a Config before Open applies it.
@@ -97,6 +129,15 @@ func WithMaxConns(n int32) Option { return func(c *Config) { c.MaxConns = n } }
 
 // WithAcquireTimeout sets Config.AcquireTimeout.
 func WithAcquireTimeout(d time.Duration) Option { return func(c *Config) { c.AcquireTimeout = d } }
+
+// WithStatementTimeout sets Config.StatementTimeout.
+func WithStatementTimeout(d time.Duration) Option { return func(c *Config) { c.StatementTimeout = d } }
+
+// WithLockTimeout sets Config.LockTimeout.
+func WithLockTimeout(d time.Duration) Option { return func(c *Config) { c.LockTimeout = d } }
+
+// WithBulkTimeout sets Config.BulkTimeout.
+func WithBulkTimeout(d time.Duration) Option { return func(c *Config) { c.BulkTimeout = d } }
 
 // WithHealthCheckPeriod sets Config.HealthCheckPeriod.
 func WithHealthCheckPeriod(d time.Duration) Option {
@@ -124,13 +165,30 @@ func (c *Config) setDefaults() {
 	if c.AcquireTimeout <= 0 {
 		c.AcquireTimeout = DefaultAcquireTimeout
 	}
+	if c.StatementTimeout <= 0 {
+		c.StatementTimeout = DefaultStatementTimeout
+	}
+	if c.LockTimeout <= 0 {
+		c.LockTimeout = DefaultLockTimeout
+	}
+	if c.BulkTimeout <= 0 {
+		c.BulkTimeout = DefaultBulkTimeout
+	}
 }
 
 // Store is a quant.Store on a PostgreSQL connection pool. It is safe for
 // concurrent use. Open it with Open and apply the schema with Migrate.
 type Store struct {
-	pool           *pgxpool.Pool
+	pool *pgxpool.Pool
+	// probe is a pool of one connection of its own for Ping, so that
+	// readiness reads whether the server answers, not whether the main
+	// pool has a connection free.
+	probe          *pgxpool.Pool
 	acquireTimeout time.Duration
+	// callTimeout and bulkTimeout are the client-side deadlines of a call
+	// and of bulk work (see Config), bulkSQL its server-side bound in ms.
+	callTimeout, bulkTimeout time.Duration
+	bulkSQL                  string
 
 	// meta is the latest dataset row this Store has read or written; it
 	// only moves to higher versions. Stats reads trades from it.
@@ -180,6 +238,19 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if _, ok := pcfg.ConnConfig.RuntimeParams["temp_buffers"]; !ok {
 		pcfg.ConnConfig.RuntimeParams["temp_buffers"] = "256MB"
 	}
+	// Server-side bounds of every statement (see Config); bulk work
+	// raises them in its transactions.
+	for name, d := range map[string]time.Duration{"statement_timeout": cfg.StatementTimeout, "lock_timeout": cfg.LockTimeout} {
+		if _, ok := pcfg.ConnConfig.RuntimeParams[name]; !ok {
+			pcfg.ConnConfig.RuntimeParams[name] = ms(d)
+		}
+	}
+	// pgxpool connects in the background, under no caller's deadline: a
+	// server that accepts and never answers would hold a pool slot for
+	// ever. A connect_timeout given in url is kept.
+	if pcfg.ConnConfig.ConnectTimeout == 0 {
+		pcfg.ConnConfig.ConnectTimeout = cfg.StatementTimeout + callGrace
+	}
 	pcfg.MaxConns = cfg.MaxConns
 	pcfg.HealthCheckPeriod = cfg.HealthCheckPeriod
 	pcfg.MaxConnLifetime = cfg.MaxConnLifetime
@@ -188,49 +259,99 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool for %s: %w", Redact(url), err)
 	}
-	s := &Store{pool: pool, acquireTimeout: cfg.AcquireTimeout, building: make(chan struct{}, 1)}
+	probeCfg := pcfg.Copy()
+	probeCfg.MaxConns = 1
+	probeCfg.MinConns = 0
+	probe, err := pgxpool.NewWithConfig(ctx, probeCfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open probe for %s: %w", Redact(url), err)
+	}
+	s := &Store{
+		pool: pool, probe: probe, acquireTimeout: cfg.AcquireTimeout,
+		callTimeout: cfg.StatementTimeout + callGrace, bulkTimeout: cfg.BulkTimeout + callGrace, bulkSQL: ms(cfg.BulkTimeout),
+		building: make(chan struct{}, 1),
+	}
 	s.meta.Store(&meta{version: 0, trades: -1})
 	if err := s.Ping(ctx); err != nil {
-		pool.Close()
+		s.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(url), err)
 	}
 	// Before the first migration there is no dataset row yet.
 	if _, err := s.DatasetVersion(ctx); err != nil && !isUndefinedTable(err) {
-		pool.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// acquire takes a connection from the pool, waiting at most the acquire
-// timeout when ctx has no deadline. A failure other than ctx's own wraps
-// quant.ErrUnavailable.
-func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
-	actx := ctx
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(ctx, s.acquireTimeout)
-		defer cancel()
+// ms is d as a PostgreSQL setting in milliseconds (at least 1: 0 would
+// mean no bound).
+func ms(d time.Duration) string {
+	return strconv.FormatInt(max(d.Milliseconds(), 1), 10) + "ms"
+}
+
+// call bounds one call to the store with the call timeout (see
+// Config.StatementTimeout); its expiry is errNoAnswer (see withCtx).
+func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, s.callTimeout, errNoAnswer)
+}
+
+// bulk bounds bulk work with the bulk timeout, as call bounds a call.
+func (s *Store) bulk(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, s.bulkTimeout, errNoAnswer)
+}
+
+// raiseBounds sets the bulk timeout as statement_timeout of the
+// transaction tx (SET LOCAL), and with locks as its lock_timeout too: an
+// import waits for the one before it, a build has nothing to wait for (a
+// build behind a locked table fails as a listing does).
+func (s *Store) raiseBounds(ctx context.Context, tx pgx.Tx, locks bool) error {
+	lock := "lock_timeout"
+	if !locks {
+		lock = "statement_timeout" // set twice: lock_timeout stays
 	}
+	_, err := tx.Exec(ctx, `SELECT set_config('statement_timeout', $1, true), set_config($2, $1, true)`, s.bulkSQL, lock)
+	return err
+}
+
+// acquire takes a connection from the pool, waiting at most the acquire
+// timeout (less when ctx ends sooner: a call's bound does). A failure
+// other than ctx's own wraps quant.ErrUnavailable.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	actx, cancel := context.WithTimeout(ctx, s.acquireTimeout)
+	defer cancel()
 	c, err := s.pool.Acquire(actx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("postgres: acquire connection: %w", err)
+			return nil, fmt.Errorf("postgres: acquire connection: %w", withCtx(ctx, err))
 		}
 		return nil, fmt.Errorf("postgres: acquire connection: %w: %w", errStoreDown, err)
 	}
 	return c, nil
 }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database answers a trivial statement within
+// the call timeout, on a connection of its own (not the pool's): a pool
+// busy with slow statements, or waiting for a locked table, still pings;
+// a server that does not answer does not.
 func (s *Store) Ping(ctx context.Context) error {
-	c, err := s.acquire(ctx)
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	pingErr := func(err error) error {
+		err = withCtx(ctx, err)
+		if ctx.Err() == nil && !errors.Is(err, quant.ErrUnavailable) {
+			err = fmt.Errorf("%w: %w", errStoreDown, err)
+		}
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	c, err := s.probe.Acquire(ctx)
 	if err != nil {
-		return err
+		return pingErr(err)
 	}
 	defer c.Release()
 	if err := c.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w: %w", errStoreDown, err)
+		return pingErr(err)
 	}
 	return nil
 }
@@ -256,7 +377,10 @@ func (s *Store) Stats() quant.StoreStats {
 
 // Close closes every connection of the pool, waiting for acquired ones to
 // be released.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() {
+	s.pool.Close()
+	s.probe.Close()
+}
 
 // setMeta records a reading of the dataset row unless a newer one is known.
 func (s *Store) setMeta(m meta) {
@@ -293,9 +417,20 @@ func isUndefinedTable(err error) bool {
 
 // withCtx makes sure err wraps ctx's error when ctx is done: pgx reports a
 // canceled statement in its own words, and callers test for
-// context.Canceled and context.DeadlineExceeded.
+// context.Canceled and context.DeadlineExceeded. When the Store's own
+// bound ended ctx (call or bulk), the database did not answer in time:
+// err wraps errNoAnswer (quant.ErrUnavailable) instead.
 func withCtx(ctx context.Context, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	cerr := ctx.Err()
+	switch {
+	case cerr == nil:
+		return err
+	case context.Cause(ctx) == errNoAnswer:
+		if errors.Is(err, quant.ErrUnavailable) {
+			return err
+		}
+		return fmt.Errorf("%w (%w)", errNoAnswer, err)
+	case !errors.Is(err, cerr):
 		return fmt.Errorf("%w (%w)", cerr, err)
 	}
 	return err
@@ -342,10 +477,21 @@ func readErr(ctx context.Context, err error) error {
 // errStoreDown is the client-facing refusal of a store that cannot answer.
 var errStoreDown = &quant.UnavailableError{Reason: "the trade store (PostgreSQL) does not answer; retry shortly", RetryAfter: time.Second}
 
+// errNoAnswer is the cause of a call's context that the Store's own bound
+// ended (see call): the database did not answer in time.
+var errNoAnswer = &quant.UnavailableError{Reason: "the trade store (PostgreSQL) did not answer in time; retry shortly", RetryAfter: time.Second}
+
 // unavailableState reports whether a SQLSTATE means "not now" rather than
 // "not this statement": class 08 (connection exception), 57P01-57P03
 // (admin or crash shutdown, cannot connect now: a server stopping or
-// starting), 53300 (too many connections).
+// starting), 53300 (too many connections), and the server-side bounds
+// (Config): 57014 (query_canceled: statement_timeout, or a cancel from
+// elsewhere; a cancel of the caller's own ctx is told apart before) and
+// 55P03 (lock_not_available: lock_timeout).
 func unavailableState(code string) bool {
-	return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" || code == "53300"
+	switch code {
+	case "57P01", "57P02", "57P03", "53300", "57014", "55P03":
+		return true
+	}
+	return strings.HasPrefix(code, "08")
 }

@@ -80,6 +80,8 @@ func (s *Store) Politicians(ctx context.Context, q quant.PoliticianQuery) ([]qua
 	if q.Limit > 0 {
 		limit = &q.Limit
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -115,6 +117,8 @@ func (s *Store) Politicians(ctx context.Context, q quant.PoliticianQuery) ([]qua
 // Politician returns the politician id, or an error wrapping
 // quant.ErrNotFound.
 func (s *Store) Politician(ctx context.Context, id string) (quant.Politician, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return quant.Politician{}, err
@@ -241,6 +245,8 @@ func (s *Store) Trades(ctx context.Context, q quant.TradeQuery) (quant.TradePage
 	if q.PoliticianID != "" {
 		who = strconv.Quote(q.PoliticianID)
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return quant.TradePage{}, err
@@ -319,6 +325,8 @@ func (s *Store) Tickers(ctx context.Context, limit int) ([]quant.TickerCount, er
 	if limit > 0 {
 		lim = &limit
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
@@ -344,6 +352,8 @@ func (s *Store) Tickers(ctx context.Context, limit int) ([]quant.TickerCount, er
 // the sums of the known amount bounds. A ticker no record holds is an
 // error wrapping quant.ErrNotFound.
 func (s *Store) Ticker(ctx context.Context, ticker string) (quant.TickerDetail, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return quant.TickerDetail{}, err
@@ -387,6 +397,8 @@ func (s *Store) Ticker(ctx context.Context, ticker string) (quant.TickerDetail, 
 // DatasetVersion reads the dataset version, which every committed import
 // changes.
 func (s *Store) DatasetVersion(ctx context.Context) (int64, error) {
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return 0, err

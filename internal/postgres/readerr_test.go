@@ -11,8 +11,9 @@ import (
 	"github.com/quantops/quant/internal/quant"
 )
 
-// TestReadErr: what the server says while it stops, starts or is full, and
-// a broken connection, are "not now" (503, stale answers allowed); an
+// TestReadErr: what the server says while it stops, starts or is full, a
+// statement or lock timeout, and a broken connection, are "not now" (503,
+// stale answers allowed); an
 // error about the statement and no rows are not.
 func TestReadErr(t *testing.T) {
 	tests := []struct {
@@ -24,6 +25,8 @@ func TestReadErr(t *testing.T) {
 		{&pgconn.PgError{Code: "57P03", Message: "the database system is starting up"}, true},
 		{&pgconn.PgError{Code: "08006"}, true},
 		{&pgconn.PgError{Code: "53300", Message: "too many connections"}, true},
+		{&pgconn.PgError{Code: "57014", Message: "canceling statement due to statement timeout"}, true},
+		{&pgconn.PgError{Code: "55P03", Message: "canceling statement due to lock timeout"}, true},
 		{io.ErrUnexpectedEOF, true},
 		{&pgconn.PgError{Code: "42P01"}, false},
 		{&pgconn.PgError{Code: "23505"}, false},

@@ -25,9 +25,16 @@ const (
 	busOverrides = "{quantctl}:breakers" // hash: analysis -> the ControlEvent in force
 )
 
+// busTimeout bounds each call of a Bus, the dial of a connection and the
+// wait for one, and the confirmation of a subscription: a hung Redis
+// (stopped, partitioned) fails an admin action or a registry read in
+// about a second, as a Redis that is down does at once.
+const busTimeout = time.Second
+
 // Bus is a quant.ControlBus on Redis: events go out with PUBLISH, breaker
 // overrides are also kept in a hash that a subscriber replays first. It
-// uses its own connections (pub/sub holds one open).
+// uses its own connections (pub/sub holds one open). Every call is bounded
+// by busTimeout.
 type Bus struct {
 	rdb       redis.UniversalClient
 	channel   string // prefix + busChannel
@@ -46,7 +53,10 @@ func OpenBus(rawURL string, opts ...Option) (*Bus, error) {
 	}
 	cfg := newConfig(opts)
 	return &Bus{
-		rdb:       t.client(tuning{dial: time.Second}),
+		rdb: t.client(tuning{
+			dial: busTimeout, read: busTimeout, write: busTimeout, pool: busTimeout,
+			dialerRetries: 1, contextTimeout: true,
+		}),
 		channel:   cfg.prefix + busChannel,
 		overrides: cfg.prefix + busOverrides,
 		instances: cfg.prefix + busInstances,
@@ -65,6 +75,8 @@ func (b *Bus) Publish(ctx context.Context, e quant.ControlEvent) error {
 	if err != nil {
 		return fmt.Errorf("redis: bus: %w", err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, busTimeout)
+	defer cancel()
 	pipe := b.rdb.TxPipeline()
 	if e.Kind == "breaker" {
 		pipe.HSet(ctx, b.overrides, e.Breaker, msg)
@@ -82,8 +94,13 @@ func (b *Bus) Publish(ctx context.Context, e quant.ControlEvent) error {
 func (b *Bus) Subscribe(ctx context.Context, apply func(quant.ControlEvent)) error {
 	ps := b.rdb.Subscribe(ctx, b.channel)
 	defer ps.Close()
-	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
-		return fmt.Errorf("redis: bus: subscribe: %w", err)
+	// The subscription's confirmation: a read without a deadline of its
+	// own, which a hung Redis would hold for ever.
+	rctx, cancel := context.WithTimeout(ctx, busTimeout)
+	_, err := ps.Receive(rctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("redis: bus: subscribe: %w: %w", quant.ErrUnavailable, err)
 	}
 	if err := b.replay(ctx, apply, false); err != nil {
 		return err
@@ -116,7 +133,9 @@ func (b *Bus) Subscribe(ctx context.Context, apply func(quant.ControlEvent)) err
 // their origin, so they apply on the instance that made them too (a replay
 // is idempotent there).
 func (b *Bus) replay(ctx context.Context, apply func(quant.ControlEvent), anyOrigin bool) error {
-	recorded, err := b.rdb.HGetAll(ctx, b.overrides).Result()
+	cctx, cancel := context.WithTimeout(ctx, busTimeout)
+	defer cancel()
+	recorded, err := b.rdb.HGetAll(cctx, b.overrides).Result()
 	if err != nil {
 		return fmt.Errorf("redis: bus: read overrides: %w", err)
 	}

@@ -25,6 +25,8 @@ const InstanceTTL = 15 * time.Second
 
 // Announce implements quant.ClusterRegistry.
 func (b *Bus) Announce(ctx context.Context, s quant.InstanceStatus) error {
+	ctx, cancel := context.WithTimeout(ctx, busTimeout)
+	defer cancel()
 	v, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("redis: announce: %w", err)
@@ -37,6 +39,8 @@ func (b *Bus) Announce(ctx context.Context, s quant.InstanceStatus) error {
 
 // Leave implements quant.ClusterRegistry.
 func (b *Bus) Leave(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, busTimeout)
+	defer cancel()
 	if err := b.rdb.HDel(ctx, b.instances, id).Err(); err != nil {
 		return fmt.Errorf("redis: leave: %w: %w", quant.ErrUnavailable, err)
 	}
@@ -46,6 +50,8 @@ func (b *Bus) Leave(ctx context.Context, id string) error {
 // Instances implements quant.ClusterRegistry. Entries older than
 // InstanceTTL are left out and removed.
 func (b *Bus) Instances(ctx context.Context) ([]quant.InstanceStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, busTimeout)
+	defer cancel()
 	all, err := b.rdb.HGetAll(ctx, b.instances).Result()
 	if err != nil {
 		return nil, fmt.Errorf("redis: instances: %w: %w", quant.ErrUnavailable, err)

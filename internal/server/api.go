@@ -117,6 +117,12 @@ type readiness struct {
 // readyFor is how long a passed readiness check answers /readyz.
 const readyFor = time.Second
 
+// readyVersionWait bounds the dataset version's read in a readiness check
+// (the ping is the check; see readiness): a pool full of slow queries
+// must not make /readyz slower than a health check's timeout (quant
+// health: 3 s).
+const readyVersionWait = 500 * time.Millisecond
+
 // readiness checks the store, or reuses a check that passed within
 // readyFor; concurrent checks share one. /readyz is exempt from rate
 // limits and shedding (orchestrators must reach it), so a flood of it
@@ -135,7 +141,17 @@ func (s *Server) readiness(ctx context.Context) *readiness {
 			s.ready.Store(nil)
 			return st, nil
 		}
-		st.version, _ = s.cfg.Store.DatasetVersion(cctx)
+		// A store that pings is ready, however busy its pool: the version
+		// waits for a connection no longer than readyVersionWait, and a
+		// store too busy to read it reports the one read before.
+		vctx, vcancel := context.WithTimeout(cctx, readyVersionWait)
+		defer vcancel()
+		var verr error
+		if st.version, verr = s.cfg.Store.DatasetVersion(vctx); verr != nil {
+			st.version = s.readyVersion.Load()
+		} else {
+			s.readyVersion.Store(st.version)
+		}
 		s.ready.Store(st)
 		return st, nil
 	})

@@ -170,6 +170,42 @@ func TestReadyzChecksTheStoreOnceASecond(t *testing.T) {
 	}
 }
 
+// busyStore pings but cannot read: its pool is full of slow queries, so
+// DatasetVersion waits for a connection until its context ends. wait is
+// how long the context let it wait.
+type busyStore struct {
+	quant.Store
+	wait chan time.Duration
+}
+
+func (b *busyStore) DatasetVersion(ctx context.Context) (int64, error) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		d = time.Now().Add(time.Hour)
+	}
+	b.wait <- time.Until(d)
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+// A store that answers its ping is ready although its pool is busy: the
+// version's read waits at most readyVersionWait (less than quant health's
+// 3 s timeout), and the answer is 200 with the version read before.
+func TestReadyzBusyPool(t *testing.T) {
+	st := &busyStore{Store: fixtureStore(t), wait: make(chan time.Duration, 1)}
+	s := New(Config{Store: st})
+	s.readyVersion.Store(42)
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	resp, body := get(t, ts, "/readyz")
+	if resp.StatusCode != 200 || body["dataset_version"] != "42" {
+		t.Errorf("/readyz with a busy pool = %d %v, want 200 with the version read before (42)", resp.StatusCode, body)
+	}
+	if w := <-st.wait; w > readyVersionWait {
+		t.Errorf("/readyz let the version read wait %v, want at most %v", w, readyVersionWait)
+	}
+}
+
 // Every problem type the API answers with links to a section of
 // docs/problems.md that exists.
 func TestProblemTypesDocumented(t *testing.T) {

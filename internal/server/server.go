@@ -205,6 +205,8 @@ type Server struct {
 	// ready is the last passed readiness check; readySF shares checks.
 	ready   atomic.Pointer[readiness]
 	readySF singleflight.Group
+	// readyVersion is the dataset version the last readiness check read.
+	readyVersion atomic.Int64
 	// partyIx is the parties of the last legislators table asked about.
 	partyIx atomic.Pointer[partyIndex]
 	// clock, when set, is the time the limits see instead of the request's
