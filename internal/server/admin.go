@@ -137,6 +137,9 @@ func LoopbackHost(hostport string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
+// adminReadTimeout bounds reading an admin request, its body included.
+const adminReadTimeout = 10 * time.Second
+
 // HTTPServer returns an http.Server for the admin API on addr. Its write
 // timeout allows a 30 s CPU profile.
 func (a *Admin) HTTPServer(addr string) *http.Server {
@@ -144,7 +147,7 @@ func (a *Admin) HTTPServer(addr string) *http.Server {
 		Addr:              addr,
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
+		ReadTimeout:       adminReadTimeout,
 		WriteTimeout:      90 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    16 << 10,
@@ -203,7 +206,12 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 	var br breakerRequest
 	if r.ContentLength != 0 && r.Body != nil {
 		if err := json.NewDecoder(r.Body).Decode(&br); err != nil && !errors.Is(err, io.EOF) {
-			a.writeError(w, r, quant.Invalid("body", "must be JSON {reason, until, for}: %v", err))
+			if rerr := bodyReadError(err, adminReadTimeout); rerr != nil {
+				err = rerr
+			} else {
+				err = quant.Invalid("body", "must be JSON {reason, until, for}: %v", err)
+			}
+			a.writeError(w, r, err)
 			return
 		}
 	}

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quantops/quant/internal/inmem"
+	"github.com/quantops/quant/internal/jobs"
+	"github.com/quantops/quant/internal/problem"
+)
+
+// rawExchange sends raw on a new connection to addr and returns the answer
+// the server sends, read until it ends the connection or the answer's body
+// is complete.
+func rawExchange(t *testing.T, addr, raw string) (*http.Response, string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading the answer to %q: %v", raw, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// checkProblem fails t unless resp is a problem document of status with
+// type slug and no transport error text.
+func checkProblem(t *testing.T, resp *http.Response, body string, status int, slug string) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Errorf("status = %d, want %d: %s", resp.StatusCode, status, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+		t.Errorf("Content-Type = %q, want application/problem+json: %s", ct, body)
+	}
+	var p problem.Details
+	if err := json.Unmarshal([]byte(body), &p); err != nil {
+		t.Fatalf("body is no JSON problem: %v: %s", err, body)
+	}
+	if p.Type != problem.Base+slug || p.Status != status {
+		t.Errorf("problem = %+v, want type %s, status %d", p, problem.Base+slug, status)
+	}
+	for _, leak := range []string{"127.0.0.1", "read tcp", "i/o timeout"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("the answer shows the transport's %q: %s", leak, body)
+		}
+	}
+}
+
+// slowBody is a request whose headers promise a body it sends only the
+// start of: the connection is held open until the server answers.
+func slowBody(path string) string {
+	return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"analysis\":", path)
+}
+
+func TestSlowBodyIsRequestTimeout(t *testing.T) {
+	t.Run("job submission", func(t *testing.T) {
+		r := jobs.New(jobs.Config{Store: inmem.NewJobs(), Analyzer: &scriptedAnalyzer{outcomes: []outcome{{}}}, Workers: 1, Lease: 30 * time.Second, MaxAttempts: 1, Versions: &fakeVersions{}})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); r.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		// The read timeout only ends the wait: the test holds the
+		// connection until the answer, whenever it comes.
+		addr, _ := servedAPI(t, New(Config{Store: fixtureStore(t), Jobs: r, ReadTimeout: 50 * time.Millisecond}))
+		resp, body := rawExchange(t, addr, slowBody("/api/v1/jobs"))
+		checkProblem(t, resp, body, http.StatusRequestTimeout, "request-timeout")
+	})
+	t.Run("admin breaker action", func(t *testing.T) {
+		ts := httptest.NewUnstartedServer(NewAdmin(AdminConfig{Controller: &fakeController{}}).Handler())
+		ts.Config.ReadTimeout = 50 * time.Millisecond
+		ts.Start()
+		t.Cleanup(ts.Close)
+		resp, body := rawExchange(t, ts.Listener.Addr().String(), slowBody("/admin/v1/breakers/hmm/open"))
+		checkProblem(t, resp, body, http.StatusRequestTimeout, "request-timeout")
+	})
+}
