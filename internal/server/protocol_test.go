@@ -92,3 +92,52 @@ func TestSlowBodyIsRequestTimeout(t *testing.T) {
 		checkProblem(t, resp, body, http.StatusRequestTimeout, "request-timeout")
 	})
 }
+
+// TestIdleConnectionsMakeRoom holds the connection limit with idle
+// keep-alive connections, one request sent on each, and checks that a new
+// client is still served (the health checks first) and that the server
+// made the room by closing idle connections.
+func TestIdleConnectionsMakeRoom(t *testing.T) {
+	const maxConns = 5
+	addr, _ := servedAPI(t, New(Config{Store: fixtureStore(t), MaxConns: maxConns}))
+	closed := make(chan struct{}, maxConns)
+	for i := range maxConns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		br := bufio.NewReader(c)
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("idle connection %d: %v", i, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		// Kept alive and idle; a read returns when the server closes it.
+		go func() {
+			br.ReadByte()
+			closed <- struct{}{}
+		}()
+	}
+	// A hang guard, not a measure: without room the request waits for the
+	// idle timeout (120 s).
+	client := &http.Client{Timeout: 20 * time.Second}
+	for _, path := range []string{"/healthz", "/readyz", "/api/v1/politicians"} {
+		t.Run(path, func(t *testing.T) {
+			resp, err := client.Get("http://" + addr + path)
+			if err != nil {
+				t.Fatalf("GET %s with %d idle connections open: %v", path, maxConns, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s = %d, want 200", path, resp.StatusCode)
+			}
+		})
+	}
+	<-closed // the room was made by closing an idle connection
+}
