@@ -272,6 +272,9 @@ type limitConn struct {
 	idle    *list.Element // on limitListener.idle; guarded by its mu
 }
 
+// CloseWrite half-closes the connection (net/http does after a 431).
+func (c *limitConn) CloseWrite() error { return closeWrite(c.Conn) }
+
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.release)

@@ -141,3 +141,57 @@ func TestIdleConnectionsMakeRoom(t *testing.T) {
 	}
 	<-closed // the room was made by closing an idle connection
 }
+
+// TestProtocolRefusalsAreProblems sends requests that net/http refuses
+// before any handler and checks each answer is a problem document with
+// the status net/http chooses.
+func TestProtocolRefusalsAreProblems(t *testing.T) {
+	addr, _ := servedAPI(t, New(Config{Store: fixtureStore(t), MaxHeaderBytes: 1024}))
+	tests := []struct {
+		name, raw string
+		status    int
+	}{
+		{"bad Content-Length", "POST /api/v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n", 400},
+		{"two Content-Lengths", "POST /api/v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}", 400},
+		{"headers too large", "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + strings.Repeat("a", 16<<10) + "\r\n\r\n", 431},
+		{"unknown Transfer-Encoding", "POST /api/v1/jobs HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+		{"missing Host", "GET /healthz HTTP/1.1\r\n\r\n", 400},
+		{"malformed request line", "GARBAGE\r\n\r\n", 400},
+		{"invalid header name", "GET /healthz HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\n\r\n", 400},
+		{"unsupported version", "GET /healthz HTTP/2.0\r\nHost: localhost\r\n\r\n", 505},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := rawExchange(t, addr, tt.raw)
+			checkProblem(t, resp, body, tt.status, "malformed-request")
+		})
+	}
+	// A well-formed request on the same server is served as before.
+	resp, body := rawExchange(t, addr, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "ok") {
+		t.Errorf("GET /healthz = %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestRefusalMatchesOnlyNetHTTPs checks that only net/http's own refusal
+// writes are replaced, never a response of the server's or a body.
+func TestRefusalMatchesOnlyNetHTTPs(t *testing.T) {
+	tests := []struct {
+		name, write string
+		want        bool
+	}{
+		{"net/http's 400", "HTTP/1.1 400 Bad Request" + stdlibRefusalHeaders + "400 Bad Request", true},
+		{"net/http's 400 with words", "HTTP/1.1 400 Bad Request: missing required Host header" + stdlibRefusalHeaders + "400 Bad Request: missing required Host header", true},
+		{"a handler's text/plain 400", "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nDate: Wed, 02 Dec 2026 15:00:00 GMT\r\n\r\nno", false},
+		{"a body holding the refusal", "HTTP/1.1 200 OK\r\nContent-Length: 90\r\n\r\nHTTP/1.1 400 Bad Request" + stdlibRefusalHeaders, false},
+		{"a body write", "HTTP/1.1 400 Bad Request" + stdlibRefusalHeaders[:10], false},
+		{"100 Continue", "HTTP/1.1 100 Continue\r\n\r\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, got := refusal([]byte(tt.write), 1024); got != tt.want {
+				t.Errorf("refusal(%q) = %v, want %v", tt.write, got, tt.want)
+			}
+		})
+	}
+}

@@ -287,7 +287,15 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 // Serve answers on ln until ctx is done, then shuts down gracefully,
 // letting requests in flight finish for up to grace. For a server from
 // Server.HTTPServer, at most Config.MaxConns connections are open at once.
+// The requests net/http refuses before any handler (malformed, headers
+// too large, an unknown Transfer-Encoding) are answered with problem
+// documents (protocolConn).
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+	maxHeader := srv.MaxHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = http.DefaultMaxHeaderBytes
+	}
+	ln = protocolListener{Listener: ln, maxHeaderBytes: maxHeader}
 	var lln *limitListener
 	if h, ok := srv.Handler.(*apiHandler); ok {
 		lln = newLimitListener(ln, h.s.cfg.MaxConns)
