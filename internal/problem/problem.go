@@ -51,8 +51,8 @@ var (
 	// ErrRequestTimeout: the request's body did not arrive in time (408).
 	ErrRequestTimeout = errors.New("request body not received in time")
 	// ErrMalformed: a request that is not well-formed HTTP, refused
-	// before routing (400; its writer sets 431, 501 or 505 where net/http
-	// chooses them).
+	// before routing (400; its writer sets the status net/http chose
+	// where it is another: 417, 431, 501 or 505).
 	ErrMalformed = errors.New("malformed request")
 )
 

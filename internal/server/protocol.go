@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,11 @@ import (
 // sorted order (Connection before Content-Type) and a Date, so it cannot
 // match.
 const stdlibRefusalHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+// stdlibExpectationFailed is net/http's answer to an Expect other than
+// 100-continue, written before any handler with no body; the server's own
+// answers always carry X-Request-Id, so they cannot match it.
+var stdlibExpectationFailed = regexp.MustCompile("^HTTP/1\\.1 417 Expectation Failed\r\nConnection: close\r\nDate: [^\r]*\r\nContent-Length: 0\r\n\r\n$")
 
 // protocolListener hands out protocolConns.
 type protocolListener struct {
@@ -73,6 +79,9 @@ func refusal(p []byte, maxHeaderBytes int) ([]byte, bool) {
 	if len(p) > 1024 || !strings.HasPrefix(string(p), proto) {
 		return nil, false
 	}
+	if stdlibExpectationFailed.Match(p) {
+		return refusalDoc(http.StatusExpectationFailed, "the request's Expect header is not supported: only 100-continue is"), true
+	}
 	line, _, ok := strings.Cut(string(p), stdlibRefusalHeaders)
 	if !ok || strings.Contains(line, "\r\n") {
 		return nil, false
@@ -99,10 +108,16 @@ func refusal(p []byte, maxHeaderBytes int) ([]byte, bool) {
 	default:
 		detail = "the request is not well-formed HTTP/1.1: its request line, a header or its Content-Length"
 	}
+	return refusalDoc(status, detail), true
+}
+
+// refusalDoc is the whole answer to a request net/http refused: a
+// malformed-request problem of status that says detail.
+func refusalDoc(status int, detail string) []byte {
 	d, _ := problem.Classify(problem.WithDetail(problem.ErrMalformed, "%s", detail))
 	d.Status, d.Title = status, http.StatusText(status)
 	body, _ := json.Marshal(d)
 	body = append(body, '\n')
 	return fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: %d\r\n"+
-		"Content-Type: application/problem+json\r\nX-Content-Type-Options: nosniff\r\n\r\n%s", status, d.Title, len(body), body), true
+		"Content-Type: application/problem+json\r\nX-Content-Type-Options: nosniff\r\n\r\n%s", status, d.Title, len(body), body)
 }

@@ -159,6 +159,8 @@ func TestProtocolRefusalsAreProblems(t *testing.T) {
 		{"malformed request line", "GARBAGE\r\n\r\n", 400},
 		{"invalid header name", "GET /healthz HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\n\r\n", 400},
 		{"unsupported version", "GET /healthz HTTP/2.0\r\nHost: localhost\r\n\r\n", 505},
+		{"unknown Expect", "GET /healthz HTTP/1.1\r\nHost: localhost\r\nExpect: tea\r\n\r\n", 417},
+		{"two Hosts", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,6 +188,8 @@ func TestRefusalMatchesOnlyNetHTTPs(t *testing.T) {
 		{"a body holding the refusal", "HTTP/1.1 200 OK\r\nContent-Length: 90\r\n\r\nHTTP/1.1 400 Bad Request" + stdlibRefusalHeaders, false},
 		{"a body write", "HTTP/1.1 400 Bad Request" + stdlibRefusalHeaders[:10], false},
 		{"100 Continue", "HTTP/1.1 100 Continue\r\n\r\n", false},
+		{"net/http's 417", "HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nDate: Wed, 02 Dec 2026 15:00:00 GMT\r\nContent-Length: 0\r\n\r\n", true},
+		{"a handler's 417", "HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nX-Request-Id: 1\r\nDate: Wed, 02 Dec 2026 15:00:00 GMT\r\nContent-Length: 0\r\n\r\n", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
