@@ -257,7 +257,7 @@ synthetic dataset of both chambers (--gen-politicians, --gen-trades,
 	cfg.PG.register(f)
 	f.DurationVar(&cfg.LeaseTTL, "lease-ttl", 10*time.Second, "with --redis-url: lifetime of the lease an instance takes on a key it computes (renewed meanwhile); the others wait for the answer, or compute it once a dead holder's lease runs out")
 	f.StringToStringVar(&cfg.CacheTTL, "cache-ttl", nil, "answer lifetimes per analysis, e.g. ensemble=30m,network=4h (defaults: ensemble, fourier, hmm, dtw, compliance 1h; network 2h; correlation 30m)")
-	f.IntVar(&cfg.MaxConns, "max-conns", server.DefaultMaxConns, "API connections open at once; past it new connections wait in the kernel's accept queue")
+	f.IntVar(&cfg.MaxConns, "max-conns", server.DefaultMaxConns, "API connections open at once; past it new connections wait in the kernel's accept queue, and past 80% of it idle keep-alive connections are closed, oldest first")
 	f.Float64Var(&cfg.RateLimit, "rate-limit", 0, "requests per second each client address may sustain (429 past it; /healthz and /readyz exempt); 0: off. Behind a load balancer set --trusted-proxies, or every client shares the balancer's budget")
 	f.IntVar(&cfg.RateBurst, "rate-burst", 0, "requests a client may send at once above --rate-limit (0: one second's worth)")
 	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", nil, "addresses or CIDR prefixes of the proxies whose X-Forwarded-For names the client, for --rate-limit (e.g. 10.0.0.0/8); from any other peer the header is ignored")

@@ -50,6 +50,10 @@ var (
 	ErrRateLimited = errors.New("rate limit exceeded")
 	// ErrRequestTimeout: the request's body did not arrive in time (408).
 	ErrRequestTimeout = errors.New("request body not received in time")
+	// ErrMalformed: a request that is not well-formed HTTP, refused
+	// before routing (400; its writer sets the status net/http chose
+	// where it is another: 417, 431, 501 or 505).
+	ErrMalformed = errors.New("malformed request")
 )
 
 // kinds is the one table from error kinds to HTTP answers. The first
@@ -74,6 +78,7 @@ var kinds = []struct {
 	{ErrMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", 0},
 	{ErrRateLimited, http.StatusTooManyRequests, "rate-limited", 1},
 	{ErrRequestTimeout, http.StatusRequestTimeout, "request-timeout", 0},
+	{ErrMalformed, http.StatusBadRequest, "malformed-request", 0},
 	{context.DeadlineExceeded, http.StatusGatewayTimeout, "timeout", 0},
 }
 

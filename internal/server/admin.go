@@ -173,6 +173,9 @@ func LoopbackHost(hostport string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
+// adminReadTimeout bounds reading an admin request, its body included.
+const adminReadTimeout = 10 * time.Second
+
 // HTTPServer returns an http.Server for the admin API on addr. Its write
 // timeout allows the longest CPU profile (maxProfileSeconds).
 func (a *Admin) HTTPServer(addr string) *http.Server {
@@ -180,7 +183,7 @@ func (a *Admin) HTTPServer(addr string) *http.Server {
 		Addr:              addr,
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
+		ReadTimeout:       adminReadTimeout,
 		WriteTimeout:      90 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    16 << 10,
@@ -304,6 +307,9 @@ func readBreakerRequest(r *http.Request) (breakerRequest, error) {
 		switch {
 		case errors.Is(err, io.EOF):
 		case err != nil:
+			if rerr := bodyReadError(err, adminReadTimeout); rerr != nil {
+				return br, rerr // the transport's failure (slow, too large), not the JSON's
+			}
 			return br, quant.Invalid("body", "must be a JSON object {reason, until, for}: %v", err)
 		case dec.More() || dec.Decode(new(json.RawMessage)) != io.EOF:
 			return br, quant.Invalid("body", "must be one JSON object {reason, until, for}, with nothing after it")

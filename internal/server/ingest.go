@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -163,13 +162,13 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		switch {
+		switch rerr := bodyReadError(err, ingestReadTimeout); {
 		case errors.As(err, &mbe):
 			s.writeError(w, r, problem.WithDetail(problem.ErrTooLarge, "the body exceeds %d bytes; split the file or raise --ingest-max-bytes", mbe.Limit))
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			s.writeError(w, r, problem.WithDetail(problem.ErrRequestTimeout, "the body did not arrive within %v", ingestReadTimeout))
+		case rerr != nil:
+			s.writeError(w, r, rerr)
 		default:
-			s.writeError(w, r, quant.Invalid("body", "cannot be read: %v", err))
+			s.writeError(w, r, quant.Invalid("body", "cannot be read: %s", clip(err.Error())))
 		}
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -142,9 +141,8 @@ func (s *Server) jobBody(r *http.Request) (quant.Request, error) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return quant.Request{}, fmt.Errorf("%w: the body exceeds %d bytes", problem.ErrTooLarge, mbe.Limit)
+		if rerr := bodyReadError(err, s.cfg.ReadTimeout); rerr != nil {
+			return quant.Request{}, rerr
 		}
 		return quant.Request{}, quant.Invalid("body", "want a JSON object {\"analysis\": ..., \"id\": ..., \"params\": {...}}: %s", clip(strings.TrimPrefix(err.Error(), "json: ")))
 	}

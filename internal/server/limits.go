@@ -1,6 +1,7 @@
 package server
 
 import (
+	"container/list"
 	"fmt"
 	"math"
 	"net"
@@ -158,22 +159,41 @@ func rateLimitExempt(path string) bool {
 	return path == "/healthz" || path == "/readyz"
 }
 
+// idleShare is the share of the connection limit past which idle
+// keep-alive connections are closed, oldest first, to keep room for new
+// clients: without it, one client that opens MaxConns connections, sends a
+// request on each and idles holds every slot for the idle timeout, and
+// every other client (the health checks included) waits.
+const idleShare = 0.8
+
 // limitListener bounds the connections open at once: past max, Accept
 // waits for one to close, and new connections wait in the kernel's accept
 // queue meanwhile (the semantics of x/net/netutil.LimitListener, with a
-// count the snapshot can show).
+// count the snapshot can show). Past idleShare of max, idle keep-alive
+// connections are closed, oldest first, as the server reports them idle
+// (connState) and before each Accept, so that only connections at work can
+// fill the last slots. A connection reported idle as its next request
+// arrives may be closed with it; the client sees the connection end before
+// any answer and may retry, as with http.Server's own closing of idle
+// connections at shutdown.
 type limitListener struct {
 	net.Listener
 	sem       chan struct{} // one token per open connection
 	done      chan struct{} // closed by Close: unblocks a waiting Accept
 	closeOnce sync.Once
+	idleAt    int // open connections past which idle ones are closed
+
+	mu   sync.Mutex
+	idle list.List // of *limitConn, oldest idle first; guarded by mu
 }
 
 func newLimitListener(ln net.Listener, max int) *limitListener {
-	return &limitListener{Listener: ln, sem: make(chan struct{}, max), done: make(chan struct{})}
+	return &limitListener{Listener: ln, sem: make(chan struct{}, max), done: make(chan struct{}),
+		idleAt: int(math.Ceil(idleShare * float64(max)))}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
+	l.trim()
 	select {
 	case l.sem <- struct{}{}:
 	case <-l.done:
@@ -184,7 +204,55 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		<-l.sem
 		return nil, err
 	}
-	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
+	lc := &limitConn{Conn: c}
+	lc.release = func() { l.forget(lc); <-l.sem }
+	return lc, nil
+}
+
+// connState is the http.Server's ConnState hook: it keeps the list of idle
+// connections and trims it.
+func (l *limitListener) connState(c net.Conn, st http.ConnState) {
+	lc, ok := c.(*limitConn)
+	if !ok {
+		return
+	}
+	if st != http.StateIdle {
+		l.forget(lc)
+		return
+	}
+	l.mu.Lock()
+	if lc.idle == nil {
+		lc.idle = l.idle.PushBack(lc)
+	}
+	l.mu.Unlock()
+	l.trim()
+}
+
+// forget takes c off the idle list.
+func (l *limitListener) forget(c *limitConn) {
+	l.mu.Lock()
+	if c.idle != nil {
+		l.idle.Remove(c.idle)
+		c.idle = nil
+	}
+	l.mu.Unlock()
+}
+
+// trim closes idle connections, oldest first, while the open ones are at
+// or past idleAt.
+func (l *limitListener) trim() {
+	for l.open() >= l.idleAt {
+		l.mu.Lock()
+		e := l.idle.Front()
+		if e == nil {
+			l.mu.Unlock()
+			return
+		}
+		c := l.idle.Remove(e).(*limitConn)
+		c.idle = nil
+		l.mu.Unlock()
+		c.Close()
+	}
 }
 
 func (l *limitListener) Close() error {
@@ -201,7 +269,11 @@ type limitConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	idle    *list.Element // on limitListener.idle; guarded by its mu
 }
+
+// CloseWrite half-closes the connection (net/http does after a 431).
+func (c *limitConn) CloseWrite() error { return closeWrite(c.Conn) }
 
 func (c *limitConn) Close() error {
 	err := c.Conn.Close()

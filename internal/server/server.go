@@ -11,7 +11,10 @@
 //
 //   - Connections: at most Config.MaxConns open at once (Serve wraps the
 //     listener; past the bound, Accept waits and new connections queue in
-//     the kernel). Slow clients cannot hold them for long: the header must
+//     the kernel; past idleShare of it, idle keep-alive connections are
+//     closed, oldest first, so that idle clients cannot keep new ones, the
+//     health checks included, out). Slow clients cannot hold them for
+//     long: the header must
 //     arrive within ReadHeaderTimeout (slowloris), the request within
 //     ReadTimeout, and an idle connection closes after IdleTimeout.
 //   - Rate: with Config.RateLimit, a token bucket per client address (its
@@ -122,8 +125,9 @@ type Config struct {
 
 	// MaxConns bounds the API's open connections (default
 	// DefaultMaxConns); past it, new connections wait in the kernel's
-	// accept queue until one closes. Serve applies it to a server from
-	// HTTPServer.
+	// accept queue until one closes; past 80% of it (idleShare), idle
+	// keep-alive connections are closed, oldest first, to make room.
+	// Serve applies it to a server from HTTPServer.
 	MaxConns int
 	// RateLimit is the requests per second each client may sustain; 0
 	// turns rate limiting off (the default: behind a load balancer every
@@ -290,12 +294,27 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 // Serve answers on ln until ctx is done, then shuts down gracefully,
 // letting requests in flight finish for up to grace. For a server from
 // Server.HTTPServer, at most Config.MaxConns connections are open at once.
+// The requests net/http refuses before any handler (malformed, headers
+// too large, an unknown Transfer-Encoding) are answered with problem
+// documents (protocolConn).
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+	maxHeader := srv.MaxHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = http.DefaultMaxHeaderBytes
+	}
+	ln = protocolListener{Listener: ln, maxHeaderBytes: maxHeader}
 	var lln *limitListener
 	if h, ok := srv.Handler.(*apiHandler); ok {
 		lln = newLimitListener(ln, h.s.cfg.MaxConns)
 		h.s.listener.Store(lln)
 		ln = lln
+		hook := srv.ConnState
+		srv.ConnState = func(c net.Conn, st http.ConnState) {
+			lln.connState(c, st)
+			if hook != nil {
+				hook(c, st)
+			}
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
