@@ -1,0 +1,127 @@
+package ingest
+
+import (
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// commentRow is a good Senate CSV data row whose comment is comment.
+func commentRow(comment string) string {
+	return "01/06/2020,Self,AAPL,Apple,Stock,Purchase,Unknown," + comment + ",Ann Able,x\n"
+}
+
+// A CSV record past MaxRecordBytes, or with a field past MaxFieldBytes,
+// is a malformed_row at the line it starts on, naming the limit; the
+// records after it are read, on the lines they are on.
+func TestCSVSizeLimits(t *testing.T) {
+	field := strings.Repeat("f", MaxFieldBytes)
+	record := strings.Repeat("r", MaxRecordBytes)
+	// quotedLines is a quoted field of more than MaxRecordBytes over
+	// 1,001 lines, holding the quoting that decides where it ends: "",
+	// commas, and a quote closing just before a line end.
+	quotedLines := `"` + strings.Repeat(`a "" b, c`+"\n", 1000) + strings.Repeat("q", MaxRecordBytes) + `"""` + `tail"`
+	tests := []struct {
+		name string
+		in   string
+		want []string
+		// detail is in the first reject's detail.
+		detail string
+	}{
+		{"a field at the limit", commentRow(field) + commentRow("ok"), []string{"line 2 stored", "line 3 stored"}, ""},
+		{"a field past the limit", commentRow(field+"x") + commentRow("ok"),
+			[]string{"line 2 malformed_row", "line 3 stored"}, `field 8 ("comment") is 65537 bytes, past the field limit of 64 KiB`},
+		{"a field past the limit in a row of the wrong length", "a," + field + "x\n" + commentRow("ok"),
+			[]string{"line 2 malformed_row", "line 3 stored"}, "past the field limit of 64 KiB"},
+		{"a line past the record limit", commentRow(record) + commentRow("ok"),
+			[]string{"line 2 malformed_row", "line 3 stored"}, "longer than the record limit of 1 MiB (MaxRecordBytes): line 2 skipped"},
+		{"a record past the limit over many lines", commentRow("ok") + commentRow(quotedLines) + commentRow("ok"),
+			[]string{"line 3 malformed_row", "line 2 stored", "line 1004 stored"}, "lines 3..1003 skipped"},
+		{"a quoted record past the limit, unclosed", commentRow("ok") + commentRow(`"`+record),
+			[]string{"line 3 malformed_row", "line 2 stored"}, "a quote opened on line 3 is never closed"},
+		{"a record past the limit as the last line, no line end", commentRow("ok") + strings.TrimSuffix(commentRow(record), "\n"),
+			[]string{"line 3 malformed_row", "line 2 stored"}, "line 3 skipped"},
+		{"a continuation line past the limit", commentRow(`"two`+"\n"+record+`"`) + commentRow("ok"),
+			[]string{"line 2 malformed_row", "line 4 stored"}, "lines 2..3 skipped"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, sum := parseInline(t, csvHeader+tt.in)
+			if diff := cmp.Diff(tt.want, outcomes(recs, sum)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			if tt.detail != "" && (len(sum.Rejects) == 0 || !strings.Contains(sum.Rejects[0].Detail, tt.detail)) {
+				t.Errorf("rejects %+v, want a detail with %q", sum.Rejects, tt.detail)
+			}
+		})
+	}
+}
+
+// A CSV header past MaxRecordBytes refuses the file.
+func TestCSVHeaderPastRecordLimit(t *testing.T) {
+	in := strings.TrimSuffix(csvHeader, "\n") + "," + strings.Repeat("h", MaxRecordBytes) + "\n" + commentRow("ok")
+	err := refusal(in, FormatAuto)
+	if err == nil || !strings.Contains(err.Error(), "record limit of 1 MiB") {
+		t.Fatalf("Records(a header past the record limit) error = %v, want the record limit named", err)
+	}
+}
+
+// repeatReader yields n bytes of b, repeated, then EOF, without holding
+// them.
+type repeatReader struct {
+	b string
+	n int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	k := 0
+	for k < len(p) && r.n > 0 {
+		c := copy(p[k:min(len(p), k+r.n)], r.b)
+		k, r.n = k+c, r.n-c
+	}
+	return k, nil
+}
+
+// Skipping an oversized record does not hold it: a 64 MiB field (the
+// issue's 300 MB one took 1.47 GB) allocates a small multiple of the
+// record limit, and the record after it is stored.
+func TestCSVOversizedRecordMemory(t *testing.T) {
+	tests := []struct {
+		name       string
+		start, end string
+	}{
+		{"unquoted", "01/06/2020,Self,AAPL,Apple,Stock,Purchase,Unknown,", ",Ann Able,x\n"},
+		{"quoted", `01/06/2020,Self,AAPL,Apple,Stock,Purchase,Unknown,"`, `",Ann Able,x` + "\n"},
+	}
+	const big = 64 << 20
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := io.MultiReader(strings.NewReader(csvHeader+tt.start), &repeatReader{b: "0123456789abcdef", n: big}, strings.NewReader(tt.end+commentRow("ok")))
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			p := &Parser{Now: fuzzNow}
+			sum := NewSummary("big", formatsDay)
+			var stored []string
+			for tr, err := range p.Records(in, sum) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored = append(stored, tr.Place.String())
+			}
+			runtime.ReadMemStats(&after)
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8*MaxRecordBytes {
+				t.Errorf("reading a %d MiB record allocated %d bytes, want at most %d", big>>20, alloc, 8*MaxRecordBytes)
+			}
+			if diff := cmp.Diff([]string{"line 3"}, stored); diff != "" || sum.Rejected != 1 {
+				t.Errorf("stored %v (-want +got):\n%s; rejects %+v", stored, diff, sum.Rejects)
+			}
+		})
+	}
+}
