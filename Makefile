@@ -47,7 +47,7 @@ check: lint
 ## per format: Senate CSV, Senate JSON, Senate filings, House JSON; and
 ## politician ids) and the HTTP API's router
 fuzz:
-	@for t in FuzzSenateCSV FuzzCSVReader FuzzSenateJSON FuzzSenateFilings FuzzHouseJSON FuzzPoliticianID; do \
+	@for t in FuzzSenateCSV FuzzCSVReader FuzzSenateJSON FuzzSenateFilings FuzzHouseJSON FuzzJSONSyntax FuzzPoliticianID; do \
 	  GO=$(GO) bash scripts/fuzz.sh ./internal/ingest/ $$t $(FUZZTIME) || exit 1; done
 	GO=$(GO) bash scripts/fuzz.sh ./internal/server/ FuzzAPI $(FUZZTIME)
 

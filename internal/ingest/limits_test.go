@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"io"
 	"runtime"
 	"strings"
@@ -121,6 +122,126 @@ func TestCSVOversizedRecordMemory(t *testing.T) {
 			}
 			if diff := cmp.Diff([]string{"line 3"}, stored); diff != "" || sum.Rejected != 1 {
 				t.Errorf("stored %v (-want +got):\n%s; rejects %+v", stored, diff, sum.Rejects)
+			}
+		})
+	}
+}
+
+// A JSON element past MaxRecordBytes, or a field a format reads past
+// MaxFieldBytes, is a malformed_row at its index (a filing's
+// transaction at its place), naming the limit; the elements after it are
+// read. Each format, each limit.
+func TestJSONSizeLimits(t *testing.T) {
+	field := strings.Repeat("f", MaxFieldBytes)
+	big := strings.Repeat("b", MaxRecordBytes)
+	senate := func(extra string) string {
+		return `{"senator": "Ann Able", "transaction_date": "01/06/2020", "type": "Purchase"` + extra + `}`
+	}
+	house := func(extra string) string {
+		return `{"representative": "Bo Bee", "transaction_date": "01/06/2020", "disclosure_date": "01/10/2020", "type": "Purchase"` + extra + `}`
+	}
+	filing := func(own string, txs ...string) string {
+		return `{"first_name": "Cy", "last_name": "Dee", "date_recieved": "01/10/2020"` + own + `, "transactions": [` + strings.Join(txs, ",") + `]}`
+	}
+	tx := func(extra string) string {
+		return `{"transaction_date": "01/06/2020", "type": "Purchase"` + extra + `}`
+	}
+	tests := []struct {
+		name   string
+		elems  []string
+		want   []string
+		detail string
+		kinds  map[ElementKind]int
+	}{
+		{"senate: a field at the limit", []string{senate(`, "comment": "` + field + `"`), senate("")},
+			[]string{"index 1 stored", "index 2 stored"}, "", nil},
+		{"senate: a field past the limit", []string{senate(`, "comment": "` + field + `x"`), senate("")},
+			[]string{"index 1 malformed_row", "index 2 stored"}, `"comment" is 65537 bytes, past the field limit of 64 KiB (MaxFieldBytes)`, nil},
+		{"senate: a number past the field limit", []string{senate(`, "amount": 1` + strings.Repeat("0", MaxFieldBytes)), senate("")},
+			[]string{"index 1 malformed_row", "index 2 stored"}, "past the field limit of 64 KiB", nil},
+		{"senate: an ignored key may hold more", []string{senate(`, "office": "` + field + `x"`)},
+			[]string{"index 1 stored"}, "", nil},
+		{"senate: an element past the record limit", []string{senate(""), senate(`, "office": "` + big + `"`), senate("")},
+			[]string{"index 2 malformed_row", "index 1 stored", "index 3 stored"}, "past the record limit of 1 MiB (MaxRecordBytes)",
+			map[ElementKind]int{ElementSenateJSON: 3}},
+		{"house: a field past the limit", []string{house(`, "ticker": "` + field + `x"`), house("")},
+			[]string{"index 1 malformed_row", "index 2 stored"}, `"ticker" is 65537 bytes`, nil},
+		{"house: an element past the record limit", []string{house(`, "asset_description": "` + big + `"`), house("")},
+			[]string{"index 1 malformed_row", "index 2 stored"}, "past the record limit of 1 MiB",
+			map[ElementKind]int{ElementHouse: 2}},
+		{"filings: a transaction's field past the limit", []string{filing("", tx(""), tx(`, "asset_description": "`+field+`x"`), tx(""))},
+			[]string{"index 1, transaction 2 malformed_row", "index 1, transaction 1 stored", "index 1, transaction 3 stored"}, `"asset_description" is 65537 bytes`, nil},
+		{"filings: the filing's own field past the limit", []string{filing(`, "ptr_link": "`+field+`x"`, tx(""), tx("")), senate("")},
+			[]string{"index 1, transaction 1 malformed_row", "index 1, transaction 2 malformed_row", "index 2 stored"}, `the filing's own keys are malformed: "ptr_link" is 65537 bytes`, nil},
+		{"filings: a filing past the record limit", []string{filing("", tx(""), tx(`, "comment": "`+big+`"`)), senate("")},
+			[]string{"index 1 malformed_row", "index 2 stored"}, "past the record limit of 1 MiB",
+			map[ElementKind]int{ElementSenateFilings: 1, ElementSenateJSON: 1}},
+		{"a string element past the record limit", []string{`"` + big + `"`, senate("")},
+			[]string{"index 1 malformed_row", "index 2 stored"}, "past the record limit of 1 MiB",
+			map[ElementKind]int{ElementNotAnObject: 1, ElementSenateJSON: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, sum := parseInline(t, "["+strings.Join(tt.elems, ",\n")+"]")
+			if diff := cmp.Diff(tt.want, outcomes(recs, sum)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			if tt.detail != "" && (len(sum.Rejects) == 0 || !strings.Contains(sum.Rejects[0].Detail, tt.detail)) {
+				t.Errorf("rejects %+v, want a detail with %q", sum.Rejects, tt.detail)
+			}
+			if tt.kinds != nil {
+				if diff := cmp.Diff(tt.kinds, sum.Sources[0].ByFormat); diff != "" {
+					t.Errorf("by_format (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// Skipping an oversized JSON element does not hold it: a 64 MiB string
+// allocates a small multiple of the record limit, and the element after
+// it is stored.
+func TestJSONOversizedElementMemory(t *testing.T) {
+	const big = 64 << 20
+	in := io.MultiReader(strings.NewReader(`[{"senator": "Ann Able", "transaction_date": "01/06/2020", "comment": "`),
+		&repeatReader{b: "0123456789abcdef", n: big},
+		strings.NewReader(`"}, {"senator": "Ann Able", "transaction_date": "01/06/2020"}]`))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	sum := NewSummary("big", formatsDay)
+	var stored []string
+	for tr, err := range (&Parser{Now: fuzzNow}).Records(in, sum) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, tr.Place.String())
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8*MaxRecordBytes {
+		t.Errorf("reading a %d MiB element allocated %d bytes, want at most %d", big>>20, alloc, 8*MaxRecordBytes)
+	}
+	if diff := cmp.Diff([]string{"index 2"}, stored); diff != "" || sum.Rejected != 1 {
+		t.Errorf("stored (-want +got):\n%s; rejects %+v", diff, sum.Rejects)
+	}
+}
+
+// A refused JSON file's error names where: the line, column and byte of
+// the first byte that is not allowed.
+func TestJSONRefusalNamesPlace(t *testing.T) {
+	good := `{"senator": "Ann Able", "transaction_date": "01/06/2020"}`
+	tests := []struct{ name, in, want string }{
+		{"two exports joined", "[" + good + "]\n[" + good + "]\n", "text after the array at line 2, column 1 (byte 61)"},
+		{"text after the array", "[" + good + "]  x", "text after the array at line 1, column 62 (byte 62)"},
+		{"after a BOM", "\xef\xbb\xbf[" + good + "] x", "at line 1, column 61 (byte 64)"},
+		{"a broken element", "[\n" + good + ",\n{\"senator\" \"x\"}]", "element 2: invalid character '\"' at line 3, column 12 (byte 73)"},
+		{"an unclosed array", "[" + good, "the array does not end after element 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := refusal(tt.in, FormatAuto)
+			if !errors.Is(err, ErrSyntax) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Records(%q) error = %v, want ErrSyntax naming %q", tt.in, err, tt.want)
 			}
 		})
 	}

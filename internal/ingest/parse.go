@@ -196,7 +196,7 @@ func (p *Parser) Records(r io.Reader, sink Sink) iter.Seq2[quant.Trade, error] {
 			sink = RejectFunc(nil)
 		}
 		br := bufio.NewReaderSize(r, 256<<10)
-		skipBOM(br)
+		bom := skipBOM(br)
 		format := p.Format
 		if format == FormatAuto {
 			var empty bool
@@ -211,7 +211,7 @@ func (p *Parser) Records(r io.Reader, sink Sink) iter.Seq2[quant.Trade, error] {
 		switch format {
 		case FormatJSON:
 			sink.Content(FormatJSON)
-			(&jsonReader{today: today, sink: sink, yield: yield}).read(br)
+			(&jsonReader{today: today, sink: sink, yield: yield}).read(br, bom)
 		default:
 			sink.Content(FormatCSV)
 			readCSV(br, today, sink, yield)
@@ -219,10 +219,13 @@ func (p *Parser) Records(r io.Reader, sink Sink) iter.Seq2[quant.Trade, error] {
 	}
 }
 
-func skipBOM(br *bufio.Reader) {
+// skipBOM skips a UTF-8 byte-order mark and reports whether there was one.
+func skipBOM(br *bufio.Reader) bool {
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		br.Discard(3)
+		return true
 	}
+	return false
 }
 
 // sniff returns FormatJSON when the first non-space byte is '[', else
