@@ -116,7 +116,7 @@ func (s *jsonScanner) element(c byte) error {
 	s.buf, s.n, s.keep = append(s.buf[:0], c), 1, true
 	s.hasTxs, s.hasRep = false, false
 	defer func() { s.keep = false }()
-	return s.value(c, true, 0)
+	return s.value(c, true, 1) // the file's array is the first level
 }
 
 // value reads the rest of the value starting with c; top marks the
