@@ -48,7 +48,7 @@ check: lint
 ## JSON scanner against encoding/json; generated files holding the JSON
 ## rules of ANALYTICS.md 1.2; politician ids) and the HTTP API's router
 fuzz:
-	@for t in FuzzSenateCSV FuzzCSVReader FuzzSenateJSON FuzzSenateFilings FuzzHouseJSON FuzzJSONSyntax FuzzJSONRules FuzzPoliticianID; do \
+	@for t in FuzzSenateCSV FuzzCSVReader FuzzSenateJSON FuzzSenateFilings FuzzHouseJSON FuzzJSONSyntax FuzzJSONRules FuzzCSVRecordLimit FuzzPoliticianID; do \
 	  GO=$(GO) bash scripts/fuzz.sh ./internal/ingest/ $$t $(FUZZTIME) || exit 1; done
 	GO=$(GO) bash scripts/fuzz.sh ./internal/server/ FuzzAPI $(FUZZTIME)
 

@@ -1,9 +1,13 @@
 package ingest
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"io"
+	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -245,4 +249,51 @@ func TestJSONRefusalNamesPlace(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCSVRecordLimit holds the CSV reader with a record limit to the
+// one without: each record within the limit is read the same, from the
+// same line; each past it is a *tooLargeError from its first line to
+// its last, and the records after it start where they start without the
+// limit (skipping follows the quoting exactly). A 16-byte buffer makes
+// lines longer than the buffer common.
+func FuzzCSVRecordLimit(f *testing.F) {
+	f.Add(uint16(8), []byte("a,b\n\"x\ny\",z\nlong line here, longer\n\"open"))
+	f.Add(uint16(20), []byte("h\n\"a\"\"b,\nc\"\"\",\"d\"x\n\r\n\n1,2,3\r\n\"\"\"\"\"\"\"\n"))
+	f.Add(uint16(3), []byte(strings.Repeat("abc,\"de\nf\"g,h\n", 9)+"\r"))
+	f.Fuzz(func(t *testing.T, limit uint16, in []byte) {
+		max := 4 + int(limit)%256
+		full := newCSVReader(bufio.NewReaderSize(bytes.NewReader(in), 16))
+		full.maxRecord = math.MaxInt / 2
+		lim := newCSVReader(bufio.NewReaderSize(bytes.NewReader(in), 16))
+		lim.maxRecord = max
+		for {
+			ff, fstart, ferr := full.Read()
+			lf, lstart, lerr := lim.Read()
+			var fuq, luq *unclosedQuoteError
+			var tl *tooLargeError
+			switch {
+			case ferr == io.EOF:
+				if lerr != io.EOF {
+					t.Fatalf("limit %d: at the end, Read = %q, %d, %v", max, lf, lstart, lerr)
+				}
+				return
+			case errors.As(ferr, &fuq):
+				if !errors.As(lerr, &luq) || *luq != *fuq {
+					t.Fatalf("limit %d: an unclosed quote %+v read as %q, %d, %v", max, fuq, lf, lstart, lerr)
+				}
+				return
+			case ferr != nil:
+				t.Fatal(ferr)
+			case full.size > max:
+				if !errors.As(lerr, &tl) || tl.start != fstart || tl.end != full.line || lstart != fstart {
+					t.Fatalf("limit %d: a %d-byte record on lines %d..%d read as %q, %d, %v", max, full.size, fstart, full.line, lf, lstart, lerr)
+				}
+			default:
+				if lerr != nil || lstart != fstart || !slices.Equal(lf, ff) {
+					t.Fatalf("limit %d: record %q on line %d read as %q, %d, %v", max, ff, fstart, lf, lstart, lerr)
+				}
+			}
+		}
+	})
 }
