@@ -40,5 +40,5 @@ func (e *tooLargeError) Error() string {
 	if e.end > e.start {
 		lines = fmt.Sprintf("lines %d..%d", e.start, e.end)
 	}
-	return fmt.Sprintf("the record is longer than the record limit of %s (MaxRecordBytes): %s skipped", sizeText(e.limit), lines)
+	return fmt.Sprintf("the record is past the record limit of %s (MaxRecordBytes): %s skipped", sizeText(e.limit), lines)
 }

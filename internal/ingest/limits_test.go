@@ -42,7 +42,7 @@ func TestCSVSizeLimits(t *testing.T) {
 		{"a field past the limit in a row of the wrong length", "a," + field + "x\n" + commentRow("ok"),
 			[]string{"line 2 malformed_row", "line 3 stored"}, "past the field limit of 64 KiB"},
 		{"a line past the record limit", commentRow(record) + commentRow("ok"),
-			[]string{"line 2 malformed_row", "line 3 stored"}, "longer than the record limit of 1 MiB (MaxRecordBytes): line 2 skipped"},
+			[]string{"line 2 malformed_row", "line 3 stored"}, "the record is past the record limit of 1 MiB (MaxRecordBytes): line 2 skipped"},
 		{"a record past the limit over many lines", commentRow("ok") + commentRow(quotedLines) + commentRow("ok"),
 			[]string{"line 3 malformed_row", "line 2 stored", "line 1004 stored"}, "lines 3..1003 skipped"},
 		{"a quoted record past the limit, unclosed", commentRow("ok") + commentRow(`"`+record),
