@@ -44,10 +44,11 @@ check: lint
 	$(MAKE) fuzz
 
 ## fuzz: each fuzz target for FUZZTIME (default 60s): the importers (one
-## per format: Senate CSV, Senate JSON, Senate filings, House JSON; and
-## politician ids) and the HTTP API's router
+## per format: Senate CSV, Senate JSON, Senate filings, House JSON; the
+## JSON scanner against encoding/json; generated files holding the JSON
+## rules of ANALYTICS.md 1.2; politician ids) and the HTTP API's router
 fuzz:
-	@for t in FuzzSenateCSV FuzzCSVReader FuzzSenateJSON FuzzSenateFilings FuzzHouseJSON FuzzPoliticianID; do \
+	@for t in FuzzSenateCSV FuzzCSVReader FuzzSenateJSON FuzzSenateFilings FuzzHouseJSON FuzzJSONSyntax FuzzJSONRules FuzzCSVRecordLimit FuzzPoliticianID; do \
 	  GO=$(GO) bash scripts/fuzz.sh ./internal/ingest/ $$t $(FUZZTIME) || exit 1; done
 	GO=$(GO) bash scripts/fuzz.sh ./internal/server/ FuzzAPI $(FUZZTIME)
 

@@ -17,14 +17,18 @@ import (
 // (`"Micro"soft`); with LazyQuotes, `"Micro"soft` leaves the field open
 // and the rows after it are read into one record.
 //
-// It streams: it holds one record (and one line) at a time.
+// It streams: it holds one record (and one line) at a time, at most
+// maxRecord bytes of it; a longer record is skipped to its end, its
+// quoting still followed, without being held.
 type csvReader struct {
-	r      *bufio.Reader
-	line   int      // lines read so far; the current line's number
-	long   []byte   // a line longer than r's buffer
-	buf    []byte   // the record's field text, end to end
-	ends   []int    // where each field ends in buf
-	fields []string // the last record, reused
+	r         *bufio.Reader
+	maxRecord int      // the longest record held (MaxRecordBytes)
+	line      int      // lines read so far; the current line's number
+	size      int      // bytes of the current record's lines so far
+	long      []byte   // a line longer than r's buffer
+	buf       []byte   // the record's field text, end to end
+	ends      []int    // where each field ends in buf
+	fields    []string // the last record, reused
 }
 
 func newCSVReader(r io.Reader) *csvReader {
@@ -32,7 +36,7 @@ func newCSVReader(r io.Reader) *csvReader {
 	if !ok {
 		br = bufio.NewReader(r)
 	}
-	return &csvReader{r: br}
+	return &csvReader{r: br, maxRecord: MaxRecordBytes}
 }
 
 // readLine returns the next line, ending in "\n" unless it is the last
@@ -41,23 +45,32 @@ func newCSVReader(r io.Reader) *csvReader {
 // returns io.EOF, with no line, at the end of the input; another read
 // error is returned as is (the line with it is dropped). The line is
 // valid until the next call.
-func (c *csvReader) readLine() ([]byte, error) {
-	line, err := c.r.ReadSlice('\n')
+//
+// A line that would take the record past c.maxRecord is returned as far
+// as it was read, as is (line not counted, no normalization), with over
+// set: the caller skips the rest of the record (skip).
+func (c *csvReader) readLine() (line []byte, over bool, err error) {
+	budget := c.maxRecord - c.size
+	line, err = c.r.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		c.long = append(c.long[:0], line...)
-		for err == bufio.ErrBufferFull {
+		for err == bufio.ErrBufferFull && len(c.long) <= budget {
 			line, err = c.r.ReadSlice('\n')
 			c.long = append(c.long, line...)
 		}
 		line = c.long
 	}
-	if err != nil && err != io.EOF {
-		return nil, err
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, false, err
 	}
 	n := len(line)
-	if n == 0 {
-		return nil, io.EOF
+	if n > budget {
+		return line, true, nil
 	}
+	if n == 0 {
+		return nil, false, io.EOF
+	}
+	c.size += n
 	if err == io.EOF && line[n-1] == '\r' {
 		line = line[:n-1]
 		n--
@@ -67,8 +80,88 @@ func (c *csvReader) readLine() ([]byte, error) {
 		line[n-2] = '\n'
 		line = line[:n-1]
 	}
-	return line, nil
+	return line, false, nil
 }
+
+// skip reads on to the end of a record past c.maxRecord and returns its
+// error: from, the part of it readLine returned, is read in state st
+// (stField at the start of a line outside quotes, stQuoted inside a
+// quoted field), then the input, a buffer at a time, up to the line end
+// outside quotes that ends the record. Lines are counted as readLine
+// counts them.
+func (c *csvReader) skip(start int, st skipState, from []byte) error {
+	atLineStart := true
+	step := func(b []byte) bool {
+		for _, ch := range b {
+			if atLineStart {
+				c.line++
+				atLineStart = false
+			}
+			switch st {
+			case stField, stUnquoted:
+				switch ch {
+				case '"':
+					if st == stField {
+						st = stQuoted
+					}
+				case ',':
+					st = stField
+				case '\n':
+					return true
+				default:
+					st = stUnquoted
+				}
+			case stQuoted:
+				switch ch {
+				case '"':
+					st = stQuote
+				case '\n':
+					atLineStart = true
+				}
+			case stQuote: // a quote in a quoted field: closing, or the first of ""
+				switch ch {
+				case '"':
+					st = stQuoted
+				case ',':
+					st = stField
+				case '\n':
+					return true
+				default:
+					st = stUnquoted
+				}
+			}
+		}
+		return false
+	}
+	if len(from) == 0 || !step(from) {
+		for {
+			b, err := c.r.ReadSlice('\n')
+			if len(b) > 0 && step(b) {
+				break
+			}
+			if err == io.EOF {
+				if st == stQuoted {
+					return &unclosedQuoteError{start: start, end: c.line}
+				}
+				break
+			}
+			if err != nil && err != bufio.ErrBufferFull {
+				return err
+			}
+		}
+	}
+	return &tooLargeError{start: start, end: c.line, limit: c.maxRecord}
+}
+
+// skipState is where skip is in a record's quoting.
+type skipState int
+
+const (
+	stField    skipState = iota // at a field's first byte
+	stUnquoted                  // in unquoted text
+	stQuoted                    // in a quoted field
+	stQuote                     // just past a quote in a quoted field
+)
 
 // unclosedQuoteError is a quoted field that no quote closes: it ran from
 // the record's first line to the end of the input.
@@ -81,11 +174,21 @@ func (e *unclosedQuoteError) Error() string {
 // Read returns the next record's fields and the line it starts on, or
 // io.EOF after the last record, or a read error. Blank lines are
 // skipped. The slice is reused by the next call (its strings are not).
+//
+// A record past c.maxRecord bytes is read to its end and returned as a
+// *tooLargeError (or, when a quote in it is never closed, an
+// *unclosedQuoteError), with the line it starts on.
 func (c *csvReader) Read() (fields []string, start int, err error) {
 	var line []byte
+	var over bool
 	for {
-		if line, err = c.readLine(); err != nil {
+		c.size = 0
+		if line, over, err = c.readLine(); err != nil {
 			return nil, 0, err
+		}
+		if over {
+			start = c.line + 1
+			return nil, start, c.skip(start, stField, line)
 		}
 		if len(line) > lenNL(line) {
 			break
@@ -104,7 +207,9 @@ func (c *csvReader) Read() (fields []string, start int, err error) {
 				i := bytes.IndexByte(line, '"')
 				if i < 0 {
 					c.buf = append(c.buf, line...)
-					if line, err = c.readLine(); err == io.EOF {
+					if line, over, err = c.readLine(); over {
+						return nil, start, c.skip(start, stQuoted, line)
+					} else if err == io.EOF {
 						// Python's csv keeps such a row with the rest of
 						// the file in its field; a row that swallowed
 						// every line after it must not pass for a record.

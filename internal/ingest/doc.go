@@ -31,6 +31,32 @@
 // followed by white space only, a read error) is yielded as an error and
 // refuses the whole file.
 //
+// # Size limits
+//
+// A field holds at most MaxFieldBytes (64 KiB) and a record at most
+// MaxRecordBytes (1 MiB) as written: a CSV record with all its lines,
+// so every CSV line too; a top-level JSON array element, a Senate filing
+// with all its transactions (a JSON file's lines are not bounded: the
+// Senate files are one line of 3 MB). A JSON field is the text of a
+// key the format reads, as written (a string without its quotes, a
+// number); an ignored key may hold more, within the record. A record
+// past either limit is a malformed_row at its place (a field of a
+// filing's transaction: the transaction's; a field of the filing's own
+// keys: each of its transactions), whose detail names the limit, and
+// the import goes on with the next record; an oversized record is read
+// to its end (its CSV quoting followed, its JSON syntax checked) without
+// being held, so memory stays bounded whatever the file holds. A CSV
+// header past MaxRecordBytes refuses the file. The reference data
+// (../shared/data) is far below the limits: its largest record is a
+// Senate filing of 58,744 bytes, its largest CSV line 850 bytes, its
+// largest field 442.
+//
+// JSON is read by a streaming scanner (jsonscan.go) that checks the
+// syntax as encoding/json does (FuzzJSONSyntax holds it to json.Valid)
+// and holds one element at a time; a refused file's error names the
+// line, column and byte where it went wrong, text after the array
+// included (two exports joined are refused, not read as the first).
+//
 // # Readings where ANALYTICS.md leaves a choice
 //
 //   - A key given twice makes the record malformed whatever the key (an

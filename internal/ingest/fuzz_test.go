@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,6 +208,24 @@ func FuzzPoliticianID(f *testing.F) {
 		}
 		if strings.HasPrefix(id, "-") || strings.HasSuffix(id, "-") || strings.Contains(id, "--") {
 			t.Fatalf("PoliticianID(%q) = %q has an empty token", name, id)
+		}
+	})
+}
+
+// FuzzJSONSyntax holds the streaming scanner to encoding/json: a file
+// that starts with '[' is refused exactly when json.Valid says it is
+// not one JSON value (white space around it allowed).
+func FuzzJSONSyntax(f *testing.F) {
+	for _, s := range []string{`[]`, `[1, -0.5e+3, "a\u00e9\"", true, null, {"a": [{}]}]`, `[01]`, `[1.]`, `[-]`, `["\x"]`, "[\"\t\"]", `[{"a" 1}]`, `[1,]`, `[] []`, "[ ] \n\t", `[{"transactions": [], "representative": 1}]`, `[1e]`, `["\ud800"]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !bytes.HasPrefix(bytes.TrimLeft(in, " \t\r\n"), []byte("[")) {
+			return
+		}
+		err := refusal(string(in), FormatJSON)
+		if valid := json.Valid(in); valid != (err == nil) {
+			t.Fatalf("Records(%q) error = %v; json.Valid = %v", in, err, valid)
 		}
 	})
 }

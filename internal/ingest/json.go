@@ -1,9 +1,9 @@
 package ingest
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/quantops/quant/internal/quant"
@@ -74,7 +74,6 @@ type jsonReader struct {
 	sink  Sink
 	yield func(quant.Trade, error) bool
 
-	elem    json.RawMessage // the current element, reused
 	members []member        // the current object's members, reused
 	txs     [][]byte        // the current filing's transactions, reused
 	seen    map[string]bool // duplicate-key check of large objects
@@ -84,40 +83,72 @@ func (j *jsonReader) fail(format string, args ...any) {
 	j.yield(quant.Trade{}, fmt.Errorf("%w: "+format, append([]any{ErrSyntax}, args...)...))
 }
 
-func (j *jsonReader) read(r io.Reader) {
-	dec := json.NewDecoder(r)
-	tok, err := dec.Token()
-	if err == io.EOF {
+// read reads the file: one array, then white space only. bom says a
+// byte-order mark was skipped before r (for byte offsets).
+func (j *jsonReader) read(r *bufio.Reader, bom bool) {
+	sc := newJSONScanner(r, bom)
+	c, ok := sc.ws()
+	if !ok {
+		if sc.err != nil {
+			j.fail("%v", sc.err)
+		}
 		return // an empty file holds no records
 	}
-	if d, ok := tok.(json.Delim); err != nil || !ok || d != '[' {
-		if err != nil {
-			j.fail("the file must hold one array of records: %v", err)
-		} else {
-			j.fail("the file must hold one array of records, not %v", tok)
-		}
+	if c != '[' {
+		j.fail("the file must hold one array of records: %v", sc.syntaxError(c, ok, "'['"))
 		return
 	}
-	for index := 1; dec.More(); index++ {
-		if err := dec.Decode(&j.elem); err != nil {
-			j.fail("element %d: %v", index, err)
-			return
-		}
-		if !j.element(index, j.elem) {
-			return
+	c, ok = sc.ws()
+	if !ok || c != ']' {
+		for index := 1; ; index++ {
+			if !ok {
+				j.fail("the array does not end: %v", sc.syntaxError(c, ok, "a value"))
+				return
+			}
+			if err := sc.element(c); err != nil {
+				j.fail("element %d: %v", index, err)
+				return
+			}
+			if !j.scanned(index, sc) {
+				return
+			}
+			c, ok = sc.ws()
+			if ok && c == ']' {
+				break
+			}
+			if !ok || c != ',' {
+				j.fail("the array does not end after element %d: %v", index, sc.syntaxError(c, ok, "',' or ']'"))
+				return
+			}
+			c, ok = sc.ws()
 		}
 	}
-	if _, err := dec.Token(); err != nil {
-		j.fail("the array does not end: %v", err)
-		return
+	if c, ok = sc.ws(); ok {
+		j.fail("text after the array at %s: %q (only white space may follow it; two files joined are two imports)", sc.where(), c)
+	} else if sc.err != nil {
+		j.fail("after the array: %v", sc.err)
 	}
-	if tok, err := dec.Token(); err != io.EOF {
-		if err != nil {
-			j.fail("after the array: %v", err)
-		} else {
-			j.fail("after the array: %v (only white space may follow it)", tok)
-		}
+}
+
+// scanned reads the element sc holds; false means stop.
+func (j *jsonReader) scanned(index int, sc *jsonScanner) bool {
+	if sc.n <= sc.max {
+		return j.element(index, sc.buf)
 	}
+	kind := ElementNotAnObject
+	switch {
+	case sc.buf[0] != '{':
+	case sc.hasTxs:
+		kind = ElementSenateFilings
+	case sc.hasRep:
+		kind = ElementHouse
+	default:
+		kind = ElementSenateJSON
+	}
+	j.sink.Element(kind)
+	j.sink.Reject(Reject{Place: quant.Place{Index: index}, Reason: ReasonMalformedRow,
+		Detail: fmt.Sprintf("the element is %d bytes, past the record limit of %s (MaxRecordBytes)", sc.n, sizeText(sc.max))})
+	return true
 }
 
 // element reads the top-level element at index; false means stop.
@@ -235,10 +266,16 @@ func (j *jsonReader) readFields(keys map[string]field, vals *[nFields]string) st
 		case '{', '[':
 			return fmt.Sprintf("%s holds %s, not text", quoteShort(m.key), kindOf(m.val[0]))
 		case '"':
+			if len(m.val)-2 > MaxFieldBytes {
+				return fmt.Sprintf("%s is %d bytes, past the field limit of %s (MaxFieldBytes)", quoteShort(m.key), len(m.val)-2, sizeText(MaxFieldBytes))
+			}
 			vals[f] = decodeString(m.val)
 		case 'n':
 			vals[f] = ""
 		default:
+			if len(m.val) > MaxFieldBytes {
+				return fmt.Sprintf("%s is %d bytes, past the field limit of %s (MaxFieldBytes)", quoteShort(m.key), len(m.val), sizeText(MaxFieldBytes))
+			}
 			vals[f] = string(m.val)
 		}
 	}
@@ -300,7 +337,7 @@ func kindOf(c byte) string {
 }
 
 // The functions below walk JSON text that encoding/json has already
-// validated (one value, as json.Decoder returned it), so they check no
+// validated (one value, as jsonScanner read it), so they check no
 // syntax.
 
 func skipWS(b []byte, i int) int {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -195,7 +196,7 @@ func (p *Parser) Records(r io.Reader, sink Sink) iter.Seq2[quant.Trade, error] {
 			sink = RejectFunc(nil)
 		}
 		br := bufio.NewReaderSize(r, 256<<10)
-		skipBOM(br)
+		bom := skipBOM(br)
 		format := p.Format
 		if format == FormatAuto {
 			var empty bool
@@ -210,7 +211,7 @@ func (p *Parser) Records(r io.Reader, sink Sink) iter.Seq2[quant.Trade, error] {
 		switch format {
 		case FormatJSON:
 			sink.Content(FormatJSON)
-			(&jsonReader{today: today, sink: sink, yield: yield}).read(br)
+			(&jsonReader{today: today, sink: sink, yield: yield}).read(br, bom)
 		default:
 			sink.Content(FormatCSV)
 			readCSV(br, today, sink, yield)
@@ -218,10 +219,13 @@ func (p *Parser) Records(r io.Reader, sink Sink) iter.Seq2[quant.Trade, error] {
 	}
 }
 
-func skipBOM(br *bufio.Reader) {
+// skipBOM skips a UTF-8 byte-order mark and reports whether there was one.
+func skipBOM(br *bufio.Reader) bool {
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		br.Discard(3)
+		return true
 	}
+	return false
 }
 
 // sniff returns FormatJSON when the first non-space byte is '[', else
@@ -257,6 +261,7 @@ func readCSV(r io.Reader, today time.Time, sink Sink, yield func(quant.Trade, er
 		yield(quant.Trade{}, fmt.Errorf("ingest: csv header: %w", err))
 		return
 	}
+	header = slices.Clone(header) // Read reuses its slice
 	col := map[string]int{}
 	var twice []string
 	for i, h := range header {
@@ -300,12 +305,22 @@ func readCSV(r io.Reader, today time.Time, sink Sink, yield func(quant.Trade, er
 			sink.Reject(Reject{Place: quant.Place{Line: uq.start}, Reason: ReasonMalformedRow, Detail: uq.Error()})
 			return
 		}
+		var tl *tooLargeError
+		if errors.As(err, &tl) {
+			sink.Element(ElementSenateCSV)
+			sink.Reject(Reject{Place: quant.Place{Line: tl.start}, Reason: ReasonMalformedRow, Detail: tl.Error()})
+			continue
+		}
 		if err != nil {
 			yield(quant.Trade{}, fmt.Errorf("ingest: csv: %w", err))
 			return
 		}
 		sink.Element(ElementSenateCSV)
 		place := quant.Place{Line: line}
+		if i, ok := longField(row); ok {
+			sink.Reject(Reject{Place: place, Reason: ReasonMalformedRow, Detail: fmt.Sprintf("%s is %d bytes, past the field limit of %s (MaxFieldBytes)", columnName(header, i), len(row[i]), sizeText(MaxFieldBytes))})
+			continue
+		}
 		if len(row) != nfields {
 			sink.Reject(Reject{Place: place, Reason: ReasonMalformedRow, Detail: fmt.Sprintf("%d fields, the header has %d", len(row), nfields)})
 			continue
@@ -317,6 +332,24 @@ func readCSV(r io.Reader, today time.Time, sink Sink, yield func(quant.Trade, er
 			return
 		}
 	}
+}
+
+// longField returns the first field of row past MaxFieldBytes.
+func longField(row []string) (int, bool) {
+	for i, f := range row {
+		if len(f) > MaxFieldBytes {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// columnName names column i (0-based) of a row read under header.
+func columnName(header []string, i int) string {
+	if i < len(header) {
+		return fmt.Sprintf("field %d (%s)", i+1, quoteShort(strings.TrimSpace(header[i])))
+	}
+	return fmt.Sprintf("field %d", i+1)
 }
 
 // emit normalizes raw and reports it: a reject to sink, or a note (if

@@ -20,6 +20,7 @@ import (
 	"iter"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) quant.Store, opts ...Option) 
 		{"VersionsIncrease", testVersions},
 		{"FailedImportLeavesStore", testFailedImport},
 		{"FailedImportKeepsFilings", testFailedReplace},
+		{"RefusedFileStoresNothing", testRefusedFile},
 		{"CanceledImportKeepsFilings", testCanceledReplace},
 		{"EmptyImportChangesNothing", testEmptyImport},
 		{"CanceledImportLeavesStore", testCanceledImport},
@@ -1110,6 +1112,33 @@ func testFailedImport(t *testing.T, s quant.Store) {
 	}
 	// The fingerprint of a failed import is not recorded.
 	mustImport(t, s, "fp-bad", withFilings(Fixture(), "-x"))
+}
+
+// testRefusedFile: a file the parser refuses after yielding records (two
+// JSON exports joined, a broken array, text after the array; ANALYTICS.md
+// 1.2) stores none of them, and the version stays.
+func testRefusedFile(t *testing.T, s quant.Store) {
+	mustImport(t, s, "fp1", Fixture())
+	good := `{"senator": "Refused Filer", "transaction_date": "01/06/2020", "type": "Purchase", "ptr_link": "https://x/ptr/refused/"}`
+	tests := []struct{ name, in string }{
+		{"two exports joined", "[" + good + "," + good + "]\n[" + good + "]\n"},
+		{"text after the array", "[" + good + "] x"},
+		{"a broken array", "[" + good + "," + good + `, {"senator": `},
+		{"an element that is not JSON", "[" + good + ", {'senator': 'x'}]"},
+	}
+	p := &ingest.Parser{Now: func() time.Time { return day("2026-12-01") }}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := snapshot(t, s)
+			_, err := s.Import(context.Background(), quant.ImportInfo{Source: tt.name, Fingerprint: quant.Fingerprint("refused " + tt.name)}, p.Records(strings.NewReader(tt.in), nil))
+			if !errors.Is(err, ingest.ErrSyntax) {
+				t.Errorf("Import error = %v, want ingest.ErrSyntax", err)
+			}
+			if after := snapshot(t, s); after != before {
+				t.Errorf("a refused file changed the store:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
 }
 
 // amendedA1 is filing a1 with other records, i from 0.
