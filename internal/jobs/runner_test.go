@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/quantops/quant/internal/analyzertest"
 	"log/slog"
 	"strings"
 	"sync"
@@ -17,38 +18,11 @@ import (
 	"github.com/quantops/quant/internal/quant"
 )
 
-// scriptedAnalyzer answers each call with the next of its outcomes (the
-// last repeats); an outcome with a gate blocks until the gate closes or
-// the caller's context ends.
-type scriptedAnalyzer struct {
-	mu       sync.Mutex
-	outcomes []outcome
-	calls    atomic.Int64
-}
-
-type outcome struct {
-	err  error
-	gate chan struct{}
-}
-
-func (a *scriptedAnalyzer) Analyze(ctx context.Context, req quant.Query) (*quant.Result, error) {
-	n := a.calls.Add(1)
-	a.mu.Lock()
-	o := a.outcomes[min(int(n), len(a.outcomes))-1]
-	a.mu.Unlock()
-	if o.gate != nil {
-		select {
-		case <-o.gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	if o.err != nil {
-		return nil, o.err
-	}
-	return &quant.Result{Analysis: req.Analysis, Key: req.Key(), Body: []byte(`{"answer":42}`),
-		DatasetVersion: 3, ComputedAt: time.Now(), ComputeTime: time.Millisecond, Status: quant.CacheMiss}, nil
-}
+// scriptedAnalyzer is analyzertest.Scripted, named for these tests.
+type (
+	scriptedAnalyzer = analyzertest.Scripted
+	outcome          = analyzertest.Outcome
+)
 
 // fakeVersions is a dataset version a test sets.
 type fakeVersions struct{ v atomic.Int64 }
@@ -110,7 +84,7 @@ var (
 func TestRunsToResult(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		gate := make(chan struct{})
-		a := &scriptedAnalyzer{outcomes: []outcome{{gate: gate}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Gate: gate}}}
 		h := newHarness(t, a)
 		j, created := h.submit(t, dtw)
 		if !created || j.State != quant.JobQueued || !ValidID(j.ID) || j.Key != "dtw/alex-a-example?k=3" {
@@ -132,7 +106,7 @@ func TestRunsToResult(t *testing.T) {
 		if string(done.Result.Body) != `{"answer":42}` || done.Result.Key != j.Key || done.Result.DatasetVersion != 3 {
 			t.Errorf("result = %s key %q version %d; want the analysis' answer", done.Result.Body, done.Result.Key, done.Result.DatasetVersion)
 		}
-		if n := a.calls.Load(); n != 1 {
+		if n := a.Calls.Load(); n != 1 {
 			t.Errorf("analysis ran %d times; want once", n)
 		}
 		if st := h.runner.Stats(); st.Done != 1 || st.Submitted != 1 || st.Running != 0 {
@@ -160,7 +134,7 @@ func TestFailsWithTheProblem(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				h := newHarness(t, &scriptedAnalyzer{outcomes: []outcome{{err: tt.err}}})
+				h := newHarness(t, &scriptedAnalyzer{Outcomes: []outcome{{Err: tt.err}}})
 				j, _ := h.submit(t, quant.Request{Analysis: quant.AnalysisHMM, ID: "alex-a-example"})
 				synctest.Wait()
 				got := h.job(t, j.ID)
@@ -186,16 +160,16 @@ func TestFailsWithTheProblem(t *testing.T) {
 func TestRetriesARefusal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		busy := &quant.UnavailableError{Reason: "ml pool full", RetryAfter: 5 * time.Second}
-		a := &scriptedAnalyzer{outcomes: []outcome{{err: busy}, {}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Err: busy}, {}}}
 		h := newHarness(t, a)
 		j, _ := h.submit(t, network)
 		synctest.Wait()
-		if got := h.job(t, j.ID); got.State != quant.JobQueued || a.calls.Load() != 1 {
-			t.Fatalf("after a 503: %s, %d calls; want queued again after one call", got.State, a.calls.Load())
+		if got := h.job(t, j.ID); got.State != quant.JobQueued || a.Calls.Load() != 1 {
+			t.Fatalf("after a 503: %s, %d calls; want queued again after one call", got.State, a.Calls.Load())
 		}
 		time.Sleep(4 * time.Second) // virtual time: still before the refusal's Retry-After
 		synctest.Wait()
-		if a.calls.Load() != 1 {
+		if a.Calls.Load() != 1 {
 			t.Fatalf("retried before Retry-After")
 		}
 		time.Sleep(2 * time.Second)
@@ -209,7 +183,7 @@ func TestRetriesARefusal(t *testing.T) {
 func TestInterruptedByShutdownIsRequeued(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		js := inmem.NewJobs()
-		a := &scriptedAnalyzer{outcomes: []outcome{{gate: make(chan struct{})}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Gate: make(chan struct{})}}}
 		r := New(Config{Store: js, Analyzer: a, Workers: 1})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -235,7 +209,7 @@ func TestOwnersNameTheInstance(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		js := inmem.NewJobs()
 		gate := make(chan struct{})
-		r := New(Config{Store: js, Analyzer: &scriptedAnalyzer{outcomes: []outcome{{gate: gate}}}, Workers: 1, Instance: "box:7:abcdef"})
+		r := New(Config{Store: js, Analyzer: &scriptedAnalyzer{Outcomes: []outcome{{Gate: gate}}}, Workers: 1, Instance: "box:7:abcdef"})
 		startRunner(t, r)
 		j, _, err := r.Submit(context.Background(), quant.MustQuery(network))
 		if err != nil {
@@ -254,7 +228,7 @@ func TestOwnersNameTheInstance(t *testing.T) {
 func TestLeaseRenewed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		gate := make(chan struct{})
-		a := &scriptedAnalyzer{outcomes: []outcome{{gate: gate}, {}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Gate: gate}, {}}}
 		js := inmem.NewJobs()
 		r := New(Config{Store: js, Analyzer: a, Workers: 2, Lease: 3 * time.Second})
 		ctx, cancel := context.WithCancel(context.Background())
@@ -266,7 +240,7 @@ func TestLeaseRenewed(t *testing.T) {
 		}
 		time.Sleep(20 * time.Second) // virtual: many leases long
 		synctest.Wait()
-		if n := a.calls.Load(); n != 1 {
+		if n := a.Calls.Load(); n != 1 {
 			t.Errorf("the job ran %d times while its first run renewed its lease; want once", n)
 		}
 		close(gate)
@@ -299,7 +273,7 @@ func (l *lostJobs) FinishJob(ctx context.Context, id, owner string, res *quant.R
 // analysis and records nothing (the new owner will).
 func TestLeaseLost(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &scriptedAnalyzer{outcomes: []outcome{{gate: make(chan struct{})}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Gate: make(chan struct{})}}}
 		js := &lostJobs{Jobs: inmem.NewJobs()}
 		r := New(Config{Store: js, Analyzer: a, Workers: 1, Lease: 3 * time.Second})
 		ctx, cancel := context.WithCancel(context.Background())
@@ -322,7 +296,7 @@ func TestLeaseLost(t *testing.T) {
 // that would create a job is refused as unavailable with a Retry-After;
 // the same work as a queued job still joins it (it adds nothing).
 func TestQueueBounded(t *testing.T) {
-	r := New(Config{Store: inmem.NewJobs(), Analyzer: &scriptedAnalyzer{outcomes: []outcome{{}}}, MaxActive: 3}) // not run: jobs stay queued
+	r := New(Config{Store: inmem.NewJobs(), Analyzer: &scriptedAnalyzer{Outcomes: []outcome{{}}}, MaxActive: 3}) // not run: jobs stay queued
 	ctx := context.Background()
 	var first quant.Job
 	for i, id := range []string{"p0", "p1", "p2"} {
@@ -352,7 +326,7 @@ func TestQueueBounded(t *testing.T) {
 // that refusal's problem.
 func TestLastRefusalFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &scriptedAnalyzer{outcomes: []outcome{{err: &quant.UnavailableError{Reason: "breaker network open", RetryAfter: time.Second}}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Err: &quant.UnavailableError{Reason: "breaker network open", RetryAfter: time.Second}}}}
 		h := newHarness(t, a) // MaxAttempts 3
 		j, _ := h.submit(t, network)
 		for range 10 {
@@ -361,8 +335,8 @@ func TestLastRefusalFails(t *testing.T) {
 		}
 		got := h.job(t, j.ID)
 		if got.State != quant.JobFailed || got.Error == nil || got.Error.Status != 503 || got.Error.Type != problem.Base+"unavailable" ||
-			got.Error.Detail != "breaker network open" || a.calls.Load() != 3 {
-			t.Errorf("job = %s error %+v after %d calls; want failed with the last refusal after 3", got.State, got.Error, a.calls.Load())
+			got.Error.Detail != "breaker network open" || a.Calls.Load() != 3 {
+			t.Errorf("job = %s error %+v after %d calls; want failed with the last refusal after 3", got.State, got.Error, a.Calls.Load())
 		}
 	})
 }
@@ -372,7 +346,7 @@ func TestLastRefusalFails(t *testing.T) {
 func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		js := inmem.NewJobs()
-		a := &scriptedAnalyzer{outcomes: []outcome{{}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{}}}
 		r := New(Config{Store: js, Analyzer: a, Workers: 1, Lease: 3 * time.Second, MaxAttempts: 2})
 		ctx := context.Background()
 		j, _, err := r.Submit(ctx, quant.MustQuery(network))
@@ -390,8 +364,8 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 		got, _ := js.Job(ctx, j.ID)
 		want := quant.JobError{Status: 503, Type: problem.Base + "unavailable", Title: "Service Unavailable",
 			Detail: "gave up after 2 attempts (the analysis was refused or its workers stopped each time)"}
-		if got.State != quant.JobFailed || got.Error == nil || *got.Error != want || a.calls.Load() != 0 {
-			t.Errorf("job claimed a 3rd time = %s error %+v, %d calls; want failed with %+v, not run", got.State, got.Error, a.calls.Load(), want)
+		if got.State != quant.JobFailed || got.Error == nil || *got.Error != want || a.Calls.Load() != 0 {
+			t.Errorf("job claimed a 3rd time = %s error %+v, %d calls; want failed with %+v, not run", got.State, got.Error, a.Calls.Load(), want)
 		}
 	})
 }
@@ -404,7 +378,7 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 func TestOutcomeRecordedAfterLongAnalysis(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		gate := make(chan struct{})
-		a := &scriptedAnalyzer{outcomes: []outcome{{gate: gate}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Gate: gate}}}
 		h := newHarness(t, a) // the in-process store honours ctx too
 		j, _ := h.submit(t, network)
 		time.Sleep(15 * time.Second) // virtual: the analysis runs 15 s
@@ -413,8 +387,8 @@ func TestOutcomeRecordedAfterLongAnalysis(t *testing.T) {
 		if got := h.job(t, j.ID); got.State != quant.JobDone || got.Result == nil {
 			t.Errorf("after a 15 s analysis: %s; want done with its result", got.State)
 		}
-		if st := h.runner.Stats(); st.Done != 1 || a.calls.Load() != 1 {
-			t.Errorf("stats %+v after %d calls; want 1 done after 1", st, a.calls.Load())
+		if st := h.runner.Stats(); st.Done != 1 || a.Calls.Load() != 1 {
+			t.Errorf("stats %+v after %d calls; want 1 done after 1", st, a.Calls.Load())
 		}
 	})
 }
@@ -425,7 +399,7 @@ func TestOutcomeRecordedAfterLongAnalysis(t *testing.T) {
 // POSTs of a network job once stored 1,000 copies of a 273 KB answer).
 func TestDoneReused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &scriptedAnalyzer{outcomes: []outcome{{}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{}}}
 		h := newHarness(t, a)
 		req := quant.Request{Analysis: quant.AnalysisNetwork, MinWeight: 0.2}
 		first, _ := h.submit(t, req)
@@ -437,7 +411,7 @@ func TestDoneReused(t *testing.T) {
 				t.Fatalf("Submit after the job finished = job %s %s (created %v); want done job %s", again.ID, again.State, created, first.ID)
 			}
 		}
-		if n := a.calls.Load(); n != 1 {
+		if n := a.Calls.Load(); n != 1 {
 			t.Errorf("analysis ran %d times; want once", n)
 		}
 		if counts, _ := h.store.JobCounts(context.Background()); counts.Done != 1 {
@@ -467,7 +441,7 @@ func TestDoneReused(t *testing.T) {
 // flushed.
 func TestSubmitFreshRunsAgain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &scriptedAnalyzer{outcomes: []outcome{{}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{}}}
 		h := newHarness(t, a)
 		req := quant.Request{Analysis: quant.AnalysisHMM, ID: "alex-a-example"}
 		first, _ := h.submit(t, req)
@@ -479,7 +453,7 @@ func TestSubmitFreshRunsAgain(t *testing.T) {
 			}
 			synctest.Wait()
 		}
-		if n := a.calls.Load(); n != 3 {
+		if n := a.Calls.Load(); n != 3 {
 			t.Errorf("analysis ran %d times; want 3", n)
 		}
 	})
@@ -491,19 +465,19 @@ func TestSubmitFreshRunsAgain(t *testing.T) {
 func TestRefusalWaitCapped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		open := &quant.UnavailableError{Reason: "breaker network forced open", RetryAfter: 7 * 24 * time.Hour}
-		a := &scriptedAnalyzer{outcomes: []outcome{{err: open}, {}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Err: open}, {}}}
 		h := newHarness(t, a)
 		j, _ := h.submit(t, network)
 		synctest.Wait()
 		time.Sleep(29 * time.Second)
 		synctest.Wait()
-		if n := a.calls.Load(); n != 1 {
+		if n := a.Calls.Load(); n != 1 {
 			t.Fatalf("%d calls 29 s after the refusal; want it still waiting (backoff 30 s)", n)
 		}
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
-		if got := h.job(t, j.ID); got.State != quant.JobDone || a.calls.Load() != 2 {
-			t.Errorf("31 s after a refusal with Retry-After 7 days: %s after %d calls; want done on the second", got.State, a.calls.Load())
+		if got := h.job(t, j.ID); got.State != quant.JobDone || a.Calls.Load() != 2 {
+			t.Errorf("31 s after a refusal with Retry-After 7 days: %s after %d calls; want done on the second", got.State, a.Calls.Load())
 		}
 	})
 }
@@ -546,7 +520,7 @@ func (s *stuckRenewals) RenewJob(ctx context.Context, id, owner string, lease ti
 // noticed its lease had lapsed.
 func TestRenewalBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &scriptedAnalyzer{outcomes: []outcome{{gate: make(chan struct{})}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Gate: make(chan struct{})}}}
 		js := &stuckRenewals{Jobs: inmem.NewJobs()}
 		logs := &logBuffer{}
 		r := New(Config{Store: js, Analyzer: a, Workers: 1, Lease: 3 * time.Second,
@@ -607,7 +581,7 @@ func (l *lateClaims) ClaimJob(ctx context.Context, owner string, lease time.Dura
 func TestClaimedAsShutdownBeginsIsRequeued(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		js := &lateClaims{Jobs: inmem.NewJobs(), claimed: make(chan struct{}), release: make(chan struct{})}
-		a := &scriptedAnalyzer{outcomes: []outcome{{}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{}}}
 		r := New(Config{Store: js, Analyzer: a, Workers: 1})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -621,9 +595,9 @@ func TestClaimedAsShutdownBeginsIsRequeued(t *testing.T) {
 		close(js.release)
 		<-done
 		got, _ := js.Job(context.Background(), j.ID)
-		if got.State != quant.JobQueued || got.Owner != "" || got.Attempts != 0 || a.calls.Load() != 0 {
+		if got.State != quant.JobQueued || got.Owner != "" || got.Attempts != 0 || a.Calls.Load() != 0 {
 			t.Errorf("job claimed as the shutdown began = %s owner %q attempts %d, %d calls; want queued for any instance, the attempt given back, not run",
-				got.State, got.Owner, got.Attempts, a.calls.Load())
+				got.State, got.Owner, got.Attempts, a.Calls.Load())
 		}
 	})
 }
@@ -641,7 +615,7 @@ func (refusedOutcomes) FinishJob(context.Context, string, string, *quant.Result,
 // took; one it refused is not an outcome (the job runs again).
 func TestCountsOnlyRecordedOutcomes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &scriptedAnalyzer{outcomes: []outcome{{}, {err: &quant.NotEligibleError{Reason: "insufficient_data"}}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{}, {Err: &quant.NotEligibleError{Reason: "insufficient_data"}}}}
 		js := refusedOutcomes{inmem.NewJobs()}
 		r := New(Config{Store: js, Analyzer: a, Workers: 1})
 		startRunner(t, r)
@@ -651,8 +625,8 @@ func TestCountsOnlyRecordedOutcomes(t *testing.T) {
 			}
 		}
 		synctest.Wait()
-		if st := r.Stats(); a.calls.Load() != 2 || st.Done != 0 || st.Failed != 0 {
-			t.Errorf("after %d analyses whose outcomes the store refused: stats %+v; want none done or failed", a.calls.Load(), st)
+		if st := r.Stats(); a.Calls.Load() != 2 || st.Done != 0 || st.Failed != 0 {
+			t.Errorf("after %d analyses whose outcomes the store refused: stats %+v; want none done or failed", a.Calls.Load(), st)
 		}
 	})
 }

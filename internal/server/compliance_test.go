@@ -273,7 +273,7 @@ func TestComplianceBreakerAndAdmin(t *testing.T) {
 // parameters (defaults filled, echoed back), one politician's by id, and
 // the refusals naming the bad field.
 func TestJobCompliance(t *testing.T) {
-	h := newJobHarness(t, &scriptedAnalyzer{outcomes: []outcome{{}}})
+	h := newJobHarness(t, &scriptedAnalyzer{Outcomes: []outcome{{}}})
 	ok := []struct {
 		body, key string
 		params    string // the echoed params, as JSON

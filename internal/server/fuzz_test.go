@@ -123,7 +123,7 @@ func TestHostileRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := jobs.New(jobs.Config{Store: inmem.NewJobs(), Analyzer: &scriptedAnalyzer{outcomes: []outcome{{}}}})
+	runner := jobs.New(jobs.Config{Store: inmem.NewJobs(), Analyzer: &scriptedAnalyzer{Outcomes: []outcome{{}}}})
 	srv := New(Config{Store: inmem.New(), Jobs: runner}).HTTPServer("")
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })

@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/quantops/quant/internal/analyzertest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -19,38 +19,11 @@ import (
 	"github.com/quantops/quant/internal/quant"
 )
 
-// scriptedAnalyzer answers each call with the next of its outcomes (the
-// last repeats); an outcome with a gate blocks until the gate closes or
-// the caller's context ends.
-type scriptedAnalyzer struct {
-	mu       sync.Mutex
-	outcomes []outcome
-	calls    atomic.Int64
-}
-
-type outcome struct {
-	err  error
-	gate chan struct{}
-}
-
-func (a *scriptedAnalyzer) Analyze(ctx context.Context, req quant.Query) (*quant.Result, error) {
-	n := a.calls.Add(1)
-	a.mu.Lock()
-	o := a.outcomes[min(int(n), len(a.outcomes))-1]
-	a.mu.Unlock()
-	if o.gate != nil {
-		select {
-		case <-o.gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	if o.err != nil {
-		return nil, o.err
-	}
-	return &quant.Result{Analysis: req.Analysis, Key: req.Key(), Body: []byte(`{"answer":42}`),
-		DatasetVersion: 3, ComputedAt: time.Now(), ComputeTime: time.Millisecond, Status: quant.CacheMiss}, nil
-}
+// scriptedAnalyzer is analyzertest.Scripted, named for these tests.
+type (
+	scriptedAnalyzer = analyzertest.Scripted
+	outcome          = analyzertest.Outcome
+)
 
 // jobHarness is a server with a running job runner over an in-process job
 // store, driven through its handler (no sockets, so synctest can run it).
@@ -95,7 +68,7 @@ func (h *jobHarness) do(t *testing.T, method, path, body string) (*httptest.Resp
 func TestJobRunsToResult(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		gate := make(chan struct{})
-		a := &scriptedAnalyzer{outcomes: []outcome{{gate: gate}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Gate: gate}}}
 		h := newJobHarness(t, a)
 		w, j := h.do(t, "POST", "/api/v1/jobs", `{"analysis":"dtw","id":"alex-a-example","params":{"k":3}}`)
 		if w.Code != http.StatusAccepted || w.Header().Get("Location") != "/api/v1/jobs/"+j.ID || j.Status != quant.JobQueued {
@@ -129,7 +102,7 @@ func TestJobRunsToResult(t *testing.T) {
 		if err := json.Unmarshal(done.Result, &res); err != nil || res.Answer != 42 || res.Meta.Key != j.Key || res.Meta.DatasetVersion != 3 {
 			t.Errorf("result = %s (%v); want the analysis' body with its meta", done.Result, err)
 		}
-		if n := a.calls.Load(); n != 1 {
+		if n := a.Calls.Load(); n != 1 {
 			t.Errorf("analysis ran %d times; want once", n)
 		}
 		if st := h.runner.Stats(); st.Done != 1 || st.Submitted != 1 || st.Running != 0 {
@@ -140,7 +113,7 @@ func TestJobRunsToResult(t *testing.T) {
 
 func TestJobFailsWithTheProblem(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &scriptedAnalyzer{outcomes: []outcome{{err: &quant.NotEligibleError{Reason: "insufficient_data", Detail: "3 weeks"}}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{Err: &quant.NotEligibleError{Reason: "insufficient_data", Detail: "3 weeks"}}}}
 		h := newJobHarness(t, a)
 		_, j := h.do(t, "POST", "/api/v1/jobs", `{"analysis":"hmm","id":"alex-a-example"}`)
 		synctest.Wait()
@@ -152,7 +125,7 @@ func TestJobFailsWithTheProblem(t *testing.T) {
 }
 
 func TestJobAPIValidation(t *testing.T) {
-	h := newJobHarness(t, &scriptedAnalyzer{outcomes: []outcome{{}}})
+	h := newJobHarness(t, &scriptedAnalyzer{Outcomes: []outcome{{}}})
 	tests := []struct {
 		method, path, body string
 		status             int
@@ -214,7 +187,7 @@ func TestJobAPIValidation(t *testing.T) {
 // submission is a 503 with Retry-After.
 func TestJobQueueBounded(t *testing.T) {
 	js := inmem.NewJobs()
-	r := jobs.New(jobs.Config{Store: js, Analyzer: &scriptedAnalyzer{outcomes: []outcome{{}}}, MaxActive: 3})
+	r := jobs.New(jobs.Config{Store: js, Analyzer: &scriptedAnalyzer{Outcomes: []outcome{{}}}, MaxActive: 3})
 	h := New(Config{Store: inmem.New(), Jobs: r}).Handler()
 	for i := range 4 {
 		w := httptest.NewRecorder()
@@ -235,7 +208,7 @@ func TestJobQueueBounded(t *testing.T) {
 // TestDoneReused.
 func TestJobDoneReused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &scriptedAnalyzer{outcomes: []outcome{{}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{}}}
 		h := newJobHarness(t, a)
 		const body = `{"analysis":"network","params":{"min_weight":0.2}}`
 		_, first := h.do(t, "POST", "/api/v1/jobs", body)
@@ -247,7 +220,7 @@ func TestJobDoneReused(t *testing.T) {
 			t.Fatalf("POST after the job finished = %d job %s %s cache %q (existing %q, Retry-After %q); want 202 with done job %s, nothing to wait for",
 				w.Code, again.ID, again.Status, again.Cache, w.Header().Get("X-Job-Existing"), w.Header().Get("Retry-After"), first.ID)
 		}
-		if n := a.calls.Load(); n != 1 {
+		if n := a.Calls.Load(); n != 1 {
 			t.Errorf("analysis ran %d times; want once", n)
 		}
 	})
@@ -258,7 +231,7 @@ func TestJobDoneReused(t *testing.T) {
 // wants the answer through the cache now, which may have been flushed.
 func TestJobNoCacheRunsAgain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		a := &scriptedAnalyzer{outcomes: []outcome{{}}}
+		a := &scriptedAnalyzer{Outcomes: []outcome{{}}}
 		h := newJobHarness(t, a)
 		const body = `{"analysis":"hmm","id":"alex-a-example"}`
 		_, first := h.do(t, "POST", "/api/v1/jobs", body)
@@ -276,7 +249,7 @@ func TestJobNoCacheRunsAgain(t *testing.T) {
 			}
 			synctest.Wait()
 		}
-		if n := a.calls.Load(); n != 3 {
+		if n := a.Calls.Load(); n != 3 {
 			t.Errorf("analysis ran %d times; want 3", n)
 		}
 	})
@@ -287,7 +260,7 @@ func TestJobNoCacheRunsAgain(t *testing.T) {
 // refused.
 func TestJobQueueFullStillJoins(t *testing.T) {
 	js := inmem.NewJobs()
-	r := jobs.New(jobs.Config{Store: js, Analyzer: &scriptedAnalyzer{outcomes: []outcome{{}}}, MaxActive: 1}) // not run: jobs stay queued
+	r := jobs.New(jobs.Config{Store: js, Analyzer: &scriptedAnalyzer{Outcomes: []outcome{{}}}, MaxActive: 1}) // not run: jobs stay queued
 	h := New(Config{Store: inmem.New(), Jobs: r}).Handler()
 	post := func(body string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()

@@ -72,7 +72,7 @@ func slowBody(path string) string {
 
 func TestSlowBodyIsRequestTimeout(t *testing.T) {
 	t.Run("job submission", func(t *testing.T) {
-		r := jobs.New(jobs.Config{Store: inmem.NewJobs(), Analyzer: &scriptedAnalyzer{outcomes: []outcome{{}}}, Workers: 1, Lease: 30 * time.Second, MaxAttempts: 1, Versions: &fakeVersions{}})
+		r := jobs.New(jobs.Config{Store: inmem.NewJobs(), Analyzer: &scriptedAnalyzer{Outcomes: []outcome{{}}}, Workers: 1, Lease: 30 * time.Second, MaxAttempts: 1, Versions: &fakeVersions{}})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { defer close(done); r.Run(ctx) }()
