@@ -119,17 +119,20 @@ func crashAt(records iter.Seq2[quant.Trade, error], at int, crash func()) iter.S
 // terminates the import's session (pg_terminate_backend: the FATAL 57P01
 // a server sends its sessions when it shuts down, and the rollback a crash
 // makes), here while the import waits for a lock another session holds on
-// the filings table after its COPY is done.
+// the filings table after its COPY is done. A third case is no failure of
+// the server's but the Store's bulk bound passing while the import waits
+// for that lock: the same answer.
 func TestImportStoreCrash(t *testing.T) {
 	const base, refreshed, politicians = 2000, 4000, 40
 	for _, tc := range []struct {
 		name  string
-		crash string // "cut" or "terminate"
+		crash string // "cut", "terminate", or "timeout" (the bulk bound passes)
 		at    int    // the record before which the store fails; -1: after the COPY
 	}{
 		{"connection cut mid-copy", "cut", 2500},
 		{"session terminated mid-copy", "terminate", 2500},
 		{"session terminated after the copy", "terminate", -1},
+		{"bulk bound passed after the copy", "timeout", -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			schemaURL := newSchema(t)
@@ -143,7 +146,11 @@ func TestImportStoreCrash(t *testing.T) {
 			u.RawQuery = q.Encode()
 			cut := newCutter(t, u.Host)
 			u.Host = cut.ln.Addr().String()
-			s, err := postgres.Open(context.Background(), u.String())
+			var opts []postgres.Option
+			if tc.crash == "timeout" {
+				opts = append(opts, postgres.WithBulkTimeout(2*time.Second))
+			}
+			s, err := postgres.Open(context.Background(), u.String(), opts...)
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
@@ -210,7 +217,17 @@ func TestImportStoreCrash(t *testing.T) {
 				}
 				go func() { _, err := s.Import(ctx, info, records); done <- err }()
 				waitLock(t, admin, app)
-				terminate()
+				if tc.crash == "terminate" {
+					terminate()
+				} else {
+					// The lock is held until the import gave up on it.
+					select {
+					case err := <-done:
+						done <- err
+					case <-time.After(30 * time.Second):
+						t.Fatal("the import waited for the lock past its bound")
+					}
+				}
 				if err := tx.Rollback(ctx); err != nil {
 					t.Fatal(err)
 				}
