@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -98,7 +99,13 @@ func runBurst(cmd *cobra.Command, f *burstFlags) error {
 	}
 	cfg.Targets = targets
 	if f.cold {
-		if err := api.FlushCache(ctx); err != nil {
+		var ns *quant.NotSharedError
+		switch err := api.FlushCache(ctx); {
+		case errors.As(err, &ns):
+			// Flushed on the instance this burst targets; the others keep
+			// theirs, which this burst does not reach.
+			fmt.Fprintf(cmd.ErrOrStderr(), "quant burst: warning: --cold: %s\n", ns.What)
+		case err != nil:
 			return fmt.Errorf("--cold: %w", err)
 		}
 	}

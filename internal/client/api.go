@@ -499,9 +499,36 @@ func (c *Client) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 }
 
 // FlushCache empties the server's answer cache (POST /admin/v1/cache/flush).
+// A flush done on that server but not shared with the other instances (the
+// answer's "shared": false) is a *quant.NotSharedError with the server's
+// detail: done, and not a failure, but not everywhere.
 func (c *Client) FlushCache(ctx context.Context) error {
-	_, err := c.adminCall(ctx, http.MethodPost, "/admin/v1/cache/flush", nil)
-	return err
+	a, err := c.adminCall(ctx, http.MethodPost, "/admin/v1/cache/flush", nil)
+	if err != nil {
+		return err
+	}
+	return notShared(a)
+}
+
+// notShared reads an admin action's answer: nil when the action reached
+// every instance ("shared": true), a *quant.NotSharedError with the
+// server's detail when it was done only on the instance asked. An answer
+// without the field (a server before it) counts as shared.
+func notShared(a *answer) error {
+	var sh struct {
+		Shared *bool  `json:"shared"`
+		Detail string `json:"detail"`
+	}
+	// A 2xx answer is an action done: one whose body cannot be read
+	// counts as shared rather than as a failure.
+	if json.Unmarshal(a.body, &sh) != nil || sh.Shared == nil || *sh.Shared {
+		return nil
+	}
+	what := sh.Detail
+	if what == "" {
+		what = "done on this instance; the other instances were not told"
+	}
+	return &quant.NotSharedError{What: what}
 }
 
 // BreakerAction is what SetBreaker does to a breaker.
@@ -517,7 +544,8 @@ const (
 // SetBreaker applies action to the named breaker (an analysis) with a
 // reason and an expiry (zero: none), through POST
 // /admin/v1/breakers/{name}/{action}. An unknown breaker is
-// quant.ErrNotFound.
+// quant.ErrNotFound; an action not shared with the other instances is a
+// *quant.NotSharedError, as for FlushCache.
 func (c *Client) SetBreaker(ctx context.Context, name string, action BreakerAction, reason string, until time.Time) error {
 	if name == "" || action == "" {
 		return errors.New("client: SetBreaker needs a breaker name and an action")
@@ -527,6 +555,10 @@ func (c *Client) SetBreaker(ctx context.Context, name string, action BreakerActi
 	if !until.IsZero() {
 		q.Set("until", until.UTC().Format(time.RFC3339))
 	}
-	_, err := c.adminCall(ctx, http.MethodPost, "/admin/v1/breakers/"+url.PathEscape(name)+"/"+url.PathEscape(string(action)), q)
-	return err
+	path := "/admin/v1/breakers/" + url.PathEscape(name) + "/" + url.PathEscape(string(action))
+	a, err := c.adminCall(ctx, http.MethodPost, path, q)
+	if err != nil {
+		return err
+	}
+	return notShared(a)
 }

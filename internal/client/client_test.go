@@ -67,8 +67,11 @@ func (scripted) Analyze(ctx context.Context, q quant.Query) (*quant.Result, erro
 
 // controller is an admin Controller that records the operator's actions.
 type controller struct {
-	mu    sync.Mutex // guards calls
+	mu    sync.Mutex // guards calls and notShared
 	calls []string
+	// notShared, when set, is what every action returns after it is
+	// recorded: done here, not shared with the other instances.
+	notShared error
 }
 
 func (c *controller) Snapshot(context.Context) (*quant.Snapshot, error) {
@@ -77,7 +80,14 @@ func (c *controller) Snapshot(context.Context) (*quant.Snapshot, error) {
 
 func (c *controller) FlushCache(context.Context) error {
 	c.record("flush")
-	return nil
+	return c.shareErr()
+}
+
+// shareErr returns notShared, read under mu.
+func (c *controller) shareErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.notShared
 }
 
 func (c *controller) SetBreaker(_ context.Context, name, action, reason string, until time.Time) error {
@@ -85,7 +95,7 @@ func (c *controller) SetBreaker(_ context.Context, name, action, reason string, 
 		return &quant.NotFoundError{What: "breaker", ID: name}
 	}
 	c.record(fmt.Sprintf("%s %s %s %s", name, action, reason, until.Format(time.RFC3339)))
-	return nil
+	return c.shareErr()
 }
 
 func (c *controller) record(s string) {
@@ -676,5 +686,31 @@ func TestAdmin(t *testing.T) {
 	}
 	if err := client.New(s.api.URL).FlushCache(ctx); !errors.Is(err, client.ErrNoAdmin) {
 		t.Errorf("FlushCache without an admin URL = %v, want ErrNoAdmin", err)
+	}
+}
+
+// TestActionNotShared: an action the server did but could not share with
+// the other instances (200, "shared": false) is a *quant.NotSharedError
+// carrying the server's detail, not nil (before, the client dropped the
+// field and reported the action done everywhere); a shared one is nil.
+func TestActionNotShared(t *testing.T) {
+	s := newStack(t)
+	c := s.client()
+	ctx := context.Background()
+	if err := c.FlushCache(ctx); err != nil {
+		t.Fatalf("FlushCache, shared = %v, want nil", err)
+	}
+	s.ctl.mu.Lock()
+	s.ctl.notShared = &quant.NotSharedError{What: "the other instances were not told", Cause: errors.New("redis: connection refused")}
+	s.ctl.mu.Unlock()
+	for name, act := range map[string]func() error{
+		"FlushCache": func() error { return c.FlushCache(ctx) },
+		"SetBreaker": func() error { return c.SetBreaker(ctx, "hmm", client.BreakerOpen, "deploy", time.Now().Add(time.Hour)) },
+	} {
+		var ns *quant.NotSharedError
+		err := act()
+		if !errors.As(err, &ns) || !strings.Contains(ns.What, "the other instances were not told") || strings.Contains(err.Error(), "refused") {
+			t.Errorf("%s, not shared = %v, want a NotSharedError with the server's detail and not the cause", name, err)
+		}
 	}
 }

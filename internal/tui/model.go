@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -211,9 +212,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.fetchNow()
 	case actionDoneMsg:
-		if msg.err != nil {
+		var ns *quant.NotSharedError
+		switch {
+		case errors.As(msg.err, &ns):
+			// Done on this instance only: a warning, not a failure.
+			m.status = "⚠ " + msg.what + " here only, not shared: " + ns.What
+		case msg.err != nil:
 			m.status = "✗ " + msg.what + ": " + msg.err.Error()
-		} else {
+		default:
 			m.status = "✓ " + msg.what
 		}
 		if !m.fetching && !m.paused {

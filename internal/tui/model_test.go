@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,7 @@ type fakeSource struct {
 	bursts    []monitor.BurstSpec
 	fetched   chan struct{} // if not nil, gets a value after each snapshot (never blocks)
 	flushed   chan struct{} // if not nil, gets a value after each flush (never blocks)
+	actionErr error         // what FlushCache returns (after counting the flush)
 }
 
 func notify(c chan struct{}) {
@@ -65,7 +67,7 @@ func (f *fakeSource) FlushCache(context.Context) error {
 	if f.flushed != nil {
 		notify(f.flushed)
 	}
-	return nil
+	return f.actionErr
 }
 
 func (f *fakeSource) SetBreaker(_ context.Context, name, action, reason string, until time.Time) error {
@@ -264,6 +266,22 @@ func TestFlushAsksFirst(t *testing.T) {
 	}
 	if !strings.Contains(h.screen(), "✓ cache flushed") {
 		t.Errorf("no outcome on screen:\n%s", h.screen())
+	}
+}
+
+// TestActionNotShared: a flush done on the instance but not shared with
+// the others is shown as a warning naming what did not reach them, not as
+// done (✓) and not as failed (✗).
+func TestActionNotShared(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.src.mu.Lock()
+	h.src.actionErr = fmt.Errorf("monitor: %w", &quant.NotSharedError{What: "done on this instance; the other instances were not told"})
+	h.src.mu.Unlock()
+	h.keys("f", "y")
+	s := h.screen()
+	if !strings.Contains(s, "⚠ cache flushed here only, not shared: done on this instance; the other instances were not told") ||
+		strings.Contains(s, "✓ cache flushed") || strings.Contains(s, "✗") {
+		t.Errorf("a flush not shared is not shown as such:\n%s", s)
 	}
 }
 
