@@ -15,15 +15,16 @@
 # correlation sizes, network weights; store listings; unknown ids and
 # invalid parameters on purpose), classifying every answer. Meanwhile this
 # script injects one fault every 10-25 s, in turn: Redis kill -9 and
-# restart; PostgreSQL frozen with SIGSTOP (postmaster and every backend)
-# for longer than the statement timeout, then SIGCONT; PostgreSQL stop
-# (fast or immediate) and start; a psql session holding LOCK TABLE trades
-# IN ACCESS EXCLUSIVE MODE; a breaker forced open, then closed, then back
-# to auto; Redis frozen with SIGSTOP, then SIGCONT; a cache flush; an
-# ingest (POST /api/v1/trades of a `quant gen` file) with PostgreSQL
-# crashed (stop -m immediate) while it is being imported, then started and
-# the POST repeated (bench/chaos ingest judges it: stored exactly once);
-# Redis and PostgreSQL down together. CHAOS_FAULTS picks and orders them.
+# restart; an ingest (POST /api/v1/trades of a `quant gen` file) with
+# PostgreSQL crashed (stop -m immediate) while it is being imported, then
+# started and the POST repeated (bench/chaos ingest judges it: stored
+# exactly once); PostgreSQL frozen with SIGSTOP (postmaster and every
+# backend) for longer than the statement timeout, then SIGCONT; PostgreSQL
+# stop (fast or immediate) and start; a psql session holding LOCK TABLE
+# trades IN ACCESS EXCLUSIVE MODE; a breaker forced open, then closed, then
+# back to auto; Redis frozen with SIGSTOP, then SIGCONT; a cache flush;
+# Redis and PostgreSQL down together. In 5 minutes (12 faults) the first
+# three come twice. CHAOS_FAULTS picks and orders them.
 # quant's RSS is sampled every second.
 #
 # After the last fault: a bounded wait until quant reports itself ready
@@ -64,7 +65,7 @@ HANG=8       # seconds PostgreSQL or Redis stays frozen (SIGSTOP): past quant's 
 LOCK_HOLD=10 # seconds the psql session holds the ACCESS EXCLUSIVE lock on trades
 INGEST_TRADES=${CHAOS_INGEST_TRADES:-50000}
 TOKEN=chaos-ingest-token
-FAULTS=${CHAOS_FAULTS:-redis pg_hang pg lock breaker redis_hang flush ingest_crash both}
+FAULTS=${CHAOS_FAULTS:-redis ingest_crash pg_hang pg lock breaker redis_hang flush both}
 
 die() { echo "chaos: $*" >&2; exit 1; }
 
