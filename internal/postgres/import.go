@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/quantops/quant/internal/quant"
 )
 
@@ -119,10 +121,10 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 	if info.Fingerprint == "" {
 		return quant.ImportResult{}, fmt.Errorf("postgres: import %s: %w", info.Source, quant.Invalid("fingerprint", "empty"))
 	}
-	fail := func(what string, err error) (quant.ImportResult, error) {
-		return quant.ImportResult{}, fmt.Errorf("postgres: import %s: %s: %w", info.Source, what, withCtx(ctx, err))
-	}
 	ctx, cancel := s.bulk(ctx)
+	fail := func(what string, err error) (quant.ImportResult, error) {
+		return quant.ImportResult{}, fmt.Errorf("postgres: import %s: %s: %w", info.Source, what, importErr(ctx, what, err))
+	}
 	defer cancel()
 	c, err := s.acquire(ctx)
 	if err != nil {
@@ -379,6 +381,31 @@ func (s *Store) Import(ctx context.Context, info quant.ImportInfo, records iter.
 }
 
 // join returns cols prefixed with prefix, comma separated.
+// importErr is readErr for Import's statements: a failure that means the
+// database could not go on (a broken connection, a server shutting down or
+// crashing, a bound of the Store's reached) wraps a *quant.UnavailableError
+// whose reason tells the client what became of its import. Before the
+// commit, the transaction is lost with the connection, so nothing was
+// stored; a failed commit may have reached the server, so its outcome is
+// unknown. Either way, repeating the import is safe: it is stored once, or
+// refused as already imported (quant.ErrAlreadyImported). The end of the
+// caller's own ctx (a client that went away) is returned as is.
+func importErr(ctx context.Context, stage string, err error) error {
+	err = withCtx(ctx, err)
+	if ctx.Err() != nil && context.Cause(ctx) != errNoAnswer {
+		return err
+	}
+	var pe *pgconn.PgError
+	if !errors.Is(err, quant.ErrUnavailable) && errors.As(err, &pe) && !unavailableState(pe.Code) {
+		return err // the statement's own error: a bug or a constraint, not "not now"
+	}
+	reason := "the trade store (PostgreSQL) failed during the import (" + stage + "): nothing was stored and the dataset version did not move; repeat the request, it is safe"
+	if stage == "commit" {
+		reason = "the trade store (PostgreSQL) failed while committing the import: it may or may not be stored; repeat the request, it is safe: a file already stored is refused as already imported (409), one that is not is stored once"
+	}
+	return &quant.UnavailableError{Reason: reason, RetryAfter: time.Second, Cause: err}
+}
+
 func join(cols []string, prefix string) string {
 	var b []byte
 	for i, c := range cols {
