@@ -294,7 +294,8 @@ func summaryCmd(args []string) error {
 		}
 	}
 	if verifyErr == nil {
-		fmt.Printf("Trades stored at the end: %d (after the last check: %d).\n", vr.Trades, vr.ExpectedTrades)
+		// A blank line first: a line right under a table would be read as one of its rows.
+		fmt.Printf("\nTrades stored at the end: %d (after the last check: %d).\n", vr.Trades, vr.ExpectedTrades)
 	}
 
 	// Assertions.
