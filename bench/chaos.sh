@@ -98,7 +98,8 @@ fi
 . bench/lib.sh # free_port
 
 tmp="" redis_pid="" quant_pid="" load_pid="" rss_pid="" watchdog="" pg_up="" t0=0
-frozen="" # the pids a fault has stopped with SIGSTOP, resumed at exit if it is cut short
+frozen=""     # the pids a fault has stopped with SIGSTOP, resumed at exit if it is cut short
+ingest_pid="" # bench/chaos ingest while an ingest fault runs
 
 # as_pg runs a command as the user that owns the PostgreSQL server.
 as_pg() {
@@ -115,14 +116,14 @@ finish() {
 	set +e
 	[[ -n $frozen ]] && kill -CONT $frozen 2>/dev/null
 	[[ -n $watchdog ]] && kill "$watchdog" 2>/dev/null
-	for p in $rss_pid $load_pid; do kill "$p" 2>/dev/null; done
+	for p in $rss_pid $load_pid $ingest_pid; do kill "$p" 2>/dev/null; done
 	if [[ -n $quant_pid ]] && kill -0 "$quant_pid" 2>/dev/null; then
 		kill -TERM "$quant_pid"
 		for _ in $(seq 1 100); do kill -0 "$quant_pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$quant_pid" 2>/dev/null
 	fi
 	[[ -n $redis_pid ]] && kill -KILL "$redis_pid" 2>/dev/null
-	for p in $watchdog $rss_pid $load_pid $quant_pid $redis_pid; do wait "$p" 2>/dev/null; done
+	for p in $watchdog $rss_pid $load_pid $ingest_pid $quant_pid $redis_pid; do wait "$p" 2>/dev/null; done
 	[[ -n $pg_up ]] && as_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -m immediate -w stop >/dev/null 2>&1
 	if [[ -n $tmp ]]; then
 		if ((rc != 0)) && [[ -s $tmp/quant.log ]]; then
@@ -306,7 +307,7 @@ fault_lock() {
 # and checks the trade count.
 ningest=0
 fault_ingest_crash() {
-	local k=$((ningest++)) body records ing t seen=""
+	local k=$((ningest++)) body records t seen=""
 	body=$tmp/ingest-$k.csv
 	"$BIN" gen --trades "$INGEST_TRADES" --politicians 40 --skip-politicians $((1000 + k * 40)) --seed $((16 + k)) -o "$body" 2>/dev/null ||
 		{ flog ingest-crash error "quant gen failed"; return; }
@@ -314,9 +315,9 @@ fault_ingest_crash() {
 	[[ -n $records ]] || { flog ingest-crash error "a dry run of quant import on $body did not count its records"; return; }
 	flog ingest-crash begin "POST $records records ($(($(stat -c %s "$body") / 1000)) kB), pg_ctl stop -m immediate during the import"
 	"$tmp/chaos" ingest -api "$API" -dir "$tmp" -body "$body" -records "$records" -token "$TOKEN" -n "$k" &
-	ing=$!
+	ingest_pid=$!
 	t=$(date +%s%3N)
-	while kill -0 "$ing" 2>/dev/null && (($(date +%s%3N) - t < 30000)); do
+	while kill -0 "$ingest_pid" 2>/dev/null && (($(date +%s%3N) - t < 30000)); do
 		if [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state <> 'idle' AND query ILIKE '%import_staging%'" 2>/dev/null) -gt 0 ]]; then
 			seen=1
 			break
@@ -333,7 +334,8 @@ fault_ingest_crash() {
 	fi
 	pg_start || flog ingest-crash error "pg_ctl start failed"
 	flog ingest-crash step "PostgreSQL started"
-	wait "$ing" || flog ingest-crash error "bench/chaos ingest failed (see its output)"
+	wait "$ingest_pid" || flog ingest-crash error "bench/chaos ingest failed (see its output)"
+	ingest_pid=""
 	flog ingest-crash end "$(tail -n 1 "$tmp/ingest.jsonl" 2>/dev/null | grep -q '"ok":true' && echo "stored once" || echo "NOT stored once")"
 }
 
