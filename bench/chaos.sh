@@ -15,16 +15,25 @@
 # correlation sizes, network weights; store listings; unknown ids and
 # invalid parameters on purpose), classifying every answer. Meanwhile this
 # script injects one fault every 10-25 s, in turn: Redis kill -9 and
-# restart; PostgreSQL stop (fast or immediate) and start; a breaker forced
-# open, then closed, then back to auto; a cache flush; Redis and PostgreSQL
-# down together. quant's RSS is sampled every second.
+# restart; an ingest (POST /api/v1/trades of a `quant gen` file) with
+# PostgreSQL crashed (stop -m immediate) while it is being imported, then
+# started and the POST repeated (bench/chaos ingest judges it: stored
+# exactly once); PostgreSQL frozen with SIGSTOP (postmaster and every
+# backend) for longer than the statement timeout, then SIGCONT; PostgreSQL
+# stop (fast or immediate) and start; a psql session holding LOCK TABLE
+# trades IN ACCESS EXCLUSIVE MODE; a breaker forced open, then closed, then
+# back to auto; Redis frozen with SIGSTOP, then SIGCONT; a cache flush;
+# Redis and PostgreSQL down together. In 5 minutes (12 faults) the first
+# three come twice. CHAOS_FAULTS picks and orders them.
+# quant's RSS is sampled every second.
 #
 # After the last fault: a bounded wait until quant reports itself ready
 # with no breaker forced or open; then, from the same quant process, a cache
 # flush, one warming pass over the hot set (computing each answer again,
 # which also lets tripped breakers probe and close), and 500 hot requests
 # that must all answer 200 from the cache, with every breaker closed
-# afterwards. The summary table goes to stdout; the script exits non-zero when
+# afterwards and the store's trade count the one the last check left
+# (nothing lost). The summary table goes to stdout; the script exits non-zero when
 # an assertion fails (see bench/chaos/main.go for the outcomes, BENCHMARKS.md
 # for the bounds), printing the tail of quant's log.
 #
@@ -35,8 +44,11 @@
 #
 # Environment: CHAOS_DURATION (5m; s or m suffix), CHAOS_HOT_RATE (40/s),
 # CHAOS_COLD_RATE (10/s), CHAOS_FAULT_INTERVAL (seconds; default from the
-# duration), CHAOS_RSS_LIMIT_MB (1024), CHAOS_DATA (a CSV or JSON file, or
-# gen), CHAOS_OUT, PG_BIN (/usr/lib/postgresql/15/bin), QUANT_BIN (bin/quant).
+# duration), CHAOS_FAULTS (the rotation, names of the fault_ functions below
+# without the prefix, e.g. "lock ingest_crash"; default all nine),
+# CHAOS_INGEST_TRADES (50000: records of an ingest's body), CHAOS_RSS_LIMIT_MB
+# (1024), CHAOS_DATA (a CSV or JSON file, or gen), CHAOS_OUT, PG_BIN
+# (/usr/lib/postgresql/15/bin), QUANT_BIN (bin/quant).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,13 +61,19 @@ RSS_LIMIT_MB=${CHAOS_RSS_LIMIT_MB:-1024}
 REDIS_DOWN=3 # seconds Redis stays dead
 PG_DOWN=4    # seconds PostgreSQL stays stopped after a fast stop
 HOLD=4       # seconds a breaker stays forced open, then forced closed
+HANG=8       # seconds PostgreSQL or Redis stays frozen (SIGSTOP): past quant's 5 s statement timeout
+LOCK_HOLD=10 # seconds the psql session holds the ACCESS EXCLUSIVE lock on trades
+INGEST_TRADES=${CHAOS_INGEST_TRADES:-50000}
+TOKEN=chaos-ingest-token
+FAULTS=${CHAOS_FAULTS:-redis ingest_crash pg_hang pg lock breaker redis_hang flush both}
 
 die() { echo "chaos: $*" >&2; exit 1; }
 
-case ${CHAOS_DURATION:-5m} in
+CHAOS_DURATION=${CHAOS_DURATION:-5m}
+case $CHAOS_DURATION in
 *m) dur=$((${CHAOS_DURATION%m} * 60)) ;;
 *s) dur=${CHAOS_DURATION%s} ;;
-*) dur=${CHAOS_DURATION:-300} ;;
+*) dur=$CHAOS_DURATION ;;
 esac
 [[ $dur =~ ^[0-9]+$ ]] && ((dur >= 30)) || die "CHAOS_DURATION must be at least 30s (like 60s or 5m), got ${CHAOS_DURATION:-}"
 interval=${CHAOS_FAULT_INTERVAL:-$(((dur - 20) / 5))}
@@ -65,6 +83,8 @@ hard=$((dur + 300))
 
 [[ -x $BIN ]] || die "$BIN not found (make build)"
 [[ -x $PG_BIN/initdb ]] || die "PostgreSQL binaries not found in $PG_BIN (set PG_BIN)"
+read -ra types <<<"$FAULTS"
+((${#types[@]} > 0)) || die "CHAOS_FAULTS names no fault"
 if ! command -v redis-server >/dev/null; then
 	sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
 	{ $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server; } >&2 ||
@@ -78,6 +98,8 @@ fi
 . bench/lib.sh # free_port
 
 tmp="" redis_pid="" quant_pid="" load_pid="" rss_pid="" watchdog="" pg_up="" t0=0
+frozen=""     # the pids a fault has stopped with SIGSTOP, resumed at exit if it is cut short
+ingest_pid="" # bench/chaos ingest while an ingest fault runs
 
 # as_pg runs a command as the user that owns the PostgreSQL server.
 as_pg() {
@@ -92,15 +114,16 @@ finish() {
 	local rc=$?
 	trap - EXIT INT TERM
 	set +e
+	[[ -n $frozen ]] && kill -CONT $frozen 2>/dev/null
 	[[ -n $watchdog ]] && kill "$watchdog" 2>/dev/null
-	for p in $rss_pid $load_pid; do kill "$p" 2>/dev/null; done
+	for p in $rss_pid $load_pid $ingest_pid; do kill "$p" 2>/dev/null; done
 	if [[ -n $quant_pid ]] && kill -0 "$quant_pid" 2>/dev/null; then
 		kill -TERM "$quant_pid"
 		for _ in $(seq 1 100); do kill -0 "$quant_pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$quant_pid" 2>/dev/null
 	fi
 	[[ -n $redis_pid ]] && kill -KILL "$redis_pid" 2>/dev/null
-	for p in $watchdog $rss_pid $load_pid $quant_pid $redis_pid; do wait "$p" 2>/dev/null; done
+	for p in $watchdog $rss_pid $load_pid $ingest_pid $quant_pid $redis_pid; do wait "$p" 2>/dev/null; done
 	[[ -n $pg_up ]] && as_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -m immediate -w stop >/dev/null 2>&1
 	if [[ -n $tmp ]]; then
 		if ((rc != 0)) && [[ -s $tmp/quant.log ]]; then
@@ -110,7 +133,7 @@ finish() {
 			tail -n 30 "$tmp/quant.log" >&2
 		fi
 		rm -rf "$OUT" && mkdir -p "$OUT"
-		for f in quant.log postgres.log redis.log faults.tsv rss.tsv hot.txt load.json events.jsonl settle.json verify.json summary.md; do
+		for f in quant.log postgres.log redis.log faults.tsv rss.tsv hot.txt load.json events.jsonl settle.json verify.json ingest.jsonl summary.md; do
 			[[ -f $tmp/$f ]] && cp "$tmp/$f" "$OUT/"
 		done
 		rm -rf "$tmp"
@@ -211,6 +234,115 @@ fault_both() {
 	flog redis+pg end "both restarted"
 }
 
+# psql_q SQL: one query's value, as the postgres user over TCP.
+psql_q() {
+	"$PG_BIN/psql" -X -At -h 127.0.0.1 -p "$pg_port" -U postgres -d quant_chaos -c "$1"
+}
+
+# freeze LABEL PID...: SIGSTOP, the pids kept for the SIGCONT (and for exit).
+freeze() {
+	local label=$1
+	shift
+	kill -STOP "$@" || flog "$label" error "kill -STOP $* failed"
+	frozen="$frozen $*"
+}
+
+thaw() {
+	# shellcheck disable=SC2086 # the pids, one word each
+	[[ -n $frozen ]] && { kill -CONT $frozen || flog "$1" error "kill -CONT$frozen failed"; }
+	frozen=""
+}
+
+# fault_pg_hang: every PostgreSQL process stopped, the postmaster first so
+# that it forks no backend meanwhile; quant's calls end at its statement
+# timeout plus a second (client side), answered 503.
+fault_pg_hang() {
+	local pm kids
+	pm=$(head -1 "$tmp/data/postmaster.pid")
+	freeze pg-hang "$pm"
+	kids=$(pgrep -P "$pm" | xargs)
+	flog pg-hang begin "kill -STOP postmaster $pm and its $(wc -w <<<"$kids") children, for ${HANG}s"
+	[[ -n $kids ]] && freeze pg-hang $kids
+	nap "$HANG"
+	thaw pg-hang
+	flog pg-hang end "kill -CONT"
+}
+
+fault_redis_hang() {
+	flog redis-hang begin "kill -STOP redis-server (pid $redis_pid), for ${HANG}s"
+	freeze redis-hang "$redis_pid"
+	nap "$HANG"
+	thaw redis-hang
+	flog redis-hang end "kill -CONT"
+}
+
+# fault_lock: a psql session takes the table lock every read of trades
+# waits for (quant's lock_timeout answers 503), holds it, and ends.
+fault_lock() {
+	local p t
+	flog lock begin "psql: LOCK TABLE trades IN ACCESS EXCLUSIVE MODE, held ${LOCK_HOLD}s"
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d quant_chaos \
+		-c "BEGIN; LOCK TABLE trades IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep($LOCK_HOLD); COMMIT;" >"$tmp/lock.out" 2>&1 &
+	p=$!
+	t=$(date +%s%3N)
+	until [[ $(psql_q "SELECT count(*) FROM pg_locks WHERE relation = 'trades'::regclass AND mode = 'AccessExclusiveLock' AND granted" 2>/dev/null) == 1 ]]; do
+		if ! kill -0 "$p" 2>/dev/null || (($(date +%s%3N) - t > 10000)); then
+			flog lock error "the lock was not seen granted within 10 s: $(head -c 300 "$tmp/lock.out")"
+			break
+		fi
+		sleep 0.1
+	done
+	flog lock step "granted after $(($(date +%s%3N) - t)) ms"
+	wait "$p" || flog lock error "the psql session failed: $(head -c 300 "$tmp/lock.out")"
+	flog lock end "released"
+}
+
+# fault_ingest_crash: bench/chaos ingest POSTs a generated file (new
+# politicians and new filings every time: a seed and --skip-politicians of
+# its own; one seed's files share filing ids, which would be replaced, not
+# added) while this waits for its import in PostgreSQL (a session running a
+# statement on the import's staging tables) and crashes PostgreSQL 0, 0.4
+# or 0.8 s later, in turn, so that the crash hits the COPY or the
+# statements after it; started again at once, the client repeats the POST
+# and checks the trade count.
+ningest=0
+fault_ingest_crash() {
+	local k=$((ningest++)) body records t seen=""
+	body=$tmp/ingest-$k.csv
+	"$BIN" gen --trades "$INGEST_TRADES" --politicians 40 --skip-politicians $((1000 + k * 40)) --seed $((16 + k)) -o "$body" 2>/dev/null ||
+		{ flog ingest-crash error "quant gen failed"; return; }
+	records=$("$BIN" import "$body" 2>&1 | sed -n 's/^.*: \([0-9]*\) records stored, .*/\1/p' | head -1)
+	[[ -n $records ]] || { flog ingest-crash error "a dry run of quant import on $body did not count its records"; return; }
+	flog ingest-crash begin "POST $records records ($(($(stat -c %s "$body") / 1000)) kB), pg_ctl stop -m immediate during the import"
+	"$tmp/chaos" ingest -api "$API" -dir "$tmp" -body "$body" -records "$records" -token "$TOKEN" -n "$k" &
+	ingest_pid=$!
+	t=$(date +%s%3N)
+	while kill -0 "$ingest_pid" 2>/dev/null && (($(date +%s%3N) - t < 30000)); do
+		if [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND state <> 'idle' AND query ILIKE '%import_staging%'" 2>/dev/null) -gt 0 ]]; then
+			seen=1
+			break
+		fi
+		sleep 0.05
+	done
+	if [[ -n $seen ]]; then
+		nap "0.$((k % 3 * 4))"
+		pg_stop immediate || flog ingest-crash error "pg_ctl stop -m immediate failed"
+		flog ingest-crash step "crashed $(($(date +%s%3N) - t)) ms after the POST, its import running"
+	else
+		flog ingest-crash error "the import was not seen running in PostgreSQL within 30 s of the POST; crashed anyway"
+		pg_stop immediate || flog ingest-crash error "pg_ctl stop -m immediate failed"
+	fi
+	pg_start || flog ingest-crash error "pg_ctl start failed"
+	flog ingest-crash step "PostgreSQL started"
+	wait "$ingest_pid" || flog ingest-crash error "bench/chaos ingest failed (see its output)"
+	ingest_pid=""
+	flog ingest-crash end "$(tail -n 1 "$tmp/ingest.jsonl" 2>/dev/null | grep -q '"ok":true' && echo "stored once" || echo "NOT stored once")"
+}
+
+for t in "${types[@]}"; do
+	declare -F "fault_$t" >/dev/null || die "CHAOS_FAULTS: no fault \"$t\" (one of: $(declare -F | sed -n 's/^declare -f fault_//p' | xargs))"
+done
+
 # ---- set up
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/quant-chaos.XXXXXX")
@@ -268,7 +400,7 @@ ADMIN="http://127.0.0.1:$admin_port"
 "$BIN" serve --addr "127.0.0.1:$api_port" --admin-addr "127.0.0.1:$admin_port" \
 	--database-url "$db" --redis-url "$redis_url" \
 	--ml-max-wait 10s --network-max-wait 10s --compute-timeout 15s --breaker-open 15s \
-	--shutdown-grace 5s --log-format json --log-level info >"$tmp/quant.log" 2>&1 &
+	--ingest-token "$TOKEN" --shutdown-grace 5s --log-format json --log-level info >"$tmp/quant.log" 2>&1 &
 quant_pid=$!
 for _ in $(seq 1 300); do
 	"$BIN" health --url "$API/readyz" >/dev/null 2>&1 && break
@@ -293,7 +425,6 @@ rss_pid=$!
 t0=$(date +%s%3N)
 "$tmp/chaos" load -api "$API" -dir "$tmp" -duration "${dur}s" -hot-rate "$HOT_RATE" -cold-rate "$COLD_RATE" &
 load_pid=$!
-types=(redis pg breaker flush both)
 i=0
 next=8
 while ((next + 12 <= dur)); do

@@ -24,7 +24,8 @@ var perPoliticianAnalyses = []string{"fourier", "hmm", "dtw", "ensemble", "compl
 // warmCmd lists the politicians, picks the hot set (the per-politician
 // analyses of the most active politicians, correlation and network), and
 // requests each until it answers 200; a hot URL answering 422 (not
-// eligible) is left out of the set.
+// eligible) is left out of the set. It records the store's trade count
+// (DIR/count.txt), which only the ingest checks may change.
 func warmCmd(args []string) error {
 	fs := flag.NewFlagSet("warm", flag.ExitOnError)
 	api := fs.String("api", "", "quant API base URL")
@@ -79,7 +80,14 @@ func warmCmd(args []string) error {
 	if len(hot) < 8 {
 		return fmt.Errorf("warm: only %d hot URLs answer 200", len(hot))
 	}
-	logf("warm: %d politicians, %d hot URLs warmed", len(ids), len(hot))
+	trades, err := storeTrades(ctx, c, *api)
+	if err != nil {
+		return fmt.Errorf("warm: the trade count: %w", err)
+	}
+	if err := writeCount(*dir, trades); err != nil {
+		return err
+	}
+	logf("warm: %d politicians, %d trades, %d hot URLs warmed", len(ids), trades, len(hot))
 	if err := os.WriteFile(filepath.Join(*dir, fileHot), []byte(strings.Join(hot, "\n")+"\n"), 0o644); err != nil {
 		return err
 	}
@@ -135,7 +143,9 @@ type loadReport struct {
 	XCache      map[string]map[string]int `json:"x_cache"`
 	Latency     map[string]latency        `json:"latency"`
 	// Inconsistent lists the cold URLs that answered both 200 and 422:
-	// the data does not change during the run, so eligibility cannot.
+	// the data of their politicians does not change during the run (the
+	// ingests add other politicians, and each cold URL is sent once in
+	// 5 minutes), so eligibility cannot.
 	Inconsistent []string `json:"inconsistent"`
 	// Violations are the first violating answers, in full.
 	Violations []result `json:"violations"`

@@ -6,7 +6,8 @@
 //	chaos warm    -api URL -dir DIR                 pick the hot set, warm it (DIR/hot.txt, DIR/ids.txt)
 //	chaos load    -api URL -dir DIR -duration 5m    the mixed open-loop load (DIR/load.json, DIR/events.jsonl)
 //	chaos settle  -api URL -admin URL -dir DIR      wait, bounded, until quant says it recovered (DIR/settle.json)
-//	chaos verify  -api URL -admin URL -dir DIR      one warming pass, then N hot requests (DIR/verify.json)
+//	chaos ingest  -api URL -dir DIR -body FILE ...  POST a file while the script crashes PostgreSQL (DIR/ingest.jsonl)
+//	chaos verify  -api URL -admin URL -dir DIR      one warming pass, then N hot requests, the trade count (DIR/verify.json)
 //	chaos summary -dir DIR -rss-limit-mb 1024       the report; exits 1 when an assertion fails
 //
 // Every answer falls in one outcome. The acceptable ones are 200 with a JSON
@@ -15,7 +16,10 @@
 // invalid parameters it sends on purpose) and 503/504 with a Retry-After of
 // at least one second. Everything else (another 4xx or 5xx, a 503 without
 // Retry-After, a connection error, no answer within the client timeout) is
-// a violation. Standard library only, so that it builds whatever the rest of
+// a violation. An ingest during a PostgreSQL crash (chaos ingest) is judged
+// apart: its answers, and the store's trade count, which must grow by the
+// file's records exactly once; the count must also be the same at the end
+// as after the last check (nothing lost). Standard library only, so that it builds whatever the rest of
 // the module is doing.
 package main
 
@@ -103,7 +107,7 @@ func violation(o string) bool {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: chaos warm|load|settle|verify|summary [flags]")
+		fmt.Fprintln(os.Stderr, "usage: chaos warm|load|settle|ingest|verify|summary [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -115,6 +119,8 @@ func main() {
 		err = loadCmd(args)
 	case "settle":
 		err = settleCmd(args)
+	case "ingest":
+		err = ingestCmd(args)
 	case "verify":
 		err = verifyCmd(args)
 	case "summary":

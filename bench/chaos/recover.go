@@ -127,7 +127,11 @@ type verifyReport struct {
 	Failures     []result       `json:"failures"`
 	MaxMS        float64        `json:"max_ms"`
 	Final        health         `json:"final"`
-	OK           bool           `json:"ok"`
+	// Trades is the store's trade count at the end, ExpectedTrades the
+	// count warm or the last ingest check left (nothing lost since).
+	Trades         int  `json:"trades"`
+	ExpectedTrades int  `json:"expected_trades"`
+	OK             bool `json:"ok"`
 }
 
 // verifyCmd is the recovery check, without restarting quant: a cache flush
@@ -137,8 +141,9 @@ type verifyReport struct {
 // Retry-After is retried after it, as a client would (at most 10 times per
 // URL, and not past -warm-timeout); then -n requests over the hot set at
 // concurrency -c, which must all answer 200 from the cache (X-Cache HIT);
-// then every breaker must be closed and in auto, the cache healthy and the
-// store reachable.
+// then every breaker must be closed and in auto, the cache healthy, the
+// store reachable, and its trade count the one the last check left
+// (DIR/count.txt: warm's, or the last ingest's).
 func verifyCmd(args []string) error {
 	fs := flag.NewFlagSet("verify", flag.ExitOnError)
 	api := fs.String("api", "", "quant API base URL")
@@ -204,9 +209,15 @@ func verifyCmd(args []string) error {
 	}
 	wg.Wait()
 	rep.Final = checkHealth(ctx, c, *api, *admin, true)
-	rep.OK = rep.Flush == "200 OK" && rep.WarmOK == len(hot) && rep.OK200 == *n && rep.Hits == *n && len(rep.Final.Pending) == 0
-	logf("verify: %d/%d hot requests 200, %d X-Cache HIT, slowest %.1f ms; after: %s", rep.OK200, *n, rep.Hits, rep.MaxMS,
-		strings.Join(append(rep.Final.Breakers, rep.Final.Pending...), " "))
+	rep.ExpectedTrades = readCount(*dir)
+	if rep.Trades, err = storeTrades(ctx, c, *api); err != nil {
+		rep.Trades = -1
+		rep.Final.Pending = append(rep.Final.Pending, "trade count: "+err.Error())
+	}
+	rep.OK = rep.Flush == "200 OK" && rep.WarmOK == len(hot) && rep.OK200 == *n && rep.Hits == *n && len(rep.Final.Pending) == 0 &&
+		rep.Trades == rep.ExpectedTrades
+	logf("verify: %d/%d hot requests 200, %d X-Cache HIT, slowest %.1f ms; %d trades stored (expected %d); after: %s", rep.OK200, *n, rep.Hits, rep.MaxMS,
+		rep.Trades, rep.ExpectedTrades, strings.Join(append(rep.Final.Breakers, rep.Final.Pending...), " "))
 	return writeJSONFile(*dir, fileVerify, rep)
 }
 
