@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,8 +79,10 @@ func TestLockedTable(t *testing.T) {
 	}
 	for _, c := range storeCalls {
 		t.Run(c.name, func(t *testing.T) {
-			if err := c.call(ctx, s); !errors.Is(err, quant.ErrUnavailable) {
-				t.Errorf("%s on a locked table = %v, want ErrUnavailable", c.name, err)
+			err := c.call(ctx, s)
+			var ue *quant.UnavailableError
+			if !errors.As(err, &ue) || !strings.Contains(ue.Reason, "lock") {
+				t.Errorf("%s on a locked table = %v, want an UnavailableError saying a lock is held", c.name, err)
 			}
 		})
 	}

@@ -471,8 +471,26 @@ func readErr(ctx context.Context, err error) error {
 		errors.As(err, &pe) && !unavailableState(pe.Code) {
 		return err
 	}
+	if pe != nil {
+		switch pe.Code {
+		case "55P03":
+			return fmt.Errorf("%w: %w", errStoreLocked, err)
+		case "57014":
+			return fmt.Errorf("%w: %w", errStoreSlow, err)
+		}
+	}
 	return fmt.Errorf("%w: %w", errStoreDown, err)
 }
+
+// errStoreLocked and errStoreSlow are the refusals of a store that
+// answers but not in time: a lock on the data held elsewhere past the
+// lock timeout (a migration, VACUUM FULL, a stuck session), a statement
+// past the statement timeout. Operators tell them from a store that is
+// down by their detail; clients treat them alike (503, Retry-After).
+var (
+	errStoreLocked = &quant.UnavailableError{Reason: "the trade store (PostgreSQL) is busy: a lock on the data is held elsewhere past the lock timeout; retry shortly", RetryAfter: time.Second}
+	errStoreSlow   = &quant.UnavailableError{Reason: "the trade store (PostgreSQL) is busy: the statement ran past the statement timeout; retry shortly", RetryAfter: time.Second}
+)
 
 // errStoreDown is the client-facing refusal of a store that cannot answer.
 var errStoreDown = &quant.UnavailableError{Reason: "the trade store (PostgreSQL) does not answer; retry shortly", RetryAfter: time.Second}
