@@ -150,9 +150,19 @@ type Config struct {
 	// the runtime's. Without a limit, nothing is shed for memory.
 	MemoryLimit int64
 	// MemoryShedThreshold is the share of the memory limit the live heap
-	// may reach before /api requests are answered 503 (default
-	// DefaultMemoryShedThreshold).
+	// may reach before cold analyses, ingest and job submissions are
+	// answered 503 (default DefaultMemoryShedThreshold).
 	MemoryShedThreshold float64
+	// MemoryGate, when set, is the decorator under Analyzer's cache that
+	// refuses its computations while memory is short (see MemoryGate);
+	// New gives it this Server. Without one, New puts its own gate in
+	// front of Analyzer, so that every analysis is refused while memory is
+	// short: the server cannot tell an analyzer's hits from its misses.
+	MemoryGate *MemoryGate
+	// Reclaim, when set, is the answer cache that gives memory back under
+	// pressure before anything is shed (cache.Analyzer.Reclaimer); nil:
+	// nothing is reclaimed.
+	Reclaim quant.Reclaimer
 }
 
 func (c *Config) setDefaults() {
@@ -237,7 +247,14 @@ func New(cfg Config) *Server {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), requests: newRequestStats(),
-		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Logger), ingests: make(chan struct{}, 1)}
+		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Reclaim, cfg.Logger), ingests: make(chan struct{}, 1)}
+	if cfg.Analyzer != nil && cfg.MemoryGate == nil {
+		s.cfg.Analyzer = NewMemoryGate(cfg.Analyzer)
+		s.cfg.MemoryGate = s.cfg.Analyzer.(*MemoryGate)
+	}
+	if s.cfg.MemoryGate != nil {
+		s.cfg.MemoryGate.s.Store(s)
+	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.RateLimitClients)
 	}
