@@ -156,3 +156,35 @@ func TestMemoryReclaim(t *testing.T) {
 		t.Errorf("restored to 256 KiB, the cache holds only %d bytes of 20 x 4 KiB", b)
 	}
 }
+
+// TestMemoryReclaimKeepsWhatIsServed: age is the time since an entry was
+// last served, not since it was stored, so a hot answer outlives a cold
+// one stored after it.
+func TestMemoryReclaimKeepsWhatIsServed(t *testing.T) {
+	clk := newClock()
+	m := cache.NewMemory(cache.MemoryOptions{MaxBytes: 256 << 10, Now: clk.Now})
+	ctx := context.Background()
+	for _, k := range []string{"hot", "new", "pad"} { // pad keeps the cache over its 16 KiB floor
+		body := 20 << 10
+		if k == "pad" {
+			body = 1 << 10
+		}
+		if err := m.Set(ctx, k, memEntry(clk.Now(), body, 24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(5 * time.Minute)
+	}
+	if e, _ := m.Get(ctx, "hot"); e == nil { // served at 15 min: the most recent use
+		t.Fatal("hot not cached")
+	}
+	clk.Advance(time.Minute)
+	if r := m.Reclaim(1); r.Entries != 1 {
+		t.Fatalf("Reclaim(1) = %+v, want one entry", r)
+	}
+	if e, _ := m.Get(ctx, "new"); e != nil {
+		t.Error("new (stored after hot, never served) survived the reclaim")
+	}
+	if e, _ := m.Get(ctx, "hot"); e == nil {
+		t.Error("hot (stored first, served last) was reclaimed")
+	}
+}
