@@ -19,8 +19,9 @@ import (
 
 // TestE2ELimits checks the process-level limits' flags on the real binary:
 // --rate-limit answers 429 with Retry-After past a client's burst and never
-// limits the health checks; --memory-limit makes the API shed with 503
-// while the health checks answer; bad values are refused by name.
+// limits the health checks; --memory-limit makes the API shed cold
+// analyses with 503 while the health checks answer; bad values are
+// refused by name.
 func TestE2ELimits(t *testing.T) {
 	t.Run("rate limit", func(t *testing.T) {
 		// One token per 100 s: however slow the machine, the bucket cannot
@@ -72,6 +73,7 @@ func TestE2ELimits(t *testing.T) {
 			{[]string{"--memory-limit", "2GB"}},
 			{[]string{"--memory-limit", "1MiB"}},
 			{[]string{"--memory-shed-threshold", "1.5"}},
+			{[]string{"--cache-max-bytes", "268435456", "--memory-limit", "250MiB"}}, // issue 16: a cache over half the limit
 		} {
 			_, stderr, code := run(t, nil, append([]string{"serve"}, tt.args...)...)
 			if code == 0 || !strings.Contains(stderr, tt.args[0]) {
@@ -262,5 +264,142 @@ func TestE2EMemoryBounded(t *testing.T) {
 	}
 	if snap.Cache.Bytes > cacheBytes {
 		t.Errorf("cache holds %d bytes, over its %d bound", snap.Cache.Bytes, cacheBytes)
+	}
+}
+
+// TestE2EMemoryPressure is issue 16's memory case in small: a server with
+// a 64 MiB memory limit and a shed threshold of 0.5 (so that the built-in
+// dataset's 14 MiB and a cache of 32 MiB, half the limit, can reach it)
+// takes a flood of distinct cold correlation requests while one hot
+// answer is asked for again and again. Before this change the cache filled
+// past the threshold, every request was 503 from then on, the hot one
+// included, and stayed so after the flood. Now the cache gives memory back
+// (reclaims counted in the snapshot), the hot answer is served as a HIT
+// throughout, and once the flood ends cold requests are computed again.
+func TestE2EMemoryPressure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a flood of 2,000 analyses")
+	}
+	adminAddr := freeAddr(t)
+	api := startServer(t, nil, "--admin-addr", adminAddr, "--memory-limit", "64MiB", "--memory-shed-threshold", "0.5")
+	admin := "http://" + adminAddr
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}, Timeout: time.Minute}
+	list, err := newClient(api).Politicians(context.Background(), client.PoliticianFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, p := range list.Politicians {
+		ids = append(ids, p.ID)
+	}
+	rng := rand.New(rand.NewPCG(16, 6))
+	seen := map[string]bool{}
+	cold := func() string {
+		for {
+			set := slices.Clone(ids)
+			rng.Shuffle(len(set), func(i, j int) { set[i], set[j] = set[j], set[i] })
+			set = set[:20]
+			slices.Sort(set)
+			if key := strings.Join(set, ","); !seen[key] {
+				seen[key] = true
+				return api + "/api/v1/analytics/correlation?ids=" + key
+			}
+		}
+	}
+	get := func(u string) (int, string) {
+		resp, err := hc.Get(u)
+		if err != nil {
+			t.Errorf("GET %s: %v", u, err)
+			return 0, ""
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("X-Cache")
+	}
+	memory := func() map[string]any {
+		var snap struct {
+			Limits struct {
+				Memory map[string]any `json:"memory"`
+			} `json:"limits"`
+		}
+		getJSON(t, admin+"/admin/v1/snapshot", &snap)
+		return snap.Limits.Memory
+	}
+	hot := api + "/api/v1/analytics/correlation?ids=" + strings.Join(ids[:10], ",")
+	if code, _ := get(hot); code != 200 {
+		t.Fatalf("the hot answer before the flood: %d, want 200", code)
+	}
+
+	const flood, workers = 2000, 8
+	urls := make(chan string, flood)
+	for range flood {
+		urls <- cold()
+	}
+	close(urls)
+	var (
+		mu        sync.Mutex
+		floodCode = map[int]int{}
+		hotCode   = map[string]int{}
+		wg        sync.WaitGroup
+		n         int
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for u := range urls {
+				code, _ := get(u)
+				mu.Lock()
+				floodCode[code]++
+				n++
+				askHot := n%25 == 0
+				mu.Unlock()
+				if askHot {
+					code, xc := get(hot)
+					mu.Lock()
+					hotCode[fmt.Sprintf("%d %s", code, xc)]++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	during := memory()
+	t.Logf("flood of %d: %v; the hot answer meanwhile: %v; memory: %v", flood, floodCode, hotCode, during)
+	if r, _ := during["reclaims"].(float64); r < 1 {
+		t.Errorf("after the flood, reclaims = %v, want the cache to have given memory back", during["reclaims"])
+	}
+	for k, c := range hotCode {
+		if k != "200 HIT" {
+			t.Errorf("the hot answer during the flood: %d x %q, want only 200 HIT", c, k)
+		}
+	}
+
+	// The flood is over: readings come with requests, and a GC is forced
+	// now and then while shedding, so the hot answer is asked for until
+	// the shedding ends (at most 20 s; each probe is a reading).
+	deadline := time.Now().Add(20 * time.Second)
+	for memory()["shedding"] == true {
+		if time.Now().After(deadline) {
+			t.Fatalf("still shedding 20 s after the flood: %v", memory())
+		}
+		if code, xc := get(hot); code != 200 || xc != "HIT" {
+			t.Errorf("the hot answer after the flood: %d %s, want 200 HIT", code, xc)
+		}
+		time.Sleep(100 * time.Millisecond) // the shedder's reading interval, not synchronisation
+	}
+	shed := 0
+	const after = 50
+	for range after {
+		if code, _ := get(cold()); code == 503 {
+			shed++
+		}
+	}
+	t.Logf("after the flood: %d of %d cold requests shed; memory: %v", shed, after, memory())
+	if shed > after/10 {
+		t.Errorf("after the flood, %d of %d cold requests were shed, want at most %d", shed, after, after/10)
+	}
+	if code, xc := get(hot); code != 200 || xc != "HIT" {
+		t.Errorf("the hot answer at the end: %d %s, want 200 HIT", code, xc)
 	}
 }

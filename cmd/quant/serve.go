@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/quantops/quant/internal/cache"
@@ -65,6 +67,8 @@ type serveConfig struct {
 	cacheTTL            map[quant.Analysis]time.Duration // parsed by Validate
 	trustedProxies      []netip.Prefix                   // parsed by Validate
 	memoryLimit         int64                            // parsed by Validate; 0: keep GOMEMLIMIT
+	cacheMaxBytes       int64                            // set by Validate: CacheMaxBytes, or the default that follows the memory limit
+	cacheBoundNote      string                           // set by Validate when the default bound followed the limit: logged at start
 }
 
 // Validate reports the first setting that cannot work, by its flag name.
@@ -114,9 +118,6 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.BreakerFailures < 1 || c.BreakerOpen <= 0 || c.BreakerSlow <= 0 {
 		return fmt.Errorf("--breaker-failures must be >= 1 and --breaker-open, --breaker-slow positive (got %d, %v, %v)", c.BreakerFailures, c.BreakerOpen, c.BreakerSlow)
-	}
-	if c.CacheMaxBytes < 1<<20 {
-		return fmt.Errorf("--cache-max-bytes must be at least 1 MiB, got %d", c.CacheMaxBytes)
 	}
 	if c.RedisTimeout <= 0 {
 		return fmt.Errorf("--redis-timeout must be positive, got %v", c.RedisTimeout)
@@ -190,6 +191,41 @@ func (c *serveConfig) Validate() error {
 	if !(c.MemoryShedThreshold > 0 && c.MemoryShedThreshold <= 1) {
 		return fmt.Errorf("--memory-shed-threshold must be in (0, 1], got %v", c.MemoryShedThreshold)
 	}
+	return c.cacheBound()
+}
+
+// cacheBound sets cacheMaxBytes, the answer cache's bound: at most half the
+// effective memory limit (--memory-limit, else GOMEMLIMIT), so that a full
+// cache leaves the live heap under the shed threshold with room for the
+// rest of the process (issue 16: a 256 MiB cache under a 250 MiB limit
+// filled until everything was shed, and stayed full). An explicit
+// --cache-max-bytes over it is refused; the default (0) follows it.
+func (c *serveConfig) cacheBound() error {
+	limit, from := c.memoryLimit, "--memory-limit"
+	if limit == 0 {
+		// The limit the runtime took from GOMEMLIMIT at start; -1 reads it.
+		if l := debug.SetMemoryLimit(-1); l > 0 && l < math.MaxInt64 {
+			limit, from = l, "GOMEMLIMIT"
+		}
+	}
+	c.cacheBoundNote = ""
+	switch {
+	case c.CacheMaxBytes == 0:
+		c.cacheMaxBytes = cache.DefaultMaxBytes
+		if limit > 0 && limit/2 < c.cacheMaxBytes {
+			c.cacheMaxBytes = limit / 2
+			c.cacheBoundNote = fmt.Sprintf("the answer cache holds at most %s, half of the memory limit %s (%s), instead of its default %s",
+				formatByteSize(c.cacheMaxBytes), formatByteSize(limit), from, formatByteSize(cache.DefaultMaxBytes))
+		}
+	case c.CacheMaxBytes < 1<<20:
+		return fmt.Errorf("--cache-max-bytes must be at least 1 MiB, got %d", c.CacheMaxBytes)
+	case limit > 0 && c.CacheMaxBytes > limit/2:
+		return fmt.Errorf("--cache-max-bytes %d (%s) is over half of the memory limit %s (%s): a full cache would keep the heap at the memory shed threshold; "+
+			"set --cache-max-bytes to at most %d (%s), or leave it out to have it follow the limit",
+			c.CacheMaxBytes, formatByteSize(c.CacheMaxBytes), formatByteSize(limit), from, limit/2, formatByteSize(limit/2))
+	default:
+		c.cacheMaxBytes = c.CacheMaxBytes
+	}
 	return nil
 }
 
@@ -244,7 +280,7 @@ synthetic dataset of both chambers (--gen-politicians, --gen-trades,
 	f.IntVar(&cfg.BreakerFailures, "breaker-failures", 5, "consecutive failures that open an analysis' breaker")
 	f.DurationVar(&cfg.BreakerOpen, "breaker-open", 60*time.Second, "how long an open breaker refuses before probing")
 	f.DurationVar(&cfg.BreakerSlow, "breaker-slow", 30*time.Second, "a computation slower than this counts as slow for the breaker")
-	f.Int64Var(&cfg.CacheMaxBytes, "cache-max-bytes", cache.DefaultMaxBytes, "bound of the in-process answer cache, in bytes")
+	f.Int64Var(&cfg.CacheMaxBytes, "cache-max-bytes", 0, "bound of the in-process answer cache, in bytes (default 268435456 = 256 MiB, or half the memory limit when that is less; with --memory-limit or GOMEMLIMIT, more than half of it is refused)")
 	f.DurationVar(&cfg.CacheMaxStale, "cache-max-stale", cache.DefaultMaxStale, "how long past its lifetime an answer may be served as STALE (0: never)")
 	f.DurationVar(&cfg.RedisTimeout, "redis-timeout", 100*time.Millisecond, "bound of one Redis cache call: past it the call counts as a miss and the in-process cache answers alone for a second")
 	f.BoolVar(&cfg.Unprotected, "unprotected", false, "serve analyses with no cache, coalescing, bulkheads or breakers: for the benchmark that shows what the protection buys, never for production")
@@ -273,7 +309,17 @@ type protection struct {
 	analyzer quant.Analyzer
 	guard    *guard.Guard
 	cache    *cache.Analyzer
+	gate     *server.MemoryGate // nil when unprotected
 	close    func()
+}
+
+// reclaimer is the cache that gives memory back under pressure; nil when
+// unprotected (no cache).
+func (p *protection) reclaimer() quant.Reclaimer {
+	if p.cache == nil {
+		return nil
+	}
+	return p.cache.Reclaimer()
 }
 
 // workBudget is how long one analysis may take from arrival to answer:
@@ -298,7 +344,13 @@ func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog
 	if err != nil {
 		return nil, err
 	}
-	var backend quant.Cache = cache.NewMemory(cache.MemoryOptions{MaxBytes: cfg.CacheMaxBytes})
+	// Under the cache, the memory gate refuses only the computations of
+	// misses while memory is short: hits and stale answers are served.
+	gate := server.NewMemoryGate(g)
+	if cfg.cacheBoundNote != "" {
+		log.Info("cache: bound follows the memory limit: " + cfg.cacheBoundNote)
+	}
+	var backend quant.Cache = cache.NewMemory(cache.MemoryOptions{MaxBytes: cfg.cacheMaxBytes})
 	closeFn := func() {}
 	var lease quant.Leaser
 	if cfg.RedisURL != "" {
@@ -319,7 +371,7 @@ func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog
 	// its answer is stored when they all gave up) within RefreshTimeout: it
 	// may wait for the longest queue and then compute, like a request (the
 	// API's write timeout is the same budget).
-	ca := cache.New(g, backend, st, cache.Options{
+	ca := cache.New(gate, backend, st, cache.Options{
 		MaxStale: maxStale, TTL: cfg.cacheTTL, Logger: log, Lease: lease, LeaseTTL: cfg.LeaseTTL,
 		RefreshTimeout: cfg.workBudget(),
 	})
@@ -328,7 +380,7 @@ func newProtection(cfg *serveConfig, st quant.Store, ppl quant.People, log *slog
 	if err := ca.Prime(context.Background()); err != nil {
 		log.Warn("cache: no dataset version yet; requests pass through uncached until one is read", "error", err)
 	}
-	return &protection{analyzer: ca, guard: g, cache: ca, close: func() {
+	return &protection{analyzer: ca, guard: g, cache: ca, gate: gate, close: func() {
 		// Background refreshes end before Redis and the store close, or
 		// are left after a few seconds: the servers' grace is spent
 		// already, and a refresh only saves a later computation.
@@ -467,7 +519,7 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 		Store: st, Analyzer: prot.analyzer, People: ppl, MergePeople: cfg.MergePeople, Logger: log, Version: buildVersion(), WriteTimeout: writeTimeout,
 		Jobs: runner, IngestToken: cfg.IngestToken, MaxIngestBytes: cfg.IngestMaxBytes, CORSOrigins: cfg.CORSOrigins,
 		MaxConns: cfg.MaxConns, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.trustedProxies,
-		MemoryLimit: cfg.memoryLimit, MemoryShedThreshold: cfg.MemoryShedThreshold,
+		MemoryLimit: cfg.memoryLimit, MemoryShedThreshold: cfg.MemoryShedThreshold, MemoryGate: prot.gate, Reclaim: prot.reclaimer(),
 	})
 	local := &monitor.Local{
 		ID: instance, Version: buildVersion(), Addr: ln.Addr().String(), StartedAt: time.Now().UTC(), Store: st,

@@ -336,3 +336,11 @@ func (a *Analyzer) FlushLocal(ctx context.Context) error {
 
 // Stats returns the counters and the backend's stats.
 func (a *Analyzer) Stats() Stats { return a.stats.snapshot(a.c.Stats()) }
+
+// Reclaimer returns the backend as a quant.Reclaimer, when it is one (a
+// Memory, or a Tiered over one), for the server's memory watcher; nil
+// otherwise.
+func (a *Analyzer) Reclaimer() quant.Reclaimer {
+	r, _ := a.c.(quant.Reclaimer)
+	return r
+}

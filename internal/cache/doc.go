@@ -60,6 +60,18 @@
 // A flush made on another instance empties only this process's level
 // (FlushLocal): the origin flushed the shared one.
 //
+// # Giving memory back
+//
+// Memory is a quant.Reclaimer (and so is Tiered, through its L1;
+// Analyzer.Reclaimer hands the backend to the server): when the process is
+// short of memory, the server's watcher has it remove answers by weight
+// times the time since they were stored or last served, largest first,
+// down to a floor of min(1 MiB, bound/16), and cap its bound at what is
+// left until the pressure is over (Restore). Under the Analyzer, the
+// server's MemoryGate refuses the computations of misses while memory is
+// short; a refused refresh leaves the answer served STALE, as any
+// unavailable computation does.
+//
 // # Inside the Analyzer
 //
 // Analyzer (analyzer.go) is the read path: key, look up, then HIT, STALE or

@@ -1,8 +1,12 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -35,7 +39,10 @@ type MemoryOptions struct {
 type Memory struct {
 	c   *otter.Cache[string, *stored]
 	now func() time.Time
-	max int64
+	max int64 // the configured bound
+
+	mu     sync.Mutex // guards capped and serializes Reclaim and Restore
+	capped bool       // a Reclaim's cap is in force
 }
 
 // stored is what a Memory keeps under a key: the entry as it was set, and
@@ -44,6 +51,17 @@ type Memory struct {
 type stored struct {
 	e   *quant.CacheEntry
 	hit quant.Result // *e.Result with Status CacheHit; shared, never modified
+	// used is when it was stored or last served, in unix ns, to a second
+	// (a HIT writes it at most once a second, so that hot keys read on
+	// every core do not contend on it): its age orders Reclaim.
+	used atomic.Int64
+}
+
+// touch records a use at now, unless one was recorded in the last second.
+func (s *stored) touch(now time.Time) {
+	if n := now.UnixNano(); n-s.used.Load() >= int64(time.Second) {
+		s.used.Store(n)
+	}
 }
 
 // hitCache is a backend that keeps with each entry the Result a HIT
@@ -58,7 +76,10 @@ var (
 	_ hitCache = (*Tiered)(nil)
 )
 
-var _ quant.Cache = (*Memory)(nil)
+var (
+	_ quant.Cache     = (*Memory)(nil)
+	_ quant.Reclaimer = (*Memory)(nil)
+)
 
 // NewMemory returns an empty Memory cache configured by opts.
 func NewMemory(opts MemoryOptions) *Memory {
@@ -102,9 +123,14 @@ func (m *Memory) Get(ctx context.Context, key string) (*quant.CacheEntry, error)
 // getHit is Get, plus the entry's Result marked HIT.
 func (m *Memory) getHit(_ context.Context, key string) (*quant.CacheEntry, *quant.Result, error) {
 	s, ok := m.c.GetIfPresent(key)
-	if !ok || !m.now().Before(s.e.StaleUntil) {
+	if !ok {
 		return nil, nil, nil
 	}
+	now := m.now()
+	if !now.Before(s.e.StaleUntil) {
+		return nil, nil, nil
+	}
+	s.touch(now)
 	return s.e, &s.hit, nil
 }
 
@@ -115,6 +141,7 @@ func (m *Memory) Set(_ context.Context, key string, e *quant.CacheEntry) error {
 		return nil
 	}
 	s := &stored{e: e, hit: *e.Result}
+	s.used.Store(m.now().UnixNano())
 	s.hit.Status = quant.CacheHit
 	m.c.Set(key, s)
 	return nil
@@ -137,8 +164,74 @@ func (m *Memory) Stats() quant.CacheStats {
 	}
 }
 
-// MaxBytes returns the bound on the total weight of the entries.
+// MaxBytes returns the configured bound on the total weight of the
+// entries (a Reclaim's cap may hold the cache under it for a while).
 func (m *Memory) MaxBytes() int64 { return m.max }
+
+// reclaimFloor is the weight a Reclaim leaves in the cache: 1 MiB, or a
+// sixteenth of a smaller bound. Answers that few cannot be what presses on
+// the memory, and they are the youngest and smallest, the ones asked for
+// again: kept, they are served (as HITs) while cold analyses are shed.
+func (m *Memory) reclaimFloor() int64 { return min(1<<20, m.max/16) }
+
+// Reclaim removes entries until at least bytes of their weight are gone or
+// what is left weighs reclaimFloor or less, in the order of weight times
+// age (time since it was stored or last served, plus a second so that
+// entries of one instant still order by weight), largest first: the big
+// answers nobody asked for in a long while go first, a small one served a
+// moment ago last. Then it caps the cache at the weight left
+// (at least reclaimFloor) until Restore, so that it does not fill again
+// while the memory is short. It walks every entry once and sorts them:
+// for the 3,400 answers of 64 KiB a 256 MiB cache holds, under a
+// millisecond; for a million small ones, a few hundred.
+func (m *Memory) Reclaim(bytes int64) quant.Reclaimed {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	type victim struct {
+		key    string
+		weight int64
+		score  float64
+	}
+	var vs []victim
+	left := int64(0)
+	for k, s := range m.c.All() {
+		w := int64(weigh(k, s))
+		left += w
+		age := now.Sub(time.Unix(0, s.used.Load())) + time.Second
+		vs = append(vs, victim{key: k, weight: w, score: float64(w) * age.Seconds()})
+	}
+	slices.SortFunc(vs, func(a, b victim) int { return cmp.Compare(b.score, a.score) })
+	floor := m.reclaimFloor()
+	var r quant.Reclaimed
+	for _, v := range vs {
+		if r.Bytes >= bytes || left <= floor {
+			break
+		}
+		if _, ok := m.c.Invalidate(v.key); ok {
+			r.Entries++
+			r.Bytes += v.weight
+			left -= v.weight
+		}
+	}
+	m.c.CleanUp()
+	r.Cap = min(m.max, max(int64(m.c.WeightedSize()), floor))
+	m.c.SetMaximum(uint64(r.Cap))
+	m.capped = true
+	return r
+}
+
+// Restore lifts the cap of the last Reclaim and returns the configured
+// bound.
+func (m *Memory) Restore() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.capped {
+		m.c.SetMaximum(uint64(m.max))
+		m.capped = false
+	}
+	return m.max
+}
 
 // CleanUp runs otter's pending maintenance (evictions, expiry) at once.
 // The cache does it by itself; tests and Stats readers that want exact

@@ -78,3 +78,113 @@ func TestMemoryExpiry(t *testing.T) {
 		t.Errorf("Get after Flush = %v, want nil", e)
 	}
 }
+
+// TestMemoryReclaim checks the order in which a Memory gives memory back
+// (weight times age, largest first), that it stops at the bytes asked for
+// and at its floor, and that its cap holds until Restore.
+func TestMemoryReclaim(t *testing.T) {
+	const max = 256 << 10 // floor: a sixteenth, 16 KiB
+	clk := newClock()
+	m := cache.NewMemory(cache.MemoryOptions{MaxBytes: max, Now: clk.Now})
+	ctx := context.Background()
+	set := func(key string, body int) {
+		t.Helper()
+		if err := m.Set(ctx, key, memEntry(clk.Now(), body, 24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Stored at 0 min, 0 min, 30 min and 120 min; reclaimed at 120 min:
+	// weight x age puts old-big first, then mid-big (40 KiB x 90 min is
+	// more than 1 KiB x 120 min), then old-small, then new-small.
+	set("old-big", 40<<10)
+	set("old-small", 1<<10)
+	clk.Advance(30 * time.Minute)
+	set("mid-big", 40<<10)
+	clk.Advance(90 * time.Minute)
+	set("new-small", 1<<10)
+	m.CleanUp()
+	has := func() (keys []string) {
+		for _, k := range []string{"old-big", "old-small", "mid-big", "new-small"} {
+			if e, _ := m.Get(ctx, k); e != nil {
+				keys = append(keys, k)
+			}
+		}
+		return keys
+	}
+	oldBig := int64(len("old-big")) + 40<<10 + cache.EntryOverhead // its weight
+
+	r := m.Reclaim(1)
+	if r.Entries != 1 || r.Bytes != oldBig || r.Cap != m.Stats().Bytes {
+		t.Errorf("Reclaim(1) = %+v, want old-big (%d bytes) removed, capped at the %d bytes left", r, oldBig, m.Stats().Bytes)
+	}
+	if got := fmt.Sprint(has()); got != "[old-small mid-big new-small]" {
+		t.Errorf("after Reclaim(1), entries %s, want old-big gone first", got)
+	}
+	// has read the three left, which counts as a use: they are of one age
+	// now, and weight decides.
+	if r := m.Reclaim(1); r.Entries != 1 {
+		t.Errorf("second Reclaim(1) = %+v, want 1 entry", r)
+	}
+	if got := fmt.Sprint(has()); got != "[old-small new-small]" {
+		t.Errorf("after a second Reclaim(1), entries %s, want mid-big gone next", got)
+	}
+	// What is left (2 KiB and overhead) is under the 16 KiB floor: kept.
+	r = m.Reclaim(1 << 20)
+	if r.Entries != 0 || r.Cap != 16<<10 {
+		t.Errorf("Reclaim(1 MiB) under the floor = %+v, want nothing removed, cap 16 KiB", r)
+	}
+	if got := fmt.Sprint(has()); got != "[old-small new-small]" {
+		t.Errorf("after Reclaim under the floor, entries %s", got)
+	}
+
+	// The cap holds the cache at 16 KiB until Restore.
+	for i := range 20 {
+		set(fmt.Sprintf("fill-%d", i), 4<<10)
+	}
+	m.CleanUp()
+	if b := m.Stats().Bytes; b > 16<<10 {
+		t.Errorf("capped at 16 KiB, the cache holds %d bytes", b)
+	}
+	if got := m.Restore(); got != max {
+		t.Errorf("Restore() = %d, want the configured %d", got, max)
+	}
+	for i := range 20 {
+		set(fmt.Sprintf("fill-%d", i), 4<<10)
+	}
+	m.CleanUp()
+	if b := m.Stats().Bytes; b < 80<<10 {
+		t.Errorf("restored to 256 KiB, the cache holds only %d bytes of 20 x 4 KiB", b)
+	}
+}
+
+// TestMemoryReclaimKeepsWhatIsServed: age is the time since an entry was
+// last served, not since it was stored, so a hot answer outlives a cold
+// one stored after it.
+func TestMemoryReclaimKeepsWhatIsServed(t *testing.T) {
+	clk := newClock()
+	m := cache.NewMemory(cache.MemoryOptions{MaxBytes: 256 << 10, Now: clk.Now})
+	ctx := context.Background()
+	for _, k := range []string{"hot", "new", "pad"} { // pad keeps the cache over its 16 KiB floor
+		body := 20 << 10
+		if k == "pad" {
+			body = 1 << 10
+		}
+		if err := m.Set(ctx, k, memEntry(clk.Now(), body, 24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(5 * time.Minute)
+	}
+	if e, _ := m.Get(ctx, "hot"); e == nil { // served at 15 min: the most recent use
+		t.Fatal("hot not cached")
+	}
+	clk.Advance(time.Minute)
+	if r := m.Reclaim(1); r.Entries != 1 {
+		t.Fatalf("Reclaim(1) = %+v, want one entry", r)
+	}
+	if e, _ := m.Get(ctx, "new"); e != nil {
+		t.Error("new (stored after hot, never served) survived the reclaim")
+	}
+	if e, _ := m.Get(ctx, "hot"); e == nil {
+		t.Error("hot (stored first, served last) was reclaimed")
+	}
+}

@@ -42,7 +42,10 @@ type Tiered struct {
 	failedAt  atomic.Int64 // UnixNano of the last L2 failure
 }
 
-var _ quant.Cache = (*Tiered)(nil)
+var (
+	_ quant.Cache     = (*Tiered)(nil)
+	_ quant.Reclaimer = (*Tiered)(nil)
+)
 
 // NewTiered returns a Tiered cache over l1 and l2.
 func NewTiered(l1, l2 quant.Cache, opts TieredOptions) *Tiered {
@@ -157,4 +160,23 @@ func (t *Tiered) Stats() quant.CacheStats {
 		Healthy: s1.Healthy && !t.unhealthy.Load(),
 		Errors:  s1.Errors + max(s2.Errors, t.errors.Load()),
 	}
+}
+
+// Reclaim gives memory back from L1, when it can (see quant.Reclaimer);
+// L2 holds no memory of this process. With an L1 that cannot, nothing is
+// reclaimed.
+func (t *Tiered) Reclaim(bytes int64) quant.Reclaimed {
+	if r, ok := t.l1.(quant.Reclaimer); ok {
+		return r.Reclaim(bytes)
+	}
+	return quant.Reclaimed{}
+}
+
+// Restore lifts L1's cap (see quant.Reclaimer); 0 with an L1 that cannot
+// reclaim.
+func (t *Tiered) Restore() int64 {
+	if r, ok := t.l1.(quant.Reclaimer); ok {
+		return r.Restore()
+	}
+	return 0
 }

@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -160,5 +161,36 @@ func TestTieredFlushLocal(t *testing.T) {
 	e2, _ := l2.Get(ctx, "k")
 	if e1 != nil || e2 == nil {
 		t.Errorf("after FlushLocal: L1 %v, L2 %v; want L1 empty, L2 kept", e1, e2)
+	}
+}
+
+// TestTieredReclaim: a Tiered gives memory back from its L1 (L2 holds no
+// memory of this process), and the cache Analyzer hands it to the server
+// as its Reclaimer.
+func TestTieredReclaim(t *testing.T) {
+	clk := newClock()
+	l1 := cache.NewMemory(cache.MemoryOptions{MaxBytes: 1 << 20, Now: clk.Now})
+	l2 := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
+	tc := cache.NewTiered(l1, l2, cache.TieredOptions{Now: clk.Now})
+	ctx := context.Background()
+	for i := range 4 {
+		if err := tc.Set(ctx, fmt.Sprintf("k%d", i), memEntry(clk.Now(), 64<<10, time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Minute)
+	}
+	rc := cache.New(nil, tc, nil, cache.Options{}).Reclaimer()
+	if rc == nil {
+		t.Fatal("cache.New over a Tiered: Reclaimer() = nil")
+	}
+	r := rc.Reclaim(1)
+	if r.Entries != 1 || l1.Stats().Entries != 3 || l2.Stats().Entries != 4 {
+		t.Errorf("Reclaim(1) = %+v; L1 %d entries, L2 %d; want one entry gone from L1 only", r, l1.Stats().Entries, l2.Stats().Entries)
+	}
+	if e, _ := l1.Get(ctx, "k0"); e != nil {
+		t.Error("k0, the oldest, is still in L1")
+	}
+	if got := rc.Restore(); got != 1<<20 {
+		t.Errorf("Restore() = %d, want L1's bound", got)
 	}
 }

@@ -51,6 +51,27 @@ type CacheStats struct {
 	Errors  int64 // backend errors since start
 }
 
+// Reclaimer is a cache that gives memory back when the process is short
+// of it (the cache package's Memory, and what wraps one). The server's
+// memory watcher calls it before it sheds anything.
+type Reclaimer interface {
+	// Reclaim removes entries, oldest and largest first, until at least
+	// bytes of their weight are gone or none is left, and caps the
+	// cache's bound at the weight that is left, so that it does not fill
+	// again while the pressure lasts. It is safe for concurrent use.
+	Reclaim(bytes int64) Reclaimed
+	// Restore lifts the cap of the last Reclaim: the cache may hold its
+	// configured bound again. It returns that bound.
+	Restore() int64
+}
+
+// Reclaimed is what one Reclaimer.Reclaim gave back.
+type Reclaimed struct {
+	Entries int64 // entries removed
+	Bytes   int64 // their weight, in bytes
+	Cap     int64 // the cache's bound from now until Restore, in bytes
+}
+
 // Leaser hands out short exclusive leases, so that instances sharing a
 // cache compute a missing answer once between them.
 type Leaser interface {

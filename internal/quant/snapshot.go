@@ -44,7 +44,8 @@ type LimitsSnapshot struct {
 // MemoryState is the memory shedding's view of the Go runtime's memory,
 // as of its last reading.
 type MemoryState struct {
-	// Shedding is true while /api/v1 requests are answered 503.
+	// Shedding is true while the requests that would make new memory
+	// (cold analyses, ingest, job submissions) are answered 503.
 	Shedding bool `json:"shedding"`
 	// HeapLive is the heap the last GC found live (what pressure is
 	// measured on); HeapObjects adds the garbage not yet swept; Total is
@@ -59,6 +60,20 @@ type MemoryState struct {
 	Limit int64 `json:"limit_bytes"`
 	// Threshold is the share of Limit at which shedding starts.
 	Threshold float64 `json:"threshold"`
+	// ReclaimLevel is the share of Limit at which the answer cache gives
+	// memory back (Threshold less 0.1, at least half of it); 0 without a
+	// cache that can.
+	ReclaimLevel float64 `json:"reclaim_level,omitzero"`
+	// Reclaims counts the times the cache was asked to give memory back
+	// since start; ReclaimedEntries and ReclaimedBytes what it gave.
+	Reclaims         int64 `json:"reclaims"`
+	ReclaimedEntries int64 `json:"reclaimed_entries"`
+	ReclaimedBytes   int64 `json:"reclaimed_bytes"`
+	// CacheCap is the bound the cache is held to while the pressure
+	// lasts, in bytes; 0 when it may hold its configured bound.
+	CacheCap int64 `json:"cache_cap_bytes"`
+	// LastReclaim is when the cache last gave memory back.
+	LastReclaim time.Time `json:"last_reclaim,omitzero"`
 	// Shed counts the requests refused for memory since start.
 	Shed int64 `json:"shed"`
 	// Since is when the current shedding started (zero when not shedding).

@@ -457,8 +457,12 @@ var (
 	descConns           = desc("http_connections", "API connections open now.")
 	descMaxConns        = desc("http_max_connections", "The API's connection limit.")
 	descRateLimited     = desc("rate_limited_total", "API requests refused with 429 (per-client rate limit).")
-	descShedding        = desc("memory_shedding", "1 while API requests are shed for memory pressure.")
+	descShedding        = desc("memory_shedding", "1 while cold analyses, ingest and job submissions are shed for memory pressure.")
 	descShed            = desc("memory_shed_total", "API requests refused with 503 for memory pressure.")
+	descReclaims        = desc("memory_reclaims_total", "Times the answer cache gave memory back under memory pressure.")
+	descReclaimedEnt    = desc("memory_reclaimed_entries_total", "Cache entries removed to give memory back.")
+	descReclaimedBytes  = desc("memory_reclaimed_bytes_total", "Bytes of cache entries removed to give memory back.")
+	descCacheCap        = desc("memory_cache_cap_bytes", "The bound the answer cache is held to under memory pressure (0: its configured bound).")
 	descHeapLive        = desc("memory_heap_live_bytes", "The heap the last GC found live (what shedding watches).")
 	descMemLimit        = desc("memory_limit_bytes", "The Go runtime's soft memory limit (0: none).")
 )
@@ -472,7 +476,8 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 		descCoalLeaders, descCoalJoined, descStoreReachable, descStoreTrades, descStoreConns, descStoreMaxConns,
 		descStoreAcquires, descStoreEmpty, descStoreCanceled, descStoreWait, descHTTPInFlight, descHTTPRequests,
 		descHTTPDuration, descJobsRunning, descJobsFinished, descJobsStore, descClusterSize, descClusterHitRate,
-		descConns, descMaxConns, descRateLimited, descShedding, descShed, descHeapLive, descMemLimit} {
+		descConns, descMaxConns, descRateLimited, descShedding, descShed, descHeapLive, descMemLimit,
+		descReclaims, descReclaimedEnt, descReclaimedBytes, descCacheCap} {
 		ch <- d
 	}
 }
@@ -589,6 +594,10 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descShed, float64(l.Memory.Shed))
 		gauge(descHeapLive, float64(l.Memory.HeapLive))
 		gauge(descMemLimit, float64(max(l.Memory.Limit, 0)))
+		counter(descReclaims, float64(l.Memory.Reclaims))
+		counter(descReclaimedEnt, float64(l.Memory.ReclaimedEntries))
+		counter(descReclaimedBytes, float64(l.Memory.ReclaimedBytes))
+		gauge(descCacheCap, float64(l.Memory.CacheCap))
 	}
 	if cl := s.Cluster; cl != nil {
 		gauge(descClusterSize, float64(len(cl.Instances)))

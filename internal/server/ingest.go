@@ -114,6 +114,12 @@ func (s *Server) ingestTrades(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, problem.WithDetail(problem.ErrUnauthorized, "ingest needs the header Authorization: Bearer <ingest token>"))
 		return
 	}
+	// An ingest holds its body and the parsed records in memory: refused
+	// while memory is short, before the body is read.
+	if err := s.shedNow("ingest"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	q := &query{v: r.URL.Query()}
 	q.only("source", "force")
 	source := q.single("source")

@@ -272,6 +272,12 @@ func (s *Server) jobBody(r *http.Request) (quant.Request, error) {
 }
 
 func (s *Server) submitJob(w http.ResponseWriter, r *http.Request) {
+	// A job is a computation to come, and its answer a stored result:
+	// refused while memory is short, before the body is read.
+	if err := s.shedNow("job submissions"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	q := &query{v: r.URL.Query()}
 	q.only()
 	err := q.err

@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/quantops/quant/internal/problem"
-	"github.com/quantops/quant/internal/quant"
 )
 
 type ctxKey int
@@ -115,7 +115,7 @@ type middleware struct {
 	// bodyLimit is the most a request's body may hold.
 	bodyLimit func(*http.Request) int64
 	// admit, if set, refuses a request before it is routed (the public
-	// API's rate limit and memory shedding).
+	// API's rate limit).
 	admit func(r *http.Request, ri *routeInfo, now time.Time) error
 }
 
@@ -180,10 +180,10 @@ func (m middleware) wrap(h http.Handler) http.Handler {
 }
 
 // admit refuses a request that arrived at now before it is routed: 429
-// when its client is over its rate, 503 when the heap is near the memory
-// limit. Both run before the router so that a refusal costs as little as
-// possible; a refused request is recorded under a route of its own
-// ("(rate limited)", "(shed)").
+// when its client is over its rate. It runs before the router so that a
+// refusal costs as little as possible; a refused request is recorded
+// under a route of its own ("(rate limited)"). It also lets the memory
+// watcher take its reading.
 func (s *Server) admit(r *http.Request, ri *routeInfo, now time.Time) error {
 	if s.clock != nil {
 		now = s.clock()
@@ -197,10 +197,11 @@ func (s *Server) admit(r *http.Request, ri *routeInfo, now time.Time) error {
 			}
 		}
 	}
-	if s.shedder != nil && sheddable(r.URL.Path) && s.shedder.check(now) {
-		s.shedder.shed.Add(1)
-		ri.template = "(shed)"
-		return &quant.UnavailableError{Reason: "memory pressure: the server is shedding load", RetryAfter: shedRetryAfter}
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		// The memory watcher's readings are taken by API requests; what
+		// to shed is decided where new memory would be made (MemoryGate,
+		// ingest, job submissions), not here.
+		s.shedder.check(now)
 	}
 	return nil
 }

@@ -21,20 +21,31 @@
 //     /64 for IPv6; X-Forwarded-For only from Config.TrustedProxies) in a
 //     table bounded in size and idle time; over it, 429 with Retry-After.
 //     /healthz and /readyz are exempt.
-//   - Memory: while the heap the last GC found live is over
-//     Config.MemoryShedThreshold of the runtime's memory limit, /api
-//     requests are answered 503 (kind unavailable, "memory pressure") with
-//     Retry-After, as Envoy's overload manager does. The health checks, the
-//     OpenAPI document and the admin API keep answering.
+//   - Memory (shed.go): with a memory limit, the live heap (as the last GC
+//     found it) is watched at two levels. At the reclaim level
+//     (Config.MemoryShedThreshold less 0.1) the answer cache
+//     (Config.Reclaim) gives memory back: entries go by weight times time
+//     since last use, largest first, until the heap should be back under
+//     it, and the cache is capped at what is left until the heap is 5
+//     points under the reclaim level; a GC is forced so that the next
+//     reading shows it. At the threshold, only what makes new memory is
+//     refused with 503 (kind unavailable, "memory pressure") and
+//     Retry-After: cold analyses, ingest and job submissions. A cached
+//     answer (HIT, or STALE) keeps being served, and so do the listings
+//     (bounded pages, or a CSV export that streams), the job reads, the
+//     health checks, the OpenAPI document and the admin API. Shedding ends
+//     5 points under the threshold.
 //
-// Both refusals are middleware, checked before routing, the cheapest place
-// to refuse. Shedding sits there rather than as an Analyzer decorator behind
-// the cache, where only misses would be refused, for two reasons: the API
-// has other requests that allocate in proportion to their input (ingest
-// bodies up to 32 MiB, job submissions, trade pages), and under memory
-// pressure a 503 is cheaper than even a cache hit, which copies its answer
-// to add meta. The cost is that hits are refused too while shedding lasts;
-// clients retry after Retry-After, and the cache is still warm then.
+// The rate limit is middleware, checked before routing, the cheapest place
+// to refuse. Memory shedding is not: refusing there (as this package first
+// did) refused cache hits too, so that a cache that had filled the heap
+// made every request fail until its entries expired (issue 16). Cold
+// analyses are refused by a MemoryGate, the Analyzer decorator under the
+// cache (cache -> MemoryGate -> guard), so that a miss is refused and a
+// hit is not, and a refused refresh leaves the cache serving the STALE
+// answer; ingest and job submissions check in their handlers, before
+// their bodies are read. The middleware only has API requests take the
+// memory readings (at most every 100 ms).
 // Server.Limits reports all three for the admin snapshot.
 //
 // Identity (issue 14) is read only through Config.People, one
@@ -150,9 +161,19 @@ type Config struct {
 	// the runtime's. Without a limit, nothing is shed for memory.
 	MemoryLimit int64
 	// MemoryShedThreshold is the share of the memory limit the live heap
-	// may reach before /api requests are answered 503 (default
-	// DefaultMemoryShedThreshold).
+	// may reach before cold analyses, ingest and job submissions are
+	// answered 503 (default DefaultMemoryShedThreshold).
 	MemoryShedThreshold float64
+	// MemoryGate, when set, is the decorator under Analyzer's cache that
+	// refuses its computations while memory is short (see MemoryGate);
+	// New gives it this Server. Without one, New puts its own gate in
+	// front of Analyzer, so that every analysis is refused while memory is
+	// short: the server cannot tell an analyzer's hits from its misses.
+	MemoryGate *MemoryGate
+	// Reclaim, when set, is the answer cache that gives memory back under
+	// pressure before anything is shed (cache.Analyzer.Reclaimer); nil:
+	// nothing is reclaimed.
+	Reclaim quant.Reclaimer
 }
 
 func (c *Config) setDefaults() {
@@ -237,7 +258,14 @@ func New(cfg Config) *Server {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), requests: newRequestStats(),
-		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Logger), ingests: make(chan struct{}, 1)}
+		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Reclaim, cfg.Logger), ingests: make(chan struct{}, 1)}
+	if cfg.Analyzer != nil && cfg.MemoryGate == nil {
+		s.cfg.Analyzer = NewMemoryGate(cfg.Analyzer)
+		s.cfg.MemoryGate = s.cfg.Analyzer.(*MemoryGate)
+	}
+	if s.cfg.MemoryGate != nil {
+		s.cfg.MemoryGate.s.Store(s)
+	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.RateLimitClients)
 	}

@@ -523,7 +523,7 @@ func TestGolden(t *testing.T) {
 				Overrides: []quant.ControlEvent{{Kind: "breaker", Breaker: "hmm", Action: "open", Reason: "bad deploy"}},
 			}
 			s.Limits = &quant.LimitsSnapshot{Conns: 12, MaxConns: 10000, RateLimit: 50, RateLimited: 7,
-				Memory: quant.MemoryState{HeapLive: 300 << 20, Limit: 1 << 30, Shedding: true, Shed: 42}}
+				Memory: quant.MemoryState{HeapLive: 300 << 20, Limit: 1 << 30, Shedding: true, Shed: 42, ReclaimedBytes: 96 << 20}}
 			s.Jobs = &quant.JobsSnapshot{Workers: 2, Running: 1, Done: 40, Submitted: 44, Store: &quant.JobCounts{Queued: 3, Running: 2, Done: 120, Failed: 1}}
 			h.src.mu.Lock()
 			h.src.snaps = append(h.src.snaps, &s)
@@ -564,5 +564,17 @@ func TestGolden(t *testing.T) {
 				t.Errorf("screen differs from %s (go test ./internal/tui -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
 			}
 		})
+	}
+}
+
+// TestLimitsLinesMemory: the memory line says what was shed and what the
+// answer cache gave back under pressure.
+func TestLimitsLinesMemory(t *testing.T) {
+	m := NewModel(Options{NoColor: true, Source: &fakeSource{snaps: []*quant.Snapshot{fixture(0)}}})
+	lines := m.limitsLines(&quant.LimitsSnapshot{MaxConns: 10, Memory: quant.MemoryState{
+		HeapLive: 200 << 20, Limit: 250 << 20, Shed: 7, ReclaimedBytes: 12 << 20}})
+	got := ansi.Strip(lines[len(lines)-1])
+	if want := "memory: heap 200.0 MiB of 250.0 MiB limit, shed 7, cache gave 12.0 MiB"; got != want {
+		t.Errorf("memory line = %q, want %q", got, want)
 	}
 }

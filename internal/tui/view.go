@@ -645,7 +645,8 @@ func (m Model) requestsPanel(w int, compact bool) panel {
 
 // limitsLines are the process-level limits: connections and the rate
 // limit with its refusals, then memory against its limit and the shedding
-// (first, so a narrow panel still shows it).
+// (first, so a narrow panel still shows it), the requests shed and the
+// bytes the answer cache gave back.
 func (m Model) limitsLines(l *quant.LimitsSnapshot) []string {
 	rate := "rate limit off"
 	if l.RateLimit > 0 {
@@ -661,6 +662,10 @@ func (m Model) limitsLines(l *quant.LimitsSnapshot) []string {
 	}
 	if l.Memory.Shed > 0 {
 		mem += fmt.Sprintf(", shed %d", l.Memory.Shed)
+	}
+	if l.Memory.ReclaimedBytes > 0 {
+		// What the answer cache gave back under pressure.
+		mem += ", cache gave " + fmtBytes(l.Memory.ReclaimedBytes)
 	}
 	return []string{fmt.Sprintf("conns %d/%d · %s", l.Conns, l.MaxConns, rate), mem}
 }
