@@ -201,6 +201,7 @@ type Server struct {
 	requests *RequestStats
 	limiter  *rateLimiter // nil: no rate limiting
 	shedder  *shedder
+	enc      *encoders                     // compresses the answers
 	listener atomic.Pointer[limitListener] // set by Serve
 	// ingests admits one ingest at a time: each holds its body (up to
 	// MaxIngestBytes) in memory, and the store imports one at a time
@@ -237,7 +238,8 @@ func New(cfg Config) *Server {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), requests: newRequestStats(),
-		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Logger), ingests: make(chan struct{}, 1)}
+		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Logger), ingests: make(chan struct{}, 1),
+		enc: newEncoders()}
 	if cfg.RateLimit > 0 {
 		s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.RateLimitClients)
 	}
@@ -246,7 +248,7 @@ func New(cfg Config) *Server {
 	// a valid id), not a's trades listing. Handlers read the vars
 	// unescaped.
 	s.router.UseEncodedPath()
-	s.router.Use(captureRoute, unescapeVars)
+	s.router.Use(captureRoute, unescapeVars, strictQuery(s.writeError))
 	s.routes()
 	if cfg.Analyzer != nil {
 		s.analyticsRoutes()

@@ -130,7 +130,7 @@ func (s *Server) searchTrades(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, toTradePageJSON(page, tq.Limit))
+	s.writeListing(w, r, toTradePageJSON(page, tq.Limit))
 }
 
 // exportCSV streams the trades tq selects as CSV, at most limit records
@@ -149,6 +149,12 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 	v0, err := s.cfg.Store.DatasetVersion(ctx)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if r.Method == http.MethodHead {
+		// The headers a GET would send, without reading a record.
+		setCSVHeaders(w.Header(), v0)
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	rc := http.NewResponseController(w)
@@ -182,10 +188,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 		}
 		if !started {
 			started = true
-			h := w.Header()
-			h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
-			h.Set("Content-Disposition", `attachment; filename="trades.csv"`)
-			h.Set("X-Dataset-Version", strconv.FormatInt(v0, 10))
+			setCSVHeaders(w.Header(), v0)
 			w.WriteHeader(http.StatusOK)
 			cw.Write(csvHeader)
 		}
@@ -205,6 +208,13 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 		}
 		tq.After = page.Next
 	}
+}
+
+// setCSVHeaders sets the headers of a CSV export of dataset version v.
+func setCSVHeaders(h http.Header, v int64) {
+	h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
+	h.Set("Content-Disposition", `attachment; filename="trades.csv"`)
+	h.Set("X-Dataset-Version", strconv.FormatInt(v, 10))
 }
 
 // sameVersion fails when the store's dataset version is no longer v0.
@@ -296,5 +306,5 @@ func (s *Server) getTicker(w http.ResponseWriter, r *http.Request) {
 		more := "/api/v1/trades?" + url.Values{"ticker": {ticker}, "cursor": {*c}}.Encode()
 		out.MoreTrades = &more
 	}
-	writeJSON(w, out)
+	s.writeListing(w, r, out)
 }
