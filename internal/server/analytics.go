@@ -346,14 +346,14 @@ func (a *answer) representation(enc *encoders, c coding) *representation {
 // every instance that shares the entry; a recomputation, new data or a
 // first (MISS) answer of the same key have other tags.
 func resultETag(res *quant.Result) string {
-	h := fnv.New64a()
-	h.Write([]byte(res.Key))
 	var b [9]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(res.ComputedAt.UnixNano()))
 	if resultCached(res) {
-		b[8] = 1
+		b[0] = 1
 	}
-	h.Write(b[:])
+	binary.BigEndian.PutUint64(b[1:], uint64(res.ComputedAt.UnixNano()))
+	h := fnv.New64a()
+	h.Write(b[:]) // first, so that the key's bytes mix them into every bit
+	h.Write([]byte(res.Key))
 	return fmt.Sprintf(`"%d-%016x"`, res.DatasetVersion, h.Sum64())
 }
 

@@ -37,6 +37,16 @@
 // clients retry after Retry-After, and the cache is still warm then.
 // Server.Limits reports all three for the admin snapshot.
 //
+// HTTP semantics (issue 17, http.go): every GET route answers HEAD; a 405
+// carries Allow; analysis answers carry a strong ETag, Cache-Control from
+// the cache's lifetime of the answer (quant.Result.FreshUntil and the
+// rest) and Vary: Accept-Encoding, listings an ETag of their JSON and
+// Cache-Control: no-cache; If-None-Match answers 304; bodies of 1 KiB or
+// more are gzip- or zstd-coded when asked. A HIT's encoded answer and its
+// compressed copies are made once per cache entry and kept in its
+// Result's Rendered. A query string that does not parse is a 400 naming
+// the parameter, on every route (strictQuery).
+//
 // Identity (issue 14) is read only through Config.People, one
 // *quant.Directory per dataset version. Decisions where the issue is
 // silent (identity.go and people.go say more):
