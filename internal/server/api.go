@@ -47,8 +47,7 @@ func (s *Server) routes() {
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/yaml")
-		w.Write(openapiYAML)
+		s.writeBody(w, r, hdrYAML, openapiYAML)
 	}).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/api/v1/politicians", s.listPoliticians).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/api/v1/politicians/{id}", s.getPolitician).Methods(http.MethodGet, http.MethodHead)

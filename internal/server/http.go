@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash/fnv"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,8 +23,9 @@ import (
 // conditional requests, content codings, and strict query strings.
 //
 //   - Every analysis answer carries a strong ETag, Cache-Control and Vary:
-//     Accept-Encoding (analytics.go); every listing a strong ETag, the
-//     hash of its JSON, and Cache-Control: no-cache (writeListing). An
+//     Accept-Encoding (analytics.go); every listing and the OpenAPI
+//     document a strong ETag, the hash of its bytes, and Cache-Control:
+//     no-cache (writeBody). An
 //     If-None-Match that matches is answered 304 with the same
 //     validators, and no body.
 //   - A body of at least minCompress bytes is compressed when the request
@@ -60,6 +62,7 @@ var (
 	hdrVary     = []string{"Accept-Encoding"}
 	hdrNoCache  = []string{"no-cache"}
 	hdrJSON     = []string{"application/json"}
+	hdrYAML     = []string{"application/yaml"}
 	hdrEncoding = [...][]string{codingGzip: {"gzip"}, codingZstd: {"zstd"}}
 )
 
@@ -167,7 +170,7 @@ type encoders struct {
 }
 
 func newEncoders() *encoders {
-	z, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(2), zstd.WithLowerEncoderMem(true))
+	z, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithLowerEncoderMem(true))
 	if err != nil {
 		panic("server: zstd encoder: " + err.Error()) // only for invalid options
 	}
@@ -230,37 +233,118 @@ func writeRepresentation(w http.ResponseWriter, r *http.Request, rep *representa
 	w.Write(rep.body)
 }
 
-// writeListing answers 200 with v as JSON, validated by the hash of that
-// JSON (a strong ETag: equal tags, equal bytes), compressed when r
-// accepts it, with Cache-Control: no-cache: a client or proxy may keep
-// it and must revalidate, since any ingest may change it (a 304 then
-// costs the listing's reads but not its transfer).
+// writeListing answers 200 with v as JSON (writeBody), or with the
+// problem of a value that does not encode.
 func (s *Server) writeListing(w http.ResponseWriter, r *http.Request, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	body = append(body, '\n') // as json.Encoder wrote it
+	s.writeBody(w, r, hdrJSON, append(body, '\n')) // the newline json.Encoder writes
+}
+
+// writeBody answers r with body, of the media type contentType: 200, or
+// 304 when r's If-None-Match names its ETag, the hash of body (a strong
+// tag: equal tags, equal bytes); compressed when r accepts it and body
+// is at least minCompress bytes (never for HEAD); with Cache-Control:
+// no-cache, since any ingest may change a listing: a client or proxy may
+// keep it and must revalidate (a 304 then saves the transfer, not the
+// listing's reads).
+func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, contentType []string, body []byte) {
 	h := w.Header()
-	h["Content-Type"] = hdrJSON
+	h["Content-Type"] = contentType
 	h["Cache-Control"] = hdrNoCache
 	h.Add("Vary", "Accept-Encoding")
-	etag := bodyETag(body)
 	c := identity
 	if len(body) >= minCompress && r.Method != http.MethodHead {
 		c = acceptedCoding(r)
 	}
-	if c != identity && noneMatch(r, codedETag(etag, c)) {
-		rep := representation{etag: []string{codedETag(etag, c)}}
-		writeRepresentation(w, r, &rep, c)
+	etag := codedETag(bodyETag(body), c)
+	if noneMatch(r, etag) {
+		writeRepresentation(w, r, &representation{etag: []string{etag}}, c)
 		return
 	}
 	if c != identity {
 		body = s.enc.encode(c, body)
 	}
-	rep := newRepresentation(body, codedETag(etag, c))
+	rep := newRepresentation(body, etag)
 	writeRepresentation(w, r, &rep, c)
+}
+
+// streamEncoder is the body of a streamed answer (a CSV export) whose
+// size is unknown when it starts: it holds the first minCompress bytes,
+// and once that many have come it sends the status and compresses the
+// rest in coding c (nothing is compressed for identity); an answer that
+// ends before is sent as it is. Close ends it.
+type streamEncoder struct {
+	w       http.ResponseWriter
+	c       coding
+	held    []byte         // until started
+	started bool           // the status is sent
+	zw      io.WriteCloser // the compressor once started with a coding
+}
+
+func (e *streamEncoder) Write(p []byte) (int, error) {
+	if !e.started {
+		e.held = append(e.held, p...)
+		if len(e.held) < minCompress {
+			return len(p), nil
+		}
+		return len(p), e.start(e.c)
+	}
+	if e.zw != nil {
+		return e.zw.Write(p)
+	}
+	return e.w.Write(p)
+}
+
+// start sends the status (with Content-Encoding for a coding) and the
+// bytes held, through the compressor of c.
+func (e *streamEncoder) start(c coding) error {
+	e.started = true
+	switch c {
+	case codingGzip:
+		e.zw, _ = gzip.NewWriterLevel(e.w, gzip.DefaultCompression)
+	case codingZstd:
+		e.zw, _ = zstd.NewWriter(e.w, zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+	}
+	if e.zw != nil {
+		e.w.Header()["Content-Encoding"] = hdrEncoding[c]
+	}
+	e.w.WriteHeader(http.StatusOK)
+	held := e.held
+	e.held = nil
+	_, err := e.Write(held)
+	return err
+}
+
+// Flush sends what the compressor holds and flushes the connection, once
+// started; before, the bytes stay held (at most minCompress of them), and
+// nothing is flushed: that would send the status.
+func (e *streamEncoder) Flush() error {
+	if !e.started {
+		return nil
+	}
+	if f, ok := e.zw.(interface{ Flush() error }); ok {
+		if err := f.Flush(); err != nil {
+			return err
+		}
+	}
+	http.NewResponseController(e.w).Flush() // a writer that cannot flush sends it later
+	return nil
+}
+
+// Close ends the answer: a short one goes out as it is, a compressed one
+// gets its coding's end.
+func (e *streamEncoder) Close() error {
+	if !e.started {
+		return e.start(identity)
+	}
+	if e.zw != nil {
+		return e.zw.Close()
+	}
+	return nil
 }
 
 // strictQuery returns a mux middleware: a request whose query string

@@ -144,6 +144,9 @@ func (s *Server) searchTrades(w http.ResponseWriter, r *http.Request) {
 // page; if it moved, the response is cut off (no final chunk), so the
 // client sees a failed download rather than a complete-looking file of
 // two versions' records.
+//
+// It is compressed as r asks, once the first minCompress bytes are
+// written (streamEncoder): a short export goes out as it is.
 func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.TradeQuery, limit int) {
 	ctx := r.Context()
 	v0, err := s.cfg.Store.DatasetVersion(ctx)
@@ -151,6 +154,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 		s.writeError(w, r, err)
 		return
 	}
+	w.Header().Add("Vary", "Accept-Encoding")
 	if r.Method == http.MethodHead {
 		// The headers a GET would send, without reading a record.
 		setCSVHeaders(w.Header(), v0)
@@ -158,7 +162,8 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 		return
 	}
 	rc := http.NewResponseController(w)
-	cw := csv.NewWriter(w)
+	body := &streamEncoder{w: w, c: acceptedCoding(r)} // compressed when asked, past minCompress bytes
+	cw := csv.NewWriter(body)
 	row := make([]string, 0, len(csvHeader))
 	written, started, retries := 0, false, 0
 	for {
@@ -189,8 +194,7 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 		if !started {
 			started = true
 			setCSVHeaders(w.Header(), v0)
-			w.WriteHeader(http.StatusOK)
-			cw.Write(csvHeader)
+			cw.Write(csvHeader) // body sends the status
 		}
 		rc.SetWriteDeadline(time.Now().Add(csvPageTimeout)) // not every writer can; then the server's timeout holds
 		for i := range page.Trades {
@@ -199,11 +203,11 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 		}
 		written += len(page.Trades)
 		cw.Flush()
-		if cw.Error() != nil || ctx.Err() != nil {
+		if cw.Error() != nil || body.Flush() != nil || ctx.Err() != nil {
 			return // the client left
 		}
-		rc.Flush()
 		if page.Next == nil || limit > 0 && written >= limit {
+			body.Close()
 			return
 		}
 		tq.After = page.Next
