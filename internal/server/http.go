@@ -25,15 +25,15 @@ import (
 //   - Every analysis answer carries a strong ETag, Cache-Control and Vary:
 //     Accept-Encoding (analytics.go); every listing and the OpenAPI
 //     document a strong ETag, the hash of its bytes, and Cache-Control:
-//     no-cache (writeBody). An
-//     If-None-Match that matches is answered 304 with the same
-//     validators, and no body.
+//     no-cache (writeBody). An If-None-Match that matches is answered 304
+//     with the same validators, and no body.
 //   - A body of at least minCompress bytes is compressed when the request
 //     accepts it (Accept-Encoding, q values honoured): zstd or gzip,
 //     whichever has the higher q, zstd on a tie. Small bodies, 304s and
 //     HEAD answers are never compressed. A coding is a representation of
 //     its own: its ETag is the identity's with "-gzip" or "-zstd" inside
-//     the quotes.
+//     the quotes. A CSV export decides once its first minCompress bytes
+//     are written (streamEncoder).
 //   - A query string that does not parse (a bad %-escape, a ';'
 //     separator) is a 400 naming its parameter on every route
 //     (strictQuery); a single-valued parameter given twice is a 400 from
@@ -68,8 +68,8 @@ var (
 
 // acceptedCoding returns the coding to answer r with: the one of zstd and
 // gzip that r's Accept-Encoding gives the higher q value above 0 (zstd on
-// a tie; "*" stands for a coding not named), or identity. A malformed
-// element is skipped, as if absent.
+// a tie; "*" stands for a coding not named), or identity. A malformed q
+// value counts as 0: that coding is not acceptable.
 func acceptedCoding(r *http.Request) coding {
 	values := r.Header["Accept-Encoding"]
 	if len(values) == 0 {
