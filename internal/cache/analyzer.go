@@ -225,16 +225,38 @@ func (a *Analyzer) Analyze(ctx context.Context, q quant.Query) (*quant.Result, e
 			a.fill.refresh(ctx, q, key, st.v, true)
 		}
 		if hit == nil {
-			hit = e.Result.WithStatus(quant.CacheHit)
+			hit = served(e, quant.CacheHit)
 		}
 		return hit, nil
 	}
 	if now.Before(e.FreshUntil.Add(a.life.swrWindow(q.Analysis))) {
 		a.stats.stale.Add(1)
 		a.fill.refresh(ctx, q, key, st.v, false)
-		return e.Result.WithStatus(quant.CacheStale), nil
+		return stale(e, hit), nil
 	}
-	return a.pastSWR(ctx, q, key, st.v, e)
+	return a.pastSWR(ctx, q, key, st.v, e, hit)
+}
+
+// served returns a copy of e's Result marked status, carrying e's
+// FreshUntil and StaleUntil (a backend such as Redis keeps them on the
+// entry only).
+func served(e *quant.CacheEntry, status quant.CacheStatus) *quant.Result {
+	r := e.Result.WithStatus(status)
+	r.FreshUntil, r.StaleUntil = e.FreshUntil, e.StaleUntil
+	return r
+}
+
+// stale returns e's Result marked STALE. Given the Result the backend
+// keeps for e's HITs, the copy shares its Rendered: a STALE answer's
+// bytes are its HITs' (both are meta.cached), so what the HTTP layer
+// derived for them serves it too.
+func stale(e *quant.CacheEntry, hit *quant.Result) *quant.Result {
+	if hit == nil {
+		return served(e, quant.CacheStale)
+	}
+	r := *hit
+	r.Status = quant.CacheStale
+	return &r
 }
 
 // lookup gets key's entry from the backend, with the Result a HIT serves
@@ -262,7 +284,7 @@ func (a *Analyzer) miss(ctx context.Context, q quant.Query, key string, ver int6
 // joining a refresh in flight; e is served STALE when another instance is
 // refreshing it or when computing fails for want of capacity or time
 // (stale-if-error).
-func (a *Analyzer) pastSWR(ctx context.Context, q quant.Query, key string, ver int64, e *quant.CacheEntry) (*quant.Result, error) {
+func (a *Analyzer) pastSWR(ctx context.Context, q quant.Query, key string, ver int64, e *quant.CacheEntry, hit *quant.Result) (*quant.Result, error) {
 	res, status, err := a.fill.join(ctx, q, key, ver, fillRefresh)
 	switch {
 	case err == nil:
@@ -272,11 +294,11 @@ func (a *Analyzer) pastSWR(ctx context.Context, q quant.Query, key string, ver i
 		// Another instance is recomputing it: serve this answer until
 		// the other's reaches the shared backend.
 		a.stats.stale.Add(1)
-		return e.Result.WithStatus(quant.CacheStale), nil
+		return stale(e, hit), nil
 	case errors.Is(err, quant.ErrUnavailable) || errors.Is(err, quant.ErrTimeout) || errors.Is(err, context.DeadlineExceeded):
 		a.stats.stale.Add(1)
 		a.stats.staleIfError.Add(1)
-		return e.Result.WithStatus(quant.CacheStale), nil
+		return stale(e, hit), nil
 	}
 	a.stats.misses.Add(1)
 	return nil, err

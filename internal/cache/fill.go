@@ -98,8 +98,7 @@ func (f *filler) fill(ctx context.Context, q quant.Query, key string, ver int64,
 	if err != nil {
 		return nil, err
 	}
-	f.store(ctx, q, key, ver, res)
-	return res, nil
+	return f.store(ctx, q, key, ver, res), nil
 }
 
 // analyzeAt computes q with next for a caller that keyed it at dataset
@@ -123,14 +122,17 @@ func (f *filler) analyzeAt(ctx context.Context, q quant.Query, ver int64) (*quan
 // its own version. An answer computed at another version than ver, older
 // or newer, is never filed under ver's key, where it would be served as
 // ver's. (Instances waiting on ver's lease then find no answer when the
-// holder releases it, and compute ver's themselves.)
-func (f *filler) store(ctx context.Context, q quant.Query, key string, ver int64, res *quant.Result) {
+// holder releases it, and compute ver's themselves.) It returns res as
+// stored, with its lifetime in the cache and res's status.
+func (f *filler) store(ctx context.Context, q quant.Query, key string, ver int64, res *quant.Result) *quant.Result {
 	if res.DatasetVersion != 0 && res.DatasetVersion != ver {
 		key = Key(res.DatasetVersion, q)
 	}
-	if err := f.c.Set(ctx, key, f.life.entry(q.Analysis, key, res, f.now())); err != nil {
+	e := f.life.entry(q.Analysis, key, res, f.now())
+	if err := f.c.Set(ctx, key, e); err != nil {
 		f.stats.backendErrors.Add(1)
 	}
+	return e.Result.WithStatus(res.Status)
 }
 
 // join runs computeAndStore for key once in this process at a time: the

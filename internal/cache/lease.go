@@ -66,7 +66,7 @@ func (g *leaseGate) forMiss(ctx context.Context, key string, ver int64) (release
 			// lease (its holder released it just before): look again.
 			if e, err := g.c.Get(ctx, key); err == nil && entryAt(e, ver) {
 				release()
-				return nil, e.Result.WithStatus(quant.CacheCoalesced), nil
+				return nil, served(e, quant.CacheCoalesced), nil
 			}
 			return release, nil, nil
 		}

@@ -45,10 +45,19 @@ func (l *lifetime) ttlOf(an quant.Analysis, key string) time.Duration {
 
 // entry returns the cache entry of res (an answer of analysis an) stored
 // under key at now: fresh for its TTL, then stale for maxStale. The entry
-// holds a copy of res without a status.
+// holds a copy of res without a status, carrying the entry's lifetime
+// (Result.FreshUntil, RevalidateUntil, StaleUntil; the SWR window ends
+// no later than StaleUntil).
 func (l *lifetime) entry(an quant.Analysis, key string, res *quant.Result, now time.Time) *quant.CacheEntry {
 	fresh := now.Add(l.ttlOf(an, key))
-	return &quant.CacheEntry{Result: res.WithStatus(""), FreshUntil: fresh, StaleUntil: fresh.Add(l.maxStale)}
+	stale := fresh.Add(l.maxStale)
+	r := res.WithStatus("")
+	r.FreshUntil, r.StaleUntil = fresh, stale
+	r.RevalidateUntil = fresh.Add(l.swrWindow(an))
+	if r.RevalidateUntil.After(stale) {
+		r.RevalidateUntil = stale
+	}
+	return &quant.CacheEntry{Result: r, FreshUntil: fresh, StaleUntil: stale}
 }
 
 // swrWindow is how long past FreshUntil an answer of an is served STALE

@@ -47,7 +47,11 @@ type Memory struct {
 
 // stored is what a Memory keeps under a key: the entry as it was set, and
 // the copy of its Result marked HIT, made once when it is set, so that
-// serving a HIT allocates nothing (see hitCache).
+// serving a HIT allocates nothing (see hitCache). The copy carries the
+// entry's FreshUntil and StaleUntil and a Rendered of its own, where the
+// HTTP layer keeps the encoded answer every HIT of the entry serves
+// (those bytes are not weighed: at most the body again, plus its
+// compressed copies).
 type stored struct {
 	e   *quant.CacheEntry
 	hit quant.Result // *e.Result with Status CacheHit; shared, never modified
@@ -143,6 +147,8 @@ func (m *Memory) Set(_ context.Context, key string, e *quant.CacheEntry) error {
 	s := &stored{e: e, hit: *e.Result}
 	s.used.Store(m.now().UnixNano())
 	s.hit.Status = quant.CacheHit
+	s.hit.FreshUntil, s.hit.StaleUntil = e.FreshUntil, e.StaleUntil
+	s.hit.Rendered = new(quant.Rendered)
 	m.c.Set(key, s)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -408,13 +409,49 @@ type Result struct {
 	// than a computation for this call; they return a shallow copy, never
 	// modify a shared Result.
 	Status CacheStatus
+	// FreshUntil, RevalidateUntil and StaleUntil are the answer's lifetime
+	// in the cache that serves it, for the transport to tell its own
+	// clients (HTTP's Cache-Control): fresh until FreshUntil, then served
+	// stale while it is recomputed until RevalidateUntil, and served stale
+	// when recomputing fails until StaleUntil. All zero when no cache
+	// keeps the answer.
+	FreshUntil, RevalidateUntil, StaleUntil time.Time
+	// Rendered, when set, is where a transport keeps what it derives from
+	// this Result (its encoded answer, compressed copies, a validator),
+	// so that serving it again derives nothing again: the cache gives the
+	// one Result that all HITs of an entry share its own. nil: derive on
+	// every call.
+	Rendered *Rendered
 }
 
-// WithStatus returns a shallow copy of r with Status set.
+// WithStatus returns a shallow copy of r with Status set. The copy has no
+// Rendered: what a transport derived may depend on the status.
 func (r *Result) WithStatus(s CacheStatus) *Result {
 	c := *r
 	c.Status = s
+	c.Rendered = nil
 	return &c
+}
+
+// Rendered keeps one value a transport derives from a Result, built once
+// for every time the Result is served. Copies of a Result that share its
+// Rendered differ at most in Status, CacheHit or CacheStale (the cache
+// serves an entry's STALE answers with its HITs' Rendered). The zero
+// Rendered holds nothing; it is safe for concurrent use.
+type Rendered struct {
+	v atomic.Value
+}
+
+// Load returns the value kept, or nil.
+func (m *Rendered) Load() any { return m.v.Load() }
+
+// Keep keeps v unless a value is kept already, and returns the value
+// kept: of two concurrent callers, both get the first one's.
+func (m *Rendered) Keep(v any) any {
+	if m.v.CompareAndSwap(nil, v) {
+		return v
+	}
+	return m.v.Load()
 }
 
 // Analyzer answers analysis requests. The ensemble package implements it

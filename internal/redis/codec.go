@@ -16,13 +16,15 @@ import (
 //	varint ComputedAt (Unix ns; 0 for the zero time)
 //	varint ComputeTime (ns)
 //	varint FreshUntil, varint StaleUntil (Unix ns)
+//	varint Result.RevalidateUntil (Unix ns; 0 for the zero time)
 //	uvarint len + Body
 //
 // A change of layout takes a new formatVersion; entries of another version
-// read as misses and are overwritten by the next Set.
+// read as misses and are overwritten by the next Set. (Version 2 added
+// RevalidateUntil, which the HTTP layer's Cache-Control tells.)
 const (
 	magic         = 'Q'
-	formatVersion = 1
+	formatVersion = 2
 )
 
 var (
@@ -33,7 +35,7 @@ var (
 // encode returns e's envelope.
 func encode(e *quant.CacheEntry) []byte {
 	r := e.Result
-	b := make([]byte, 0, 2+len(r.Analysis)+len(r.Key)+len(r.Body)+8*binary.MaxVarintLen64)
+	b := make([]byte, 0, 2+len(r.Analysis)+len(r.Key)+len(r.Body)+9*binary.MaxVarintLen64)
 	b = append(b, magic, formatVersion)
 	b = binary.AppendUvarint(b, uint64(len(r.Analysis)))
 	b = append(b, r.Analysis...)
@@ -44,6 +46,7 @@ func encode(e *quant.CacheEntry) []byte {
 	b = binary.AppendVarint(b, int64(r.ComputeTime))
 	b = binary.AppendVarint(b, unixNano(e.FreshUntil))
 	b = binary.AppendVarint(b, unixNano(e.StaleUntil))
+	b = binary.AppendVarint(b, unixNano(r.RevalidateUntil))
 	b = binary.AppendUvarint(b, uint64(len(r.Body)))
 	b = append(b, r.Body...)
 	return b
@@ -68,6 +71,7 @@ func decode(b []byte) (*quant.CacheEntry, error) {
 	e := &quant.CacheEntry{Result: r}
 	e.FreshUntil = fromUnixNano(d.varint())
 	e.StaleUntil = fromUnixNano(d.varint())
+	r.RevalidateUntil = fromUnixNano(d.varint())
 	r.Body = d.bytes()
 	if d.bad || len(d.b) != 0 {
 		return nil, errCorrupt

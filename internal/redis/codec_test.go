@@ -16,6 +16,7 @@ func TestCodec(t *testing.T) {
 		Result: &quant.Result{
 			Analysis: quant.AnalysisEnsemble, Key: "ensemble/p?horizon=4", Body: []byte(`{"a":1}`),
 			DatasetVersion: -3, ComputedAt: now, ComputeTime: 5 * time.Millisecond,
+			RevalidateUntil: now.Add(66 * time.Minute), // the HTTP layer's stale-while-revalidate
 		},
 		FreshUntil: now.Add(time.Hour),
 		StaleUntil: now.Add(25 * time.Hour),

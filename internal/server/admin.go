@@ -69,11 +69,11 @@ func NewAdmin(cfg AdminConfig) *Admin {
 	})
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, healthJSON{Status: "ok", Version: cfg.Version})
-	}).Methods(http.MethodGet)
-	r.HandleFunc("/admin/v1/snapshot", a.snapshot).Methods(http.MethodGet)
+	}).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/admin/v1/snapshot", a.snapshot).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/admin/v1/cache/flush", a.flush).Methods(http.MethodPost)
 	r.HandleFunc("/admin/v1/breakers/{name}/{action}", a.breaker).Methods(http.MethodPost)
-	r.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)})).Methods(http.MethodGet)
+	r.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)})).Methods(http.MethodGet, http.MethodHead)
 	// No /debug/pprof/cmdline: the command line holds --database-url and
 	// tokens given as flags, and profiles do not need it.
 	// A profile's or a trace's seconds is bounded (pprof takes any, and a
@@ -85,7 +85,7 @@ func NewAdmin(cfg AdminConfig) *Admin {
 	r.HandleFunc("/debug/pprof/trace", a.boundedSeconds(pprof.Trace))
 	r.PathPrefix("/debug/pprof/").HandlerFunc(a.boundedSeconds(pprof.Index))
 	r.UseEncodedPath()
-	r.Use(unescapeVars)
+	r.Use(unescapeVars, strictQuery(a.writeError))
 	return a
 }
 

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -16,16 +20,16 @@ import (
 
 func (s *Server) analyticsRoutes() {
 	r := s.router
-	r.HandleFunc("/api/v1/analytics/correlation", s.analyze(quant.AnalysisCorrelation, "ids", "top")).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/analytics/network", s.analyze(quant.AnalysisNetwork, "min_weight")).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/analytics/fourier/{id}", s.analyze(quant.AnalysisFourier)).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/analytics/hmm/{id}", s.analyze(quant.AnalysisHMM)).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/analytics/dtw/{id}", s.analyze(quant.AnalysisDTW, "k")).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/analytics/ensemble/{id}", s.analyze(quant.AnalysisEnsemble, "horizon")).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/analytics/correlation", s.analyze(quant.AnalysisCorrelation, "ids", "top")).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/analytics/network", s.analyze(quant.AnalysisNetwork, "min_weight")).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/analytics/fourier/{id}", s.analyze(quant.AnalysisFourier)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/analytics/hmm/{id}", s.analyze(quant.AnalysisHMM)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/analytics/dtw/{id}", s.analyze(quant.AnalysisDTW, "k")).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/analytics/ensemble/{id}", s.analyze(quant.AnalysisEnsemble, "horizon")).Methods(http.MethodGet, http.MethodHead)
 	// compliance answers for one politician (no parameter) or, without an
 	// id, ranks every politician.
-	r.HandleFunc("/api/v1/analytics/compliance", s.analyze(quant.AnalysisCompliance, complianceParams...)).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/analytics/compliance/{id}", s.analyze(quant.AnalysisCompliance)).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/analytics/compliance", s.analyze(quant.AnalysisCompliance, complianceParams...)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/analytics/compliance/{id}", s.analyze(quant.AnalysisCompliance)).Methods(http.MethodGet, http.MethodHead)
 }
 
 // complianceParams are the query parameters of the compliance ranking.
@@ -52,7 +56,7 @@ func (s *Server) analyze(a quant.Analysis, params ...string) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		writeResult(w, res)
+		s.writeResult(w, r, res)
 	}
 }
 
@@ -243,7 +247,7 @@ type resultMeta struct {
 // meta member added.
 func resultJSON(res *quant.Result) []byte {
 	meta, _ := json.Marshal(resultMeta{
-		Cached:         res.Status == quant.CacheHit || res.Status == quant.CacheStale,
+		Cached:         resultCached(res),
 		Analysis:       res.Analysis,
 		Key:            res.Key,
 		ComputedAt:     res.ComputedAt.UTC().Format(time.RFC3339Nano),
@@ -273,17 +277,150 @@ func resultJSON(res *quant.Result) []byte {
 	return b.Bytes()
 }
 
-// writeResult answers 200 with the result's body and its meta member.
-func writeResult(w http.ResponseWriter, res *quant.Result) {
-	body := resultJSON(res)
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	status := res.Status
-	if status == "" {
-		status = quant.CacheMiss
+// answer is an analysis answer's HTTP form, derived from its Result
+// once: for the Result every HIT of a cache entry shares it is kept in
+// the Result's Rendered (quant.Rendered), so that a HIT derives, encodes
+// and compresses nothing, and sets headers from values made here.
+type answer struct {
+	identity representation
+	// etags are the ETag header's values for each coding, all known
+	// before any is compressed: a 304 compresses nothing.
+	etags        [len(codingName)][]string
+	cacheControl []string
+	version      []string // X-Dataset-Version
+	// coded are the compressed representations, made on the first
+	// request that accepts each.
+	coded [len(codingName)]struct {
+		once sync.Once
+		rep  representation
 	}
-	h.Set("X-Cache", string(status))
+}
+
+// answerOf returns res's answer: the one kept in res.Rendered, else made
+// now (and kept there when res has a Rendered).
+func answerOf(res *quant.Result) *answer {
+	if res.Rendered != nil {
+		if a, ok := res.Rendered.Load().(*answer); ok {
+			return a
+		}
+	}
+	a := newAnswer(res)
+	if res.Rendered != nil {
+		a = res.Rendered.Keep(a).(*answer)
+	}
+	return a
+}
+
+func newAnswer(res *quant.Result) *answer {
+	body := resultJSON(res)
+	etag := resultETag(res)
+	a := &answer{
+		identity:     newRepresentation(body, etag),
+		cacheControl: []string{cacheControl(res)},
+		version:      []string{strconv.FormatInt(res.DatasetVersion, 10)},
+	}
+	for c := range a.etags {
+		a.etags[c] = []string{codedETag(etag, coding(c))}
+	}
+	return a
+}
+
+// representation returns a's representation in coding c, compressing it
+// with enc the first time c is asked for.
+func (a *answer) representation(enc *encoders, c coding) *representation {
+	if c == identity {
+		return &a.identity
+	}
+	cr := &a.coded[c]
+	cr.once.Do(func() {
+		cr.rep = representation{body: enc.encode(c, a.identity.body), etag: a.etags[c]}
+		cr.rep.length = []string{strconv.Itoa(len(cr.rep.body))}
+	})
+	return &cr.rep
+}
+
+// resultETag is the strong ETag of an analysis answer's JSON:
+// "<dataset version>-<hash>", the hash (64-bit FNV-1a) over what makes
+// its bytes: the request key, the computation (ComputedAt) and whether
+// meta.cached is true. Every HIT of one cache entry has the same tag, on
+// every instance that shares the entry; a recomputation, new data or a
+// first (MISS) answer of the same key have other tags.
+func resultETag(res *quant.Result) string {
+	var b [9]byte
+	if resultCached(res) {
+		b[0] = 1
+	}
+	binary.BigEndian.PutUint64(b[1:], uint64(res.ComputedAt.UnixNano()))
+	h := fnv.New64a()
+	h.Write(b[:]) // first, so that the key's bytes mix them into every bit
+	h.Write([]byte(res.Key))
+	return fmt.Sprintf(`"%d-%016x"`, res.DatasetVersion, h.Sum64())
+}
+
+// resultCached is an answer's meta.cached: served from the cache rather
+// than computed for this request.
+func resultCached(res *quant.Result) bool {
+	return res.Status == quant.CacheHit || res.Status == quant.CacheStale
+}
+
+// cacheControl is an analysis answer's Cache-Control (RFC 9111, and RFC
+// 5861's stale-while-revalidate and stale-if-error), from its lifetime in
+// quant's cache: public; max-age its time to live counted from
+// ComputedAt, as its Age header is, so that a client or proxy finds it
+// fresh exactly until the cache's entry stops being fresh (max-age - Age
+// is what remains); stale-while-revalidate the window in which quant
+// serves it stale while recomputing it; stale-if-error how long quant
+// serves it when recomputing fails. An answer no cache keeps is
+// no-cache: it may be stored, and is revalidated before each reuse.
+func cacheControl(res *quant.Result) string {
+	if res.FreshUntil.IsZero() {
+		return "no-cache"
+	}
+	secs := func(d time.Duration) int64 { return int64(max(0, d) / time.Second) }
+	cc := "public, max-age=" + strconv.FormatInt(secs(res.FreshUntil.Sub(res.ComputedAt)), 10)
+	if swr := secs(res.RevalidateUntil.Sub(res.FreshUntil)); swr > 0 {
+		cc += ", stale-while-revalidate=" + strconv.FormatInt(swr, 10)
+	}
+	if sie := secs(res.StaleUntil.Sub(res.FreshUntil)); sie > 0 {
+		cc += ", stale-if-error=" + strconv.FormatInt(sie, 10)
+	}
+	return cc
+}
+
+// xCache holds the X-Cache header's values.
+var xCache = map[quant.CacheStatus][]string{
+	quant.CacheHit: {string(quant.CacheHit)}, quant.CacheMiss: {string(quant.CacheMiss)},
+	quant.CacheStale: {string(quant.CacheStale)}, quant.CacheCoalesced: {string(quant.CacheCoalesced)},
+}
+
+// writeResult answers r with the result's body and its meta member: 200,
+// or 304 when r's If-None-Match names its ETag; compressed when r accepts
+// it and the body is at least minCompress bytes (never for HEAD).
+func (s *Server) writeResult(w http.ResponseWriter, r *http.Request, res *quant.Result) {
+	a := answerOf(res)
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = a.cacheControl
+	if len(h["Vary"]) == 0 {
+		h["Vary"] = hdrVary
+	} else {
+		h.Add("Vary", "Accept-Encoding") // after CORS's Origin
+	}
+	status := cmp.Or(res.Status, quant.CacheMiss)
+	if v, ok := xCache[status]; ok {
+		h["X-Cache"] = v
+	} else {
+		h.Set("X-Cache", string(status))
+	}
 	h.Set("Age", strconv.FormatInt(int64(max(0, time.Since(res.ComputedAt))/time.Second), 10))
-	h.Set("X-Dataset-Version", strconv.FormatInt(res.DatasetVersion, 10))
-	w.Write(body)
+	h["X-Dataset-Version"] = a.version
+	c := identity
+	if len(a.identity.body) >= minCompress && r.Method != http.MethodHead {
+		c = acceptedCoding(r)
+	}
+	if noneMatch(r, a.etags[c][0]) {
+		writeRepresentation(w, r, &representation{etag: a.etags[c]}, c)
+		return
+	}
+	writeRepresentation(w, r, a.representation(s.enc, c), c)
 }

@@ -47,17 +47,16 @@ func (s *Server) routes() {
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/yaml")
-		w.Write(openapiYAML)
-	}).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/politicians", s.listPoliticians).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/politicians/{id}", s.getPolitician).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/politicians/{id}/trades", s.listTrades).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/tickers", s.listTickers).Methods(http.MethodGet)
-	r.HandleFunc("/api/v1/tickers/{ticker}", s.getTicker).Methods(http.MethodGet)
+		s.writeBody(w, r, hdrYAML, openapiYAML)
+	}).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/politicians", s.listPoliticians).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/politicians/{id}", s.getPolitician).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/politicians/{id}/trades", s.listTrades).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/tickers", s.listTickers).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/api/v1/tickers/{ticker}", s.getTicker).Methods(http.MethodGet, http.MethodHead)
 	// The search shares its path with POST /api/v1/trades (ingest,
 	// ingestRoutes): either method is routed, others are a 405.
-	r.HandleFunc("/api/v1/trades", s.searchTrades).Methods(http.MethodGet)
+	r.HandleFunc("/api/v1/trades", s.searchTrades).Methods(http.MethodGet, http.MethodHead)
 }
 
 // allowedMethods lists the methods the router serves on r's path, for
@@ -563,7 +562,7 @@ func (s *Server) listPoliticians(w http.ResponseWriter, r *http.Request) {
 	for _, p := range ps {
 		out.Politicians = append(out.Politicians, toPoliticianJSON(p, identityOf(d, p.ID)))
 	}
-	writeJSON(w, out)
+	s.writeListing(w, r, out)
 }
 
 // politicianPageJSON is a page of GET /api/v1/politicians on the wire.
@@ -597,7 +596,7 @@ func (s *Server) getPolitician(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, toPoliticianJSON(p, identityOf(d, id)))
+	s.writeListing(w, r, toPoliticianJSON(p, identityOf(d, id)))
 }
 
 // encodeCursor and decodeCursor make a listing position opaque to clients.
@@ -655,7 +654,7 @@ func (s *Server) listTrades(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, toTradePageJSON(page, tq.Limit))
+	s.writeListing(w, r, toTradePageJSON(page, tq.Limit))
 }
 
 // tradePageJSON is a page of trades on the wire.
@@ -690,7 +689,7 @@ func (s *Server) listTickers(w http.ResponseWriter, r *http.Request) {
 	for _, t := range ts {
 		out.Tickers = append(out.Tickers, tickerCountJSON(t))
 	}
-	writeJSON(w, out)
+	s.writeListing(w, r, out)
 }
 
 // tickersJSON is GET /api/v1/tickers on the wire.

@@ -172,8 +172,8 @@ func TestMethodNotAllowed(t *testing.T) {
 	defer resp.Body.Close()
 	var p problem.Details
 	err = json.NewDecoder(resp.Body).Decode(&p)
-	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET" || err != nil ||
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" || err != nil ||
 		p.Type != problem.Base+"method-not-allowed" || p.Title != "Method Not Allowed" || p.Detail != "POST is not allowed on this endpoint" {
-		t.Errorf("POST /api/v1/politicians = %d Allow %q, problem %+v (%v); want 405 Allow GET, a method-not-allowed problem", resp.StatusCode, resp.Header.Get("Allow"), p, err)
+		t.Errorf("POST /api/v1/politicians = %d Allow %q, problem %+v (%v); want 405 Allow GET, HEAD, a method-not-allowed problem", resp.StatusCode, resp.Header.Get("Allow"), p, err)
 	}
 }

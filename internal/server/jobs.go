@@ -19,7 +19,7 @@ import (
 
 func (s *Server) jobRoutes() {
 	s.router.HandleFunc("/api/v1/jobs", s.submitJob).Methods(http.MethodPost)
-	s.router.HandleFunc("/api/v1/jobs/{id}", s.getJob).Methods(http.MethodGet)
+	s.router.HandleFunc("/api/v1/jobs/{id}", s.getJob).Methods(http.MethodGet, http.MethodHead)
 }
 
 // jobRequestJSON is the body of POST /api/v1/jobs and the "request" member

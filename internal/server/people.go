@@ -31,8 +31,8 @@ import (
 //     politicians), not of their terms: the terms carry their own.
 
 func (s *Server) peopleRoutes() {
-	s.router.HandleFunc("/api/v1/people", s.listPeople).Methods(http.MethodGet)
-	s.router.HandleFunc("/api/v1/people/{bioguide}", s.getPerson).Methods(http.MethodGet)
+	s.router.HandleFunc("/api/v1/people", s.listPeople).Methods(http.MethodGet, http.MethodHead)
+	s.router.HandleFunc("/api/v1/people/{bioguide}", s.getPerson).Methods(http.MethodGet, http.MethodHead)
 }
 
 // legislatorsJSON names the loaded legislators table.
@@ -169,7 +169,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 				FirstTrade: x.FirstTrade.Format(time.DateOnly), LastTrade: x.LastTrade.Format(time.DateOnly),
 			})
 		}
-		writeJSON(w, out)
+		s.writeListing(w, r, out)
 		return
 	}
 	var people []*quant.Person
@@ -199,7 +199,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) {
 			FirstTrade: p.FirstTrade.Format(time.DateOnly), LastTrade: p.LastTrade.Format(time.DateOnly),
 		})
 	}
-	writeJSON(w, out)
+	s.writeListing(w, r, out)
 }
 
 // byActivity orders by sort (trades: records desc; last_trade: last
@@ -378,7 +378,7 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, out)
+	s.writeListing(w, r, out)
 }
 
 func toNamePartsJSON(m *quant.Legislator) *namePartsJSON {

@@ -48,6 +48,16 @@
 // memory readings (at most every 100 ms).
 // Server.Limits reports all three for the admin snapshot.
 //
+// HTTP semantics (issue 17, http.go): every GET route answers HEAD; a 405
+// carries Allow; analysis answers carry a strong ETag, Cache-Control from
+// the cache's lifetime of the answer (quant.Result.FreshUntil and the
+// rest) and Vary: Accept-Encoding, listings an ETag of their JSON and
+// Cache-Control: no-cache; If-None-Match answers 304; bodies of 1 KiB or
+// more are gzip- or zstd-coded when asked. A HIT's encoded answer and its
+// compressed copies are made once per cache entry and kept in its
+// Result's Rendered. A query string that does not parse is a 400 naming
+// the parameter, on every route (strictQuery).
+//
 // Identity (issue 14) is read only through Config.People, one
 // *quant.Directory per dataset version. Decisions where the issue is
 // silent (identity.go and people.go say more):
@@ -222,6 +232,7 @@ type Server struct {
 	requests *RequestStats
 	limiter  *rateLimiter // nil: no rate limiting
 	shedder  *shedder
+	enc      *encoders                     // compresses the answers
 	listener atomic.Pointer[limitListener] // set by Serve
 	// ingests admits one ingest at a time: each holds its body (up to
 	// MaxIngestBytes) in memory, and the store imports one at a time
@@ -258,7 +269,8 @@ func New(cfg Config) *Server {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
 	s := &Server{cfg: cfg, router: mux.NewRouter(), requests: newRequestStats(),
-		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Reclaim, cfg.Logger), ingests: make(chan struct{}, 1)}
+		shedder: newShedder(cfg.MemoryShedThreshold, cfg.Reclaim, cfg.Logger), ingests: make(chan struct{}, 1),
+		enc: newEncoders()}
 	if cfg.Analyzer != nil && cfg.MemoryGate == nil {
 		s.cfg.Analyzer = NewMemoryGate(cfg.Analyzer)
 		s.cfg.MemoryGate = s.cfg.Analyzer.(*MemoryGate)
@@ -274,7 +286,7 @@ func New(cfg Config) *Server {
 	// a valid id), not a's trades listing. Handlers read the vars
 	// unescaped.
 	s.router.UseEncodedPath()
-	s.router.Use(captureRoute, unescapeVars)
+	s.router.Use(captureRoute, unescapeVars, strictQuery(s.writeError))
 	s.routes()
 	if cfg.Analyzer != nil {
 		s.analyticsRoutes()

@@ -130,7 +130,7 @@ func (s *Server) searchTrades(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, toTradePageJSON(page, tq.Limit))
+	s.writeListing(w, r, toTradePageJSON(page, tq.Limit))
 }
 
 // exportCSV streams the trades tq selects as CSV, at most limit records
@@ -144,6 +144,9 @@ func (s *Server) searchTrades(w http.ResponseWriter, r *http.Request) {
 // page; if it moved, the response is cut off (no final chunk), so the
 // client sees a failed download rather than a complete-looking file of
 // two versions' records.
+//
+// It is compressed as r asks, once the first minCompress bytes are
+// written (streamEncoder): a short export goes out as it is.
 func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.TradeQuery, limit int) {
 	ctx := r.Context()
 	v0, err := s.cfg.Store.DatasetVersion(ctx)
@@ -151,8 +154,16 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 		s.writeError(w, r, err)
 		return
 	}
+	w.Header().Add("Vary", "Accept-Encoding")
+	if r.Method == http.MethodHead {
+		// The headers a GET would send, without reading a record.
+		setCSVHeaders(w.Header(), v0)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	rc := http.NewResponseController(w)
-	cw := csv.NewWriter(w)
+	body := &streamEncoder{w: w, c: acceptedCoding(r)} // compressed when asked, past minCompress bytes
+	cw := csv.NewWriter(body)
 	row := make([]string, 0, len(csvHeader))
 	written, started, retries := 0, false, 0
 	for {
@@ -182,12 +193,8 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 		}
 		if !started {
 			started = true
-			h := w.Header()
-			h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
-			h.Set("Content-Disposition", `attachment; filename="trades.csv"`)
-			h.Set("X-Dataset-Version", strconv.FormatInt(v0, 10))
-			w.WriteHeader(http.StatusOK)
-			cw.Write(csvHeader)
+			setCSVHeaders(w.Header(), v0)
+			cw.Write(csvHeader) // body sends the status
 		}
 		rc.SetWriteDeadline(time.Now().Add(csvPageTimeout)) // not every writer can; then the server's timeout holds
 		for i := range page.Trades {
@@ -196,15 +203,22 @@ func (s *Server) exportCSV(w http.ResponseWriter, r *http.Request, tq quant.Trad
 		}
 		written += len(page.Trades)
 		cw.Flush()
-		if cw.Error() != nil || ctx.Err() != nil {
+		if cw.Error() != nil || body.Flush() != nil || ctx.Err() != nil {
 			return // the client left
 		}
-		rc.Flush()
 		if page.Next == nil || limit > 0 && written >= limit {
+			body.Close()
 			return
 		}
 		tq.After = page.Next
 	}
+}
+
+// setCSVHeaders sets the headers of a CSV export of dataset version v.
+func setCSVHeaders(h http.Header, v int64) {
+	h.Set("Content-Type", "text/csv; charset=utf-8; header=present")
+	h.Set("Content-Disposition", `attachment; filename="trades.csv"`)
+	h.Set("X-Dataset-Version", strconv.FormatInt(v, 10))
 }
 
 // sameVersion fails when the store's dataset version is no longer v0.
@@ -296,5 +310,5 @@ func (s *Server) getTicker(w http.ResponseWriter, r *http.Request) {
 		more := "/api/v1/trades?" + url.Values{"ticker": {ticker}, "cursor": {*c}}.Encode()
 		out.MoreTrades = &more
 	}
-	writeJSON(w, out)
+	s.writeListing(w, r, out)
 }

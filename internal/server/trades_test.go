@@ -389,8 +389,8 @@ func TestTradesMethods(t *testing.T) {
 	}{
 		{"GET", "", 200, ""},
 		{"POST", "text/csv", 201, ""},
-		{"PUT", "", 405, "GET, POST"},
-		{"DELETE", "", 405, "GET, POST"},
+		{"PUT", "", 405, "GET, HEAD, POST"},
+		{"DELETE", "", 405, "GET, HEAD, POST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method, func(t *testing.T) {
@@ -409,8 +409,8 @@ func TestTradesMethods(t *testing.T) {
 	r := httptest.NewRequest("PUT", "/api/v1/tickers/AAPL", nil)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if w.Code != 405 || w.Header().Get("Allow") != "GET" {
-		t.Errorf("PUT /api/v1/tickers/AAPL = %d Allow %q, want 405 Allow GET", w.Code, w.Header().Get("Allow"))
+	if w.Code != 405 || w.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("PUT /api/v1/tickers/AAPL = %d Allow %q, want 405 Allow GET, HEAD", w.Code, w.Header().Get("Allow"))
 	}
 }
 
