@@ -71,7 +71,7 @@ func TestMemoryExpiry(t *testing.T) {
 	if err := m.Set(ctx, "k2", memEntry(clk.Now(), 10, time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Flush(ctx); err != nil {
+	if _, err := m.Flush(ctx, quant.CacheSelection{}); err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := m.Get(ctx, "k2"); e != nil {

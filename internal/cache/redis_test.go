@@ -52,7 +52,7 @@ func TestTieredRedisGoesAway(t *testing.T) {
 	}
 
 	srv.Restart() // empty
-	if err := l1.Flush(ctx); err != nil {
+	if _, err := l1.Flush(ctx, quant.CacheSelection{}); err != nil {
 		t.Fatal(err)
 	}
 	want(ens, quant.CacheMiss) // goes to L2, then stores in both
@@ -62,7 +62,7 @@ func TestTieredRedisGoesAway(t *testing.T) {
 	if s := tc.Stats(); !s.Healthy {
 		t.Errorf("Tiered Stats() = %+v after Redis returned, want healthy", s)
 	}
-	if err := l1.Flush(ctx); err != nil {
+	if _, err := l1.Flush(ctx, quant.CacheSelection{}); err != nil {
 		t.Fatal(err)
 	}
 	want(ens, quant.CacheHit) // from L2
@@ -99,7 +99,9 @@ type nopCache struct{}
 
 func (nopCache) Get(context.Context, string) (*quant.CacheEntry, error) { return nil, nil }
 func (nopCache) Set(context.Context, string, *quant.CacheEntry) error   { return nil }
-func (nopCache) Flush(context.Context) error                            { return nil }
+func (nopCache) Flush(context.Context, quant.CacheSelection) (quant.Flushed, error) {
+	return quant.Flushed{}, nil
+}
 func (nopCache) Stats() quant.CacheStats                                { return quant.CacheStats{Healthy: true} }
 
 // BenchmarkAnalyzerHitTiered measures fresh hits through a Tiered cache
@@ -134,7 +136,7 @@ func BenchmarkAnalyzerHitTiered(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			if err := l2.Flush(ctx); err != nil {
+			if _, err := l2.Flush(ctx, quant.CacheSelection{}); err != nil {
 				b.Fatal(err)
 			}
 		})

@@ -78,9 +78,9 @@ func (c *controller) Snapshot(context.Context) (*quant.Snapshot, error) {
 	return &quant.Snapshot{DatasetVersion: version, Pools: []quant.PoolSnapshot{{Name: "ml", Capacity: 10}}}, nil
 }
 
-func (c *controller) FlushCache(context.Context) error {
+func (c *controller) FlushCache(_ context.Context, sel quant.CacheSelection, reason string) (quant.Flushed, error) {
 	c.record("flush")
-	return c.shareErr()
+	return quant.Flushed{Memory: 3, Redis: 5}, c.shareErr()
 }
 
 // shareErr returns notShared, read under mu.

@@ -62,7 +62,7 @@ func TestLocalSnapshotAndActions(t *testing.T) {
 	if !s.Store.Reachable || s.Store.Backend != "memory" || s.Instance.ID != "box:1:abcdef" {
 		t.Errorf("store/instance = %+v %+v", s.Store, s.Instance)
 	}
-	if err := l.FlushCache(ctx); err != nil {
+	if _, err := l.FlushCache(ctx, quant.CacheSelection{}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := l.Snapshot(ctx); s.Cache.Entries != 0 {
@@ -75,7 +75,7 @@ func TestLocalSnapshotAndActions(t *testing.T) {
 		t.Errorf("unknown action: %v", err)
 	}
 	bare := &Local{Store: inmem.New()}
-	if err := bare.FlushCache(ctx); !errors.Is(err, quant.ErrNotFound) {
+	if _, err := bare.FlushCache(ctx, quant.CacheSelection{}, ""); !errors.Is(err, quant.ErrNotFound) {
 		t.Errorf("flush without a cache: %v", err)
 	}
 }
@@ -157,7 +157,9 @@ type downCache struct{}
 
 func (downCache) Get(context.Context, string) (*quant.CacheEntry, error) { return nil, errRedisDown }
 func (downCache) Set(context.Context, string, *quant.CacheEntry) error   { return errRedisDown }
-func (downCache) Flush(context.Context) error                            { return errRedisDown }
+func (downCache) Flush(context.Context, quant.CacheSelection) (quant.Flushed, error) {
+	return quant.Flushed{}, errRedisDown
+}
 func (downCache) Stats() quant.CacheStats                                { return quant.CacheStats{Backend: "redis"} }
 
 // downBus is a control bus whose Redis does not answer.
@@ -200,7 +202,7 @@ func TestActionsNotShared(t *testing.T) {
 				name string
 				do   func() error
 			}{
-				{"flush", func() error { return l.FlushCache(ctx) }},
+				{"flush", func() error { _, err := l.FlushCache(ctx, quant.CacheSelection{}, ""); return err }},
 				{"breaker", func() error { return l.SetBreaker(ctx, "hmm", "open", "drill", time.Time{}) }},
 			} {
 				err := act.do()
@@ -232,7 +234,7 @@ func TestActionsNotShared(t *testing.T) {
 	t.Run("cache down", func(t *testing.T) {
 		l := newLocal(t)
 		l.Cache = cache.New(l.Guard, downCache{}, st, cache.Options{})
-		err := l.FlushCache(ctx)
+		_, err := l.FlushCache(ctx, quant.CacheSelection{}, "")
 		var ue *quant.UnavailableError
 		if !errors.As(err, &ue) || ue.RetryAfter <= 0 || !errors.Is(err, errRedisDown) {
 			t.Errorf("flush with the only cache level down = %v, want a *quant.UnavailableError with RetryAfter and its cause", err)

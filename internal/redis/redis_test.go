@@ -204,7 +204,7 @@ func testCacheFlushOnlyQuantKeys(t *testing.T, url string) {
 		}
 	})
 
-	if err := c.Flush(ctx); err != nil {
+	if _, err := c.Flush(ctx, quant.CacheSelection{}); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
 	for _, k := range quantKeys[:3] {
@@ -285,7 +285,7 @@ func TestCacheDownFailsFast(t *testing.T) {
 			}{
 				{"Get", func() error { _, err := c.Get(ctx, "quant:1:x"); return err }},
 				{"Set", func() error { return c.Set(ctx, "quant:1:x", entry("x", time.Hour, 2*time.Hour)) }},
-				{"Flush", func() error { return c.Flush(ctx) }},
+				{"Flush", func() error { _, err := c.Flush(ctx, quant.CacheSelection{}); return err }},
 				{"TryLease", func() error { _, _, err := c.TryLease(ctx, "x", time.Second); return err }},
 			} {
 				start := time.Now()
