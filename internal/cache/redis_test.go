@@ -102,7 +102,7 @@ func (nopCache) Set(context.Context, string, *quant.CacheEntry) error   { return
 func (nopCache) Flush(context.Context, quant.CacheSelection) (quant.Flushed, error) {
 	return quant.Flushed{}, nil
 }
-func (nopCache) Stats() quant.CacheStats                                { return quant.CacheStats{Healthy: true} }
+func (nopCache) Stats() quant.CacheStats { return quant.CacheStats{Healthy: true} }
 
 // BenchmarkAnalyzerHitTiered measures fresh hits through a Tiered cache
 // on the test Redis: answered by L1, and answered by L2 (Redis GET and

@@ -160,7 +160,7 @@ func (downCache) Set(context.Context, string, *quant.CacheEntry) error   { retur
 func (downCache) Flush(context.Context, quant.CacheSelection) (quant.Flushed, error) {
 	return quant.Flushed{}, errRedisDown
 }
-func (downCache) Stats() quant.CacheStats                                { return quant.CacheStats{Backend: "redis"} }
+func (downCache) Stats() quant.CacheStats { return quant.CacheStats{Backend: "redis"} }
 
 // downBus is a control bus whose Redis does not answer.
 type downBus struct{}
