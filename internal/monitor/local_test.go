@@ -132,6 +132,75 @@ func TestApplyFlushIsLocal(t *testing.T) {
 	}
 }
 
+// recBus records what is published.
+type recBus struct{ events []quant.ControlEvent }
+
+func (b *recBus) Publish(_ context.Context, e quant.ControlEvent) error {
+	b.events = append(b.events, e)
+	return nil
+}
+func (b *recBus) Subscribe(context.Context, func(quant.ControlEvent)) error { return nil }
+
+// TestSelectiveFlushReachesEveryInstance: a selective flush removes what
+// it selects here and counts it, publishes its selection and reason, and
+// another instance applying it removes the same from its own level alone.
+func TestSelectiveFlushReachesEveryInstance(t *testing.T) {
+	ctx := context.Background()
+	st := inmem.New()
+	shared := cache.NewMemory(cache.MemoryOptions{}) // the Redis both share
+	type instance struct {
+		l  *Local
+		l1 *cache.Memory
+	}
+	bus := &recBus{}
+	var ins [2]instance
+	for i := range ins {
+		l1 := cache.NewMemory(cache.MemoryOptions{})
+		ins[i] = instance{l1: l1, l: &Local{ID: []string{"a", "b"}[i], Store: st, Bus: bus,
+			Cache: cache.New(okAnalyzer{}, cache.NewTiered(l1, shared, cache.TieredOptions{}), st, cache.Options{})}}
+	}
+	reqs := []quant.Request{{Analysis: quant.AnalysisHMM, ID: "x"}, {Analysis: quant.AnalysisHMM, ID: "y"}, {Analysis: quant.AnalysisFourier, ID: "x"}}
+	for _, in := range ins {
+		for _, r := range reqs {
+			if _, err := in.l.Cache.Analyze(ctx, quant.MustQuery(r)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	sel := quant.CacheSelection{Analysis: quant.AnalysisHMM, ID: "x"}
+	f, err := ins[0].l.FlushCache(ctx, sel, "bad import of x")
+	if want := (quant.Flushed{Memory: 2}); err != nil || f != want { // a Memory as the shared level counts as memory
+		t.Fatalf("FlushCache = %+v, %v; want %+v", f, err, want)
+	}
+	if len(bus.events) != 1 {
+		t.Fatalf("published %+v, want one flush", bus.events)
+	}
+	e := bus.events[0]
+	if e.Kind != "flush" || e.Analysis != sel.Analysis || e.ID != sel.ID || e.Reason != "bad import of x" || e.Origin != "a" {
+		t.Errorf("published %+v, want the flush of hmm x with its reason, from a", e)
+	}
+	ins[1].l.Apply(e)
+	v, err := st.DatasetVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hmmX, hmmY := cache.Key(v, quant.MustQuery(reqs[0])), cache.Key(v, quant.MustQuery(reqs[1]))
+	for i, in := range ins {
+		if in.l1.CleanUp(); in.l1.Stats().Entries != 2 {
+			t.Errorf("instance %d holds %d entries after the flush of hmm x, want 2 (hmm y, fourier x)", i, in.l1.Stats().Entries)
+		}
+		if e, _ := in.l1.Get(ctx, hmmX); e != nil {
+			t.Errorf("instance %d still holds hmm x", i)
+		}
+		if e, _ := in.l1.Get(ctx, hmmY); e == nil {
+			t.Errorf("instance %d lost hmm y", i)
+		}
+	}
+	if shared.CleanUp(); shared.Stats().Entries != 2 {
+		t.Errorf("the shared level holds %d entries, want 2", shared.Stats().Entries)
+	}
+}
+
 // TestApplySkipsItsOwn: an action this instance published (its Origin is
 // ID) comes back on the bus and is skipped; another's is carried out.
 func TestApplySkipsItsOwn(t *testing.T) {
