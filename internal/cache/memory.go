@@ -148,8 +148,9 @@ func (m *Memory) Set(_ context.Context, key string, e *quant.CacheEntry) error {
 }
 
 // Flush removes the entries sel selects and counts them in
-// Flushed.Memory. It walks every entry once (a few milliseconds for a
-// hundred thousand): a flush is an operator's action, not a request's.
+// Flushed.Memory. It walks every key once (measured for 100,000 entries:
+// 40 ms to select one, 160 ms to remove them all): a flush is an
+// operator's action, not a request's.
 // Entries past their StaleUntil that otter has not cleaned up yet are
 // removed but not counted: Get already treats them as gone.
 func (m *Memory) Flush(_ context.Context, sel quant.CacheSelection) (quant.Flushed, error) {
