@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,4 +239,125 @@ func TestE2EIngestReachesEveryInstance(t *testing.T) {
 		c, v := version(b)
 		return v == ing.DatasetVersion && (c == "MISS" || c == "COALESCED" || c == "HIT")
 	})
+}
+
+// TestE2ESelectiveFlush runs two instances on one Redis and flushes one
+// analysis, then one politician, through A's admin API: the selected
+// answers leave Redis and B's in-process cache, every other answer stays
+// cached on B, A answers how many entries went and logs who flushed, and
+// A's read-only token reads the breakers but may not flush.
+func TestE2ESelectiveFlush(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server: skipped with -short")
+	}
+	rs := redistest.Start(t)
+	data, ids := genData(t)
+	adminA := freeAddr(t)
+	apiA, _, logsA := launchServer(t, nil, "--data", data, "--redis-url", rs.URL(), "--admin-addr", adminA,
+		"--admin-token", "act-SECRET", "--admin-read-token", "look-SECRET")
+	apiB, adminB := startWithRedis(t, rs, data)
+	x, y, z := ids[1], ids[2], ids[3]
+	var (
+		hmmX     = "/api/v1/analytics/hmm/" + x
+		ensX     = "/api/v1/analytics/ensemble/" + x
+		ensY     = "/api/v1/analytics/ensemble/" + y
+		corrXZ   = "/api/v1/analytics/correlation?ids=" + x + "," + z
+		corrYZ   = "/api/v1/analytics/correlation?ids=" + y + "," + z
+		answers  = []string{hmmX, ensX, ensY, corrXZ, corrYZ}
+		cacheOfB = func(path string) string {
+			t.Helper()
+			resp, body := request(t, "GET", apiB+path, "")
+			if resp.StatusCode != 200 {
+				t.Fatalf("B: GET %s = %d %s", path, resp.StatusCode, body)
+			}
+			return resp.Header.Get("X-Cache")
+		}
+	)
+	for _, p := range answers {
+		cacheOfB(p)
+	}
+	if resp, _ := request(t, "GET", apiA+hmmX, ""); resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "HIT" {
+		t.Fatalf("A: GET %s = %d %s, want a HIT from Redis", hmmX, resp.StatusCode, resp.Header.Get("X-Cache"))
+	}
+	ctx := context.Background()
+	o, _ := goredis.ParseURL(rs.URL())
+	rdb := goredis.NewClient(o)
+	defer rdb.Close()
+	inRedis := func(pattern string) int {
+		keys, err := rdb.Keys(ctx, pattern).Result() // KEYS: a test's private Redis
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(keys)
+	}
+	b := adminClient(adminB, "")
+	entriesOfB := func() int64 {
+		s, err := b.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Cache.Entries
+	}
+	if n, m := inRedis("quant:*"), entriesOfB(); n != 5 || m != 5 {
+		t.Fatalf("before the flushes: %d answers in Redis, %d in B's memory; want 5 and 5", n, m)
+	}
+
+	// The read token reads, and may not flush.
+	if bs, err := adminClient(adminA, "look-SECRET").Breakers(ctx); err != nil || len(bs) != len(quant.Analyses) {
+		t.Errorf("breakers with the read token = %d, %v; want every analysis' breaker", len(bs), err)
+	}
+	if _, err := adminClient(adminA, "look-SECRET").Flush(ctx, client.FlushOptions{}); !errors.Is(err, client.ErrUnauthorized) {
+		t.Errorf("flush with the read token = %v, want refused", err)
+	}
+	if n := inRedis("quant:*"); n != 5 {
+		t.Fatalf("after the read token's refused flush: %d answers in Redis, want 5", n)
+	}
+
+	a := adminClient(adminA, "act-SECRET")
+	res, err := a.Flush(ctx, client.FlushOptions{Analysis: quant.AnalysisHMM, Reason: "hmm drill"})
+	if want := (quant.Flushed{Memory: 1, Redis: 1}); err != nil || res.Removed != want {
+		t.Fatalf("flush of hmm on A = %+v, %v; want %+v", res, err, want)
+	}
+	if n, m := inRedis("quant:*:hmm/*"), inRedis("quant:*"); n != 0 || m != 4 {
+		t.Errorf("after the flush of hmm: %d hmm answers in Redis, %d in all; want 0 and 4", n, m)
+	}
+	eventually(t, 5*time.Second, "B's memory without hmm", func() bool { return entriesOfB() == 4 })
+	for _, p := range answers[1:] {
+		if c := cacheOfB(p); c != "HIT" {
+			t.Errorf("B after the flush of hmm: %s is %s, want HIT (not flushed)", p, c)
+		}
+	}
+	if c := cacheOfB(hmmX); c != "MISS" {
+		t.Errorf("B after the flush of hmm: %s is %s, want MISS", hmmX, c)
+	}
+
+	// x is in hmm/x (cached again just now), ensemble/x and the set x,z.
+	res, err = a.Flush(ctx, client.FlushOptions{ID: x})
+	if want := (quant.Flushed{Redis: 3}); err != nil || res.Removed != want {
+		t.Fatalf("flush of %s on A = %+v, %v; want %+v", x, res, err, want)
+	}
+	if n := inRedis("quant:*"); n != 2 {
+		t.Errorf("after the flush of %s: %d answers in Redis, want 2", x, n)
+	}
+	eventually(t, 5*time.Second, "B's memory without "+x, func() bool { return entriesOfB() == 2 })
+	for p, want := range map[string]string{ensY: "HIT", corrYZ: "HIT", ensX: "MISS", corrXZ: "MISS"} {
+		if c := cacheOfB(p); c != want {
+			t.Errorf("B after the flush of %s: %s is %s, want %s", x, p, c, want)
+		}
+	}
+
+	var line string
+	for l := range strings.SplitSeq(logsA.String(), "\n") {
+		if strings.Contains(l, "admin: cache flushed") && strings.Contains(l, "hmm drill") {
+			line = l
+		}
+	}
+	for _, want := range []string{"token", "admin", "remote", "127.0.0.1:", "removed_redis"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("A's log line of the flush %q does not say %q", line, want)
+		}
+	}
+	if s := logsA.String(); strings.Contains(s, "SECRET") {
+		t.Errorf("A's log shows a token")
+	}
 }

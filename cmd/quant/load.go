@@ -179,7 +179,7 @@ func loadSynthetic(ctx context.Context, st quant.Store, politicians, trades int,
 // the password of a URL, and any value of a token flag.
 func redact(flag, v string) string {
 	switch flag {
-	case "token", "admin-token", "ingest-token":
+	case "token", "admin-token", "admin-read-token", "ingest-token":
 		return "REDACTED"
 	}
 	return redactURL(v)

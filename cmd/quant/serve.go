@@ -32,6 +32,7 @@ type serveConfig struct {
 	Addr          string
 	AdminAddr     string
 	AdminToken    string
+	AdminReadTok  string
 	Data          []string
 	Legislators   []string
 	MergePeople   bool
@@ -98,6 +99,13 @@ func (c *serveConfig) Validate() error {
 		if !server.LoopbackHost(host) && c.AdminToken == "" {
 			return fmt.Errorf("--admin-addr %q listens beyond loopback: set --admin-token (QUANT_ADMIN_TOKEN) or listen on 127.0.0.1", c.AdminAddr)
 		}
+	}
+	switch {
+	case c.AdminReadTok != "" && c.AdminToken == "":
+		// Reads would need a token and actions one that does not exist.
+		return errors.New("--admin-read-token (QUANT_ADMIN_READ_TOKEN) needs --admin-token (QUANT_ADMIN_TOKEN) too: the read token only reads, something must be able to act")
+	case c.AdminReadTok != "" && c.AdminReadTok == c.AdminToken:
+		return errors.New("--admin-read-token is the same as --admin-token: give the read-only token a value of its own")
 	}
 	for _, p := range []struct {
 		name string
@@ -266,7 +274,8 @@ synthetic dataset of both chambers (--gen-politicians, --gen-trades,
 	f.Uint64Var(&cfg.Gen.Seed, "gen-seed", defaultGenSeed, "seed of the built-in synthetic dataset")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long requests in flight may finish after SIGTERM")
 	f.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9090", "listen address of the admin API (snapshot, cache flush, breakers, /metrics, pprof); empty disables it")
-	f.StringVar(&cfg.AdminToken, "admin-token", "", "bearer token the admin API requires (required beyond loopback)")
+	f.StringVar(&cfg.AdminToken, "admin-token", "", "bearer token the admin API requires, for every request (required beyond loopback)")
+	f.StringVar(&cfg.AdminReadTok, "admin-read-token", "", "a second admin bearer token that may only read: the snapshot, /metrics, /admin/v1/breakers (needs --admin-token)")
 	f.StringVar(&cfg.RedisURL, "redis-url", "", "Redis URL for the answer cache, leases and control bus shared by instances: redis://host:6379/0 (one node), redis+cluster://host:7000?addr=host2:7000 (Cluster), redis+sentinel://host:26379/0?master_name=NAME (Sentinel); rediss... for TLS; empty keeps the cache in process")
 	def := guard.DefaultConfig()
 	ml, nw := def.Pools[0].BulkheadConfig, def.Pools[1].BulkheadConfig
@@ -591,8 +600,8 @@ func serveWith(ctx context.Context, cfg *serveConfig, log *slog.Logger, ready fu
 			ln.Close()
 			return fmt.Errorf("--admin-addr %s listens on %s, beyond loopback: set QUANT_ADMIN_TOKEN (or --admin-token)", cfg.AdminAddr, aln.Addr())
 		}
-		admin := server.NewAdmin(server.AdminConfig{Controller: local, Token: cfg.AdminToken, Logger: log, Version: buildVersion()})
-		log.Info("admin API", "addr", aln.Addr().String(), "token_required", cfg.AdminToken != "")
+		admin := server.NewAdmin(server.AdminConfig{Controller: local, Token: cfg.AdminToken, ReadToken: cfg.AdminReadTok, Logger: log, Version: buildVersion()})
+		log.Info("admin API", "addr", aln.Addr().String(), "token_required", cfg.AdminToken != "", "read_token", cfg.AdminReadTok != "")
 		running++
 		go func() { errc <- server.Serve(ctx, admin.HTTPServer(cfg.AdminAddr), aln, cfg.ShutdownGrace) }()
 	}

@@ -67,3 +67,34 @@ func TestCacheBoundFollowsTheMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminTokensValidate: a read token needs an admin token of its own
+// (else nothing could act) and must differ from it (else a request's role
+// is ambiguous); beyond loopback the admin token is still required.
+func TestAdminTokensValidate(t *testing.T) {
+	for _, tt := range []struct {
+		name, addr, admin, read string
+		wantErr                 string
+	}{
+		{name: "both tokens", addr: "0.0.0.0:9090", admin: "a", read: "r"},
+		{name: "the admin token alone", addr: "0.0.0.0:9090", admin: "a"},
+		{name: "no token on loopback", addr: "127.0.0.1:9090"},
+		{name: "the read token alone", addr: "127.0.0.1:9090", read: "r", wantErr: "--admin-read-token (QUANT_ADMIN_READ_TOKEN) needs --admin-token"},
+		{name: "the read token alone beyond loopback", addr: "0.0.0.0:9090", read: "r", wantErr: "--admin-token"},
+		{name: "the same token twice", addr: "127.0.0.1:9090", admin: "a", read: "a", wantErr: "--admin-read-token is the same as --admin-token"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, cfg := newServeCmd()
+			cfg.AdminAddr, cfg.AdminToken, cfg.AdminReadTok = tt.addr, tt.admin, tt.read
+			err := cfg.Validate()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("Validate() = %v, want an error saying %q", err, tt.wantErr)
+			case err != nil && strings.Contains(err.Error(), "r\""):
+				t.Errorf("Validate() = %v shows a token", err)
+			}
+		})
+	}
+}

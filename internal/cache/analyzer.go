@@ -342,18 +342,29 @@ func (a *Analyzer) Prime(ctx context.Context) error {
 	return nil
 }
 
-// Flush removes every cached answer from the backend.
-func (a *Analyzer) Flush(ctx context.Context) error { return a.c.Flush(ctx) }
+// Flush removes the cached answers sel selects (see quant.CacheSelection;
+// the zero value: every answer) from the backend, every level of it, and
+// counts them. A refresh in flight for a removed key stores its answer
+// when it ends, as a fill does after any flush.
+func (a *Analyzer) Flush(ctx context.Context, sel quant.CacheSelection) (quant.Flushed, error) {
+	return a.c.Flush(ctx, sel)
+}
 
-// FlushLocal removes the answers this process holds and leaves a shared
-// backend's alone: what an instance does when another instance's flush
-// reaches it (that one flushed the shared level; flushing it again would
-// erase the answers computed since).
-func (a *Analyzer) FlushLocal(ctx context.Context) error {
-	if l, ok := a.c.(interface{ FlushLocal(context.Context) error }); ok {
-		return l.FlushLocal(ctx)
+// localFlusher is a backend with a level of its own in this process
+// (Tiered): FlushLocal flushes that level alone.
+type localFlusher interface {
+	FlushLocal(ctx context.Context, sel quant.CacheSelection) (quant.Flushed, error)
+}
+
+// FlushLocal removes the answers sel selects that this process holds and
+// leaves a shared backend's alone: what an instance does when another
+// instance's flush reaches it (that one flushed the shared level; flushing
+// it again would erase the answers computed since).
+func (a *Analyzer) FlushLocal(ctx context.Context, sel quant.CacheSelection) (quant.Flushed, error) {
+	if l, ok := a.c.(localFlusher); ok {
+		return l.FlushLocal(ctx, sel)
 	}
-	return a.c.Flush(ctx)
+	return a.c.Flush(ctx, sel)
 }
 
 // Stats returns the counters and the backend's stats.

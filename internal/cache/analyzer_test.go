@@ -322,7 +322,7 @@ func TestAnalyzerFlush(t *testing.T) {
 	r := newRig(t, cache.Options{})
 	r.mustStatus(t, ens, quant.CacheMiss)
 	r.mustStatus(t, ens, quant.CacheHit)
-	if err := r.a.Flush(context.Background()); err != nil {
+	if _, err := r.a.Flush(context.Background(), quant.CacheSelection{}); err != nil {
 		t.Fatal(err)
 	}
 	r.mustStatus(t, ens, quant.CacheMiss)

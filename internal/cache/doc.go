@@ -57,7 +57,10 @@
 // instance holds it, serving the stale answer until that instance's answer
 // reaches the shared level. Tiered reads L2 whenever its L1 copy is past
 // fresh, so that answer is picked up instead of being recomputed here.
-// A flush made on another instance empties only this process's level
+// A flush removes every answer or those a quant.CacheSelection selects
+// (one analysis, the answers involving one politician), read from the
+// keys, and counts them by level. A flush made on another instance
+// removes the same selection from this process's level only
 // (FlushLocal): the origin flushed the shared one.
 //
 // # Giving memory back

@@ -124,10 +124,10 @@ func (f *flaky) Set(ctx context.Context, key string, e *quant.CacheEntry) error 
 	return f.Cache.Set(ctx, key, e)
 }
 
-func (f *flaky) Flush(ctx context.Context) error {
+func (f *flaky) Flush(ctx context.Context, sel quant.CacheSelection) (quant.Flushed, error) {
 	f.calls.Add(1)
 	if f.down.Load() {
-		return errBackend
+		return quant.Flushed{}, errBackend
 	}
-	return f.Cache.Flush(ctx)
+	return f.Cache.Flush(ctx, sel)
 }

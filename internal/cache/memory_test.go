@@ -3,6 +3,8 @@ package cache_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,7 +73,7 @@ func TestMemoryExpiry(t *testing.T) {
 	if err := m.Set(ctx, "k2", memEntry(clk.Now(), 10, time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Flush(ctx); err != nil {
+	if _, err := m.Flush(ctx, quant.CacheSelection{}); err != nil {
 		t.Fatal(err)
 	}
 	if e, _ := m.Get(ctx, "k2"); e != nil {
@@ -186,5 +188,58 @@ func TestMemoryReclaimKeepsWhatIsServed(t *testing.T) {
 	}
 	if e, _ := m.Get(ctx, "hot"); e == nil {
 		t.Error("hot (stored first, served last) was reclaimed")
+	}
+}
+
+// TestMemoryFlushSelected flushes by analysis, by politician and both from
+// keys cache.Key makes, and counts what went; an entry past its
+// StaleUntil is removed uncounted.
+func TestMemoryFlushSelected(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	reqs := map[string]quant.Request{
+		"fourier x":     {Analysis: quant.AnalysisFourier, ID: "x"},
+		"fourier y":     {Analysis: quant.AnalysisFourier, ID: "y"},
+		"hmm x":         {Analysis: quant.AnalysisHMM, ID: "x"},
+		"hmm y":         {Analysis: quant.AnalysisHMM, ID: "y"},
+		"correlation x": {Analysis: quant.AnalysisCorrelation, IDs: []string{"y", "x"}},
+		"correlation z": {Analysis: quant.AnalysisCorrelation, IDs: []string{"y", "z"}},
+		"network":       {Analysis: quant.AnalysisNetwork},
+	}
+	tests := []struct {
+		sel  quant.CacheSelection
+		gone []string
+	}{
+		{quant.CacheSelection{Analysis: quant.AnalysisFourier}, []string{"fourier x", "fourier y"}},
+		{quant.CacheSelection{ID: "x"}, []string{"fourier x", "hmm x", "correlation x", "network"}},
+		{quant.CacheSelection{Analysis: quant.AnalysisHMM, ID: "y"}, []string{"hmm y"}},
+		{quant.CacheSelection{}, slices.Sorted(maps.Keys(reqs))},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%+v", tt.sel), func(t *testing.T) {
+			m := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
+			for _, v := range []int64{7, 8} { // two dataset versions: both flushed
+				for _, r := range reqs {
+					m.Set(ctx, cache.Key(v, quant.MustQuery(r)), memEntry(clk.Now(), 10, time.Hour))
+				}
+			}
+			f, err := m.Flush(ctx, tt.sel)
+			if want := (quant.Flushed{Memory: 2 * int64(len(tt.gone))}); err != nil || f != want {
+				t.Errorf("Flush(%+v) = %+v, %v; want %+v", tt.sel, f, err, want)
+			}
+			for name, r := range reqs {
+				e, _ := m.Get(ctx, cache.Key(8, quant.MustQuery(r)))
+				if gone := slices.Contains(tt.gone, name); (e == nil) != gone {
+					t.Errorf("after Flush(%+v), %s: present %v, want %v", tt.sel, name, e != nil, !gone)
+				}
+			}
+		})
+	}
+	m := cache.NewMemory(cache.MemoryOptions{Now: clk.Now})
+	m.Set(ctx, "quant:1:fourier/x", memEntry(clk.Now(), 10, time.Minute))
+	m.Set(ctx, "quant:1:fourier/y", memEntry(clk.Now(), 10, time.Hour))
+	clk.Advance(2 * time.Minute)
+	if f, _ := m.Flush(ctx, quant.CacheSelection{}); f.Memory != 1 {
+		t.Errorf("Flush with one entry expired = %+v, want 1 counted", f)
 	}
 }

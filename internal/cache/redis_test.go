@@ -52,7 +52,7 @@ func TestTieredRedisGoesAway(t *testing.T) {
 	}
 
 	srv.Restart() // empty
-	if err := l1.Flush(ctx); err != nil {
+	if _, err := l1.Flush(ctx, quant.CacheSelection{}); err != nil {
 		t.Fatal(err)
 	}
 	want(ens, quant.CacheMiss) // goes to L2, then stores in both
@@ -62,7 +62,7 @@ func TestTieredRedisGoesAway(t *testing.T) {
 	if s := tc.Stats(); !s.Healthy {
 		t.Errorf("Tiered Stats() = %+v after Redis returned, want healthy", s)
 	}
-	if err := l1.Flush(ctx); err != nil {
+	if _, err := l1.Flush(ctx, quant.CacheSelection{}); err != nil {
 		t.Fatal(err)
 	}
 	want(ens, quant.CacheHit) // from L2
@@ -99,8 +99,10 @@ type nopCache struct{}
 
 func (nopCache) Get(context.Context, string) (*quant.CacheEntry, error) { return nil, nil }
 func (nopCache) Set(context.Context, string, *quant.CacheEntry) error   { return nil }
-func (nopCache) Flush(context.Context) error                            { return nil }
-func (nopCache) Stats() quant.CacheStats                                { return quant.CacheStats{Healthy: true} }
+func (nopCache) Flush(context.Context, quant.CacheSelection) (quant.Flushed, error) {
+	return quant.Flushed{}, nil
+}
+func (nopCache) Stats() quant.CacheStats { return quant.CacheStats{Healthy: true} }
 
 // BenchmarkAnalyzerHitTiered measures fresh hits through a Tiered cache
 // on the test Redis: answered by L1, and answered by L2 (Redis GET and
@@ -134,9 +136,60 @@ func BenchmarkAnalyzerHitTiered(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			if err := l2.Flush(ctx); err != nil {
+			if _, err := l2.Flush(ctx, quant.CacheSelection{}); err != nil {
 				b.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestTieredFlushSelected: a selective flush through a Tiered cache over
+// Redis removes the analysis from both levels and counts each, and the
+// FlushLocal another instance's flush makes removes it from L1 alone.
+func TestTieredFlushSelected(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	l2, err := redis.Open(srv.URL(), redis.WithPrefix(redistest.Prefix(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l2.Close() })
+	ctx := context.Background()
+	l1 := cache.NewMemory(cache.MemoryOptions{})
+	a := cache.New(&fakeNext{}, cache.NewTiered(l1, l2, cache.TieredOptions{}), &versions{v: 1}, cache.Options{Beta: -1})
+	t.Cleanup(a.Wait)
+	reqs := []quant.Request{
+		{Analysis: quant.AnalysisHMM, ID: "p1"}, {Analysis: quant.AnalysisHMM, ID: "p2"},
+		{Analysis: quant.AnalysisFourier, ID: "p1"}, {Analysis: quant.AnalysisEnsemble, ID: "p2"},
+	}
+	for _, r := range reqs {
+		if _, err := a.Analyze(ctx, quant.MustQuery(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := func(c quant.Cache, r quant.Request) bool {
+		e, err := c.Get(ctx, cache.Key(1, quant.MustQuery(r)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e != nil
+	}
+	f, err := a.Flush(ctx, quant.CacheSelection{Analysis: quant.AnalysisHMM})
+	if want := (quant.Flushed{Memory: 2, Redis: 2}); err != nil || f != want {
+		t.Errorf("Flush(hmm) = %+v, %v; want %+v", f, err, want)
+	}
+	for _, r := range reqs {
+		kept := r.Analysis != quant.AnalysisHMM
+		if in(l1, r) != kept || in(l2, r) != kept {
+			t.Errorf("after Flush(hmm), %+v: in L1 %v, in L2 %v; want %v in both", r, in(l1, r), in(l2, r), kept)
+		}
+	}
+	f, err = a.FlushLocal(ctx, quant.CacheSelection{ID: "p1"})
+	if want := (quant.Flushed{Memory: 1}); err != nil || f != want {
+		t.Errorf("FlushLocal(id p1) = %+v, %v; want %+v", f, err, want)
+	}
+	if fourier := reqs[2]; in(l1, fourier) || !in(l2, fourier) || !in(l1, reqs[3]) {
+		t.Errorf("after FlushLocal(id p1): p1's fourier in L1 %v, in L2 %v, p2's ensemble in L1 %v; want false, true, true",
+			in(l1, fourier), in(l2, fourier), in(l1, reqs[3]))
 	}
 }

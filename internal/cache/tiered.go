@@ -129,25 +129,30 @@ func (t *Tiered) Set(ctx context.Context, key string, e *quant.CacheEntry) error
 	return nil
 }
 
-// Flush flushes both levels. Unlike Get and Set, it reports L2's error:
-// an operator who flushes must learn that the shared entries survived.
-// With L1 flushed and L2 failing it is a *quant.NotSharedError: the flush
-// was done here, not on the shared level.
-func (t *Tiered) Flush(ctx context.Context) error {
-	err1 := t.l1.Flush(ctx)
-	err2 := t.l2.Flush(ctx)
+// Flush removes what sel selects from both levels and adds up their
+// counts. Unlike Get and Set, it reports L2's error: an operator who
+// flushes must learn that the shared entries survived. With L1 flushed
+// and L2 failing it is a *quant.NotSharedError: the flush was done here,
+// not (or not wholly) on the shared level.
+func (t *Tiered) Flush(ctx context.Context, sel quant.CacheSelection) (quant.Flushed, error) {
+	f1, err1 := t.l1.Flush(ctx, sel)
+	f2, err2 := t.l2.Flush(ctx, sel)
 	t.l2Done(ctx, err2)
+	f := f1.Add(f2)
 	switch {
 	case err1 != nil:
-		return err1
+		return f, err1
 	case err2 != nil:
-		return &quant.NotSharedError{What: "the shared cache level (Redis) was not flushed: its answers stay until they expire", Cause: err2}
+		return f, &quant.NotSharedError{What: "the shared cache level (Redis) was not flushed: its answers stay until they expire", Cause: err2}
 	}
-	return nil
+	return f, nil
 }
 
-// FlushLocal flushes L1 only (see Analyzer.FlushLocal).
-func (t *Tiered) FlushLocal(ctx context.Context) error { return t.l1.Flush(ctx) }
+// FlushLocal removes what sel selects from L1 only (see
+// Analyzer.FlushLocal).
+func (t *Tiered) FlushLocal(ctx context.Context, sel quant.CacheSelection) (quant.Flushed, error) {
+	return t.l1.Flush(ctx, sel)
+}
 
 // Stats reports L1's entries and bytes, the errors of both levels and
 // Healthy=false while L2 is failing.

@@ -68,7 +68,7 @@ func TestTieredDegradesAndRecovers(t *testing.T) {
 	if s.Healthy || s.Errors != 1 || s.Backend != "memory+redis" {
 		t.Errorf("Stats() with L2 down = %+v, want unhealthy, 1 error (L2 left alone for RetryInterval)", s)
 	}
-	if err := tc.Flush(ctx); err == nil {
+	if _, err := tc.Flush(ctx, quant.CacheSelection{}); err == nil {
 		t.Errorf("Flush with L2 down = nil, want L2's error")
 	}
 
@@ -82,7 +82,7 @@ func TestTieredDegradesAndRecovers(t *testing.T) {
 	if l2.calls.Load() != calls+1 || !tc.Stats().Healthy {
 		t.Errorf("L2 not retried after RetryInterval (calls %d -> %d), Stats %+v", calls, l2.calls.Load(), tc.Stats())
 	}
-	if err := tc.Flush(ctx); err != nil {
+	if _, err := tc.Flush(ctx, quant.CacheSelection{}); err != nil {
 		t.Errorf("Flush = %v", err)
 	}
 }
@@ -154,7 +154,7 @@ func TestTieredFlushLocal(t *testing.T) {
 	tc := cache.NewTiered(l1, l2, cache.TieredOptions{Now: clk.Now})
 	tc.Set(ctx, "k", memEntry(clk.Now(), 1, time.Hour))
 	a := cache.New(&fakeNext{}, tc, &versions{v: 1}, cache.Options{Now: clk.Now})
-	if err := a.FlushLocal(ctx); err != nil {
+	if _, err := a.FlushLocal(ctx, quant.CacheSelection{}); err != nil {
 		t.Fatal(err)
 	}
 	e1, _ := l1.Get(ctx, "k")

@@ -498,16 +498,73 @@ func (c *Client) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 	return &s, nil
 }
 
-// FlushCache empties the server's answer cache (POST /admin/v1/cache/flush).
-// A flush done on that server but not shared with the other instances (the
-// answer's "shared": false) is a *quant.NotSharedError with the server's
-// detail: done, and not a failure, but not everywhere.
+// FlushCache empties the server's answer cache (POST /admin/v1/cache/flush):
+// Flush with no selection. A flush done on that server but not shared with
+// the other instances (the answer's "shared": false) is a
+// *quant.NotSharedError with the server's detail: done, and not a
+// failure, but not everywhere.
 func (c *Client) FlushCache(ctx context.Context) error {
-	a, err := c.adminCall(ctx, http.MethodPost, "/admin/v1/cache/flush", nil)
+	_, err := c.Flush(ctx, FlushOptions{})
+	return err
+}
+
+// FlushOptions selects what Flush removes (see quant.CacheSelection):
+// the answers of Analysis, those that involve the politician ID, or
+// those of Analysis that involve ID; neither, every answer.
+type FlushOptions struct {
+	Analysis quant.Analysis
+	ID       string
+	// Reason goes to the servers' logs (optional).
+	Reason string
+}
+
+// FlushResult is the answer of a flush.
+type FlushResult struct {
+	Analysis quant.Analysis `json:"analysis"`
+	ID       string         `json:"id"`
+	// Removed counts what the server asked removed: its own entries and
+	// the shared level's (Redis). The other instances remove theirs when
+	// the action reaches them.
+	Removed quant.Flushed `json:"removed"`
+}
+
+// Flush removes the cached answers opts selects, on every instance
+// (POST /admin/v1/cache/flush?analysis=&id=&reason=). A flush done on
+// that server but not shared is a *quant.NotSharedError, returned with
+// the result, as for FlushCache.
+func (c *Client) Flush(ctx context.Context, opts FlushOptions) (*FlushResult, error) {
+	q := url.Values{}
+	set(q, "analysis", string(opts.Analysis))
+	set(q, "id", opts.ID)
+	set(q, "reason", opts.Reason)
+	const path = "/admin/v1/cache/flush"
+	a, err := c.adminCall(ctx, http.MethodPost, path, q)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return notShared(a)
+	// A 2xx answer is a flush done: one whose body cannot be read (a
+	// server before the counts) gives a result without them rather than
+	// a failure.
+	res := FlushResult{Analysis: opts.Analysis, ID: opts.ID}
+	_ = json.Unmarshal(a.body, &res)
+	return &res, notShared(a)
+}
+
+// Breakers returns every breaker's state (GET /admin/v1/breakers); a
+// read token is enough.
+func (c *Client) Breakers(ctx context.Context) ([]quant.BreakerSnapshot, error) {
+	const path = "/admin/v1/breakers"
+	a, err := c.adminCall(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	var res struct {
+		Breakers []quant.BreakerSnapshot `json:"breakers"`
+	}
+	if err := decode(a, http.MethodGet, c.admin+path, &res); err != nil {
+		return nil, err
+	}
+	return res.Breakers, nil
 }
 
 // notShared reads an admin action's answer: nil when the action reached

@@ -78,9 +78,13 @@ func (c *controller) Snapshot(context.Context) (*quant.Snapshot, error) {
 	return &quant.Snapshot{DatasetVersion: version, Pools: []quant.PoolSnapshot{{Name: "ml", Capacity: 10}}}, nil
 }
 
-func (c *controller) FlushCache(context.Context) error {
-	c.record("flush")
-	return c.shareErr()
+func (c *controller) FlushCache(_ context.Context, sel quant.CacheSelection, reason string) (quant.Flushed, error) {
+	if sel.All() && reason == "" {
+		c.record("flush")
+	} else {
+		c.record(strings.TrimSpace(fmt.Sprintf("flush %s %s %s", sel.Analysis, sel.ID, reason)))
+	}
+	return quant.Flushed{Memory: 3, Redis: 5}, c.shareErr()
 }
 
 // shareErr returns notShared, read under mu.
@@ -686,6 +690,37 @@ func TestAdmin(t *testing.T) {
 	}
 	if err := client.New(s.api.URL).FlushCache(ctx); !errors.Is(err, client.ErrNoAdmin) {
 		t.Errorf("FlushCache without an admin URL = %v, want ErrNoAdmin", err)
+	}
+}
+
+// TestFlushSelected: Flush sends its selection and reason and returns the
+// server's counts, with a NotSharedError when the flush was not shared;
+// Breakers lists the breakers.
+func TestFlushSelected(t *testing.T) {
+	s := newStack(t)
+	c := s.client()
+	ctx := context.Background()
+	res, err := c.Flush(ctx, client.FlushOptions{Analysis: quant.AnalysisHMM, ID: "x", Reason: "bad import"})
+	want := &client.FlushResult{Analysis: quant.AnalysisHMM, ID: "x", Removed: quant.Flushed{Memory: 3, Redis: 5}}
+	if err != nil || !cmp.Equal(res, want) {
+		t.Errorf("Flush = %+v, %v; want %+v", res, err, want)
+	}
+	if d := cmp.Diff([]string{"flush hmm x bad import"}, s.ctl.seen()); d != "" {
+		t.Errorf("the controller saw (-want +got):\n%s", d)
+	}
+	s.ctl.mu.Lock()
+	s.ctl.notShared = &quant.NotSharedError{What: "the other instances were not told"}
+	s.ctl.mu.Unlock()
+	var ns *quant.NotSharedError
+	if res, err := c.Flush(ctx, client.FlushOptions{ID: "x"}); !errors.As(err, &ns) || res == nil || res.Removed.Redis != 5 {
+		t.Errorf("Flush, not shared = %+v, %v; want the counts and a NotSharedError", res, err)
+	}
+	if _, err := c.Flush(ctx, client.FlushOptions{Analysis: "astrology"}); !errors.Is(err, quant.ErrInvalid) {
+		t.Errorf("Flush(astrology) = %v, want ErrInvalid", err)
+	}
+	bs, err := c.Breakers(ctx)
+	if err != nil || bs == nil {
+		t.Errorf("Breakers = %v, %v; want a list", bs, err)
 	}
 }
 

@@ -150,28 +150,30 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 }
 
 // FlushCache implements quant.Controller; with a Bus, every instance
-// flushes. Flushed here but not on the shared level or not on the other
-// instances (Redis down), it is a *quant.NotSharedError saying which; not
-// flushed at all, a *quant.UnavailableError.
-func (l *Local) FlushCache(ctx context.Context) error {
+// removes what sel selects. Flushed here but not on the shared level or
+// not on the other instances (Redis down), it is a *quant.NotSharedError
+// saying which, with what was removed; not flushed at all, a
+// *quant.UnavailableError.
+func (l *Local) FlushCache(ctx context.Context, sel quant.CacheSelection, reason string) (quant.Flushed, error) {
 	if l.Cache == nil {
-		return fmt.Errorf("monitor: this server runs without a cache: %w", quant.ErrNotFound)
+		return quant.Flushed{}, fmt.Errorf("monitor: this server runs without a cache: %w", quant.ErrNotFound)
 	}
-	err := l.Cache.Flush(ctx)
+	f, err := l.Cache.Flush(ctx, sel)
 	var level *quant.NotSharedError
 	if err != nil && !errors.As(err, &level) {
-		return &quant.UnavailableError{Reason: "the answer cache did not answer; nothing was flushed", RetryAfter: time.Second, Cause: err}
+		return f, &quant.UnavailableError{Reason: "the answer cache did not answer; nothing was flushed", RetryAfter: time.Second, Cause: err}
 	}
-	bus := l.publish(ctx, quant.ControlEvent{Kind: "flush"}, "the other instances were not told to flush what they hold")
+	e := quant.ControlEvent{Kind: "flush", Analysis: sel.Analysis, ID: sel.ID, Reason: reason}
+	bus := l.publish(ctx, e, "the other instances were not told to flush what they hold")
 	switch {
 	case level == nil && bus == nil:
-		return nil
+		return f, nil
 	case level == nil:
-		return bus
+		return f, bus
 	case bus == nil:
-		return level
+		return f, level
 	}
-	return &quant.NotSharedError{What: level.What + "; " + bus.What, Cause: errors.Join(level.Cause, bus.Cause)}
+	return f, &quant.NotSharedError{What: level.What + "; " + bus.What, Cause: errors.Join(level.Cause, bus.Cause)}
 }
 
 // publish shares an action carried out here with the other instances. If
@@ -204,13 +206,16 @@ func (l *Local) Apply(e quant.ControlEvent) {
 	var (
 		err     error
 		changed bool
+		removed int64 // a flush's entries removed here
 	)
 	switch e.Kind {
 	case "flush":
 		// The origin flushed the shared level: this instance drops only
 		// what it holds itself.
 		if l.Cache != nil {
-			err, changed = l.Cache.FlushLocal(ctx), true
+			var f quant.Flushed
+			f, err = l.Cache.FlushLocal(ctx, quant.CacheSelection{Analysis: e.Analysis, ID: e.ID})
+			changed, removed = true, f.Memory
 		}
 	case "breaker":
 		l.mu.Lock()
@@ -226,7 +231,13 @@ func (l *Local) Apply(e quant.ControlEvent) {
 		l.mu.Unlock()
 	}
 	if l.Logger != nil && (changed || err != nil) {
-		l.Logger.Info("operator action from another instance", "kind", e.Kind, "breaker", e.Breaker, "action", e.Action, "origin", e.Origin, "err", err)
+		attrs := []any{"kind", e.Kind, "origin", e.Origin, "reason", e.Reason}
+		if e.Kind == "flush" {
+			attrs = append(attrs, "analysis", e.Analysis, "id", e.ID, "removed", removed)
+		} else {
+			attrs = append(attrs, "breaker", e.Breaker, "action", e.Action)
+		}
+		l.Logger.Info("operator action from another instance", append(attrs, "err", err)...)
 	}
 }
 

@@ -62,7 +62,7 @@ func TestLocalSnapshotAndActions(t *testing.T) {
 	if !s.Store.Reachable || s.Store.Backend != "memory" || s.Instance.ID != "box:1:abcdef" {
 		t.Errorf("store/instance = %+v %+v", s.Store, s.Instance)
 	}
-	if err := l.FlushCache(ctx); err != nil {
+	if _, err := l.FlushCache(ctx, quant.CacheSelection{}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := l.Snapshot(ctx); s.Cache.Entries != 0 {
@@ -75,7 +75,7 @@ func TestLocalSnapshotAndActions(t *testing.T) {
 		t.Errorf("unknown action: %v", err)
 	}
 	bare := &Local{Store: inmem.New()}
-	if err := bare.FlushCache(ctx); !errors.Is(err, quant.ErrNotFound) {
+	if _, err := bare.FlushCache(ctx, quant.CacheSelection{}, ""); !errors.Is(err, quant.ErrNotFound) {
 		t.Errorf("flush without a cache: %v", err)
 	}
 }
@@ -132,6 +132,75 @@ func TestApplyFlushIsLocal(t *testing.T) {
 	}
 }
 
+// recBus records what is published.
+type recBus struct{ events []quant.ControlEvent }
+
+func (b *recBus) Publish(_ context.Context, e quant.ControlEvent) error {
+	b.events = append(b.events, e)
+	return nil
+}
+func (b *recBus) Subscribe(context.Context, func(quant.ControlEvent)) error { return nil }
+
+// TestSelectiveFlushReachesEveryInstance: a selective flush removes what
+// it selects here and counts it, publishes its selection and reason, and
+// another instance applying it removes the same from its own level alone.
+func TestSelectiveFlushReachesEveryInstance(t *testing.T) {
+	ctx := context.Background()
+	st := inmem.New()
+	shared := cache.NewMemory(cache.MemoryOptions{}) // the Redis both share
+	type instance struct {
+		l  *Local
+		l1 *cache.Memory
+	}
+	bus := &recBus{}
+	var ins [2]instance
+	for i := range ins {
+		l1 := cache.NewMemory(cache.MemoryOptions{})
+		ins[i] = instance{l1: l1, l: &Local{ID: []string{"a", "b"}[i], Store: st, Bus: bus,
+			Cache: cache.New(okAnalyzer{}, cache.NewTiered(l1, shared, cache.TieredOptions{}), st, cache.Options{})}}
+	}
+	reqs := []quant.Request{{Analysis: quant.AnalysisHMM, ID: "x"}, {Analysis: quant.AnalysisHMM, ID: "y"}, {Analysis: quant.AnalysisFourier, ID: "x"}}
+	for _, in := range ins {
+		for _, r := range reqs {
+			if _, err := in.l.Cache.Analyze(ctx, quant.MustQuery(r)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	sel := quant.CacheSelection{Analysis: quant.AnalysisHMM, ID: "x"}
+	f, err := ins[0].l.FlushCache(ctx, sel, "bad import of x")
+	if want := (quant.Flushed{Memory: 2}); err != nil || f != want { // a Memory as the shared level counts as memory
+		t.Fatalf("FlushCache = %+v, %v; want %+v", f, err, want)
+	}
+	if len(bus.events) != 1 {
+		t.Fatalf("published %+v, want one flush", bus.events)
+	}
+	e := bus.events[0]
+	if e.Kind != "flush" || e.Analysis != sel.Analysis || e.ID != sel.ID || e.Reason != "bad import of x" || e.Origin != "a" {
+		t.Errorf("published %+v, want the flush of hmm x with its reason, from a", e)
+	}
+	ins[1].l.Apply(e)
+	v, err := st.DatasetVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hmmX, hmmY := cache.Key(v, quant.MustQuery(reqs[0])), cache.Key(v, quant.MustQuery(reqs[1]))
+	for i, in := range ins {
+		if in.l1.CleanUp(); in.l1.Stats().Entries != 2 {
+			t.Errorf("instance %d holds %d entries after the flush of hmm x, want 2 (hmm y, fourier x)", i, in.l1.Stats().Entries)
+		}
+		if e, _ := in.l1.Get(ctx, hmmX); e != nil {
+			t.Errorf("instance %d still holds hmm x", i)
+		}
+		if e, _ := in.l1.Get(ctx, hmmY); e == nil {
+			t.Errorf("instance %d lost hmm y", i)
+		}
+	}
+	if shared.CleanUp(); shared.Stats().Entries != 2 {
+		t.Errorf("the shared level holds %d entries, want 2", shared.Stats().Entries)
+	}
+}
+
 // TestApplySkipsItsOwn: an action this instance published (its Origin is
 // ID) comes back on the bus and is skipped; another's is carried out.
 func TestApplySkipsItsOwn(t *testing.T) {
@@ -157,8 +226,10 @@ type downCache struct{}
 
 func (downCache) Get(context.Context, string) (*quant.CacheEntry, error) { return nil, errRedisDown }
 func (downCache) Set(context.Context, string, *quant.CacheEntry) error   { return errRedisDown }
-func (downCache) Flush(context.Context) error                            { return errRedisDown }
-func (downCache) Stats() quant.CacheStats                                { return quant.CacheStats{Backend: "redis"} }
+func (downCache) Flush(context.Context, quant.CacheSelection) (quant.Flushed, error) {
+	return quant.Flushed{}, errRedisDown
+}
+func (downCache) Stats() quant.CacheStats { return quant.CacheStats{Backend: "redis"} }
 
 // downBus is a control bus whose Redis does not answer.
 type downBus struct{}
@@ -200,7 +271,7 @@ func TestActionsNotShared(t *testing.T) {
 				name string
 				do   func() error
 			}{
-				{"flush", func() error { return l.FlushCache(ctx) }},
+				{"flush", func() error { _, err := l.FlushCache(ctx, quant.CacheSelection{}, ""); return err }},
 				{"breaker", func() error { return l.SetBreaker(ctx, "hmm", "open", "drill", time.Time{}) }},
 			} {
 				err := act.do()
@@ -232,7 +303,7 @@ func TestActionsNotShared(t *testing.T) {
 	t.Run("cache down", func(t *testing.T) {
 		l := newLocal(t)
 		l.Cache = cache.New(l.Guard, downCache{}, st, cache.Options{})
-		err := l.FlushCache(ctx)
+		_, err := l.FlushCache(ctx, quant.CacheSelection{}, "")
 		var ue *quant.UnavailableError
 		if !errors.As(err, &ue) || ue.RetryAfter <= 0 || !errors.Is(err, errRedisDown) {
 			t.Errorf("flush with the only cache level down = %v, want a *quant.UnavailableError with RetryAfter and its cause", err)

@@ -18,7 +18,8 @@ import (
 type Source interface {
 	// Snapshot returns the server's figures now.
 	Snapshot(ctx context.Context) (*quant.Snapshot, error)
-	// FlushCache empties the answer cache.
+	// FlushCache empties the answer cache, every analysis of it (the
+	// console's flush key), with ConsoleFlushReason as its reason.
 	FlushCache(ctx context.Context) error
 	// SetBreaker forces the named breaker ("open", "close") or returns it
 	// to automatic operation ("auto"), with a reason and an optional expiry
@@ -114,8 +115,15 @@ func (s *LocalSource) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 	return s.Local.Snapshot(ctx)
 }
 
+// ConsoleFlushReason is the reason the console's flush gives, which the
+// servers log.
+const ConsoleFlushReason = "console flush key"
+
 // FlushCache implements Source.
-func (s *LocalSource) FlushCache(ctx context.Context) error { return s.Local.FlushCache(ctx) }
+func (s *LocalSource) FlushCache(ctx context.Context) error {
+	_, err := s.Local.FlushCache(ctx, quant.CacheSelection{}, ConsoleFlushReason)
+	return err
+}
 
 // SetBreaker implements Source.
 func (s *LocalSource) SetBreaker(ctx context.Context, name, action, reason string, until time.Time) error {
@@ -193,7 +201,7 @@ func (s *RemoteSource) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 
 // FlushCache implements Source.
 func (s *RemoteSource) FlushCache(ctx context.Context) error {
-	if err := s.api().FlushCache(ctx); err != nil {
+	if _, err := s.api().Flush(ctx, client.FlushOptions{Reason: ConsoleFlushReason}); err != nil {
 		return remoteError(err)
 	}
 	return nil

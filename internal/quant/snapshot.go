@@ -310,8 +310,12 @@ type RouteSnapshot struct {
 // *NotSharedError.
 type Controller interface {
 	Snapshot(ctx context.Context) (*Snapshot, error)
-	// FlushCache empties the answer cache.
-	FlushCache(ctx context.Context) error
+	// FlushCache removes the cached answers sel selects (the zero
+	// CacheSelection: every answer), for the operator's reason (may be
+	// empty), and counts what this instance removed: its own level and
+	// the shared one. The other instances remove what they hold when the
+	// action reaches them, uncounted.
+	FlushCache(ctx context.Context, sel CacheSelection, reason string) (Flushed, error)
 	// SetBreaker forces the named breaker open or closed, or returns it to
 	// automatic operation ("open", "close", "auto"), with a reason and an
 	// optional expiry (zero: none).
@@ -321,13 +325,18 @@ type Controller interface {
 // ControlEvent is an operator's action, shared between the instances of
 // one deployment so that an override or a flush made on one reaches all.
 type ControlEvent struct {
-	Kind    string    `json:"kind"`              // "breaker" or "flush"
-	Breaker string    `json:"breaker,omitempty"` // the analysis, for "breaker"
-	Action  string    `json:"action,omitempty"`  // open, close or auto
-	Reason  string    `json:"reason,omitempty"`
-	Until   time.Time `json:"until,omitzero"`
-	Origin  string    `json:"origin"` // the instance that acted
-	At      time.Time `json:"at"`
+	Kind    string `json:"kind"`              // "breaker" or "flush"
+	Breaker string `json:"breaker,omitempty"` // the analysis, for "breaker"
+	Action  string `json:"action,omitempty"`  // open, close or auto
+	// Analysis and ID are a "flush"'s CacheSelection (both empty: every
+	// answer). An instance that does not know them flushes every answer
+	// it holds: more than asked, never less.
+	Analysis Analysis  `json:"analysis,omitempty"`
+	ID       string    `json:"id,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Until    time.Time `json:"until,omitzero"`
+	Origin   string    `json:"origin"` // the instance that acted
+	At       time.Time `json:"at"`
 }
 
 // ControlBus carries ControlEvents between instances.

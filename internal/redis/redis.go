@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -247,46 +248,80 @@ func (c *Cache) Set(ctx context.Context, key string, e *quant.CacheEntry) error 
 	return c.done(ctx, "set", c.rdb.Set(cctx, c.prefix+key, encode(e), ttl).Err())
 }
 
-// Flush removes the keys the cache package writes (prefix + "quant:*"),
-// with SCAN and UNLINK in batches; other keys, and other databases, are
-// left alone (never FLUSHDB). On a cluster client it scans every master,
-// at once.
-func (c *Cache) Flush(ctx context.Context) error {
+// Flush removes the keys the cache package writes (prefix + "quant:*")
+// that sel selects, with SCAN and UNLINK in batches, and counts them in
+// Flushed.Redis; other keys, and other databases, are left alone (never
+// FLUSHDB, never KEYS). On a cluster client it scans every master, at
+// once.
+//
+// A selection is read from each key (quant.CacheSelection.SelectsCache),
+// never from an index. SCAN walks the whole keyspace, in steps of
+// scanBatch that never block Redis for long (measured on one local Redis
+// holding 100,000 answers: 135 ms when nothing matches, 380 ms to remove
+// 25,000), once per operator's flush; index sets would cost a write on
+// every Set, outlive the entries they list (Redis expires keys, not set
+// members) and disagree with the keys after any failed write. When sel
+// names an analysis, a MATCH pattern narrows what SCAN returns (Redis
+// still walks every key).
+func (c *Cache) Flush(ctx context.Context, sel quant.CacheSelection) (quant.Flushed, error) {
 	cctx, cancel := context.WithTimeout(ctx, c.flushTimeout)
 	defer cancel()
 	match := escapeGlob(c.prefix) + flushPattern
-	if cl, ok := c.rdb.(*redis.ClusterClient); ok {
-		return c.done(ctx, "flush", cl.ForEachMaster(cctx, func(ctx context.Context, node *redis.Client) error {
-			return flushNode(ctx, node, match)
-		}))
+	if sel.Analysis != "" {
+		// "quant:<version>:" then the analysis, or "people:" and it.
+		match += ":" + escapeGlob(string(sel.Analysis)) + "*"
 	}
-	return c.done(ctx, "flush", flushNode(cctx, c.rdb, match))
+	var removed atomic.Int64
+	flush := func(ctx context.Context, node redis.Cmdable) error {
+		n, err := c.flushNode(ctx, node, match, sel)
+		removed.Add(n)
+		return err
+	}
+	var err error
+	if cl, ok := c.rdb.(*redis.ClusterClient); ok {
+		err = cl.ForEachMaster(cctx, func(ctx context.Context, node *redis.Client) error { return flush(ctx, node) })
+	} else {
+		err = flush(cctx, c.rdb)
+	}
+	return quant.Flushed{Redis: removed.Load()}, c.done(ctx, "flush", err)
 }
 
-// flushNode unlinks every key of one node matching match.
-func flushNode(ctx context.Context, rdb redis.Cmdable, match string) error {
-	var cursor uint64
+// flushNode unlinks every key of one node that matches match and that sel
+// selects, and counts those that were there.
+func (c *Cache) flushNode(ctx context.Context, rdb redis.Cmdable, match string, sel quant.CacheSelection) (int64, error) {
+	var (
+		cursor  uint64
+		removed int64
+	)
 	for {
 		keys, next, err := rdb.Scan(ctx, cursor, match, scanBatch).Result()
 		if err != nil {
-			return err
+			return removed, err
 		}
+		keys = slices.DeleteFunc(keys, func(k string) bool {
+			return !sel.SelectsCache(strings.TrimPrefix(k, c.prefix))
+		})
 		if len(keys) > 0 {
 			// One UNLINK per key, pipelined (one round trip a batch): a
 			// cluster node refuses a multi-key UNLINK whose keys fall in
 			// different hash slots (CROSSSLOT), and a batch's keys do.
-			_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 				for _, k := range keys {
 					p.Unlink(ctx, k)
 				}
 				return nil
 			})
+			for _, cmd := range cmds {
+				if u, ok := cmd.(*redis.IntCmd); ok {
+					removed += u.Val() // 0 for a key that expired meanwhile
+				}
+			}
 			if err != nil {
-				return err
+				return removed, err
 			}
 		}
 		if next == 0 {
-			return nil
+			return removed, nil
 		}
 		cursor = next
 	}

@@ -39,6 +39,7 @@ func TestTopologies(t *testing.T) {
 		{"CacheRoundTrip", testCacheRoundTrip},
 		{"CacheMissesAndSkips", testCacheMissesAndSkips},
 		{"CacheFlushOnlyQuantKeys", testCacheFlushOnlyQuantKeys},
+		{"CacheFlushSelected", testCacheFlushSelected},
 		{"CacheHonoursCallerContext", testCacheHonoursCallerContext},
 		{"Lease", testLease},
 		{"Bus", testBus},
@@ -204,8 +205,12 @@ func testCacheFlushOnlyQuantKeys(t *testing.T, url string) {
 		}
 	})
 
-	if err := c.Flush(ctx); err != nil {
+	f, err := c.Flush(ctx, quant.CacheSelection{})
+	if err != nil {
 		t.Fatalf("Flush: %v", err)
+	}
+	if f != (quant.Flushed{Redis: int64(len(quantKeys))}) {
+		t.Errorf("Flush = %+v, want %d removed from Redis", f, len(quantKeys))
 	}
 	for _, k := range quantKeys[:3] {
 		if got, err := c.Get(ctx, k); got != nil || err != nil {
@@ -219,6 +224,55 @@ func testCacheFlushOnlyQuantKeys(t *testing.T, url string) {
 		if n, err := rdb.Exists(ctx, k).Result(); err != nil || n != 1 {
 			t.Errorf("Flush removed %q, which is not a quant key of this cache", k)
 		}
+	}
+}
+
+// testCacheFlushSelected flushes one analysis, then one politician, from
+// keys spread over every node of a cluster, and counts what went: the
+// rest stays.
+func testCacheFlushSelected(t *testing.T, url string) {
+	c, prefix := openTest(t, url)
+	ctx := context.Background()
+	keys := map[string][]string{} // by what they are: fourier, hmm, people hmm, correlation
+	for i := range 700 {          // several SCAN/UNLINK batches
+		for kind, k := range map[string]string{
+			"fourier":     fmt.Sprintf("quant:7:fourier/p%d", i),
+			"hmm":         fmt.Sprintf("quant:7:hmm/p%d", i),
+			"people hmm":  fmt.Sprintf("quant:7:people:hmm/p%d", i),
+			"correlation": fmt.Sprintf("quant:7:correlation?ids=p%d,p%d", i, i+1),
+		} {
+			keys[kind] = append(keys[kind], k)
+			if err := c.Set(ctx, k, entry(k, time.Hour, 2*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	present := func(k string) bool {
+		n, err := c.Client().Exists(ctx, prefix+k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	f, err := c.Flush(ctx, quant.CacheSelection{Analysis: quant.AnalysisHMM})
+	if want := (quant.Flushed{Redis: 1400}); err != nil || f != want {
+		t.Errorf("Flush(hmm) = %+v, %v; want %+v (hmm and people hmm)", f, err, want)
+	}
+	if present(keys["hmm"][5]) || present(keys["people hmm"][5]) || !present(keys["fourier"][5]) || !present(keys["correlation"][5]) {
+		t.Errorf("after Flush(hmm): want the hmm keys gone, fourier and correlation kept")
+	}
+	// p5 is fourier/p5's id and in correlation sets p4,p5 and p5,p6.
+	f, err = c.Flush(ctx, quant.CacheSelection{ID: "p5"})
+	if want := (quant.Flushed{Redis: 3}); err != nil || f != want {
+		t.Errorf("Flush(id p5) = %+v, %v; want %+v", f, err, want)
+	}
+	for _, k := range []string{keys["fourier"][5], keys["correlation"][4], keys["correlation"][5]} {
+		if present(k) {
+			t.Errorf("after Flush(id p5): %s kept", k)
+		}
+	}
+	if !present(keys["fourier"][50]) || !present(keys["correlation"][6]) {
+		t.Errorf("Flush(id p5) removed answers that do not involve p5")
 	}
 }
 
@@ -285,7 +339,7 @@ func TestCacheDownFailsFast(t *testing.T) {
 			}{
 				{"Get", func() error { _, err := c.Get(ctx, "quant:1:x"); return err }},
 				{"Set", func() error { return c.Set(ctx, "quant:1:x", entry("x", time.Hour, 2*time.Hour)) }},
-				{"Flush", func() error { return c.Flush(ctx) }},
+				{"Flush", func() error { _, err := c.Flush(ctx, quant.CacheSelection{}); return err }},
 				{"TryLease", func() error { _, _, err := c.TryLease(ctx, "x", time.Second); return err }},
 			} {
 				start := time.Now()

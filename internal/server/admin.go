@@ -31,11 +31,17 @@ import (
 type AdminConfig struct {
 	Controller quant.Controller // required
 	// Token, when set, must come as "Authorization: Bearer <token>" on
-	// every admin request (compared in constant time). The command refuses
-	// to listen beyond loopback without one.
-	Token   string
-	Logger  *slog.Logger // nil discards
-	Version string
+	// every admin request (compared in constant time): it may do
+	// everything. The command refuses to listen beyond loopback without
+	// one.
+	Token string
+	// ReadToken, when set, is a second bearer token that may only read:
+	// GET the snapshot, /metrics, the breakers and /healthz. Every action
+	// and pprof answer it 403. Set it with Token (the command refuses it
+	// alone): with ReadToken alone no request may act.
+	ReadToken string
+	Logger    *slog.Logger // nil discards
+	Version   string
 }
 
 // Admin serves the operator's API: the snapshot the console shows, the
@@ -72,6 +78,7 @@ func NewAdmin(cfg AdminConfig) *Admin {
 	}).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/admin/v1/snapshot", a.snapshot).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/admin/v1/cache/flush", a.flush).Methods(http.MethodPost)
+	r.HandleFunc("/admin/v1/breakers", a.breakers).Methods(http.MethodGet)
 	r.HandleFunc("/admin/v1/breakers/{name}/{action}", a.breaker).Methods(http.MethodPost)
 	r.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)})).Methods(http.MethodGet, http.MethodHead)
 	// No /debug/pprof/cmdline: the command line holds --database-url and
@@ -144,7 +151,7 @@ func (a *Admin) browserGuard(next http.Handler) http.Handler {
 		a.writeError(w, r, problem.WithDetail(problem.ErrForbidden, "cross-origin browser requests to the admin API are refused"))
 	}))
 	h := cop.Handler(next)
-	if a.cfg.Token != "" {
+	if a.cfg.Token != "" || a.cfg.ReadToken != "" {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -191,21 +198,75 @@ func (a *Admin) HTTPServer(addr string) *http.Server {
 	}
 }
 
-// authorize requires the bearer token when one is configured.
-func (a *Admin) authorize(next http.Handler) http.Handler {
-	if a.cfg.Token == "" {
-		return next
+// tokenRole names the token a request came with: what the action log
+// says acted.
+type tokenRole string
+
+// The roles of authorize.
+const (
+	roleNone  tokenRole = "none"  // no token configured: loopback only, anything goes
+	roleRead  tokenRole = "read"  // the read token: reads only
+	roleAdmin tokenRole = "admin" // the admin token: everything
+)
+
+type roleKey struct{}
+
+// roleOf returns the role authorize gave r.
+func roleOf(r *http.Request) tokenRole {
+	if role, ok := r.Context().Value(roleKey{}).(tokenRole); ok {
+		return role
 	}
-	want := []byte(a.cfg.Token)
+	return roleNone
+}
+
+// readOnly lists what the read token may do: GET (or HEAD) these paths.
+var readOnly = map[string]bool{"/admin/v1/snapshot": true, "/metrics": true, "/admin/v1/breakers": true, "/healthz": true}
+
+// authorize requires a bearer token when one is configured: the admin
+// token for everything, the read token for the readOnly requests. A
+// request refused is logged with where it came from.
+func (a *Admin) authorize(next http.Handler) http.Handler {
+	if a.cfg.Token == "" && a.cfg.ReadToken == "" {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), roleKey{}, roleNone)))
+		})
+	}
+	match := func(got []byte, want string) bool {
+		return want != "" && subtle.ConstantTimeCompare(got, []byte(want)) == 1
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+		// Both compared every time: which one matched shows in no timing.
+		isAdmin, isRead := match([]byte(got), a.cfg.Token), match([]byte(got), a.cfg.ReadToken)
+		var role tokenRole
+		switch {
+		case ok && isAdmin:
+			role = roleAdmin
+		case ok && isRead:
+			role = roleRead
+		default:
+			a.cfg.Logger.Warn("admin: refused, no valid token", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "request_id", requestID(r.Context()))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="quant admin"`)
 			a.writeError(w, r, problem.WithDetail(problem.ErrUnauthorized, "the admin API needs Authorization: Bearer <QUANT_ADMIN_TOKEN>"))
 			return
 		}
-		next.ServeHTTP(w, r)
+		if role == roleRead && !((r.Method == http.MethodGet || r.Method == http.MethodHead) && readOnly[r.URL.Path]) {
+			a.cfg.Logger.Warn("admin: refused, the read token may not", "token", role, "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "request_id", requestID(r.Context()))
+			what := "the read token (QUANT_ADMIN_READ_TOKEN) may only GET /admin/v1/snapshot, /admin/v1/breakers, /metrics and /healthz; actions and pprof need the admin token (QUANT_ADMIN_TOKEN)"
+			if a.cfg.Token == "" {
+				what += ", and none is configured"
+			}
+			a.writeError(w, r, problem.WithDetail(problem.ErrForbidden, "%s", what))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), roleKey{}, role)))
 	})
+}
+
+// actor is what every action's log line says of who acted: the token and
+// the remote address (never the token itself).
+func actor(r *http.Request) []any {
+	return []any{"token", roleOf(r), "remote", r.RemoteAddr, "request_id", requestID(r.Context())}
 }
 
 func (a *Admin) snapshot(w http.ResponseWriter, r *http.Request) {
@@ -216,6 +277,33 @@ func (a *Admin) snapshot(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, snap)
+}
+
+// breakersAnswer is the answer of GET /admin/v1/breakers.
+type breakersAnswer struct {
+	Breakers []quant.BreakerSnapshot `json:"breakers"` // one per analysis; empty without breakers
+}
+
+// breakers answers GET /admin/v1/breakers: every breaker's snapshot, as
+// the full snapshot has them.
+func (a *Admin) breakers(w http.ResponseWriter, r *http.Request) {
+	q := &query{v: r.URL.Query()}
+	q.only()
+	if q.err != nil {
+		a.writeError(w, r, q.err)
+		return
+	}
+	snap, err := a.cfg.Controller.Snapshot(r.Context())
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	ans := breakersAnswer{Breakers: snap.Breakers}
+	if ans.Breakers == nil {
+		ans.Breakers = []quant.BreakerSnapshot{}
+	}
+	writeJSON(w, ans)
 }
 
 // sharing is what every action's answer adds: whether the action reached
@@ -244,24 +332,71 @@ func (a *Admin) shared(r *http.Request, action string, err error) (sharing, erro
 
 // flushAnswer is the answer of POST /admin/v1/cache/flush.
 type flushAnswer struct {
-	Status string `json:"status"` // "flushed"
+	Status   string         `json:"status"`             // "flushed"
+	Analysis quant.Analysis `json:"analysis,omitempty"` // the selection; both empty: every answer
+	ID       string         `json:"id,omitempty"`
+	// Removed counts the entries this instance removed from its own
+	// level and from the shared one (Redis); the other instances remove
+	// what they hold when the bus message reaches them, uncounted here.
+	Removed quant.Flushed `json:"removed"`
 	sharing
 }
 
+// flushParams are the parameters of POST /admin/v1/cache/flush.
+var flushParams = []string{"analysis", "id", "reason"}
+
+// flush answers POST /admin/v1/cache/flush: it removes the cached
+// answers of ?analysis= and/or involving ?id= (see quant.CacheSelection;
+// neither: every answer), for an optional ?reason=, on every instance.
+// An unknown, repeated or empty parameter is a 400: the most destructive
+// call must not be what a typo makes.
 func (a *Admin) flush(w http.ResponseWriter, r *http.Request) {
 	q := &query{v: r.URL.Query()}
-	q.only()
+	q.only(flushParams...)
+	for _, p := range []struct{ name, all string }{{"analysis", "every analysis"}, {"id", "every politician's answers"}} {
+		if vs := q.v[p.name]; len(vs) == 1 && vs[0] == "" {
+			// "?analysis=$A" with A unset must not flush everything.
+			q.fail(p.name, "is empty; leave it out to flush %s", p.all)
+		}
+	}
+	sel := quant.CacheSelection{Analysis: quant.Analysis(q.single("analysis")), ID: q.single("id")}
+	reason := q.single("reason")
 	if q.err != nil {
 		a.writeError(w, r, q.err)
 		return
 	}
-	sh, err := a.shared(r, "cache flush", a.cfg.Controller.FlushCache(r.Context()))
-	if err != nil {
+	if sel.Analysis != "" && !sel.Analysis.Valid() {
+		a.writeError(w, r, quant.Invalid("analysis", "must be one of %v, got %q", quant.Analyses, clip(string(sel.Analysis))))
+		return
+	}
+	if sel.ID != "" && !quant.ValidPoliticianID(sel.ID) && !quant.ValidBioguide(sel.ID) {
+		a.writeError(w, r, quant.Invalid("id", "must be a politician id (1..%d of a-z, 0-9 and '-') or a bioguide id, got %q", maxIDLen, clip(sel.ID)))
+		return
+	}
+	if err := checkReason(reason); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	a.cfg.Logger.Info("admin: cache flushed", "shared", sh.Shared, "request_id", requestID(r.Context()))
-	writeJSON(w, flushAnswer{Status: "flushed", sharing: sh})
+	removed, err := a.cfg.Controller.FlushCache(r.Context(), sel, reason)
+	sh, err := a.shared(r, "cache flush", err)
+	if err != nil {
+		a.cfg.Logger.Warn("admin: cache flush failed", append(actor(r), "analysis", sel.Analysis, "id", sel.ID, "reason", reason, "err", err)...)
+		a.writeError(w, r, err)
+		return
+	}
+	a.cfg.Logger.Info("admin: cache flushed", append(actor(r), "analysis", sel.Analysis, "id", sel.ID, "reason", reason,
+		"removed_memory", removed.Memory, "removed_redis", removed.Redis, "shared", sh.Shared)...)
+	writeJSON(w, flushAnswer{Status: "flushed", Analysis: sel.Analysis, ID: sel.ID, Removed: removed, sharing: sh})
+}
+
+// checkReason checks an operator's reason: it is drawn on every
+// instance's console and written to the logs, so a newline or an escape
+// sequence would break (or drive) the operators' terminals.
+func checkReason(reason string) error {
+	if len(reason) > 200 || !utf8.ValidString(reason) || strings.ContainsFunc(reason, unicode.IsControl) {
+		return quant.Invalid("reason", "must be at most 200 bytes of printable text (UTF-8, no control characters)")
+	}
+	return nil
 }
 
 // breakerRequest is the optional body of a breaker action; the same fields
@@ -369,18 +504,17 @@ func (a *Admin) breaker(w http.ResponseWriter, r *http.Request) {
 		}
 		until = time.Now().Add(d)
 	}
-	if len(br.Reason) > 200 || !utf8.ValidString(br.Reason) || strings.ContainsFunc(br.Reason, unicode.IsControl) {
-		// It is drawn on every instance's console: a newline or an escape
-		// sequence would break (or drive) the operators' terminals.
-		a.writeError(w, r, quant.Invalid("reason", "must be at most 200 bytes of printable text (UTF-8, no control characters)"))
+	if err := checkReason(br.Reason); err != nil {
+		a.writeError(w, r, err)
 		return
 	}
 	sh, err := a.shared(r, "breaker "+action, a.cfg.Controller.SetBreaker(r.Context(), name, action, br.Reason, until))
 	if err != nil {
+		a.cfg.Logger.Warn("admin: breaker action failed", append(actor(r), "breaker", clip(name), "action", clip(action), "reason", br.Reason, "err", err)...)
 		a.writeError(w, r, err)
 		return
 	}
-	a.cfg.Logger.Info("admin: breaker set", "breaker", name, "action", action, "reason", br.Reason, "until", until, "shared", sh.Shared, "request_id", requestID(r.Context()))
+	a.cfg.Logger.Info("admin: breaker set", append(actor(r), "breaker", name, "action", action, "reason", br.Reason, "until", until, "shared", sh.Shared)...)
 	snap, err := a.cfg.Controller.Snapshot(r.Context())
 	if err != nil {
 		a.writeError(w, r, err)

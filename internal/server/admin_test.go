@@ -22,7 +22,9 @@ type fakeController struct {
 	flushes int
 	actions []string
 	until   time.Time
-	err     error // what the actions answer, once done
+	sel     quant.CacheSelection // the last flush's
+	reason  string               // the last flush's
+	err     error                // what the actions answer, once done
 }
 
 func (f *fakeController) Snapshot(context.Context) (*quant.Snapshot, error) {
@@ -35,11 +37,12 @@ func (f *fakeController) Snapshot(context.Context) (*quant.Snapshot, error) {
 	}, nil
 }
 
-func (f *fakeController) FlushCache(context.Context) error {
+func (f *fakeController) FlushCache(_ context.Context, sel quant.CacheSelection, reason string) (quant.Flushed, error) {
 	f.mu.Lock()
 	f.flushes++
+	f.sel, f.reason = sel, reason
 	f.mu.Unlock()
-	return f.err
+	return quant.Flushed{Memory: 2, Redis: 3}, f.err
 }
 
 func (f *fakeController) SetBreaker(_ context.Context, name, action, reason string, until time.Time) error {
@@ -177,7 +180,13 @@ func TestAdminRefusesWhatItWouldIgnore(t *testing.T) {
 		name, path, body string
 		param            string
 	}{
-		{"flush with parameters", "/admin/v1/cache/flush?bogus=1&analysis=fourier", "", "analysis"},
+		{"flush with an unknown parameter", "/admin/v1/cache/flush?analysis=fourier&bogus=1", "", "bogus"},
+		{"flush of an unknown analysis", "/admin/v1/cache/flush?analysis=astrology", "", "analysis"},
+		{"flush of an empty analysis", "/admin/v1/cache/flush?analysis=", "", "analysis"},
+		{"flush of an empty id", "/admin/v1/cache/flush?analysis=hmm&id=", "", "id"},
+		{"flush of a bad id", "/admin/v1/cache/flush?id=No%20Such/id", "", "id"},
+		{"flush of a repeated id", "/admin/v1/cache/flush?id=a&id=b", "", "id"},
+		{"flush with a control character in its reason", "/admin/v1/cache/flush?reason=a%1b%5B2J", "", "reason"},
 		{"unknown field", "/admin/v1/breakers/hmm/open", `{"reason":"deploy","expires":"2099-01-01T00:00:00Z"}`, "expires"},
 		{"unknown parameter", "/admin/v1/breakers/hmm/open?reason=deploy&expires=2099-01-01T00:00:00Z", "", "expires"},
 		{"repeated parameter", "/admin/v1/breakers/hmm/open?reason=a&reason=b", "", "reason"},
