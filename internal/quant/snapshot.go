@@ -300,8 +300,20 @@ type RequestsSnapshot struct {
 type RouteSnapshot struct {
 	Route    string           `json:"route"` // the path template
 	Count    int64            `json:"count"`
-	ByStatus map[string]int64 `json:"by_status"`
-	Latency  Latency          `json:"latency"`
+	ByStatus map[string]int64 `json:"by_status"` // by status class, as RequestsSnapshot's
+	// Codes counts the route's requests by method and exact status code,
+	// ordered by method then code.
+	Codes   []StatusCount `json:"codes"`
+	Latency Latency       `json:"latency"`
+}
+
+// StatusCount is the number of requests of one method answered with one
+// status code. Method is GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or
+// "other" (any other method).
+type StatusCount struct {
+	Method string `json:"method"`
+	Code   int    `json:"code"`
+	Count  int64  `json:"count"`
 }
 
 // Controller is what an operator can see and steer: the admin API serves

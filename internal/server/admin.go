@@ -447,7 +447,7 @@ var (
 	descStoreCanceled   = desc("store_canceled_acquires_total", "Acquires canceled while waiting.")
 	descStoreWait       = desc("store_acquire_wait_seconds_total", "Time spent waiting for connections.")
 	descHTTPInFlight    = desc("http_requests_in_flight", "API requests being served now.")
-	descHTTPRequests    = desc("http_requests_total", "API requests by route and status class.", "route", "code")
+	descHTTPRequests    = desc("http_requests_total", "API requests by route template, method and status code.", "route", "method", "code")
 	descHTTPDuration    = desc("http_request_duration_seconds", "API request latency by route.", "route")
 	descJobsRunning     = desc("jobs_running", "Jobs this instance's workers hold now.")
 	descJobsFinished    = desc("jobs_finished_total", "Jobs this instance's workers finished, by outcome.", "outcome")
@@ -568,8 +568,8 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	rq := s.Requests
 	gauge(descHTTPInFlight, float64(rq.InFlight))
 	for _, r := range rq.Routes {
-		for code, n := range r.ByStatus {
-			counter(descHTTPRequests, float64(n), r.Route, code)
+		for _, c := range r.Codes {
+			counter(descHTTPRequests, float64(c.Count), r.Route, c.Method, strconv.Itoa(c.Code))
 		}
 		ch <- histogramOf(descHTTPDuration, r.Latency, r.Route)
 	}
