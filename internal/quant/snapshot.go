@@ -13,12 +13,14 @@ type Snapshot struct {
 	DatasetVersion int64             `json:"dataset_version,string"` // a string in JSON: JavaScript rounds integers past 2^53
 	Pools          []PoolSnapshot    `json:"pools"`
 	Breakers       []BreakerSnapshot `json:"breakers"`
-	Cache          CacheSnapshot     `json:"cache"`
-	Coalescing     CoalescingStats   `json:"coalescing"`
-	Store          StoreSnapshot     `json:"store"`
-	Requests       RequestsSnapshot  `json:"requests"`
-	Jobs           *JobsSnapshot     `json:"jobs,omitempty"`
-	Limits         *LimitsSnapshot   `json:"limits,omitempty"`
+	// Computes are the analyses' computation times, in Analyses order.
+	Computes   []ComputeSnapshot `json:"computes"`
+	Cache      CacheSnapshot     `json:"cache"`
+	Coalescing CoalescingStats   `json:"coalescing"`
+	Store      StoreSnapshot     `json:"store"`
+	Requests   RequestsSnapshot  `json:"requests"`
+	Jobs       *JobsSnapshot     `json:"jobs,omitempty"`
+	Limits     *LimitsSnapshot   `json:"limits,omitempty"`
 	// Cluster is what this instance sees of the instances sharing its
 	// Redis; nil without Redis (or when Redis did not answer in time).
 	Cluster *ClusterSnapshot `json:"cluster,omitempty"`
@@ -165,6 +167,15 @@ type PoolSnapshot struct {
 	Wait       Latency    `json:"wait"`
 }
 
+// ComputeSnapshot is one analysis' computation times in the guard: how
+// long each computation held its pool slot, for those that answered (OK)
+// and those that failed (Failed: a timeout, an error, a refused request).
+type ComputeSnapshot struct {
+	Analysis Analysis `json:"analysis"`
+	OK       Latency  `json:"ok"`
+	Failed   Latency  `json:"failed"`
+}
+
 // Latency summarizes a distribution of durations: cumulative bucket counts
 // (Buckets[i].Count counts observations <= Buckets[i].LeMS; the last bucket
 // has LeMS -1 and counts all), their sum, and percentiles estimated from the
@@ -232,16 +243,18 @@ type BreakerTransition struct {
 // CacheSnapshot is the answer cache: the read-through layer's counters and
 // its backend.
 type CacheSnapshot struct {
-	Backend        string `json:"backend"`
-	Healthy        bool   `json:"healthy"`
-	Entries        int64  `json:"entries"`
-	Bytes          int64  `json:"bytes"`
-	Hits           int64  `json:"hits"`
-	Misses         int64  `json:"misses"`
-	Stale          int64  `json:"stale"`
-	Coalesced      int64  `json:"coalesced"`
-	Refreshes      int64  `json:"refreshes"`
-	EarlyRefreshes int64  `json:"early_refreshes"`
+	Backend   string `json:"backend"`
+	Healthy   bool   `json:"healthy"`
+	Entries   int64  `json:"entries"`
+	Bytes     int64  `json:"bytes"`
+	Hits      int64  `json:"hits"`
+	Misses    int64  `json:"misses"`
+	Stale     int64  `json:"stale"`
+	Coalesced int64  `json:"coalesced"`
+	// ByAnalysis splits Hits, Misses, Stale and Coalesced by analysis.
+	ByAnalysis     []CacheLookups `json:"by_analysis"`
+	Refreshes      int64          `json:"refreshes"`
+	EarlyRefreshes int64          `json:"early_refreshes"`
 	// StaleIfError counts the stale answers served because computing
 	// failed; RefreshErrors the background refreshes that failed.
 	StaleIfError  int64 `json:"stale_if_error"`
@@ -259,6 +272,17 @@ type CacheSnapshot struct {
 	// other left without an answer.
 	LeaseWaits     int64 `json:"lease_waits"`
 	LeaseTakeovers int64 `json:"lease_takeovers"`
+}
+
+// CacheLookups are one analysis' answers from the cache, by how they
+// were served (as CacheSnapshot's totals). Analysis is "other" for the
+// requests of no known analysis.
+type CacheLookups struct {
+	Analysis  Analysis `json:"analysis"`
+	Hits      int64    `json:"hits"`
+	Misses    int64    `json:"misses"`
+	Stale     int64    `json:"stale"`
+	Coalesced int64    `json:"coalesced"`
 }
 
 // CoalescingStats are the figures of the one coalescing point, the

@@ -142,3 +142,33 @@ func grepLines(body, s string) string {
 	}
 	return strings.Join(out, "")
 }
+
+// TestMetricsComputeAndDataset: /metrics has each analysis' compute-time
+// histogram, in seconds, by outcome; and the dataset version in full, as
+// the label of quant_dataset_info, where the float64 of
+// quant_dataset_version rounds one past 2^53.
+func TestMetricsComputeAndDataset(t *testing.T) {
+	const version = 1<<53 + 1 // 9007199254740993: a float64 reads 9007199254740992
+	snap := &quant.Snapshot{
+		DatasetVersion: version,
+		Computes: []quant.ComputeSnapshot{{
+			Analysis: quant.AnalysisHMM,
+			OK:       quant.Latency{Count: 3, SumMS: 90, Buckets: []quant.Bucket{{LeMS: 25, Count: 0}, {LeMS: 50, Count: 3}, {LeMS: -1, Count: 3}}},
+			Failed:   quant.Latency{Count: 1, SumMS: 2000, Buckets: []quant.Bucket{{LeMS: 25, Count: 0}, {LeMS: 50, Count: 0}, {LeMS: -1, Count: 1}}},
+		}},
+	}
+	body := scrape(t, func() *quant.Snapshot { return snap })
+	for _, want := range []string{
+		`quant_dataset_info{version="9007199254740993"} 1`,
+		`quant_compute_seconds_bucket{analysis="hmm",outcome="ok",le="0.025"} 0`,
+		`quant_compute_seconds_bucket{analysis="hmm",outcome="ok",le="0.05"} 3`,
+		`quant_compute_seconds_bucket{analysis="hmm",outcome="ok",le="+Inf"} 3`,
+		`quant_compute_seconds_sum{analysis="hmm",outcome="ok"} 0.09`,
+		`quant_compute_seconds_count{analysis="hmm",outcome="error"} 1`,
+		`quant_compute_seconds_sum{analysis="hmm",outcome="error"} 2`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q; it has:\n%s%s", want, grepLines(body, "quant_dataset"), grepLines(body, "quant_compute"))
+		}
+	}
+}
