@@ -5,9 +5,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quantops/quant/internal/analyzertest"
 	"github.com/quantops/quant/internal/quant"
@@ -170,5 +174,49 @@ func TestMetricsComputeAndDataset(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q; it has:\n%s%s", want, grepLines(body, "quant_dataset"), grepLines(body, "quant_compute"))
 		}
+	}
+}
+
+// TestMetricsDocumented: README's Metrics section lists every metric the
+// collector describes, with each of its labels.
+func TestMetricsDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "\n### Metrics\n")
+	section, _, _ = strings.Cut(section, "\n### ")
+	ch := make(chan *prometheus.Desc)
+	go func() {
+		(&snapshotCollector{}).Describe(ch)
+		close(ch)
+	}()
+	descRE := regexp.MustCompile(`fqName: "([^"]+)".*variableLabels: \{([^}]*)\}`)
+	n := 0
+	for d := range ch {
+		m := descRE.FindStringSubmatch(d.String())
+		if m == nil {
+			t.Fatalf("cannot read %s", d)
+		}
+		n++
+		row := ""
+		for l := range strings.Lines(section) {
+			// The metric's row names it in its first cell.
+			if cells := strings.Split(l, "|"); len(cells) > 2 && strings.Contains(cells[1], "`"+m[1]+"`") {
+				row = l
+			}
+		}
+		if row == "" {
+			t.Errorf("README's Metrics section does not list %s", m[1])
+			continue
+		}
+		for _, label := range strings.Split(m[2], ",") {
+			if label != "" && !strings.Contains(row, "`"+label+"`") {
+				t.Errorf("README's row of %s does not name its label %s: %s", m[1], label, row)
+			}
+		}
+	}
+	if n < 50 {
+		t.Errorf("read %d metrics, want every one", n)
 	}
 }
