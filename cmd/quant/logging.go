@@ -55,6 +55,9 @@ func (l *logHandler) Enabled(ctx context.Context, level slog.Level) bool {
 // Handle implements slog.Handler: r's attributes, renamed where their
 // key is taken and converted where they are durations.
 func (l *logHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.NumAttrs() == 0 {
+		return l.h.Handle(ctx, r)
+	}
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	taken := maps.Clone(l.taken)
 	attrs := make([]slog.Attr, 0, r.NumAttrs())

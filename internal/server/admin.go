@@ -416,7 +416,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 var (
 	descBuildInfo       = desc("build_info", "Build information of the running quant.", "version")
 	descDatasetVersion  = desc("dataset_version", "The dataset version every cache key carries (exact below 2^53; quant_dataset_info has it exactly).")
-	descDatasetInfo     = desc("dataset_info", "1, with the dataset version every cache key carries as a label, in full.", "version")
+	descDatasetInfo     = desc("dataset_info", "1, with the dataset version every cache key carries as a label, in full (absent while the store does not answer).", "version")
 	descPoolCapacity    = desc("pool_capacity", "Calls a bulkhead pool runs at once.", "pool")
 	descPoolQueueLimit  = desc("pool_queue_limit", "Calls a bulkhead pool lets wait.", "pool")
 	descPoolInFlight    = desc("pool_in_flight", "Calls running in a bulkhead pool now.", "pool")
@@ -521,9 +521,13 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	// A float64 holds every integer up to 2^53 exactly, the versions of
 	// quant's stores until the year 2255; the info metric's label holds
 	// any version exactly, for a reader that joins on it or compares it
-	// with the API's meta.dataset_version.
+	// with the API's meta.dataset_version. It is left out while the store
+	// does not answer (the version is not known then, and a version "0"
+	// would be a series of its own).
 	gauge(descDatasetVersion, float64(s.DatasetVersion))
-	gauge(descDatasetInfo, 1, strconv.FormatInt(s.DatasetVersion, 10))
+	if s.Store.Reachable {
+		gauge(descDatasetInfo, 1, strconv.FormatInt(s.DatasetVersion, 10))
+	}
 	for _, p := range s.Pools {
 		gauge(descPoolCapacity, float64(p.Capacity), p.Name)
 		gauge(descPoolQueueLimit, float64(p.QueueLimit), p.Name)

@@ -155,6 +155,7 @@ func TestMetricsComputeAndDataset(t *testing.T) {
 	const version = 1<<53 + 1 // 9007199254740993: a float64 reads 9007199254740992
 	snap := &quant.Snapshot{
 		DatasetVersion: version,
+		Store:          quant.StoreSnapshot{Backend: "memory", Reachable: true},
 		Computes: []quant.ComputeSnapshot{{
 			Analysis: quant.AnalysisHMM,
 			OK:       quant.Latency{Count: 3, SumMS: 90, Buckets: []quant.Bucket{{LeMS: 25, Count: 0}, {LeMS: 50, Count: 3}, {LeMS: -1, Count: 3}}},
@@ -174,6 +175,11 @@ func TestMetricsComputeAndDataset(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q; it has:\n%s%s", want, grepLines(body, "quant_dataset"), grepLines(body, "quant_compute"))
 		}
+	}
+	// While the store does not answer the version is not known: no info.
+	snap.DatasetVersion, snap.Store.Reachable = 0, false
+	if body := scrape(t, func() *quant.Snapshot { return snap }); strings.Contains(body, "quant_dataset_info{") {
+		t.Errorf("/metrics with the store unreachable has %s", grepLines(body, "quant_dataset_info{"))
 	}
 }
 
