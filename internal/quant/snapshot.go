@@ -13,14 +13,13 @@ type Snapshot struct {
 	DatasetVersion int64             `json:"dataset_version,string"` // a string in JSON: JavaScript rounds integers past 2^53
 	Pools          []PoolSnapshot    `json:"pools"`
 	Breakers       []BreakerSnapshot `json:"breakers"`
-	// Computes are the analyses' computation times, in Analyses order.
-	Computes   []ComputeSnapshot `json:"computes"`
-	Cache      CacheSnapshot     `json:"cache"`
-	Coalescing CoalescingStats   `json:"coalescing"`
-	Store      StoreSnapshot     `json:"store"`
-	Requests   RequestsSnapshot  `json:"requests"`
-	Jobs       *JobsSnapshot     `json:"jobs,omitempty"`
-	Limits     *LimitsSnapshot   `json:"limits,omitempty"`
+	Computes       []ComputeSnapshot `json:"computes"` // the analyses' computation times, in Analyses order
+	Cache          CacheSnapshot     `json:"cache"`
+	Coalescing     CoalescingStats   `json:"coalescing"`
+	Store          StoreSnapshot     `json:"store"`
+	Requests       RequestsSnapshot  `json:"requests"`
+	Jobs           *JobsSnapshot     `json:"jobs,omitempty"`
+	Limits         *LimitsSnapshot   `json:"limits,omitempty"`
 	// Cluster is what this instance sees of the instances sharing its
 	// Redis; nil without Redis (or when Redis did not answer in time).
 	Cluster *ClusterSnapshot `json:"cluster,omitempty"`
@@ -243,18 +242,16 @@ type BreakerTransition struct {
 // CacheSnapshot is the answer cache: the read-through layer's counters and
 // its backend.
 type CacheSnapshot struct {
-	Backend   string `json:"backend"`
-	Healthy   bool   `json:"healthy"`
-	Entries   int64  `json:"entries"`
-	Bytes     int64  `json:"bytes"`
-	Hits      int64  `json:"hits"`
-	Misses    int64  `json:"misses"`
-	Stale     int64  `json:"stale"`
-	Coalesced int64  `json:"coalesced"`
-	// ByAnalysis splits Hits, Misses, Stale and Coalesced by analysis.
-	ByAnalysis     []CacheLookups `json:"by_analysis"`
-	Refreshes      int64          `json:"refreshes"`
-	EarlyRefreshes int64          `json:"early_refreshes"`
+	Backend        string `json:"backend"`
+	Healthy        bool   `json:"healthy"`
+	Entries        int64  `json:"entries"`
+	Bytes          int64  `json:"bytes"`
+	Hits           int64  `json:"hits"`
+	Misses         int64  `json:"misses"`
+	Stale          int64  `json:"stale"`
+	Coalesced      int64  `json:"coalesced"`
+	Refreshes      int64  `json:"refreshes"`
+	EarlyRefreshes int64  `json:"early_refreshes"`
 	// StaleIfError counts the stale answers served because computing
 	// failed; RefreshErrors the background refreshes that failed.
 	StaleIfError  int64 `json:"stale_if_error"`
@@ -272,6 +269,8 @@ type CacheSnapshot struct {
 	// other left without an answer.
 	LeaseWaits     int64 `json:"lease_waits"`
 	LeaseTakeovers int64 `json:"lease_takeovers"`
+	// ByAnalysis splits Hits, Misses, Stale and Coalesced by analysis.
+	ByAnalysis []CacheLookups `json:"by_analysis"`
 }
 
 // CacheLookups are one analysis' answers from the cache, by how they
@@ -325,10 +324,10 @@ type RouteSnapshot struct {
 	Route    string           `json:"route"` // the path template
 	Count    int64            `json:"count"`
 	ByStatus map[string]int64 `json:"by_status"` // by status class, as RequestsSnapshot's
+	Latency  Latency          `json:"latency"`
 	// Codes counts the route's requests by method and exact status code,
 	// ordered by method then code.
-	Codes   []StatusCount `json:"codes"`
-	Latency Latency       `json:"latency"`
+	Codes []StatusCount `json:"codes"`
 }
 
 // StatusCount is the number of requests of one method answered with one

@@ -549,9 +549,9 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descBreakerRejected, float64(b.Rejected), b.Name)
 		counter(descBreakerTrans, float64(b.Transitions), b.Name)
 	}
-	for _, c := range s.Computes {
-		ch <- histogramOf(descCompute, c.OK, string(c.Analysis), "ok")
-		ch <- histogramOf(descCompute, c.Failed, string(c.Analysis), "error")
+	for _, ct := range s.Computes {
+		ch <- histogramOf(descCompute, ct.OK, string(ct.Analysis), "ok")
+		ch <- histogramOf(descCompute, ct.Failed, string(ct.Analysis), "error")
 	}
 	cs := s.Cache
 	for _, l := range cs.ByAnalysis {
@@ -586,8 +586,8 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	rq := s.Requests
 	gauge(descHTTPInFlight, float64(rq.InFlight))
 	for _, r := range rq.Routes {
-		for _, c := range r.Codes {
-			counter(descHTTPRequests, float64(c.Count), r.Route, c.Method, strconv.Itoa(c.Code))
+		for _, sc := range r.Codes {
+			counter(descHTTPRequests, float64(sc.Count), r.Route, sc.Method, strconv.Itoa(sc.Code))
 		}
 		ch <- histogramOf(descHTTPDuration, r.Latency, r.Route)
 	}
