@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"testing/slogtest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -149,4 +150,24 @@ func TestLogTextDurations(t *testing.T) {
 	if !strings.Contains(line, " duration_ms=1.5 ") || !strings.Contains(line, " status=1 status_2=2") {
 		t.Errorf("text line = %q, want duration_ms=1.5 and status=1 status_2=2", line)
 	}
+}
+
+// TestLogHandlerConformance runs the standard library's handler tests
+// (testing/slogtest) on logHandler over the JSON handler: groups, inline
+// groups, empty groups, WithAttrs and WithGroup behave as slog requires.
+func TestLogHandlerConformance(t *testing.T) {
+	var buf bytes.Buffer
+	results := func(t *testing.T) map[string]any {
+		line := buf.Bytes()
+		buf.Reset()
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		return m
+	}
+	slogtest.Run(t, func(*testing.T) slog.Handler {
+		buf.Reset()
+		return newLogHandler(slog.NewJSONHandler(&buf, nil))
+	}, results)
 }
