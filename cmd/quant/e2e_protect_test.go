@@ -85,7 +85,7 @@ func TestE2ECacheAndBreakers(t *testing.T) {
 		t.Errorf("after a flush: %+v, %v; want MISS", a, err)
 	}
 	resp, body := request(t, "GET", admin+"/metrics", "t0ken")
-	if resp.StatusCode != 200 || !strings.Contains(body, `quant_cache_lookups_total{result="hit"}`) || !strings.Contains(body, `quant_http_requests_total{code="503",route="/api/v1/analytics/ensemble/{id}"} 1`) {
+	if resp.StatusCode != 200 || !strings.Contains(body, `quant_cache_lookups_total{analysis="ensemble",result="hit"}`) || !strings.Contains(body, `quant_http_requests_total{code="503",method="GET",route="/api/v1/analytics/ensemble/{id}"} 1`) {
 		t.Errorf("/metrics = %d, lacks the cache and request counters", resp.StatusCode)
 	}
 }

@@ -77,7 +77,9 @@ func envName(flag string) string {
 	return "QUANT_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// newLogger builds the one logger of the process from the log flags.
+// newLogger builds the one logger of the process from the log flags, its
+// lines under the log's conventions (logHandler: each key once, durations
+// in milliseconds).
 func newLogger(cmd *cobra.Command, w io.Writer) (*slog.Logger, error) {
 	levelName, _ := cmd.Flags().GetString("log-level")
 	format, _ := cmd.Flags().GetString("log-format")
@@ -86,18 +88,22 @@ func newLogger(cmd *cobra.Command, w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", levelName)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
 	switch format {
 	case "auto":
 		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			return slog.New(slog.NewTextHandler(w, opts)), nil
+			h = slog.NewTextHandler(w, opts)
+		} else {
+			h = slog.NewJSONHandler(w, opts)
 		}
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		h = slog.NewTextHandler(w, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		h = slog.NewJSONHandler(w, opts)
+	default:
+		return nil, fmt.Errorf("--log-format: %q is not text, json or auto", format)
 	}
-	return nil, fmt.Errorf("--log-format: %q is not text, json or auto", format)
+	return slog.New(newLogHandler(h)), nil
 }
 
 func newVersionCmd() *cobra.Command {

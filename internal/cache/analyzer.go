@@ -220,7 +220,7 @@ func (a *Analyzer) Analyze(ctx context.Context, q quant.Query) (*quant.Result, e
 		return a.miss(ctx, q, key, st.v)
 	}
 	if now.Before(e.FreshUntil) {
-		a.stats.hits.Add(1)
+		a.stats.of(q.Analysis).hits.Add(1)
 		if a.life.xfetch(e, now) {
 			a.fill.refresh(ctx, q, key, st.v, true)
 		}
@@ -230,7 +230,7 @@ func (a *Analyzer) Analyze(ctx context.Context, q quant.Query) (*quant.Result, e
 		return hit, nil
 	}
 	if now.Before(e.FreshUntil.Add(a.life.swrWindow(q.Analysis))) {
-		a.stats.stale.Add(1)
+		a.stats.of(q.Analysis).stale.Add(1)
 		a.fill.refresh(ctx, q, key, st.v, false)
 		return stale(e, hit), nil
 	}
@@ -273,10 +273,10 @@ func (a *Analyzer) lookup(ctx context.Context, key string) (*quant.CacheEntry, *
 func (a *Analyzer) miss(ctx context.Context, q quant.Query, key string, ver int64) (*quant.Result, error) {
 	res, status, err := a.fill.join(ctx, q, key, ver, fillMiss)
 	if err != nil {
-		a.stats.misses.Add(1)
+		a.stats.of(q.Analysis).misses.Add(1)
 		return nil, err
 	}
-	a.stats.computed(status)
+	a.stats.computed(q.Analysis, status)
 	return res.WithStatus(status), nil
 }
 
@@ -288,19 +288,19 @@ func (a *Analyzer) pastSWR(ctx context.Context, q quant.Query, key string, ver i
 	res, status, err := a.fill.join(ctx, q, key, ver, fillRefresh)
 	switch {
 	case err == nil:
-		a.stats.computed(status)
+		a.stats.computed(q.Analysis, status)
 		return res.WithStatus(status), nil
 	case errors.Is(err, errRefreshElsewhere):
 		// Another instance is recomputing it: serve this answer until
 		// the other's reaches the shared backend.
-		a.stats.stale.Add(1)
+		a.stats.of(q.Analysis).stale.Add(1)
 		return stale(e, hit), nil
 	case errors.Is(err, quant.ErrUnavailable) || errors.Is(err, quant.ErrTimeout) || errors.Is(err, context.DeadlineExceeded):
-		a.stats.stale.Add(1)
+		a.stats.of(q.Analysis).stale.Add(1)
 		a.stats.staleIfError.Add(1)
 		return stale(e, hit), nil
 	}
-	a.stats.misses.Add(1)
+	a.stats.of(q.Analysis).misses.Add(1)
 	return nil, err
 }
 
@@ -309,11 +309,11 @@ func (a *Analyzer) pastSWR(ctx context.Context, q quant.Query, key string, ver i
 func (a *Analyzer) passThrough(ctx context.Context, q quant.Query) (*quant.Result, error) {
 	res, err := a.next.Analyze(ctx, q)
 	if err != nil {
-		a.stats.misses.Add(1)
+		a.stats.of(q.Analysis).misses.Add(1)
 		return nil, err
 	}
 	status := cmp.Or(res.Status, quant.CacheMiss)
-	a.stats.computed(status)
+	a.stats.computed(q.Analysis, status)
 	return res.WithStatus(status), nil
 }
 

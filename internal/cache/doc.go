@@ -92,5 +92,7 @@
 //     take the lease, wait for the holder's answer with backoff, take over
 //     when the holder's lease expires.
 //   - lifetime (lifetime.go): jittered TTLs, the SWR window, XFetch.
-//   - counters (stats.go): the counters behind Stats.
+//   - counters (stats.go): the counters behind Stats; the answers are
+//     counted by analysis and result (hit, miss, stale, coalesced), one
+//     atomic add each, and the totals are their sums.
 package cache

@@ -85,11 +85,27 @@ func TestCountersComputed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.status), func(t *testing.T) {
 			var c counters
-			c.computed(tt.status)
+			c.computed(quant.AnalysisHMM, tt.status)
 			s := c.snapshot(quant.CacheStats{Backend: "x"})
 			if s.Misses != tt.misses || s.Coalesced != tt.coalesced || s.Backend.Backend != "x" {
 				t.Errorf("computed(%q): %+v, want misses %d, coalesced %d", tt.status, s, tt.misses, tt.coalesced)
 			}
 		})
+	}
+}
+
+// TestAnalysisSlots: every analysis has a slot of its own, apart from the
+// last, which counts the unknown ones.
+func TestAnalysisSlots(t *testing.T) {
+	if len(quant.Analyses) >= analysisSlots {
+		t.Fatalf("%d analyses, %d slots: raise analysisSlots", len(quant.Analyses), analysisSlots)
+	}
+	for i, an := range quant.Analyses {
+		if got := analysisSlot(an); got != i {
+			t.Errorf("analysisSlot(%s) = %d, want %d", an, got, i)
+		}
+	}
+	if got := analysisSlot("astrology"); got != analysisSlots-1 {
+		t.Errorf("analysisSlot(astrology) = %d, want the last slot %d", got, analysisSlots-1)
 	}
 }

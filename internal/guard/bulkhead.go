@@ -33,9 +33,9 @@ type Bulkhead struct {
 	cfg BulkheadConfig
 
 	mu      sync.Mutex
-	running int            // guarded by mu
-	queue   []*bulkWaiter  // guarded by mu; FIFO
-	waits   *waitHistogram // its own lock
+	running int           // guarded by mu
+	queue   []*bulkWaiter // guarded by mu; FIFO
+	waits   *histogram    // its own lock
 
 	admitted, rejected, timedOut, canceled atomic.Int64
 }
@@ -51,7 +51,7 @@ func NewBulkhead(cfg BulkheadConfig) *Bulkhead {
 	if cfg.Capacity < 1 {
 		cfg.Capacity = 1
 	}
-	return &Bulkhead{cfg: cfg, waits: newWaitHistogram()}
+	return &Bulkhead{cfg: cfg, waits: newHistogram(waitBounds)}
 }
 
 // mustBeMade panics on a Bulkhead not made by NewBulkhead.
@@ -182,7 +182,7 @@ type BulkheadStats struct {
 	// (ErrQueueFull), refused after MaxWait (ErrWaitTimeout), and whose
 	// caller left before a slot (ctx done while waiting, or already).
 	Admitted, Rejected, TimedOut, Canceled int64
-	Wait                                   WaitStats
+	Wait                                   DurationStats
 }
 
 // Stats returns the live figures.

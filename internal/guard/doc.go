@@ -15,6 +15,9 @@
 // timeout is a *quant.TimeoutError (504).
 //
 // Every component keeps live figures no library gives (queue depth, wait
-// times, the counts of the window that tripped a breaker), read by Stats at
-// scrape time; the monitor package turns them into the snapshot.
+// times, the counts of the window that tripped a breaker, each analysis'
+// computation times apart for answers and errors), read by Stats at
+// scrape time; the monitor package turns them into the snapshot. The
+// computation times are the guard's: how long a computation held its
+// slot, the figure that sizes a pool.
 package guard

@@ -56,6 +56,13 @@ type Guard struct {
 	pools    []*Bulkhead
 	poolOf   map[quant.Analysis]*Bulkhead
 	breakers map[quant.Analysis]*Breaker
+	computes map[quant.Analysis]*computeTimes
+}
+
+// computeTimes are one analysis' computation times: how long each held
+// its slot, apart for answers and errors.
+type computeTimes struct {
+	ok, failed *histogram // their own locks
 }
 
 // New wraps next. Every analysis must belong to exactly one pool.
@@ -68,7 +75,8 @@ func New(next quant.Analyzer, cfg Config) (*Guard, error) {
 	}
 	defaults := cfg.Breaker
 	defaults.setDefaults()
-	g := &Guard{next: next, timeout: cfg.Timeout, openFor: defaults.OpenFor, poolOf: map[quant.Analysis]*Bulkhead{}, breakers: map[quant.Analysis]*Breaker{}}
+	g := &Guard{next: next, timeout: cfg.Timeout, openFor: defaults.OpenFor, poolOf: map[quant.Analysis]*Bulkhead{},
+		breakers: map[quant.Analysis]*Breaker{}, computes: map[quant.Analysis]*computeTimes{}}
 	for _, pc := range cfg.Pools {
 		if pc.Capacity < 1 || pc.QueueLimit < 0 || pc.MaxWait < 0 {
 			return nil, fmt.Errorf("guard: pool %s: capacity must be >= 1, queue and max wait >= 0", pc.Name)
@@ -89,6 +97,7 @@ func New(next quant.Analyzer, cfg Config) (*Guard, error) {
 		bc := cfg.Breaker
 		bc.Name = string(a)
 		g.breakers[a] = NewBreaker(bc)
+		g.computes[a] = &computeTimes{ok: newHistogram(computeBounds), failed: newHistogram(computeBounds)}
 	}
 	return g, nil
 }
@@ -136,6 +145,11 @@ func (g *Guard) Analyze(ctx context.Context, req quant.Query) (*quant.Result, er
 	pool.Release() // call recovers panics: nothing between Acquire and here skips it
 	elapsed := time.Since(start)
 	br.Record(ticket, classify(ctx, err), elapsed)
+	if ct := g.computes[req.Analysis]; err == nil {
+		ct.ok.observe(elapsed)
+	} else {
+		ct.failed.observe(elapsed)
+	}
 	return res, err
 }
 
@@ -202,6 +216,18 @@ func (g *Guard) Breaker(a quant.Analysis) *Breaker {
 type Stats struct {
 	Pools    []BulkheadStats
 	Breakers []BreakerStats // in quant.Analyses order
+	Computes []ComputeStats // in quant.Analyses order
+}
+
+// ComputeStats are the times one analysis' computations took once they
+// had a slot (the time each held it, from the start of the analysis to
+// its return, the breaker's and the timeout's view): OK those that
+// answered, Failed those that returned an error (a timeout, a failure, a
+// refusal of the request, a caller gone). Their buckets are bounded by
+// ComputeBounds.
+type ComputeStats struct {
+	Analysis   quant.Analysis
+	OK, Failed DurationStats
 }
 
 // Stats returns the live figures of every pool and breaker.
@@ -213,6 +239,8 @@ func (g *Guard) Stats() Stats {
 	}
 	for _, a := range quant.Analyses {
 		s.Breakers = append(s.Breakers, g.breakers[a].Stats())
+		ct := g.computes[a]
+		s.Computes = append(s.Computes, ComputeStats{Analysis: a, OK: ct.ok.stats(), Failed: ct.failed.stats()})
 	}
 	return s
 }

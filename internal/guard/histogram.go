@@ -17,22 +17,38 @@ var waitBounds = []time.Duration{
 // WaitBounds returns the upper bounds of the wait histogram's buckets.
 func WaitBounds() []time.Duration { return waitBounds }
 
-// waitHistogram counts durations in fixed buckets.
-type waitHistogram struct {
+// computeBounds are the upper bounds of the compute-time histograms'
+// buckets: from a millisecond (an analysis of a short history) to the
+// guard's default timeout of 60 s, in 1-2.5-5 steps; the last bucket is
+// unbounded. They are also the Prometheus histogram's buckets.
+var computeBounds = []time.Duration{
+	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond, 10 * time.Millisecond,
+	25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond,
+	500 * time.Millisecond, time.Second, 2500 * time.Millisecond, 5 * time.Second,
+	10 * time.Second, 30 * time.Second, 60 * time.Second,
+}
+
+// ComputeBounds returns the upper bounds of the compute-time histograms'
+// buckets.
+func ComputeBounds() []time.Duration { return computeBounds }
+
+// histogram counts durations in fixed buckets.
+type histogram struct {
+	bounds []time.Duration // the buckets' upper bounds; read only
 	mu     sync.Mutex
-	counts []int64 // guarded by mu; len(waitBounds)+1
+	counts []int64 // guarded by mu; len(bounds)+1
 	sum    time.Duration
 	n      int64
 	max    time.Duration
 }
 
-func newWaitHistogram() *waitHistogram {
-	return &waitHistogram{counts: make([]int64, len(waitBounds)+1)}
+func newHistogram(bounds []time.Duration) *histogram {
+	return &histogram{bounds: bounds, counts: make([]int64, len(bounds)+1)}
 }
 
-func (h *waitHistogram) observe(d time.Duration) {
-	i := len(waitBounds)
-	for j, b := range waitBounds {
+func (h *histogram) observe(d time.Duration) {
+	i := len(h.bounds)
+	for j, b := range h.bounds {
 		if d <= b {
 			i = j
 			break
@@ -46,11 +62,13 @@ func (h *waitHistogram) observe(d time.Duration) {
 	h.mu.Unlock()
 }
 
-// WaitStats summarizes the waits of a Bulkhead: cumulative bucket counts
-// (Buckets[i] counts waits <= WaitBounds()[i]; the last entry counts all),
-// their sum and number, the largest, and percentiles estimated from the
-// buckets (a bucket's upper bound).
-type WaitStats struct {
+// DurationStats summarizes a histogram of durations (a Bulkhead's waits,
+// an analysis' computations): cumulative bucket counts (Buckets[i] counts
+// durations <= the histogram's i-th bound, WaitBounds()[i] or
+// ComputeBounds()[i]; the last entry counts all), their sum and number,
+// the largest, and percentiles estimated from the buckets (a bucket's
+// upper bound).
+type DurationStats struct {
 	Buckets       []int64
 	Sum           time.Duration
 	Count         int64
@@ -58,10 +76,10 @@ type WaitStats struct {
 	P50, P95, P99 time.Duration
 }
 
-func (h *waitHistogram) stats() WaitStats {
+func (h *histogram) stats() DurationStats {
 	h.mu.Lock()
 	counts := append([]int64(nil), h.counts...)
-	s := WaitStats{Sum: h.sum, Count: h.n, Max: h.max}
+	s := DurationStats{Sum: h.sum, Count: h.n, Max: h.max}
 	h.mu.Unlock()
 	s.Buckets = make([]int64, len(counts))
 	var run int64
@@ -76,8 +94,8 @@ func (h *waitHistogram) stats() WaitStats {
 		target := int64(p*float64(s.Count) + 0.999999)
 		for i, c := range s.Buckets {
 			if c >= target {
-				if i < len(waitBounds) {
-					return min(waitBounds[i], s.Max)
+				if i < len(h.bounds) {
+					return min(h.bounds[i], s.Max)
 				}
 				return s.Max
 			}

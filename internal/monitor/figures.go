@@ -29,11 +29,11 @@ func storeSnapshot(st quant.StoreStats, reachable bool) quant.StoreSnapshot {
 	}
 }
 
-// waitLatency is a pool's wait histogram, its buckets bounded by
-// guard.WaitBounds (the last one unbounded: LeMS -1).
-func waitLatency(w guard.WaitStats) quant.Latency {
+// latency is a guard histogram, its buckets bounded by bounds
+// (guard.WaitBounds or guard.ComputeBounds; the last one unbounded: LeMS
+// -1).
+func latency(w guard.DurationStats, bounds []time.Duration) quant.Latency {
 	lat := quant.Latency{Count: w.Count, SumMS: ms(w.Sum), MaxMS: ms(w.Max), P50MS: ms(w.P50), P95MS: ms(w.P95), P99MS: ms(w.P99)}
-	bounds := guard.WaitBounds()
 	for i, c := range w.Buckets {
 		le := -1.0
 		if i < len(bounds) {
@@ -49,7 +49,16 @@ func poolSnapshot(p guard.BulkheadStats, analyses []quant.Analysis) quant.PoolSn
 	return quant.PoolSnapshot{
 		Name: p.Name, Analyses: analyses, Capacity: p.Capacity, QueueLimit: p.QueueLimit, MaxWaitMS: ms(p.MaxWait),
 		InFlight: p.InFlight, Waiting: p.Waiting, Admitted: p.Admitted, Rejected: p.Rejected,
-		TimedOut: p.TimedOut, Canceled: p.Canceled, Wait: waitLatency(p.Wait),
+		TimedOut: p.TimedOut, Canceled: p.Canceled, Wait: latency(p.Wait, guard.WaitBounds()),
+	}
+}
+
+// computeSnapshot is one analysis' computation times.
+func computeSnapshot(c guard.ComputeStats) quant.ComputeSnapshot {
+	return quant.ComputeSnapshot{
+		Analysis: c.Analysis,
+		OK:       latency(c.OK, guard.ComputeBounds()),
+		Failed:   latency(c.Failed, guard.ComputeBounds()),
 	}
 }
 
@@ -89,9 +98,13 @@ func breakerSnapshot(b guard.BreakerStats) quant.BreakerSnapshot {
 
 // cacheSnapshot is the answer cache and its backend.
 func cacheSnapshot(cs cache.Stats) quant.CacheSnapshot {
+	by := make([]quant.CacheLookups, len(cs.ByAnalysis))
+	for i, l := range cs.ByAnalysis {
+		by[i] = quant.CacheLookups{Analysis: l.Analysis, Hits: l.Hits, Misses: l.Misses, Stale: l.Stale, Coalesced: l.Coalesced}
+	}
 	return quant.CacheSnapshot{
 		Backend: cs.Backend.Backend, Healthy: cs.Backend.Healthy, Entries: cs.Backend.Entries, Bytes: cs.Backend.Bytes,
-		Hits: cs.Hits, Misses: cs.Misses, Stale: cs.Stale, Coalesced: cs.Coalesced,
+		Hits: cs.Hits, Misses: cs.Misses, Stale: cs.Stale, Coalesced: cs.Coalesced, ByAnalysis: by,
 		Refreshes: cs.Refreshes, EarlyRefreshes: cs.EarlyRefreshes,
 		StaleIfError: cs.StaleIfError, RefreshErrors: cs.RefreshErrors,
 		Errors: cs.BackendErrors, BackendErrors: cs.Backend.Errors, VersionErrors: cs.VersionErrors,

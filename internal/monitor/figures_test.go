@@ -141,6 +141,8 @@ func TestConversionsCarryEveryField(t *testing.T) {
 			convert: func(s any) any { return poolSnapshot(s.(guard.BulkheadStats), analyses) },
 			unset:   []string{"Wait.Buckets[0].LeMS"}, // the first bound is 0: no wait
 		},
+		{name: "compute", stats: guard.ComputeStats{},
+			convert: func(s any) any { return computeSnapshot(s.(guard.ComputeStats)) }},
 		{name: "breaker", stats: guard.BreakerStats{},
 			convert: func(s any) any { return breakerSnapshot(s.(guard.BreakerStats)) },
 			notCarried: map[string]string{

@@ -130,6 +130,9 @@ func (l *Local) Snapshot(ctx context.Context) (*quant.Snapshot, error) {
 		for _, b := range st.Breakers {
 			s.Breakers = append(s.Breakers, breakerSnapshot(b))
 		}
+		for _, c := range st.Computes {
+			s.Computes = append(s.Computes, computeSnapshot(c))
+		}
 	}
 	if l.Cache != nil {
 		cs := l.Cache.Stats()

@@ -13,6 +13,7 @@ type Snapshot struct {
 	DatasetVersion int64             `json:"dataset_version,string"` // a string in JSON: JavaScript rounds integers past 2^53
 	Pools          []PoolSnapshot    `json:"pools"`
 	Breakers       []BreakerSnapshot `json:"breakers"`
+	Computes       []ComputeSnapshot `json:"computes"` // the analyses' computation times, in Analyses order
 	Cache          CacheSnapshot     `json:"cache"`
 	Coalescing     CoalescingStats   `json:"coalescing"`
 	Store          StoreSnapshot     `json:"store"`
@@ -165,6 +166,15 @@ type PoolSnapshot struct {
 	Wait       Latency    `json:"wait"`
 }
 
+// ComputeSnapshot is one analysis' computation times in the guard: how
+// long each computation held its pool slot, for those that answered (OK)
+// and those that failed (Failed: a timeout, an error, a refused request).
+type ComputeSnapshot struct {
+	Analysis Analysis `json:"analysis"`
+	OK       Latency  `json:"ok"`
+	Failed   Latency  `json:"failed"`
+}
+
 // Latency summarizes a distribution of durations: cumulative bucket counts
 // (Buckets[i].Count counts observations <= Buckets[i].LeMS; the last bucket
 // has LeMS -1 and counts all), their sum, and percentiles estimated from the
@@ -259,6 +269,19 @@ type CacheSnapshot struct {
 	// other left without an answer.
 	LeaseWaits     int64 `json:"lease_waits"`
 	LeaseTakeovers int64 `json:"lease_takeovers"`
+	// ByAnalysis splits Hits, Misses, Stale and Coalesced by analysis.
+	ByAnalysis []CacheLookups `json:"by_analysis"`
+}
+
+// CacheLookups are one analysis' answers from the cache, by how they
+// were served (as CacheSnapshot's totals). Analysis is "other" for the
+// requests of no known analysis.
+type CacheLookups struct {
+	Analysis  Analysis `json:"analysis"`
+	Hits      int64    `json:"hits"`
+	Misses    int64    `json:"misses"`
+	Stale     int64    `json:"stale"`
+	Coalesced int64    `json:"coalesced"`
 }
 
 // CoalescingStats are the figures of the one coalescing point, the
@@ -300,8 +323,20 @@ type RequestsSnapshot struct {
 type RouteSnapshot struct {
 	Route    string           `json:"route"` // the path template
 	Count    int64            `json:"count"`
-	ByStatus map[string]int64 `json:"by_status"`
+	ByStatus map[string]int64 `json:"by_status"` // by status class, as RequestsSnapshot's
 	Latency  Latency          `json:"latency"`
+	// Codes counts the route's requests by method and exact status code,
+	// ordered by method then code.
+	Codes []StatusCount `json:"codes"`
+}
+
+// StatusCount is the number of requests of one method answered with one
+// status code. Method is GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS or
+// "other" (any other method).
+type StatusCount struct {
+	Method string `json:"method"`
+	Code   int    `json:"code"`
+	Count  int64  `json:"count"`
 }
 
 // Controller is what an operator can see and steer: the admin API serves

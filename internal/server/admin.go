@@ -549,7 +549,8 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 
 var (
 	descBuildInfo       = desc("build_info", "Build information of the running quant.", "version")
-	descDatasetVersion  = desc("dataset_version", "The dataset version every cache key carries.")
+	descDatasetVersion  = desc("dataset_version", "The dataset version every cache key carries (exact below 2^53; quant_dataset_info has it exactly).")
+	descDatasetInfo     = desc("dataset_info", "1, with the dataset version every cache key carries as a label, in full (absent while the store does not answer).", "version")
 	descPoolCapacity    = desc("pool_capacity", "Calls a bulkhead pool runs at once.", "pool")
 	descPoolQueueLimit  = desc("pool_queue_limit", "Calls a bulkhead pool lets wait.", "pool")
 	descPoolInFlight    = desc("pool_in_flight", "Calls running in a bulkhead pool now.", "pool")
@@ -563,7 +564,8 @@ var (
 	descBreakerForced   = desc("breaker_forced", "1 when an operator forced the breaker, by mode.", "analysis", "mode")
 	descBreakerRejected = desc("breaker_rejected_total", "Calls the breaker refused.", "analysis")
 	descBreakerTrans    = desc("breaker_transitions_total", "State changes of the breaker.", "analysis")
-	descCacheLookups    = desc("cache_lookups_total", "Answer cache lookups by result.", "result")
+	descCompute         = desc("compute_seconds", "Time an analysis' computations held their pool slot, by outcome (ok, error).", "analysis", "outcome")
+	descCacheLookups    = desc("cache_lookups_total", "Answer cache lookups by analysis and result (hit, stale, miss, coalesced).", "analysis", "result")
 	descCacheRefreshes  = desc("cache_refreshes_total", "Background refreshes, by trigger.", "trigger")
 	descCacheErrors     = desc("cache_backend_errors_total", "Errors of the cache backend.")
 	descCacheEntries    = desc("cache_entries", "Entries in the answer cache.", "backend")
@@ -581,7 +583,7 @@ var (
 	descStoreCanceled   = desc("store_canceled_acquires_total", "Acquires canceled while waiting.")
 	descStoreWait       = desc("store_acquire_wait_seconds_total", "Time spent waiting for connections.")
 	descHTTPInFlight    = desc("http_requests_in_flight", "API requests being served now.")
-	descHTTPRequests    = desc("http_requests_total", "API requests by route and status class.", "route", "code")
+	descHTTPRequests    = desc("http_requests_total", "API requests by route template, method and status code.", "route", "method", "code")
 	descHTTPDuration    = desc("http_request_duration_seconds", "API request latency by route.", "route")
 	descJobsRunning     = desc("jobs_running", "Jobs this instance's workers hold now.")
 	descJobsFinished    = desc("jobs_finished_total", "Jobs this instance's workers finished, by outcome.", "outcome")
@@ -603,7 +605,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descBuildInfo, descDatasetVersion, descPoolCapacity, descPoolQueueLimit,
+	for _, d := range []*prometheus.Desc{descBuildInfo, descDatasetVersion, descDatasetInfo, descCompute, descPoolCapacity, descPoolQueueLimit,
 		descPoolInFlight, descPoolWaiting, descPoolAdmitted, descPoolRejected, descPoolTimedOut, descPoolCanceled,
 		descPoolWait, descBreakerState, descBreakerForced, descBreakerRejected, descBreakerTrans, descCacheLookups,
 		descCacheRefreshes, descCacheErrors, descCacheEntries, descCacheBytes, descCacheHealthy, descCoalInFlight,
@@ -650,7 +652,16 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, l...)
 	}
 	gauge(descBuildInfo, 1, c.version)
+	// A float64 holds every integer up to 2^53 exactly, the versions of
+	// quant's stores until the year 2255; the info metric's label holds
+	// any version exactly, for a reader that joins on it or compares it
+	// with the API's meta.dataset_version. It is left out while the store
+	// does not answer (the version is not known then, and a version "0"
+	// would be a series of its own).
 	gauge(descDatasetVersion, float64(s.DatasetVersion))
+	if s.Store.Reachable {
+		gauge(descDatasetInfo, 1, strconv.FormatInt(s.DatasetVersion, 10))
+	}
 	for _, p := range s.Pools {
 		gauge(descPoolCapacity, float64(p.Capacity), p.Name)
 		gauge(descPoolQueueLimit, float64(p.QueueLimit), p.Name)
@@ -672,11 +683,18 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descBreakerRejected, float64(b.Rejected), b.Name)
 		counter(descBreakerTrans, float64(b.Transitions), b.Name)
 	}
+	for _, ct := range s.Computes {
+		ch <- histogramOf(descCompute, ct.OK, string(ct.Analysis), "ok")
+		ch <- histogramOf(descCompute, ct.Failed, string(ct.Analysis), "error")
+	}
 	cs := s.Cache
-	counter(descCacheLookups, float64(cs.Hits), "hit")
-	counter(descCacheLookups, float64(cs.Misses), "miss")
-	counter(descCacheLookups, float64(cs.Stale), "stale")
-	counter(descCacheLookups, float64(cs.Coalesced), "coalesced")
+	for _, l := range cs.ByAnalysis {
+		an := string(l.Analysis)
+		counter(descCacheLookups, float64(l.Hits), an, "hit")
+		counter(descCacheLookups, float64(l.Misses), an, "miss")
+		counter(descCacheLookups, float64(l.Stale), an, "stale")
+		counter(descCacheLookups, float64(l.Coalesced), an, "coalesced")
+	}
 	counter(descCacheRefreshes, float64(cs.Refreshes), "stale")
 	counter(descCacheRefreshes, float64(cs.EarlyRefreshes), "early")
 	counter(descCacheErrors, float64(cs.Errors))
@@ -702,8 +720,8 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	rq := s.Requests
 	gauge(descHTTPInFlight, float64(rq.InFlight))
 	for _, r := range rq.Routes {
-		for code, n := range r.ByStatus {
-			counter(descHTTPRequests, float64(n), r.Route, code)
+		for _, sc := range r.Codes {
+			counter(descHTTPRequests, float64(sc.Count), r.Route, sc.Method, strconv.Itoa(sc.Code))
 		}
 		ch <- histogramOf(descHTTPDuration, r.Latency, r.Route)
 	}

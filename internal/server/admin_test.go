@@ -32,8 +32,9 @@ func (f *fakeController) Snapshot(context.Context) (*quant.Snapshot, error) {
 		DatasetVersion: 42,
 		Pools:          []quant.PoolSnapshot{{Name: "ml", Capacity: 10, InFlight: 3, Waiting: 7, Wait: quant.Latency{Count: 2, Buckets: []quant.Bucket{{LeMS: 1, Count: 2}, {LeMS: -1, Count: 2}}}}},
 		Breakers:       []quant.BreakerSnapshot{{Name: "hmm", State: "open", Mode: "forced_open"}},
-		Cache:          quant.CacheSnapshot{Backend: "memory", Healthy: true, Hits: 5, Misses: 1},
-		Store:          quant.StoreSnapshot{Backend: "memory", Reachable: true, Trades: 8350},
+		Cache: quant.CacheSnapshot{Backend: "memory", Healthy: true, Hits: 5, Misses: 1,
+			ByAnalysis: []quant.CacheLookups{{Analysis: quant.AnalysisHMM, Hits: 5, Misses: 1}}},
+		Store: quant.StoreSnapshot{Backend: "memory", Reachable: true, Trades: 8350},
 	}, nil
 }
 
@@ -158,7 +159,7 @@ func TestAdminMetrics(t *testing.T) {
 		`quant_pool_wait_seconds_bucket{pool="ml",le="0.001"} 2`,
 		`quant_breaker_state{analysis="hmm",state="open"} 1`,
 		`quant_breaker_forced{analysis="hmm",mode="forced_open"} 1`,
-		`quant_cache_lookups_total{result="hit"} 5`,
+		`quant_cache_lookups_total{analysis="hmm",result="hit"} 5`,
 		`quant_store_trades{backend="memory"} 8350`,
 		`go_goroutines`,
 	} {

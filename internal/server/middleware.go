@@ -159,7 +159,7 @@ func (m middleware) wrap(h http.Handler) http.Handler {
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
-			m.requests.record(ri.template, sw.status, elapsed)
+			m.requests.record(ri.template, r.Method, sw.status, elapsed)
 			m.log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"status", sw.status, "duration", elapsed)
 			if v == http.ErrAbortHandler {

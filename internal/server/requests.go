@@ -1,6 +1,9 @@
 package server
 
 import (
+	"cmp"
+	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -88,60 +91,165 @@ func statusClass(code int) string {
 	return strconv.Itoa(code/100) + "xx"
 }
 
-// routeStats is one route's traffic.
-type routeStats struct {
-	hist     histogram
-	mu       sync.Mutex
-	byStatus map[string]int64 // guarded by mu
+// methods are the request methods counted apart; any other method (a
+// client may send any token) counts as "other", so that the method label
+// of /metrics stays bounded.
+var methods = [...]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+
+// methodIndex is m's index in methods.
+func methodIndex(m string) int {
+	switch m {
+	case "GET":
+		return 0
+	case "HEAD":
+		return 1
+	case "POST":
+		return 2
+	case "PUT":
+		return 3
+	case "PATCH":
+		return 4
+	case "DELETE":
+		return 5
+	case "OPTIONS":
+		return 6
+	}
+	return len(methods) - 1
 }
 
-// RequestStats counts the API's requests by route and status, with latency
-// histograms. Its zero value is not ready: use newRequestStats.
+// maxCode bounds the codes codeSlot maps.
+const maxCode = 600
+
+// codeSlot maps a status code below maxCode that net/http names
+// (http.StatusText) to its counter's slot in a codeCounts, from 1; 0 for
+// any other code, which is counted in routeStats.odd. codeOfSlot is the
+// inverse.
+var codeSlot, codeOfSlot = codeSlots()
+
+// codeSlotCount is one more than the codes net/http names below maxCode
+// (63 in Go 1.26), with room to spare for a few more.
+const codeSlotCount = 80
+
+func codeSlots() (slot [maxCode]uint8, code [codeSlotCount]int) {
+	n := 1
+	for c := 100; c < maxCode && n < codeSlotCount; c++ {
+		if http.StatusText(c) != "" {
+			slot[c], code[n] = uint8(n), c
+			n++
+		}
+	}
+	return slot, code
+}
+
+// codeCounts counts one route's requests of one method by status code,
+// indexed by codeSlot.
+type codeCounts [codeSlotCount]atomic.Int64
+
+// methodCode is a (method, code) pair counted in routeStats.odd.
+type methodCode struct {
+	method int // index in methods
+	code   int
+}
+
+// routeStats is one route's traffic.
+type routeStats struct {
+	hist histogram
+	// byMethod counts the route's requests by method and code, made on a
+	// method's first request: a route sees one or two methods.
+	byMethod [len(methods)]atomic.Pointer[codeCounts]
+	mu       sync.Mutex
+	odd      map[methodCode]int64 // guarded by mu; codes codeSlot does not map
+}
+
+// count adds one request of method index m answered with code.
+func (rs *routeStats) count(m, code int) {
+	slot := 0
+	if code >= 0 && code < maxCode {
+		slot = int(codeSlot[code])
+	}
+	if slot == 0 {
+		rs.mu.Lock()
+		if rs.odd == nil {
+			rs.odd = map[methodCode]int64{}
+		}
+		rs.odd[methodCode{m, code}]++
+		rs.mu.Unlock()
+		return
+	}
+	cc := rs.byMethod[m].Load()
+	if cc == nil {
+		rs.byMethod[m].CompareAndSwap(nil, new(codeCounts))
+		cc = rs.byMethod[m].Load()
+	}
+	cc[slot].Add(1)
+}
+
+// codes returns the route's counts by method and code, ordered by method
+// (as in methods) then code.
+func (rs *routeStats) codes() []quant.StatusCount {
+	var out []quant.StatusCount
+	for m := range rs.byMethod {
+		if cc := rs.byMethod[m].Load(); cc != nil {
+			for slot := 1; slot < codeSlotCount; slot++ {
+				if n := cc[slot].Load(); n > 0 {
+					out = append(out, quant.StatusCount{Method: methods[m], Code: codeOfSlot[slot], Count: n})
+				}
+			}
+		}
+	}
+	rs.mu.Lock()
+	for k, n := range rs.odd {
+		out = append(out, quant.StatusCount{Method: methods[k.method], Code: k.code, Count: n})
+	}
+	rs.mu.Unlock()
+	slices.SortFunc(out, func(a, b quant.StatusCount) int {
+		return cmp.Or(cmp.Compare(methodIndex(a.Method), methodIndex(b.Method)), cmp.Compare(a.Code, b.Code))
+	})
+	return out
+}
+
+// RequestStats counts the API's requests by route, method and status
+// code, with latency histograms. Recording a request of a route seen
+// before takes no lock but a read lock and allocates nothing. Its zero
+// value is not ready: use newRequestStats.
 type RequestStats struct {
 	total    atomic.Int64
 	inflight atomic.Int64
 	all      histogram
 
-	mu       sync.RWMutex
-	routes   map[string]*routeStats // guarded by mu
-	byStatus map[string]int64       // guarded by mu
+	mu     sync.RWMutex
+	routes map[string]*routeStats // guarded by mu
 }
 
 func newRequestStats() *RequestStats {
-	return &RequestStats{routes: map[string]*routeStats{}, byStatus: map[string]int64{}}
+	return &RequestStats{routes: map[string]*routeStats{}}
 }
 
-func (s *RequestStats) record(route string, status int, d time.Duration) {
+// record counts a request of route (its path template, a bounded set)
+// with method, answered with status after d.
+func (s *RequestStats) record(route, method string, status int, d time.Duration) {
 	s.total.Add(1)
 	s.all.observe(d)
-	class := statusClass(status)
 	s.mu.RLock()
 	rs := s.routes[route]
 	s.mu.RUnlock()
 	if rs == nil {
 		s.mu.Lock()
 		if rs = s.routes[route]; rs == nil {
-			rs = &routeStats{byStatus: map[string]int64{}}
+			rs = &routeStats{}
 			s.routes[route] = rs
 		}
 		s.mu.Unlock()
 	}
 	rs.hist.observe(d)
-	rs.mu.Lock()
-	rs.byStatus[class]++
-	rs.mu.Unlock()
-	s.mu.Lock()
-	s.byStatus[class]++
-	s.mu.Unlock()
+	rs.count(methodIndex(method), status)
 }
 
-// Snapshot returns the cumulative figures, routes sorted by name.
+// Snapshot returns the cumulative figures, routes sorted by name. The
+// counts by status class (ByStatus) are sums of the counts by code.
 func (s *RequestStats) Snapshot() quant.RequestsSnapshot {
 	out := quant.RequestsSnapshot{Total: s.total.Load(), InFlight: s.inflight.Load(), Latency: s.all.latency(), ByStatus: map[string]int64{}}
 	s.mu.RLock()
-	for k, v := range s.byStatus {
-		out.ByStatus[k] = v
-	}
 	names := make([]string, 0, len(s.routes))
 	for r := range s.routes {
 		names = append(names, r)
@@ -153,13 +261,13 @@ func (s *RequestStats) Snapshot() quant.RequestsSnapshot {
 	}
 	s.mu.RUnlock()
 	for i, rs := range routes {
-		snap := quant.RouteSnapshot{Route: names[i], Latency: rs.hist.latency(), ByStatus: map[string]int64{}}
-		rs.mu.Lock()
-		for k, v := range rs.byStatus {
-			snap.ByStatus[k] = v
-			snap.Count += v
+		snap := quant.RouteSnapshot{Route: names[i], Latency: rs.hist.latency(), ByStatus: map[string]int64{}, Codes: rs.codes()}
+		for _, c := range snap.Codes {
+			class := statusClass(c.Code)
+			snap.ByStatus[class] += c.Count
+			out.ByStatus[class] += c.Count
+			snap.Count += c.Count
 		}
-		rs.mu.Unlock()
 		out.Routes = append(out.Routes, snap)
 	}
 	return out

@@ -58,6 +58,16 @@
 // Result's Rendered. A query string that does not parse is a 400 naming
 // the parameter, on every route (strictQuery).
 //
+// Metrics (issue 17): the admin API's /metrics turns the Controller's
+// snapshot into Prometheus metrics at scrape time (snapshotCollector in
+// admin.go), so there is no second bookkeeping beside the components' own
+// figures. The requests are counted by RequestStats (requests.go) by
+// route template, method and exact status code, lock-free on the request
+// path and without allocating; the labels stay bounded: the router's
+// templates, "unmatched" and "(rate limited)" for routes, a fixed list of
+// methods and "other", the codes the handlers write. README's Metrics
+// section lists every metric with its labels (TestMetricsDocumented).
+//
 // Identity (issue 14) is read only through Config.People, one
 // *quant.Directory per dataset version. Decisions where the issue is
 // silent (identity.go and people.go say more):
